@@ -1,0 +1,7 @@
+//go:build tools
+
+// Package tools pins github.com/fluxcd/kustomize-controller for the testbed build; the binary is built with
+// "go build github.com/fluxcd/kustomize-controller" from this module.
+package tools
+
+import _ "github.com/fluxcd/kustomize-controller"
