@@ -7,7 +7,6 @@
 
 use std::{
     collections::BTreeMap,
-    fs::File,
     future::Future,
     path::{Path, PathBuf},
     process::Command,
@@ -16,10 +15,11 @@ use std::{
 };
 
 use anyhow::{Context as _, bail};
+use base64::{Engine as _, engine::general_purpose::STANDARD as BASE64};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::{
     Api, Client, Config,
-    api::{DeleteParams, PostParams},
+    api::{ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams},
     config::{KubeConfigOptions, Kubeconfig},
 };
 use serde::Deserialize;
@@ -33,6 +33,8 @@ pub struct TestbedInfo {
     pub bin_dir: PathBuf,
     /// The first of the 100 loopback ports the testbed uses.
     pub port_base: u16,
+    /// How many member clusters run.
+    pub members: usize,
     /// The CA that signed every apiserver's serving certificate.
     pub ca_file: PathBuf,
     /// Host first, then the members.
@@ -67,6 +69,8 @@ pub struct ClusterInfo {
 pub struct Fixtures {
     /// Base URL of the smart-HTTP git server; repositories are `<git_url>/<name>.git`.
     pub git_url: String,
+    /// The directory holding the git server's bare repositories.
+    pub git_root: PathBuf,
     /// URL of the Helm chart repository.
     pub helm_url: String,
     /// `host:port` of the OCI registry (plain HTTP).
@@ -114,12 +118,14 @@ fn state_dir() -> PathBuf {
     if let Ok(d) = std::env::var("KSFLUX_TESTBED_DIR") {
         return PathBuf::from(d);
     }
-    let cache = std::env::var("KSFLUX_TESTBED_CACHE").map(PathBuf::from).unwrap_or_else(|_| {
-        std::env::var("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache"))
-            .join("ksflux-testbed")
-    });
+    let cache = std::env::var("KSFLUX_TESTBED_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::env::var("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache"))
+                .join("ksflux-testbed")
+        });
     cache.join("run")
 }
 
@@ -136,12 +142,9 @@ impl Testbed {
 
     fn start() -> anyhow::Result<Testbed> {
         let state = state_dir();
-        std::fs::create_dir_all(state.parent().unwrap_or(&state))?;
-        let lock_path = state.with_extension("lock");
-        let lock = File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
-        lock.lock().context("locking the testbed")?;
-        let dir = testbed_dir();
-        let out = Command::new(dir.join("up"))
+        // testbed/up serialises concurrent callers itself (a lock beside the state directory)
+        // and reuses a healthy testbed, so every test binary may call it.
+        let out = Command::new(testbed_dir().join("up"))
             .env("KSFLUX_TESTBED_DIR", &state)
             .output()
             .context("running testbed/up")?;
@@ -151,8 +154,8 @@ impl Testbed {
         let json = state.join("testbed.json");
         let info: TestbedInfo = serde_json::from_slice(
             &std::fs::read(&json).with_context(|| format!("reading {}", json.display()))?,
-        )?;
-        drop(lock);
+        )
+        .with_context(|| format!("parsing {}", json.display()))?;
         Ok(Testbed { info })
     }
 
@@ -167,12 +170,21 @@ impl Testbed {
 
     /// Names of the member clusters.
     pub fn members(&self) -> Vec<&str> {
-        self.info.clusters.iter().skip(1).map(|c| c.name.as_str()).collect()
+        self.info
+            .clusters
+            .iter()
+            .skip(1)
+            .map(|c| c.name.as_str())
+            .collect()
     }
 
     /// The bearer token of a static user.
     pub fn token(&self, user: &str) -> &str {
-        self.info.users.get(user).map(String::as_str).unwrap_or_else(|| panic!("no testbed user {user}"))
+        self.info
+            .users
+            .get(user)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("no testbed user {user}"))
     }
 
     /// The admin kubeconfig of a cluster.
@@ -242,10 +254,15 @@ pub fn unique_name(prefix: &str) -> String {
 pub async fn create_namespace(client: &Client, name: &str) -> String {
     let api: Api<Namespace> = Api::all(client.clone());
     let ns = Namespace {
-        metadata: kube::api::ObjectMeta { name: Some(name.to_string()), ..Default::default() },
+        metadata: kube::api::ObjectMeta {
+            name: Some(name.to_string()),
+            ..Default::default()
+        },
         ..Default::default()
     };
-    api.create(&PostParams::default(), &ns).await.unwrap_or_else(|e| panic!("creating namespace {name}: {e}"));
+    api.create(&PostParams::default(), &ns)
+        .await
+        .unwrap_or_else(|e| panic!("creating namespace {name}: {e}"));
     name.to_string()
 }
 
@@ -263,15 +280,240 @@ where
     Fut: Future<Output = Result<T, String>>,
 {
     let start = Instant::now();
-    let mut last = String::from("not checked yet");
     loop {
-        match check().await {
+        let last = match check().await {
             Ok(v) => return v,
-            Err(e) => last = e,
-        }
+            Err(e) => e,
+        };
         if start.elapsed() > timeout {
             panic!("timed out after {timeout:?} waiting for {what}; last seen: {last}");
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+}
+
+/// The Flux kinds the testbed runs, as dynamic API resources (group, served version, plural).
+/// Panics for a kind it does not know.
+pub fn flux_resource(kind: &str) -> ApiResource {
+    let (group, version, plural) = match kind {
+        "GitRepository" => ("source.toolkit.fluxcd.io", "v1", "gitrepositories"),
+        "HelmRepository" => ("source.toolkit.fluxcd.io", "v1", "helmrepositories"),
+        "HelmChart" => ("source.toolkit.fluxcd.io", "v1", "helmcharts"),
+        "OCIRepository" => ("source.toolkit.fluxcd.io", "v1", "ocirepositories"),
+        "Bucket" => ("source.toolkit.fluxcd.io", "v1", "buckets"),
+        "ExternalArtifact" => ("source.toolkit.fluxcd.io", "v1", "externalartifacts"),
+        "Kustomization" => ("kustomize.toolkit.fluxcd.io", "v1", "kustomizations"),
+        "HelmRelease" => ("helm.toolkit.fluxcd.io", "v2", "helmreleases"),
+        "Alert" => ("notification.toolkit.fluxcd.io", "v1beta3", "alerts"),
+        "Provider" => ("notification.toolkit.fluxcd.io", "v1beta3", "providers"),
+        "Receiver" => ("notification.toolkit.fluxcd.io", "v1", "receivers"),
+        "ImageRepository" => ("image.toolkit.fluxcd.io", "v1", "imagerepositories"),
+        "ImagePolicy" => ("image.toolkit.fluxcd.io", "v1", "imagepolicies"),
+        "ImageUpdateAutomation" => ("image.toolkit.fluxcd.io", "v1", "imageupdateautomations"),
+        other => panic!("not a Flux kind the testbed knows: {other}"),
+    };
+    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
+}
+
+/// The Flux controller that reconciles `kind` (its log is `logs/<controller>.log`).
+pub fn flux_controller(kind: &str) -> &'static str {
+    match kind {
+        "GitRepository" | "HelmRepository" | "HelmChart" | "OCIRepository" | "Bucket" => "source-controller",
+        "Kustomization" => "kustomize-controller",
+        "HelmRelease" => "helm-controller",
+        "Alert" | "Provider" | "Receiver" => "notification-controller",
+        "ImageRepository" | "ImagePolicy" => "image-reflector-controller",
+        "ImageUpdateAutomation" => "image-automation-controller",
+        _ => "kube-controller-manager",
+    }
+}
+
+/// The API resource of a JSON object's `apiVersion` and `kind` (Flux kinds from the table
+/// above, anything else with the conventional plural).
+fn resource_of(obj: &serde_json::Value) -> ApiResource {
+    let api_version = obj["apiVersion"].as_str().unwrap_or_default();
+    let kind = obj["kind"].as_str().unwrap_or_default();
+    if api_version.contains(".toolkit.fluxcd.io/") {
+        return flux_resource(kind);
+    }
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, kind))
+}
+
+/// A dynamic API for `ar`, namespaced when `namespace` is given.
+pub fn dynamic_api(client: &Client, ar: &ApiResource, namespace: Option<&str>) -> Api<DynamicObject> {
+    match namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, ar),
+        None => Api::all_with(client.clone(), ar),
+    }
+}
+
+/// Creates or updates `obj` (JSON with `apiVersion`, `kind`, `metadata.name` and, when
+/// namespaced, `metadata.namespace`) by server-side apply; returns it as stored. Panics with
+/// the apiserver's answer when refused.
+pub async fn apply(client: &Client, obj: serde_json::Value) -> DynamicObject {
+    let ar = resource_of(&obj);
+    let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    let ns = obj["metadata"]["namespace"].as_str().map(str::to_string);
+    let api = dynamic_api(client, &ar, ns.as_deref());
+    api.patch(
+        &name,
+        &PatchParams::apply("ksflux-testbed").force(),
+        &Patch::Apply(&obj),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("applying {} {}/{name}: {e}", ar.kind, ns.unwrap_or_default()))
+}
+
+/// Reads an object; `Ok(None)` when it does not exist.
+pub async fn get(
+    client: &Client,
+    ar: &ApiResource,
+    namespace: Option<&str>,
+    name: &str,
+) -> Result<Option<DynamicObject>, kube::Error> {
+    dynamic_api(client, ar, namespace).get_opt(name).await
+}
+
+/// `Ok` when a Flux object's `Ready` condition is `True` for its current generation;
+/// otherwise says what it is instead.
+pub fn ready(obj: &DynamicObject) -> Result<(), String> {
+    let status = &obj.data["status"];
+    let generation = obj.metadata.generation.unwrap_or(0);
+    let observed = status["observedGeneration"].as_i64().unwrap_or(-1);
+    let conditions = status["conditions"].as_array().cloned().unwrap_or_default();
+    let Some(cond) = conditions.iter().find(|c| c["type"] == "Ready") else {
+        return Err("no Ready condition yet".to_string());
+    };
+    let summary = format!(
+        "Ready={} reason={} message={}",
+        cond["status"].as_str().unwrap_or("?"),
+        cond["reason"].as_str().unwrap_or("?"),
+        cond["message"].as_str().unwrap_or("?")
+    );
+    if cond["status"] == "True" && observed >= generation {
+        Ok(())
+    } else {
+        Err(format!(
+            "{summary} (generation {generation}, observed {observed})"
+        ))
+    }
+}
+
+impl Testbed {
+    /// Waits until the Flux object `kind` `namespace/name` on the host is Ready and returns
+    /// it; on timeout panics with its last condition and its controller's log.
+    pub async fn wait_ready(
+        &self,
+        client: &Client,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        timeout: Duration,
+    ) -> DynamicObject {
+        let ar = flux_resource(kind);
+        let what = format!(
+            "{kind} {namespace}/{name} to be Ready (log: {})",
+            self.log_path(flux_controller(kind)).display()
+        );
+        wait_for(&what, timeout, || async {
+            let obj = get(client, &ar, Some(namespace), name)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| "not found".to_string())?;
+            ready(&obj)?;
+            Ok(obj)
+        })
+        .await
+    }
+
+    /// A Secret (JSON, for [`apply`]) with the fixture servers' basic-auth credentials under
+    /// `username`/`password`, as GitRepository and HelmRepository expect.
+    pub fn basic_auth_secret(&self, namespace: &str, name: &str) -> serde_json::Value {
+        let f = &self.info.fixtures;
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": name, "namespace": namespace},
+            "type": "Opaque",
+            "stringData": {"username": f.user, "password": f.password},
+        })
+    }
+
+    /// A `kubernetes.io/dockerconfigjson` Secret for the fixture registry.
+    pub fn registry_secret(&self, namespace: &str, name: &str) -> serde_json::Value {
+        let f = &self.info.fixtures;
+        let auth = BASE64.encode(format!("{}:{}", f.user, f.password));
+        let config = serde_json::json!({"auths": {f.registry.clone(): {
+            "username": f.user, "password": f.password, "auth": auth}}});
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": name, "namespace": namespace},
+            "type": "kubernetes.io/dockerconfigjson",
+            "stringData": {".dockerconfigjson": config.to_string()},
+        })
+    }
+
+    /// A Secret with the S3 store's access keys, as a generic Bucket expects.
+    pub fn s3_secret(&self, namespace: &str, name: &str) -> serde_json::Value {
+        let f = &self.info.fixtures;
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": name, "namespace": namespace},
+            "type": "Opaque",
+            "stringData": {"accesskey": f.s3_access_key, "secretkey": f.s3_secret_key},
+        })
+    }
+
+    /// A Secret holding a member's admin kubeconfig under `value`, for
+    /// `spec.kubeConfig.secretRef` (the same content as `flux-system/<member>-kubeconfig`).
+    pub fn member_kubeconfig_secret(&self, member: &str, namespace: &str, name: &str) -> serde_json::Value {
+        let path = &self.cluster(member).kubeconfig;
+        let kc = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": name, "namespace": namespace},
+            "type": "Opaque",
+            "stringData": {"value": kc},
+        })
+    }
+
+    /// Creates an empty bare repository `<name>.git` on the git server (whose default branch
+    /// is `main`) and returns its URL. Push to it with [`Testbed::git_push_url`].
+    pub fn create_git_repo(&self, name: &str) -> anyhow::Result<String> {
+        let dir = self.info.fixtures.git_root.join(format!("{name}.git"));
+        git(
+            &["init", "-q", "--bare", "-b", "main", &dir.to_string_lossy()],
+            None,
+        )?;
+        Ok(self.git_repo_url(name))
+    }
+}
+
+/// Runs the git CLI (in `dir` when given) with a two-minute deadline and no prompts; returns
+/// its standard output, or an error with its standard error.
+pub fn git(args: &[&str], dir: Option<&Path>) -> anyhow::Result<String> {
+    let mut cmd = Command::new("timeout");
+    cmd.arg("120")
+        .arg("git")
+        .args([
+            "-c",
+            "user.name=ksflux-test",
+            "-c",
+            "user.email=test@example.local",
+        ])
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0");
+    if let Some(d) = dir {
+        cmd.current_dir(d);
+    }
+    let out = cmd.output().with_context(|| format!("running git {args:?}"))?;
+    if !out.status.success() {
+        bail!(
+            "git {:?} failed ({}): {}",
+            args,
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }

@@ -1,0 +1,699 @@
+//! Smoke suite: each real path of the testbed end to end, against real Kubernetes and real
+//! Flux controllers. Every test works in namespaces of its own, so they run in parallel.
+
+use std::{path::PathBuf, time::Duration};
+
+use ksflux_testbed::{
+    Testbed, apply, create_namespace, delete_namespace, dynamic_api, get, git, unique_name, wait_for,
+};
+use kube::{
+    Client,
+    api::{ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, PostParams},
+};
+use serde_json::{Value, json};
+
+/// Deadline of each wait on a controller.
+const TIMEOUT: Duration = Duration::from_secs(180);
+
+fn core(kind: &str) -> ApiResource {
+    ApiResource::from_gvk(&GroupVersionKind::gvk("", "v1", kind))
+}
+
+fn apps(kind: &str) -> ApiResource {
+    ApiResource::from_gvk(&GroupVersionKind::gvk("apps", "v1", kind))
+}
+
+/// Waits for an object to exist and returns it.
+async fn wait_exists(client: &Client, ar: &ApiResource, ns: &str, name: &str, where_: &str) -> DynamicObject {
+    wait_for(
+        &format!("{} {ns}/{name} on {where_}", ar.kind),
+        TIMEOUT,
+        || async {
+            get(client, ar, Some(ns), name)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| "not found".into())
+        },
+    )
+    .await
+}
+
+fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
+    v.pointer(pointer).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// A scratch directory under the system temp dir, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(prefix: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(unique_name(prefix));
+        std::fs::create_dir_all(&dir).expect("creating a scratch directory");
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[tokio::test]
+async fn git_repository_and_kustomization_apply_to_a_member() {
+    let tb = Testbed::shared();
+    let host = tb.client("host").await;
+    let member = tb.client("member-1").await;
+    let ns = create_namespace(&host, &unique_name("smoke-ks")).await;
+    let target = create_namespace(&member, &unique_name("smoke-ks-target")).await;
+
+    apply(&host, tb.basic_auth_secret(&ns, "git-auth")).await;
+    apply(
+        &host,
+        tb.member_kubeconfig_secret("member-1", &ns, "member-1-kubeconfig"),
+    )
+    .await;
+    apply(
+        &host,
+        json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+            "metadata": {"name": "demo", "namespace": ns},
+            "spec": {"url": tb.git_repo_url("demo"), "interval": "10m", "ref": {"branch": "main"},
+                     "secretRef": {"name": "git-auth"}},
+        }),
+    )
+    .await;
+    let repo = tb.wait_ready(&host, "GitRepository", &ns, "demo", TIMEOUT).await;
+    let revision = str_at(&repo.data, "/status/artifact/revision");
+    assert!(
+        revision.starts_with("main@sha1:"),
+        "GitRepository revision {revision:?}"
+    );
+
+    apply(
+        &host,
+        json!({
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+            "metadata": {"name": "demo", "namespace": ns},
+            "spec": {
+                "interval": "10m", "prune": true, "wait": false, "path": "./base",
+                "sourceRef": {"kind": "GitRepository", "name": "demo"},
+                "targetNamespace": target,
+                "kubeConfig": {"secretRef": {"name": "member-1-kubeconfig"}},
+                "postBuild": {"substitute": {"greeting": "hello-member", "cluster_name": "member-1"}},
+            },
+        }),
+    )
+    .await;
+    let ks = tb.wait_ready(&host, "Kustomization", &ns, "demo", TIMEOUT).await;
+    assert_eq!(str_at(&ks.data, "/status/lastAppliedRevision"), revision);
+    let inventory: Vec<&str> = ks.data["status"]["inventory"]["entries"]
+        .as_array()
+        .map(|e| e.iter().filter_map(|x| x["id"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        inventory.contains(&format!("{target}_demo-config__ConfigMap").as_str()),
+        "inventory {inventory:?}"
+    );
+
+    // The objects are on the member, in the target namespace, with the substituted data.
+    let cm = wait_exists(&member, &core("ConfigMap"), &target, "demo-config", "member-1").await;
+    assert_eq!(str_at(&cm.data, "/data/greeting"), "hello-member");
+    assert_eq!(str_at(&cm.data, "/data/cluster"), "member-1");
+    let deploy = wait_exists(&member, &apps("Deployment"), &target, "demo", "member-1").await;
+    let image = str_at(&deploy.data, "/spec/template/spec/containers/0/image");
+    assert_eq!(image, format!("{}/demo/app:1.0.0", tb.info.fixtures.registry));
+    // ... and not on the host.
+    assert!(
+        get(&host, &core("ConfigMap"), Some(&target), "demo-config")
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+    );
+    assert!(
+        get(&host, &core("ConfigMap"), Some(&ns), "demo-config")
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+    );
+
+    delete_namespace(&host, &ns).await;
+    delete_namespace(&member, &target).await;
+}
+
+#[tokio::test]
+async fn helm_repository_and_helm_release_install_into_a_member() {
+    let tb = Testbed::shared();
+    let host = tb.client("host").await;
+    let member = tb.client("member-2").await;
+    let ns = create_namespace(&host, &unique_name("smoke-helm")).await;
+    let target = create_namespace(&member, &unique_name("smoke-helm-target")).await;
+
+    apply(&host, tb.basic_auth_secret(&ns, "helm-auth")).await;
+    apply(
+        &host,
+        tb.member_kubeconfig_secret("member-2", &ns, "member-2-kubeconfig"),
+    )
+    .await;
+    apply(
+        &host,
+        json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",
+            "metadata": {"name": "samples", "namespace": ns},
+            "spec": {"url": tb.info.fixtures.helm_url, "interval": "10m", "secretRef": {"name": "helm-auth"}},
+        }),
+    )
+    .await;
+    tb.wait_ready(&host, "HelmRepository", &ns, "samples", TIMEOUT)
+        .await;
+
+    apply(
+        &host,
+        json!({
+            "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+            "metadata": {"name": "demo", "namespace": ns},
+            "spec": {
+                "interval": "10m",
+                "releaseName": "demo",
+                "targetNamespace": target,
+                "storageNamespace": target,
+                "kubeConfig": {"secretRef": {"name": "member-2-kubeconfig"}},
+                "chart": {"spec": {"chart": "demo-app", "version": ">=0.1.0 <1.0.0",
+                                   "sourceRef": {"kind": "HelmRepository", "name": "samples"}}},
+                // No kubelet runs: the Deployment never becomes ready, so do not wait for it.
+                "install": {"disableWait": true},
+                "upgrade": {"disableWait": true},
+                "values": {"message": "hello from the smoke test", "replicaCount": 3},
+            },
+        }),
+    )
+    .await;
+    let hr = tb.wait_ready(&host, "HelmRelease", &ns, "demo", TIMEOUT).await;
+    assert_eq!(
+        str_at(&hr.data, "/status/history/0/chartVersion"),
+        "0.2.0",
+        "status {}",
+        hr.data["status"]
+    );
+
+    // The chart is rendered on the member with the overridden values, newest 0.x version.
+    let cm = wait_exists(&member, &core("ConfigMap"), &target, "demo-config", "member-2").await;
+    assert_eq!(str_at(&cm.data, "/data/message"), "hello from the smoke test");
+    assert_eq!(str_at(&cm.data, "/data/replicas"), "3");
+    assert_eq!(str_at(&cm.data, "/data/chartVersion"), "0.2.0");
+    wait_exists(&member, &apps("Deployment"), &target, "demo", "member-2").await;
+    // Helm keeps its release record on the member too.
+    wait_exists(
+        &member,
+        &core("Secret"),
+        &target,
+        "sh.helm.release.v1.demo.v1",
+        "member-2",
+    )
+    .await;
+    assert!(
+        get(&host, &core("ConfigMap"), Some(&ns), "demo-config")
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+    );
+
+    delete_namespace(&host, &ns).await;
+    delete_namespace(&member, &target).await;
+}
+
+/// Downloads an artifact from source-controller and checks it is a non-empty gzip stream.
+async fn fetch_artifact(obj: &DynamicObject) -> usize {
+    let url = str_at(&obj.data, "/status/artifact/url").to_string();
+    assert!(!url.is_empty(), "no artifact URL in {}", obj.data["status"]);
+    let resp = reqwest::get(&url)
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    assert!(resp.status().is_success(), "GET {url}: {}", resp.status());
+    let body = resp.bytes().await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    assert!(body.starts_with(&[0x1f, 0x8b]), "artifact {url} is not gzip");
+    body.len()
+}
+
+/// Waits until a Flux object reports `Ready=False` and returns the condition's message.
+async fn wait_not_ready(client: &Client, kind: &str, ns: &str, name: &str) -> String {
+    let ar = ksflux_testbed::flux_resource(kind);
+    wait_for(&format!("{kind} {ns}/{name} to fail"), TIMEOUT, || async {
+        let obj = get(client, &ar, Some(ns), name)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("not found")?;
+        let conds = obj.data["status"]["conditions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        match conds.iter().find(|c| c["type"] == "Ready") {
+            Some(c) if c["status"] == "False" => Ok(c["message"].as_str().unwrap_or_default().to_string()),
+            other => Err(format!("Ready condition {other:?}")),
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn oci_repository_and_bucket_sources_become_ready() {
+    let tb = Testbed::shared();
+    let host = tb.client("host").await;
+    let ns = create_namespace(&host, &unique_name("smoke-src")).await;
+    let f = &tb.info.fixtures;
+
+    apply(&host, tb.registry_secret(&ns, "regcred")).await;
+    apply(&host, tb.s3_secret(&ns, "s3cred")).await;
+    let oci = |name: &str, secret: Option<&str>| {
+        let mut spec = json!({"url": format!("oci://{}/manifests/demo", f.registry), "interval": "10m",
+                              "ref": {"tag": "1.0.0"}, "insecure": true});
+        if let Some(s) = secret {
+            spec["secretRef"] = json!({"name": s});
+        }
+        json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "OCIRepository",
+               "metadata": {"name": name, "namespace": ns}, "spec": spec})
+    };
+    let bucket = |name: &str, secret: &str| {
+        json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "Bucket",
+               "metadata": {"name": name, "namespace": ns},
+               "spec": {"provider": "generic", "bucketName": f.s3_bucket, "endpoint": f.s3_endpoint,
+                        "insecure": true, "interval": "10m", "secretRef": {"name": secret}}})
+    };
+    apply(&host, oci("demo", Some("regcred"))).await;
+    apply(&host, oci("no-credentials", None)).await;
+    apply(&host, bucket("demo", "s3cred")).await;
+    let mut wrong = tb.s3_secret(&ns, "s3-wrong");
+    wrong["stringData"]["accesskey"] = json!("not-the-key");
+    apply(&host, wrong).await;
+    apply(&host, bucket("wrong-key", "s3-wrong")).await;
+
+    let repo = tb.wait_ready(&host, "OCIRepository", &ns, "demo", TIMEOUT).await;
+    let revision = str_at(&repo.data, "/status/artifact/revision");
+    assert!(
+        revision.starts_with("1.0.0@sha256:"),
+        "OCIRepository revision {revision:?}"
+    );
+    assert!(fetch_artifact(&repo).await > 0);
+
+    let b = tb.wait_ready(&host, "Bucket", &ns, "demo", TIMEOUT).await;
+    let revision = str_at(&b.data, "/status/artifact/revision");
+    assert!(revision.starts_with("sha256:"), "Bucket revision {revision:?}");
+    assert!(fetch_artifact(&b).await > 0);
+
+    // The credentials matter: without them the registry and the store refuse.
+    let msg = wait_not_ready(&host, "OCIRepository", &ns, "no-credentials").await;
+    assert!(
+        msg.to_lowercase().contains("unauthorized") || msg.contains("401"),
+        "message {msg:?}"
+    );
+    let msg = wait_not_ready(&host, "Bucket", &ns, "wrong-key").await;
+    assert!(
+        msg.contains("Access Key") || msg.contains("InvalidAccessKeyId"),
+        "message {msg:?}"
+    );
+
+    delete_namespace(&host, &ns).await;
+}
+
+#[tokio::test]
+async fn image_policy_picks_newest_semver_and_automation_pushes_it_to_git() {
+    let tb = Testbed::shared();
+    let host = tb.client("host").await;
+    let ns = create_namespace(&host, &unique_name("smoke-img")).await;
+    let f = &tb.info.fixtures;
+
+    // A repository of this test's own: the demo content, with the setter marker pointing at
+    // this namespace's ImagePolicy.
+    let repo = unique_name("image-auto");
+    let url = tb.create_git_repo(&repo).expect("creating a bare repository");
+    let work = Scratch::new("image-auto-seed");
+    let dir = work.0.join("demo");
+    git(
+        &["clone", "-q", &tb.git_push_url("demo"), &dir.to_string_lossy()],
+        None,
+    )
+    .expect("git clone");
+    let deployment = dir.join("base/deployment.yaml");
+    let text = std::fs::read_to_string(&deployment).expect("reading base/deployment.yaml");
+    assert!(
+        text.contains("flux-system:demo-app"),
+        "no setter marker in {text}"
+    );
+    std::fs::write(
+        &deployment,
+        text.replace("flux-system:demo-app", &format!("{ns}:app")),
+    )
+    .expect("writing base/deployment.yaml");
+    git(
+        &["commit", "-q", "-am", "point the marker at the test's policy"],
+        Some(&dir),
+    )
+    .expect("git commit");
+    git(&["push", "-q", &tb.git_push_url(&repo), "main"], Some(&dir)).expect("git push");
+
+    apply(&host, tb.registry_secret(&ns, "regcred")).await;
+    apply(&host, tb.basic_auth_secret(&ns, "git-auth")).await;
+    apply(
+        &host,
+        json!({
+            "apiVersion": "image.toolkit.fluxcd.io/v1", "kind": "ImageRepository",
+            "metadata": {"name": "app", "namespace": ns},
+            "spec": {"image": format!("{}/demo/app", f.registry), "interval": "10m", "insecure": true,
+                     "secretRef": {"name": "regcred"}},
+        }),
+    )
+    .await;
+    apply(
+        &host,
+        json!({
+            "apiVersion": "image.toolkit.fluxcd.io/v1", "kind": "ImagePolicy",
+            "metadata": {"name": "app", "namespace": ns},
+            "spec": {"imageRepositoryRef": {"name": "app"},
+                     "policy": {"semver": {"range": ">=1.0.0 <2.0.0"}}},
+        }),
+    )
+    .await;
+    let ir = tb.wait_ready(&host, "ImageRepository", &ns, "app", TIMEOUT).await;
+    assert_eq!(
+        ir.data["status"]["lastScanResult"]["tagCount"],
+        json!(4),
+        "status {}",
+        ir.data["status"]
+    );
+    let policy = tb.wait_ready(&host, "ImagePolicy", &ns, "app", TIMEOUT).await;
+    // 2.0.0-rc.1 is out of range; 1.2.0 is the newest in it.
+    assert_eq!(
+        str_at(&policy.data, "/status/latestRef/tag"),
+        "1.2.0",
+        "status {}",
+        policy.data["status"]
+    );
+    assert_eq!(
+        str_at(&policy.data, "/status/latestRef/name"),
+        format!("{}/demo/app", f.registry)
+    );
+
+    apply(
+        &host,
+        json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+            "metadata": {"name": "auto", "namespace": ns},
+            "spec": {"url": url, "interval": "10m", "ref": {"branch": "main"}, "secretRef": {"name": "git-auth"}},
+        }),
+    )
+    .await;
+    tb.wait_ready(&host, "GitRepository", &ns, "auto", TIMEOUT).await;
+    apply(
+        &host,
+        json!({
+            "apiVersion": "image.toolkit.fluxcd.io/v1", "kind": "ImageUpdateAutomation",
+            "metadata": {"name": "auto", "namespace": ns},
+            "spec": {
+                "interval": "10m",
+                "sourceRef": {"kind": "GitRepository", "name": "auto"},
+                "git": {
+                    "checkout": {"ref": {"branch": "main"}},
+                    "commit": {"author": {"name": "fluxbot", "email": "fluxbot@example.local"},
+                               "messageTemplate": "update images"},
+                    "push": {"branch": "main"},
+                },
+                "update": {"path": "./base", "strategy": "Setters"},
+            },
+        }),
+    )
+    .await;
+    let iua = tb
+        .wait_ready(&host, "ImageUpdateAutomation", &ns, "auto", TIMEOUT)
+        .await;
+    let pushed = str_at(&iua.data, "/status/lastPushCommit").to_string();
+    assert_eq!(
+        pushed.len(),
+        40,
+        "lastPushCommit {pushed:?} in {}",
+        iua.data["status"]
+    );
+
+    // The commit is on the git server: main points at it and changes the marked image.
+    let remote =
+        git(&["ls-remote", &tb.git_push_url(&repo), "refs/heads/main"], None).expect("git ls-remote");
+    assert!(
+        remote.starts_with(&pushed),
+        "ls-remote {remote:?}, pushed {pushed}"
+    );
+    let check = work.0.join("check");
+    git(
+        &["clone", "-q", &tb.git_push_url(&repo), &check.to_string_lossy()],
+        None,
+    )
+    .expect("git clone");
+    let updated = std::fs::read_to_string(check.join("base/deployment.yaml")).expect("reading the update");
+    assert!(
+        updated.contains(&format!(
+            "image: {}/demo/app:1.2.0 # {{\"$imagepolicy\": \"{ns}:app\"}}",
+            f.registry
+        )),
+        "base/deployment.yaml after the update:\n{updated}"
+    );
+    let log = git(&["log", "-1", "--format=%an %s"], Some(&check)).expect("git log");
+    assert_eq!(log.trim(), "fluxbot update images");
+
+    delete_namespace(&host, &ns).await;
+}
+
+#[tokio::test]
+async fn notification_controller_delivers_events_to_a_webhook() {
+    use axum::{Json, Router, extract::State, routing::post};
+    use tokio::sync::mpsc;
+
+    let tb = Testbed::shared();
+    let host = tb.client("host").await;
+    let ns = create_namespace(&host, &unique_name("smoke-notify")).await;
+
+    let (tx, mut rx) = mpsc::unbounded_channel::<Value>();
+    let app = Router::new()
+        .route(
+            "/hook",
+            post(
+                |State(tx): State<mpsc::UnboundedSender<Value>>, Json(body): Json<Value>| async move {
+                    let _ = tx.send(body);
+                },
+            ),
+        )
+        .with_state(tx);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding the webhook");
+    let addr = listener.local_addr().expect("webhook address");
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    apply(&host, tb.basic_auth_secret(&ns, "git-auth")).await;
+    apply(
+        &host,
+        json!({
+            "apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Provider",
+            "metadata": {"name": "hook", "namespace": ns},
+            "spec": {"type": "generic", "address": format!("http://{addr}/hook")},
+        }),
+    )
+    .await;
+    apply(
+        &host,
+        json!({
+            "apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Alert",
+            "metadata": {"name": "sources", "namespace": ns},
+            "spec": {"providerRef": {"name": "hook"}, "eventSeverity": "info",
+                     "eventSources": [{"kind": "GitRepository", "name": "*"}]},
+        }),
+    )
+    .await;
+    // Alerts have no status to wait on; give the controller's cache a moment to see them.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    apply(
+        &host,
+        json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+            "metadata": {"name": "demo", "namespace": ns},
+            "spec": {"url": tb.git_repo_url("demo"), "interval": "10m", "ref": {"branch": "main"},
+                     "secretRef": {"name": "git-auth"}},
+        }),
+    )
+    .await;
+    tb.wait_ready(&host, "GitRepository", &ns, "demo", TIMEOUT).await;
+
+    let event = tokio::time::timeout(TIMEOUT, rx.recv())
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "no event reached the webhook within {TIMEOUT:?} (log: {})",
+                tb.log_path("notification-controller").display()
+            )
+        })
+        .expect("webhook channel closed");
+    assert_eq!(
+        str_at(&event, "/involvedObject/kind"),
+        "GitRepository",
+        "event {event}"
+    );
+    assert_eq!(str_at(&event, "/involvedObject/name"), "demo", "event {event}");
+    assert_eq!(str_at(&event, "/involvedObject/namespace"), ns, "event {event}");
+    assert!(!str_at(&event, "/reason").is_empty(), "event {event}");
+    assert!(!str_at(&event, "/message").is_empty(), "event {event}");
+    assert_eq!(
+        str_at(&event, "/reportingController"),
+        "source-controller",
+        "event {event}"
+    );
+
+    server.abort();
+    delete_namespace(&host, &ns).await;
+}
+
+/// Owner-reference garbage collection and namespace deletion on one cluster: both are done
+/// by kube-controller-manager, so they prove it runs there.
+async fn gc_and_namespace_deletion(tb: &Testbed, cluster: &str) {
+    let client = tb.client(cluster).await;
+    let ns = create_namespace(&client, &unique_name("smoke-gc")).await;
+    let cms = dynamic_api(&client, &core("ConfigMap"), Some(&ns));
+    let owner = apply(
+        &client,
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owner", "namespace": ns}}),
+    )
+    .await;
+    let uid = owner.metadata.uid.clone().expect("owner uid");
+    apply(
+        &client,
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": "dependent", "namespace": ns, "ownerReferences": [
+                   {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": uid}]}}),
+    )
+    .await;
+    apply(
+        &client,
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "bystander", "namespace": ns}}),
+    )
+    .await;
+    cms.delete("owner", &DeleteParams::background())
+        .await
+        .expect("deleting the owner");
+    wait_for(
+        &format!("the dependent ConfigMap to be collected on {cluster}"),
+        TIMEOUT,
+        || async {
+            match cms.get_opt("dependent").await {
+                Ok(None) => Ok(()),
+                Ok(Some(_)) => Err("still there".to_string()),
+                Err(e) => Err(e.to_string()),
+            }
+        },
+    )
+    .await;
+    assert!(
+        cms.get_opt("bystander")
+            .await
+            .expect("reading bystander")
+            .is_some()
+    );
+
+    // A namespace with content goes away entirely (its finalizer is removed by kcm).
+    let namespaces = dynamic_api(&client, &core("Namespace"), None);
+    namespaces
+        .delete(&ns, &DeleteParams::default())
+        .await
+        .expect("deleting the namespace");
+    wait_for(
+        &format!("namespace {ns} to be gone on {cluster}"),
+        TIMEOUT,
+        || async {
+            match namespaces.get_opt(&ns).await {
+                Ok(None) => Ok(()),
+                Ok(Some(n)) => Err(format!("phase {}", str_at(&n.data, "/status/phase"))),
+                Err(e) => Err(e.to_string()),
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn controller_manager_collects_garbage_and_deletes_namespaces() {
+    let tb = Testbed::shared();
+    let mut clusters = vec!["host"];
+    clusters.extend(tb.members());
+    for c in clusters {
+        gc_and_namespace_deletion(tb, c).await;
+    }
+}
+
+#[tokio::test]
+async fn static_users_are_limited_by_rbac() {
+    let tb = Testbed::shared();
+    let name = unique_name("smoke-rbac");
+    let cm = |ns: &str| {
+        let mut o = DynamicObject::new(&name, &core("ConfigMap")).within(ns);
+        o.data = json!({"data": {"by": "test"}});
+        o
+    };
+    let create = |user: &'static str, ns: &'static str| {
+        let cm = cm(ns);
+        async move {
+            let client = tb.client_as("host", user).await;
+            dynamic_api(&client, &core("ConfigMap"), Some(ns))
+                .create(&PostParams::default(), &cm)
+                .await
+        }
+    };
+    let status = |r: Result<DynamicObject, kube::Error>| match r {
+        Ok(_) => 200,
+        Err(kube::Error::Api(s)) => s.code,
+        Err(e) => panic!("unexpected error {e}"),
+    };
+    assert_eq!(
+        status(create("alice", "team-a").await),
+        200,
+        "alice creates in team-a"
+    );
+    assert_eq!(
+        status(create("alice", "team-b").await),
+        403,
+        "alice is refused in team-b"
+    );
+    assert_eq!(
+        status(create("bob", "team-a").await),
+        403,
+        "bob only views team-a"
+    );
+    assert_eq!(
+        status(create("carol", "team-b").await),
+        200,
+        "carol creates in team-b"
+    );
+
+    let bob = tb.client_as("host", "bob").await;
+    let listed = dynamic_api(&bob, &core("ConfigMap"), Some("team-a"))
+        .list(&ListParams::default())
+        .await
+        .expect("bob lists team-a");
+    assert!(
+        listed
+            .items
+            .iter()
+            .any(|o| o.metadata.name.as_deref() == Some(name.as_str()))
+    );
+    let err = dynamic_api(&bob, &core("ConfigMap"), Some("team-b"))
+        .list(&ListParams::default())
+        .await;
+    assert!(
+        matches!(err, Err(kube::Error::Api(ref s)) if s.code == 403),
+        "bob lists team-b: {err:?}"
+    );
+
+    let admin = tb.client("host").await;
+    for ns in ["team-a", "team-b"] {
+        let _ = dynamic_api(&admin, &core("ConfigMap"), Some(ns))
+            .delete(&name, &DeleteParams::default())
+            .await;
+    }
+}
