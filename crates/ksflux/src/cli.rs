@@ -1,0 +1,139 @@
+//! Command line: `ksflux serve`, `ksflux openapi`, `ksflux version`.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+    sync::{Arc, atomic::AtomicBool},
+    time::Duration,
+};
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+use crate::{
+    auth::Authenticator,
+    clusters::Clusters,
+    http::{self, ApiContext},
+};
+
+/// FluxCD for KubeSphere.
+#[derive(Parser, Debug)]
+#[command(name = "ksflux", version)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the API.
+    Serve(Serve),
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Print the version.
+    Version,
+}
+
+#[derive(Parser, Debug)]
+struct Serve {
+    /// Kubeconfig of the host cluster (default: in-cluster, then $KUBECONFIG).
+    #[arg(long, env = "KSFLUX_KUBECONFIG")]
+    kubeconfig: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "KSFLUX_LISTEN", default_value = "127.0.0.1:9480")]
+    listen: SocketAddr,
+    /// ksflux's namespace on the host (member kubeconfig Secrets live here).
+    #[arg(long, env = "KSFLUX_NAMESPACE", default_value = "ksflux-system")]
+    namespace: String,
+    /// Addresses of the trusted proxy (ks-apiserver) whose X-Remote-User headers are believed.
+    #[arg(long = "trusted-proxy", env = "KSFLUX_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<IpAddr>,
+    /// How often to re-discover member clusters and check their health, in seconds.
+    #[arg(long, default_value_t = 30)]
+    refresh_seconds: u64,
+    /// Log as JSON.
+    #[arg(long)]
+    log_json: bool,
+}
+
+impl Args {
+    /// Runs the command.
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Serve(s) => s.run().await,
+            Command::Openapi => {
+                println!("{}", serde_json::to_string_pretty(&http::openapi())?);
+                Ok(())
+            }
+            Command::Version => {
+                println!("ksflux {}", env!("CARGO_PKG_VERSION"));
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Serve {
+    async fn run(self) -> anyhow::Result<()> {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube=warn,tower_http=warn"));
+        let builder = tracing_subscriber::fmt().with_env_filter(filter);
+        if self.log_json {
+            builder.json().init();
+        } else {
+            builder.init();
+        }
+        let config = match &self.kubeconfig {
+            Some(path) => {
+                let kc =
+                    Kubeconfig::read_from(path).with_context(|| format!("reading {}", path.display()))?;
+                kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await?
+            }
+            None => kube::Config::infer()
+                .await
+                .context("no kubeconfig: pass --kubeconfig or run in a cluster")?,
+        };
+        let clusters = Clusters::new(config, self.namespace.clone())?;
+        let host = clusters.host().client();
+        // Fail early, with a hint, when the host cannot be reached at all.
+        let version = host
+            .apiserver_version()
+            .await
+            .context("cannot reach the host cluster's apiserver")?;
+        tracing::info!(version = version.git_version, "host cluster reachable");
+
+        let ready = Arc::new(AtomicBool::new(false));
+        let ctx = ApiContext {
+            clusters: clusters.clone(),
+            metrics: Default::default(),
+            ready: ready.clone(),
+        };
+        let authenticator = Authenticator::new(host, self.trusted_proxies.clone());
+        let app = http::app(ctx, authenticator);
+
+        let refresher = {
+            let clusters = clusters.clone();
+            let period = Duration::from_secs(self.refresh_seconds.max(1));
+            tokio::spawn(async move {
+                clusters.refresh().await;
+                ready.store(true, std::sync::atomic::Ordering::Relaxed);
+                clusters.refresh_loop(period).await;
+            })
+        };
+        let listener = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .with_context(|| format!("listening on {}", self.listen))?;
+        tracing::info!(address = %listener.local_addr()?, "serving");
+        println!("ksflux listening on http://{}", listener.local_addr()?);
+        let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            });
+        tokio::select! {
+            r = server => r.context("server failed")?,
+            r = refresher => r.context("cluster discovery stopped")?,
+        }
+        Ok(())
+    }
+}

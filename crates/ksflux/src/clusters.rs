@@ -1,0 +1,591 @@
+//! Clusters: the host and its members, how to reach them, and their health.
+//!
+//! The host is the cluster ksflux runs in (or the kubeconfig it is given). Members come from
+//! KubeSphere `cluster.kubesphere.io/v1alpha1` `Cluster` objects (`spec.connection.kubeconfig`)
+//! when that CRD is served, and from Secrets labelled `fluxcd.kubesphere.io/cluster` (key
+//! `kubeconfig`) in ksflux's namespace; both can coexist. Health is checked in the background,
+//! each cluster with its own deadline, so an unreachable member never blocks anything else.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, Mutex, RwLock},
+    time::{Duration, Instant},
+};
+
+use base64::Engine as _;
+use k8s_openapi::{
+    ByteString, api::core::v1::Secret,
+    apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+};
+use kube::{
+    Api, Client, Config, ResourceExt,
+    api::{ApiResource, DynamicObject, ListParams, ObjectMeta, PostParams},
+    config::{KubeConfigOptions, Kubeconfig},
+    discovery::Discovery,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{
+    auth::User,
+    error::{Cause, Error, Result},
+    validation,
+};
+
+/// The name of the host cluster.
+pub const HOST: &str = "host";
+/// Label on Secrets that hold a member cluster's kubeconfig; its value is the cluster name.
+pub const CLUSTER_LABEL: &str = "fluxcd.kubesphere.io/cluster";
+/// Key of the kubeconfig in such a Secret.
+pub const KUBECONFIG_KEY: &str = "kubeconfig";
+
+const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const CLIENT_CACHE_TTL: Duration = Duration::from_secs(300);
+
+/// The Flux API versions ksflux uses: (group, version, kind).
+pub const FLUX_APIS: &[(&str, &str, &str)] = &[
+    ("source.toolkit.fluxcd.io", "v1", "GitRepository"),
+    ("source.toolkit.fluxcd.io", "v1", "HelmRepository"),
+    ("source.toolkit.fluxcd.io", "v1", "HelmChart"),
+    ("source.toolkit.fluxcd.io", "v1", "Bucket"),
+    ("source.toolkit.fluxcd.io", "v1", "OCIRepository"),
+    ("kustomize.toolkit.fluxcd.io", "v1", "Kustomization"),
+    ("helm.toolkit.fluxcd.io", "v2", "HelmRelease"),
+    ("notification.toolkit.fluxcd.io", "v1beta3", "Provider"),
+    ("notification.toolkit.fluxcd.io", "v1beta3", "Alert"),
+    ("notification.toolkit.fluxcd.io", "v1", "Receiver"),
+    ("image.toolkit.fluxcd.io", "v1", "ImageRepository"),
+    ("image.toolkit.fluxcd.io", "v1", "ImagePolicy"),
+    ("image.toolkit.fluxcd.io", "v1", "ImageUpdateAutomation"),
+];
+
+/// Where a cluster's connection comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Origin {
+    /// The cluster ksflux runs in.
+    Host,
+    /// A labelled kubeconfig Secret in ksflux's namespace (registered through the API).
+    Secret,
+    /// A KubeSphere `Cluster` object.
+    KubeSphere,
+}
+
+/// One Flux kind as a cluster serves it.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FluxApi {
+    /// The API group.
+    pub group: String,
+    /// The kind.
+    pub kind: String,
+    /// Versions the cluster serves.
+    pub served_versions: Vec<String>,
+    /// The version ksflux needs.
+    pub required_version: String,
+}
+
+/// A cluster's health, as last checked.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    /// The apiserver answered the last check.
+    pub reachable: bool,
+    /// The Kubernetes version (`gitVersion`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes_version: Option<String>,
+    /// Flux's source API is served.
+    pub flux_installed: bool,
+    /// Flux's version, from the `app.kubernetes.io/version` label of its CRDs when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flux_version: Option<String>,
+    /// Flux kinds the cluster serves.
+    pub flux_apis: Vec<FluxApi>,
+    /// Flux is installed but some kind is not served at the version ksflux needs.
+    pub flux_too_old: bool,
+    /// Why the cluster is unreachable or what is missing; empty when all is well.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// When this was checked (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_checked: Option<String>,
+}
+
+/// A cluster as the API shows it.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterView {
+    /// Its name: `host` or the member's name.
+    pub name: String,
+    /// Where its connection comes from.
+    pub origin: Origin,
+    /// The apiserver URL.
+    pub server: String,
+    /// Its health.
+    pub health: Health,
+}
+
+/// A reachable-or-not cluster ksflux knows.
+pub struct Cluster {
+    /// Its name.
+    pub name: String,
+    /// Where its connection comes from.
+    pub origin: Origin,
+    config: Config,
+    client: Client,
+    health: RwLock<Health>,
+}
+
+impl Cluster {
+    fn new(name: String, origin: Origin, mut config: Config) -> Result<Self> {
+        config.connect_timeout = Some(CONNECT_TIMEOUT);
+        config.read_timeout = Some(Duration::from_secs(60));
+        let client = Client::try_from(config.clone()).map_err(|e| Error::Internal(e.into()))?;
+        Ok(Cluster {
+            name,
+            origin,
+            config,
+            client,
+            health: RwLock::new(Health::default()),
+        })
+    }
+
+    /// ksflux's own client for this cluster (for controllers and caches; never for a user).
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+
+    /// The last health check.
+    pub fn health(&self) -> Health {
+        self.health.read().map(|h| h.clone()).unwrap_or_default()
+    }
+
+    /// The API view.
+    pub fn view(&self) -> ClusterView {
+        ClusterView {
+            name: self.name.clone(),
+            origin: self.origin,
+            server: self.config.cluster_url.to_string(),
+            health: self.health(),
+        }
+    }
+
+    /// Checks reachability, version and Flux APIs, within a deadline, and stores the result.
+    pub async fn check(&self) -> Health {
+        let health = match tokio::time::timeout(CHECK_TIMEOUT, probe(&self.client)).await {
+            Ok(Ok(h)) => h,
+            Ok(Err(e)) => Health {
+                message: format!("unreachable: {e}"),
+                ..Default::default()
+            },
+            Err(_) => Health {
+                message: format!("unreachable: no answer within {}s", CHECK_TIMEOUT.as_secs()),
+                ..Default::default()
+            },
+        };
+        let health = Health {
+            last_checked: Some(jiff::Timestamp::now().to_string()),
+            ..health
+        };
+        if let Ok(mut h) = self.health.write() {
+            *h = health.clone();
+        }
+        health
+    }
+}
+
+async fn probe(client: &Client) -> anyhow::Result<Health> {
+    let version = client.apiserver_version().await?;
+    let groups: Vec<&str> = {
+        let mut g: Vec<&str> = FLUX_APIS.iter().map(|(g, _, _)| *g).collect();
+        g.dedup();
+        g
+    };
+    let discovery = Discovery::new(client.clone()).filter(&groups).run().await?;
+    let mut apis = Vec::new();
+    let mut missing = Vec::new();
+    let mut too_old = Vec::new();
+    for (group, required, kind) in FLUX_APIS {
+        let mut served = Vec::new();
+        if let Some(g) = discovery.get(group) {
+            for v in g.versions() {
+                if g.versioned_resources(v).iter().any(|(ar, _)| ar.kind == *kind) {
+                    served.push(v.to_string());
+                }
+            }
+        }
+        if served.is_empty() {
+            missing.push(*kind);
+        } else if !served.iter().any(|v| v == required) {
+            too_old.push(format!("{kind} (serves {}, needs {required})", served.join(", ")));
+        }
+        apis.push(FluxApi {
+            group: group.to_string(),
+            kind: kind.to_string(),
+            served_versions: served,
+            required_version: required.to_string(),
+        });
+    }
+    let installed = apis.first().is_some_and(|a| !a.served_versions.is_empty());
+    let flux_version = if installed {
+        let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+        crds.get_metadata_opt("gitrepositories.source.toolkit.fluxcd.io")
+            .await
+            .ok()
+            .flatten()
+            .and_then(|m| m.labels().get("app.kubernetes.io/version").cloned())
+    } else {
+        None
+    };
+    let message = if !installed {
+        "Flux is not installed (source.toolkit.fluxcd.io is not served)".to_string()
+    } else if !too_old.is_empty() {
+        format!(
+            "Flux is too old for ksflux: {}; upgrade Flux to 2.7 or later",
+            too_old.join("; ")
+        )
+    } else if !missing.is_empty() {
+        format!("Flux components missing: {}", missing.join(", "))
+    } else {
+        String::new()
+    };
+    Ok(Health {
+        reachable: true,
+        kubernetes_version: Some(version.git_version),
+        flux_installed: installed,
+        flux_version,
+        flux_apis: apis,
+        flux_too_old: !too_old.is_empty(),
+        message,
+        last_checked: None,
+    })
+}
+
+/// Impersonating clients, per (cluster, user), with when they were made.
+type UserClients = HashMap<(String, User), (Client, Instant)>;
+
+/// The registry of clusters.
+#[derive(Clone)]
+pub struct Clusters {
+    host: Arc<Cluster>,
+    namespace: String,
+    members: Arc<RwLock<BTreeMap<String, Arc<Cluster>>>>,
+    user_clients: Arc<Mutex<UserClients>>,
+}
+
+impl Clusters {
+    /// A registry whose host is reached with `host` and whose member Secrets live in `namespace`.
+    pub fn new(host: Config, namespace: String) -> Result<Self> {
+        Ok(Clusters {
+            host: Arc::new(Cluster::new(HOST.into(), Origin::Host, host)?),
+            namespace,
+            members: Default::default(),
+            user_clients: Default::default(),
+        })
+    }
+
+    /// ksflux's namespace on the host.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The host cluster.
+    pub fn host(&self) -> Arc<Cluster> {
+        self.host.clone()
+    }
+
+    /// Every cluster, host first.
+    pub fn all(&self) -> Vec<Arc<Cluster>> {
+        let mut out = vec![self.host.clone()];
+        if let Ok(m) = self.members.read() {
+            out.extend(m.values().cloned());
+        }
+        out
+    }
+
+    /// The cluster called `name`, or a 404.
+    pub fn get(&self, name: &str) -> Result<Arc<Cluster>> {
+        if name == HOST {
+            return Ok(self.host.clone());
+        }
+        self.members
+            .read()
+            .ok()
+            .and_then(|m| m.get(name).cloned())
+            .ok_or_else(|| Error::NotFound(format!("cluster {name:?} is not registered")))
+    }
+
+    /// A client for `cluster` that acts as `user` (Kubernetes impersonation), so the
+    /// cluster's RBAC decides what the user may do. Clients are cached per user briefly.
+    pub fn client_for(&self, cluster: &str, user: &User) -> Result<Client> {
+        let c = self.get(cluster)?;
+        let key = (cluster.to_string(), user.clone());
+        if let Ok(cache) = self.user_clients.lock()
+            && let Some((client, at)) = cache.get(&key)
+            && at.elapsed() < CLIENT_CACHE_TTL
+        {
+            return Ok(client.clone());
+        }
+        let mut config = c.config.clone();
+        config.auth_info.impersonate = Some(user.name.clone());
+        config.auth_info.impersonate_groups = Some(user.groups.clone());
+        let client = Client::try_from(config).map_err(|e| Error::Internal(e.into()))?;
+        if let Ok(mut cache) = self.user_clients.lock() {
+            if cache.len() > 2048 {
+                cache.clear();
+            }
+            cache.insert(key, (client.clone(), Instant::now()));
+        }
+        Ok(client)
+    }
+
+    /// Re-reads members from labelled Secrets and KubeSphere `Cluster` objects, then checks
+    /// every cluster's health concurrently.
+    pub async fn refresh(&self) {
+        let mut found: BTreeMap<String, (Origin, Kubeconfig)> = BTreeMap::new();
+        let secrets: Api<Secret> = Api::namespaced(self.host.client(), &self.namespace);
+        match secrets.list(&ListParams::default().labels(CLUSTER_LABEL)).await {
+            Ok(list) => {
+                for s in list {
+                    let Some(name) = s.labels().get(CLUSTER_LABEL).cloned() else {
+                        continue;
+                    };
+                    let Some(raw) = s.data.as_ref().and_then(|d| d.get(KUBECONFIG_KEY)) else {
+                        tracing::warn!(secret = s.name_any(), "cluster secret has no kubeconfig key");
+                        continue;
+                    };
+                    match parse_kubeconfig(&String::from_utf8_lossy(&raw.0)) {
+                        Ok(kc) => {
+                            found.insert(name, (Origin::Secret, kc));
+                        }
+                        Err(e) => {
+                            tracing::warn!(secret = s.name_any(), error = %e, "bad kubeconfig in cluster secret")
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "listing cluster secrets failed"),
+        }
+        for (name, kc) in kubesphere_clusters(&self.host.client()).await {
+            found.entry(name).or_insert((Origin::KubeSphere, kc));
+        }
+        let mut next = BTreeMap::new();
+        let current = self.members.read().map(|m| m.clone()).unwrap_or_default();
+        for (name, (origin, kc)) in found {
+            if name == HOST {
+                continue;
+            }
+            // Keep the existing connection (and its health) unless the kubeconfig changed.
+            let server = kc
+                .clusters
+                .first()
+                .and_then(|c| c.cluster.as_ref())
+                .and_then(|c| c.server.clone());
+            if let Some(existing) = current.get(&name)
+                && Some(
+                    existing
+                        .config
+                        .cluster_url
+                        .to_string()
+                        .trim_end_matches('/')
+                        .to_string(),
+                ) == server.map(|s| s.trim_end_matches('/').to_string())
+                && existing.origin == origin
+            {
+                next.insert(name, existing.clone());
+                continue;
+            }
+            match config_from(kc)
+                .await
+                .and_then(|cfg| Cluster::new(name.clone(), origin, cfg))
+            {
+                Ok(c) => {
+                    next.insert(name, Arc::new(c));
+                }
+                Err(e) => tracing::warn!(cluster = name, error = %e, "cannot use the cluster's kubeconfig"),
+            }
+        }
+        if let Ok(mut m) = self.members.write() {
+            *m = next;
+        }
+        futures::future::join_all(self.all().iter().map(|c| c.check())).await;
+    }
+
+    /// Registers a member: validates the name and kubeconfig, connects to prove the
+    /// kubeconfig works, then stores it as a labelled Secret, created as `user` (so only
+    /// users allowed to write Secrets in ksflux's namespace can register clusters).
+    pub async fn register(&self, user: &User, name: &str, kubeconfig: &str) -> Result<ClusterView> {
+        let mut causes = validation::dns1123_label("name", name);
+        if name == HOST {
+            causes.push(Cause::invalid("name", "\"host\" is the cluster ksflux runs in"));
+        }
+        let kc = match parse_kubeconfig(kubeconfig) {
+            Ok(kc) => Some(kc),
+            Err(e) => {
+                causes.push(Cause::invalid("kubeconfig", e));
+                None
+            }
+        };
+        if !causes.is_empty() {
+            return Err(Error::invalid(causes));
+        }
+        if self.get(name).is_ok() {
+            return Err(Error::Conflict {
+                reason: "AlreadyExists",
+                message: format!("cluster {name:?} is already registered"),
+            });
+        }
+        let kc = kc.ok_or_else(|| Error::BadRequest("kubeconfig".into()))?;
+        let config = config_from(kc)
+            .await
+            .map_err(|e| Error::invalid(vec![Cause::invalid("kubeconfig", e.to_string())]))?;
+        let candidate = Cluster::new(name.to_string(), Origin::Secret, config)?;
+        let health = candidate.check().await;
+        if !health.reachable {
+            return Err(Error::invalid(vec![Cause::invalid(
+                "kubeconfig",
+                format!("cannot connect with this kubeconfig: {}", health.message),
+            )]));
+        }
+        let secret = Secret {
+            metadata: ObjectMeta {
+                name: Some(format!("cluster-{name}")),
+                namespace: Some(self.namespace.clone()),
+                labels: Some([(CLUSTER_LABEL.to_string(), name.to_string())].into()),
+                ..Default::default()
+            },
+            data: Some(
+                [(
+                    KUBECONFIG_KEY.to_string(),
+                    ByteString(kubeconfig.as_bytes().to_vec()),
+                )]
+                .into(),
+            ),
+            type_: Some("Opaque".into()),
+            ..Default::default()
+        };
+        let api: Api<Secret> = Api::namespaced(self.client_for(HOST, user)?, &self.namespace);
+        api.create(&PostParams::default(), &secret).await?;
+        let candidate = Arc::new(candidate);
+        if let Ok(mut m) = self.members.write() {
+            m.insert(name.to_string(), candidate.clone());
+        }
+        Ok(candidate.view())
+    }
+
+    /// Removes a member registered through the API (deletes its Secret, as `user`).
+    pub async fn unregister(&self, user: &User, name: &str) -> Result<()> {
+        let c = self.get(name)?;
+        if c.origin != Origin::Secret {
+            return Err(Error::BadRequest(format!(
+                "cluster {name:?} comes from {}; remove it there",
+                match c.origin {
+                    Origin::Host => "the host",
+                    _ => "KubeSphere",
+                }
+            )));
+        }
+        let secrets: Api<Secret> = Api::namespaced(self.client_for(HOST, user)?, &self.namespace);
+        let own: Api<Secret> = Api::namespaced(self.host.client(), &self.namespace);
+        let list = own
+            .list(&ListParams::default().labels(&format!("{CLUSTER_LABEL}={name}")))
+            .await?;
+        for s in list {
+            secrets.delete(&s.name_any(), &Default::default()).await?;
+        }
+        if let Ok(mut m) = self.members.write() {
+            m.remove(name);
+        }
+        Ok(())
+    }
+
+    /// Runs [`Clusters::refresh`] every `period`, forever.
+    pub async fn refresh_loop(self, period: Duration) {
+        loop {
+            self.refresh().await;
+            tokio::time::sleep(period).await;
+        }
+    }
+}
+
+/// Parses a kubeconfig a member cluster is registered with. It must be self-contained: the
+/// server URL and inline credentials (`*-data` fields, a token or basic auth). File paths and
+/// exec plugins are refused, because they do not travel with a stored Secret.
+pub fn parse_kubeconfig(yaml: &str) -> Result<Kubeconfig, String> {
+    if yaml.trim().is_empty() {
+        return Err("kubeconfig is empty".into());
+    }
+    let kc = Kubeconfig::from_yaml(yaml).map_err(|e| format!("not a kubeconfig: {e}"))?;
+    let cluster = kc
+        .clusters
+        .first()
+        .and_then(|c| c.cluster.as_ref())
+        .ok_or_else(|| "kubeconfig has no cluster".to_string())?;
+    let server = cluster.server.as_deref().unwrap_or_default();
+    if !(server.starts_with("https://") || server.starts_with("http://")) {
+        return Err("the cluster's server must be an http(s) URL".into());
+    }
+    if cluster.certificate_authority.is_some() {
+        return Err("use certificate-authority-data instead of a certificate-authority file".into());
+    }
+    for a in &kc.auth_infos {
+        if let Some(info) = &a.auth_info {
+            if info.client_certificate.is_some() || info.client_key.is_some() || info.token_file.is_some() {
+                return Err(
+                    "use inline credentials (client-certificate-data, client-key-data or token), not files"
+                        .into(),
+                );
+            }
+            if info.exec.is_some() || info.auth_provider.is_some() {
+                return Err(
+                    "exec and auth-provider plugins are not supported; use a token or a client certificate"
+                        .into(),
+                );
+            }
+        }
+    }
+    Ok(kc)
+}
+
+async fn config_from(kc: Kubeconfig) -> Result<Config> {
+    Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+        .await
+        .map_err(|e| Error::BadRequest(format!("kubeconfig: {e}")))
+}
+
+/// Members described by KubeSphere `Cluster` objects, if that CRD is served.
+async fn kubesphere_clusters(host: &Client) -> Vec<(String, Kubeconfig)> {
+    let ar = ApiResource {
+        group: "cluster.kubesphere.io".into(),
+        version: "v1alpha1".into(),
+        api_version: "cluster.kubesphere.io/v1alpha1".into(),
+        kind: "Cluster".into(),
+        plural: "clusters".into(),
+    };
+    let api: Api<DynamicObject> = Api::all_with(host.clone(), &ar);
+    let Ok(list) = api.list(&ListParams::default()).await else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for c in list {
+        let name = c.name_any();
+        let raw = c
+            .data
+            .pointer("/spec/connection/kubeconfig")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        if raw.is_empty() {
+            // KubeSphere's host cluster has no kubeconfig in its Cluster object.
+            continue;
+        }
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(raw) else {
+            continue;
+        };
+        match parse_kubeconfig(&String::from_utf8_lossy(&bytes)) {
+            Ok(kc) => out.push((name, kc)),
+            Err(e) => tracing::warn!(cluster = name, error = e, "bad kubeconfig in KubeSphere Cluster"),
+        }
+    }
+    out
+}

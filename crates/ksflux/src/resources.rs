@@ -1,0 +1,1046 @@
+//! Flux objects, any kind, in any cluster: list, get, create, update, delete and the actions
+//! `reconcile`, `suspend` and `resume`. Each kind is a [`FluxKind`] descriptor (its API, its
+//! validation and where its credentials go); the handlers here are the same for every kind.
+//!
+//! Every call to a cluster is made as the requesting user (impersonation), so the cluster's
+//! RBAC decides. A write is first sent as a server-side dry run, so a request the apiserver
+//! would refuse writes nothing — not even its credential Secrets.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::{
+    Api, Client,
+    api::{ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{
+    auth::User,
+    credentials::{self, CredentialInfo, Credentials, Tls},
+    error::{Cause, Error, Result},
+    validation,
+};
+
+/// Annotation Flux watches to reconcile now.
+pub const REQUESTED_AT: &str = "reconcile.fluxcd.io/requestedAt";
+/// Annotation recording who last suspended, resumed or changed an object through ksflux.
+pub const LAST_ACTION: &str = "fluxcd.kubesphere.io/last-action";
+
+/// Where a kind takes TLS material.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsRef {
+    /// The kind takes no TLS material.
+    None,
+    /// In the same Secret as its credentials (`spec.secretRef`), as GitRepository does.
+    SecretRef,
+    /// In its own Secret (`spec.certSecretRef`).
+    CertSecretRef,
+}
+
+/// A Flux kind the API serves.
+pub struct FluxKind {
+    /// The kind, e.g. `GitRepository`.
+    pub kind: &'static str,
+    /// Its API group.
+    pub group: &'static str,
+    /// The version ksflux speaks.
+    pub version: &'static str,
+    /// The plural resource name, used in paths.
+    pub plural: &'static str,
+    /// Short name used in the names of its credential Secrets.
+    pub short: &'static str,
+    /// Credential types it accepts (`basic`, `bearer`, `ssh`, `s3`).
+    pub auth_types: &'static [&'static str],
+    /// Where its TLS material goes.
+    pub tls: TlsRef,
+    /// Checks the object against the Flux schema (the generated types).
+    pub schema: fn(&Value) -> Result<(), Cause>,
+    /// Checks the rules the schema cannot express.
+    pub rules: fn(&Value) -> Vec<Cause>,
+}
+
+impl FluxKind {
+    /// The dynamic API resource of this kind.
+    pub fn api_resource(&self) -> ApiResource {
+        ApiResource {
+            group: self.group.into(),
+            version: self.version.into(),
+            api_version: format!("{}/{}", self.group, self.version),
+            kind: self.kind.into(),
+            plural: self.plural.into(),
+        }
+    }
+
+    fn owner(&self, name: &str) -> String {
+        format!("{}/{name}", self.kind)
+    }
+}
+
+/// Checks `value` deserializes into the generated Flux type `K`, naming the failing field.
+pub fn schema_check<K: serde::de::DeserializeOwned>(value: &Value) -> Result<(), Cause> {
+    let de = value.clone();
+    serde_path_to_error::deserialize::<_, K>(de)
+        .map(|_| ())
+        .map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." { "spec".to_string() } else { path };
+            Cause::invalid(field, e.inner().to_string())
+        })
+}
+
+// ---------------------------------------------------------------------------------------------
+// API shapes
+
+/// The state a console shows for an object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum State {
+    /// Ready=True.
+    Ready,
+    /// Reconciling, or Ready=Unknown.
+    Progressing,
+    /// Ready=False or Stalled.
+    Failed,
+    /// `spec.suspend` is true.
+    Suspended,
+    /// No status yet.
+    Unknown,
+}
+
+/// What the API derives from an object's status.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Ready, progressing, failed, suspended or unknown.
+    pub state: State,
+    /// The Ready condition's status: `True`, `False` or `Unknown`.
+    pub ready: String,
+    /// The Ready condition's reason.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// The Ready condition's message.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// `spec.suspend`.
+    pub suspended: bool,
+    /// The artifact revision (sources) or last applied revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// When the artifact last changed, or the Ready condition last moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_update_time: Option<String>,
+    /// The pending `reconcile.fluxcd.io/requestedAt` token, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconcile_requested_at: Option<String>,
+    /// `status.lastHandledReconcileAt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_handled_reconcile_at: Option<String>,
+    /// The controller has handled the last requested reconcile.
+    pub reconcile_handled: bool,
+}
+
+/// Credentials referenced by an object.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialsView {
+    /// The `spec.secretRef` Secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<CredentialInfo>,
+    /// The `spec.certSecretRef` Secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<CredentialInfo>,
+}
+
+/// A Flux object as the API returns it: the object (without `managedFields`), plus the
+/// cluster it lives in, a summary of its status and what credentials it uses.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectView {
+    /// The cluster.
+    pub cluster: String,
+    /// `group/version`.
+    pub api_version: String,
+    /// The kind.
+    pub kind: String,
+    /// Kubernetes object metadata.
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+    /// The Flux spec.
+    #[schema(value_type = Object)]
+    pub spec: Value,
+    /// The Flux status.
+    #[schema(value_type = Object)]
+    pub status: Value,
+    /// What the status means.
+    pub summary: Summary,
+    /// Which credential Secrets it references (never their values).
+    pub credential_status: CredentialsView,
+}
+
+/// A page of objects, in KubeSphere's list shape.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectList {
+    /// This page.
+    pub items: Vec<ObjectView>,
+    /// How many objects match, over all pages.
+    pub total_items: usize,
+}
+
+/// A create or update request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ObjectRequest {
+    /// `group/version`; optional, must match the path's kind if given.
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// Optional; must match the path's kind if given.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// `name` (required), `labels`, `annotations`; for updates also `resourceVersion`
+    /// (required: a stale one is refused with 409).
+    #[schema(value_type = Object)]
+    pub metadata: RequestMeta,
+    /// The Flux spec.
+    #[schema(value_type = Object)]
+    pub spec: Value,
+    /// How the source authenticates; written to a Secret, never returned.
+    #[serde(default)]
+    pub credentials: Option<Credentials>,
+    /// TLS material; written to a Secret, never returned.
+    #[serde(default)]
+    pub tls: Option<Tls>,
+    /// Ignored, so an object read from the API can be sent back as an update.
+    #[serde(default)]
+    #[schema(ignore)]
+    pub status: Option<Value>,
+    /// Ignored (read-only).
+    #[serde(default)]
+    #[schema(ignore)]
+    pub summary: Option<Value>,
+    /// Ignored (read-only; the cluster is a query parameter).
+    #[serde(default)]
+    #[schema(ignore)]
+    pub cluster: Option<Value>,
+    /// Ignored (read-only).
+    #[serde(default)]
+    #[schema(ignore)]
+    pub credential_status: Option<Value>,
+}
+
+/// The metadata a request may set.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestMeta {
+    /// Object name.
+    #[serde(default)]
+    pub name: String,
+    /// Must match the path's namespace if given.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Labels.
+    #[serde(default)]
+    pub labels: Option<BTreeMap<String, String>>,
+    /// Annotations.
+    #[serde(default)]
+    pub annotations: Option<BTreeMap<String, String>>,
+    /// The version the update is based on.
+    #[serde(default)]
+    pub resource_version: Option<String>,
+}
+
+/// List parameters (KubeSphere's).
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// The cluster (default `host`).
+    pub cluster: Option<String>,
+    /// 1-based page (default 1).
+    pub page: Option<usize>,
+    /// Page size (default 10, at most 10000).
+    pub limit: Option<usize>,
+    /// `name`, `namespace`, `createTime` (default) or `state`.
+    pub sort_by: Option<String>,
+    /// Sort ascending (default false, i.e. newest first for createTime).
+    pub ascending: Option<bool>,
+    /// Substring the name must contain.
+    pub name: Option<String>,
+    /// A Kubernetes label selector.
+    pub label_selector: Option<String>,
+    /// Only objects in this state.
+    pub state: Option<State>,
+}
+
+/// The cluster parameter of single-object requests.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ClusterQuery {
+    /// The cluster (default `host`).
+    pub cluster: Option<String>,
+}
+
+/// Parameters of an action.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ActionQuery {
+    /// The cluster (default `host`).
+    pub cluster: Option<String>,
+    /// For `reconcile`: wait up to this many seconds (at most 120) for the controller to
+    /// handle the request before answering.
+    pub wait: Option<u64>,
+}
+
+/// An action on an object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Action {
+    /// Ask the controller to reconcile now.
+    Reconcile,
+    /// Stop reconciling (`spec.suspend: true`).
+    Suspend,
+    /// Reconcile again (`spec.suspend: false`).
+    Resume,
+}
+
+// ---------------------------------------------------------------------------------------------
+// views
+
+fn condition<'a>(obj: &'a Value, type_: &str) -> Option<&'a Value> {
+    obj.pointer("/status/conditions")?
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)
+}
+
+fn str_at(obj: &Value, ptr: &str) -> Option<String> {
+    obj.pointer(ptr).and_then(Value::as_str).map(str::to_string)
+}
+
+/// Derives the [`Summary`] of a Flux object, reading Flux's conditions the way Flux does.
+pub fn summarize(obj: &Value) -> Summary {
+    let ready = condition(obj, "Ready");
+    let ready_status = ready
+        .and_then(|c| c["status"].as_str())
+        .unwrap_or("Unknown")
+        .to_string();
+    let stalled = condition(obj, "Stalled").is_some_and(|c| c["status"] == "True");
+    let reconciling = condition(obj, "Reconciling").is_some_and(|c| c["status"] == "True");
+    let suspended = obj
+        .pointer("/spec/suspend")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let generation = obj.pointer("/metadata/generation").and_then(Value::as_i64);
+    let observed = obj.pointer("/status/observedGeneration").and_then(Value::as_i64);
+    let state = if suspended {
+        State::Suspended
+    } else if ready.is_none() {
+        State::Unknown
+    } else if stalled || ready_status == "False" {
+        State::Failed
+    } else if reconciling || ready_status == "Unknown" || (generation.is_some() && observed != generation) {
+        State::Progressing
+    } else {
+        State::Ready
+    };
+    let requested = str_at(
+        obj,
+        &format!("/metadata/annotations/{}", REQUESTED_AT.replace('/', "~1")),
+    );
+    let handled = str_at(obj, "/status/lastHandledReconcileAt");
+    Summary {
+        state,
+        ready: ready_status,
+        reason: ready
+            .and_then(|c| c["reason"].as_str())
+            .unwrap_or_default()
+            .to_string(),
+        message: ready
+            .and_then(|c| c["message"].as_str())
+            .unwrap_or_default()
+            .to_string(),
+        suspended,
+        revision: str_at(obj, "/status/artifact/revision")
+            .or_else(|| str_at(obj, "/status/lastAppliedRevision")),
+        last_update_time: str_at(obj, "/status/artifact/lastUpdateTime").or_else(|| {
+            ready
+                .and_then(|c| c["lastTransitionTime"].as_str())
+                .map(str::to_string)
+        }),
+        reconcile_handled: requested.is_none() || requested == handled,
+        reconcile_requested_at: requested,
+        last_handled_reconcile_at: handled,
+    }
+}
+
+fn secret_ref_name(obj: &Value, field: &str) -> Option<String> {
+    str_at(obj, &format!("/spec/{field}/name"))
+}
+
+/// Builds the API view of an object; `secrets` are the Secrets of its namespace the caller
+/// may read (used only to tell managed from external credentials, never for values).
+pub fn view(kind: &FluxKind, cluster: &str, obj: DynamicObject, secrets: &[Secret]) -> ObjectView {
+    let mut value = serde_json::to_value(&obj).unwrap_or(Value::Null);
+    if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
+    }
+    let name = obj.metadata.name.clone().unwrap_or_default();
+    let owner = kind.owner(&name);
+    let find = |n: &str| secrets.iter().find(|s| s.metadata.name.as_deref() == Some(n));
+    let auth = secret_ref_name(&value, "secretRef").map(|n| credentials::info(&n, find(&n), &owner));
+    let tls = secret_ref_name(&value, "certSecretRef").map(|n| credentials::info(&n, find(&n), &owner));
+    let summary = summarize(&value);
+    ObjectView {
+        cluster: cluster.to_string(),
+        api_version: format!("{}/{}", kind.group, kind.version),
+        kind: kind.kind.to_string(),
+        metadata: value.get("metadata").cloned().unwrap_or(Value::Null),
+        spec: value.get("spec").cloned().unwrap_or(Value::Null),
+        status: value.get("status").cloned().unwrap_or(Value::Null),
+        summary,
+        credential_status: CredentialsView { auth, tls },
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// operations
+
+/// Operations on one kind in one cluster namespace, as one user.
+pub struct Scope<'a> {
+    /// The kind.
+    pub kind: &'a FluxKind,
+    /// The cluster's name.
+    pub cluster: String,
+    /// The user's client for that cluster.
+    pub client: Client,
+    /// ksflux's own client for that cluster, used only to read the metadata of the credential
+    /// Secrets it manages (names and types, never values).
+    pub own: Client,
+}
+
+impl Scope<'_> {
+    fn api(&self, namespace: Option<&str>) -> Api<DynamicObject> {
+        let ar = self.kind.api_resource();
+        match namespace {
+            Some(ns) => Api::namespaced_with(self.client.clone(), ns, &ar),
+            None => Api::all_with(self.client.clone(), &ar),
+        }
+    }
+
+    async fn secrets(&self, namespace: &str) -> Vec<Secret> {
+        // Metadata only: values never leave the apiserver for a view.
+        let api: Api<Secret> = Api::namespaced(self.own.clone(), namespace);
+        match api
+            .list_metadata(&ListParams::default().labels(&format!(
+                "{}={}",
+                credentials::MANAGED_LABEL.0,
+                credentials::MANAGED_LABEL.1
+            )))
+            .await
+        {
+            Ok(list) => list
+                .items
+                .into_iter()
+                .map(|m| Secret {
+                    metadata: m.metadata,
+                    ..Default::default()
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Lists objects (all namespaces when `namespace` is `None`), filtered, sorted and paged.
+    pub async fn list(&self, namespace: Option<&str>, q: &ListQuery) -> Result<ObjectList> {
+        let mut lp = ListParams::default();
+        if let Some(sel) = q.label_selector.as_deref().filter(|s| !s.is_empty()) {
+            lp = lp.labels(sel);
+        }
+        let objects = self.api(namespace).list(&lp).await?;
+        let mut secrets_by_ns: BTreeMap<String, Vec<Secret>> = BTreeMap::new();
+        let mut items = Vec::new();
+        for obj in objects {
+            let ns = obj.metadata.namespace.clone().unwrap_or_default();
+            if !secrets_by_ns.contains_key(&ns) {
+                let s = self.secrets(&ns).await;
+                secrets_by_ns.insert(ns.clone(), s);
+            }
+            items.push(view(
+                self.kind,
+                &self.cluster,
+                obj,
+                secrets_by_ns.get(&ns).map(Vec::as_slice).unwrap_or(&[]),
+            ));
+        }
+        Ok(page(items, q))
+    }
+
+    /// Gets one object.
+    pub async fn get(&self, namespace: &str, name: &str) -> Result<ObjectView> {
+        let obj = self.api(Some(namespace)).get(name).await?;
+        let secrets = self.secrets(namespace).await;
+        Ok(view(self.kind, &self.cluster, obj, &secrets))
+    }
+
+    /// Validates a request without calling any cluster.
+    fn validate(&self, namespace: &str, req: &ObjectRequest, update: bool) -> Result<()> {
+        let k = self.kind;
+        let mut causes = validation::dns1123_subdomain("metadata.name", &req.metadata.name);
+        if let Some(ns) = &req.metadata.namespace
+            && ns != namespace
+        {
+            causes.push(Cause::invalid(
+                "metadata.namespace",
+                format!("must be {namespace:?}, the namespace in the path"),
+            ));
+        }
+        if let Some(v) = &req.api_version
+            && v != &format!("{}/{}", k.group, k.version)
+        {
+            causes.push(Cause::invalid(
+                "apiVersion",
+                format!("must be {}/{}", k.group, k.version),
+            ));
+        }
+        if let Some(kind) = &req.kind
+            && kind != k.kind
+        {
+            causes.push(Cause::invalid("kind", format!("must be {}", k.kind)));
+        }
+        if update
+            && req
+                .metadata
+                .resource_version
+                .as_deref()
+                .unwrap_or_default()
+                .is_empty()
+        {
+            causes.push(Cause::required("metadata.resourceVersion"));
+        }
+        if !req.spec.is_object() {
+            causes.push(Cause::required("spec"));
+        } else {
+            let full = json!({"apiVersion": format!("{}/{}", k.group, k.version), "kind": k.kind,
+                "metadata": {"name": req.metadata.name, "namespace": namespace}, "spec": req.spec});
+            if let Err(c) = (k.schema)(&full) {
+                causes.push(c);
+            }
+            causes.extend((k.rules)(&req.spec));
+        }
+        if let Some(c) = &req.credentials {
+            if !matches!(c, Credentials::None) && !k.auth_types.contains(&c.type_name()) {
+                causes.push(Cause::forbidden(
+                    "credentials.type",
+                    if k.auth_types.is_empty() {
+                        format!("{} takes no credentials", k.kind)
+                    } else {
+                        format!("{} accepts {}", k.kind, k.auth_types.join(", "))
+                    },
+                ));
+            }
+            causes.extend(c.validate("credentials"));
+            if !matches!(c, Credentials::None) && req.spec.get("secretRef").is_some() {
+                causes.push(Cause::forbidden(
+                    "spec.secretRef",
+                    "give either credentials or spec.secretRef, not both",
+                ));
+            }
+        }
+        if let Some(t) = &req.tls {
+            if k.tls == TlsRef::None {
+                causes.push(Cause::forbidden(
+                    "tls",
+                    format!("{} takes no TLS material", k.kind),
+                ));
+            }
+            causes.extend(t.validate("tls"));
+            if k.tls == TlsRef::CertSecretRef && req.spec.get("certSecretRef").is_some() {
+                causes.push(Cause::forbidden(
+                    "spec.certSecretRef",
+                    "give either tls or spec.certSecretRef, not both",
+                ));
+            }
+        }
+        if causes.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::invalid(causes))
+        }
+    }
+
+    /// The Secrets a request asks for: (field of the spec, Secret), plus whether to remove
+    /// the managed auth / TLS Secrets.
+    fn secrets_for(&self, namespace: &str, req: &ObjectRequest) -> (Vec<(&'static str, Secret)>, bool, bool) {
+        let k = self.kind;
+        let name = &req.metadata.name;
+        let owner = k.owner(name);
+        let mut out = Vec::new();
+        let mut auth_data = BTreeMap::new();
+        let mut auth_type = String::new();
+        let remove_auth = matches!(req.credentials, Some(Credentials::None));
+        let remove_tls = req.tls.as_ref().is_some_and(|t| t.remove);
+        if let Some(c) = req
+            .credentials
+            .as_ref()
+            .filter(|c| !matches!(c, Credentials::None))
+        {
+            let registry = if k.kind == "OCIRepository" {
+                req.spec["url"].as_str().map(|u| {
+                    u.trim_start_matches("oci://")
+                        .split('/')
+                        .next()
+                        .unwrap_or_default()
+                        .to_string()
+                })
+            } else {
+                None
+            };
+            auth_data = c.data(registry.as_deref());
+            auth_type = c.type_name().to_string();
+        }
+        if let Some(t) = req.tls.as_ref().filter(|t| !t.remove) {
+            match k.tls {
+                TlsRef::SecretRef => {
+                    auth_data.extend(t.data());
+                    if auth_type.is_empty() {
+                        auth_type = "tls".into();
+                    }
+                }
+                TlsRef::CertSecretRef => out.push((
+                    "certSecretRef",
+                    credentials::secret(
+                        &format!("{name}-{}-tls", k.short),
+                        namespace,
+                        &owner,
+                        "tls",
+                        t.data(),
+                    ),
+                )),
+                TlsRef::None => {}
+            }
+        }
+        if !auth_data.is_empty() {
+            out.push((
+                "secretRef",
+                credentials::secret(
+                    &format!("{name}-{}-auth", k.short),
+                    namespace,
+                    &owner,
+                    &auth_type,
+                    auth_data,
+                ),
+            ));
+        }
+        (out, remove_auth, remove_tls && k.tls == TlsRef::CertSecretRef)
+    }
+
+    fn build(
+        &self,
+        namespace: &str,
+        req: &ObjectRequest,
+        secrets: &[(&'static str, Secret)],
+    ) -> Result<DynamicObject> {
+        let mut spec = req.spec.clone();
+        for (field, s) in secrets {
+            spec[*field] = json!({"name": s.metadata.name});
+        }
+        let obj = json!({
+            "apiVersion": format!("{}/{}", self.kind.group, self.kind.version),
+            "kind": self.kind.kind,
+            "metadata": {
+                "name": req.metadata.name,
+                "namespace": namespace,
+                "labels": req.metadata.labels,
+                "annotations": req.metadata.annotations,
+                "resourceVersion": req.metadata.resource_version,
+            },
+            "spec": spec,
+        });
+        serde_json::from_value(obj).map_err(|e| Error::BadRequest(format!("object: {e}")))
+    }
+
+    /// Writes `secrets` (creating or rotating), refusing to overwrite Secrets ksflux does
+    /// not manage. Returns the names it created, so a failed request can remove them.
+    async fn write_secrets(
+        &self,
+        namespace: &str,
+        owner: &str,
+        secrets: &[(&'static str, Secret)],
+    ) -> Result<Vec<String>> {
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        let mut created = Vec::new();
+        for (_, s) in secrets {
+            let name = s.metadata.name.clone().unwrap_or_default();
+            match api.get_metadata_opt(&name).await? {
+                Some(existing) => {
+                    let existing = Secret {
+                        metadata: existing.metadata,
+                        ..Default::default()
+                    };
+                    if !credentials::is_managed_for(&existing, owner) {
+                        return Err(Error::Conflict {
+                            reason: "AlreadyExists",
+                            message: format!(
+                                "secret {name:?} exists and is not managed by ksflux for {owner}; reference it with spec.secretRef instead"
+                            ),
+                        });
+                    }
+                    let mut s = s.clone();
+                    s.metadata.resource_version = existing.metadata.resource_version.clone();
+                    s.metadata.owner_references = existing.metadata.owner_references.clone();
+                    api.replace(&name, &PostParams::default(), &s).await?;
+                }
+                None => {
+                    api.create(&PostParams::default(), s).await?;
+                    created.push(name);
+                }
+            }
+        }
+        Ok(created)
+    }
+
+    async fn own_secrets(&self, namespace: &str, obj: &DynamicObject, secrets: &[(&'static str, Secret)]) {
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        let owner = json!({"metadata": {"ownerReferences": [{
+            "apiVersion": format!("{}/{}", self.kind.group, self.kind.version),
+            "kind": self.kind.kind,
+            "name": obj.metadata.name,
+            "uid": obj.metadata.uid,
+        }]}});
+        for (_, s) in secrets {
+            let name = s.metadata.name.clone().unwrap_or_default();
+            if let Err(e) = api
+                .patch(&name, &PatchParams::default(), &Patch::Merge(&owner))
+                .await
+            {
+                tracing::warn!(secret = name, error = %e, "could not set the owner of a credential secret");
+            }
+        }
+    }
+
+    async fn remove_secrets(&self, namespace: &str, names: &[String]) {
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        for n in names {
+            let _ = api.delete(n, &DeleteParams::default()).await;
+        }
+    }
+
+    /// Creates an object and its credential Secrets.
+    pub async fn create(&self, namespace: &str, req: ObjectRequest, user: &User) -> Result<ObjectView> {
+        self.validate(namespace, &req, false)?;
+        if req.metadata.resource_version.is_some() {
+            return Err(Error::invalid(vec![Cause::forbidden(
+                "metadata.resourceVersion",
+                "must not be set when creating",
+            )]));
+        }
+        let (secrets, _, _) = self.secrets_for(namespace, &req);
+        let mut obj = self.build(namespace, &req, &secrets)?;
+        annotate_action(&mut obj, "create", user);
+        let api = self.api(Some(namespace));
+        // The dry run proves the user may create it and it does not exist, before any write.
+        api.create(
+            &PostParams {
+                dry_run: true,
+                ..Default::default()
+            },
+            &obj,
+        )
+        .await?;
+        let owner = self.kind.owner(&req.metadata.name);
+        let created = self.write_secrets(namespace, &owner, &secrets).await?;
+        let obj = match api.create(&PostParams::default(), &obj).await {
+            Ok(o) => o,
+            Err(e) => {
+                self.remove_secrets(namespace, &created).await;
+                return Err(e.into());
+            }
+        };
+        self.own_secrets(namespace, &obj, &secrets).await;
+        let all = self.secrets(namespace).await;
+        Ok(view(self.kind, &self.cluster, obj, &all))
+    }
+
+    /// Replaces an object's labels, annotations and spec; `metadata.resourceVersion` must be
+    /// the version the edit is based on (409 otherwise). Credentials given are rotated;
+    /// `credentials: {"type": "none"}` removes the managed ones.
+    pub async fn update(
+        &self,
+        namespace: &str,
+        name: &str,
+        req: ObjectRequest,
+        user: &User,
+    ) -> Result<ObjectView> {
+        self.validate(namespace, &req, true)?;
+        if req.metadata.name != name {
+            return Err(Error::invalid(vec![Cause::invalid(
+                "metadata.name",
+                format!("must be {name:?}, the name in the path"),
+            )]));
+        }
+        let api = self.api(Some(namespace));
+        let current = api.get(name).await?;
+        let owner = self.kind.owner(name);
+        let (secrets, remove_auth, remove_tls) = self.secrets_for(namespace, &req);
+        let mut obj = self.build(namespace, &req, &secrets)?;
+        // Keep references to managed Secrets the request did not mention.
+        for (field, remove) in [("secretRef", remove_auth), ("certSecretRef", remove_tls)] {
+            let had = current.data.pointer(&format!("/spec/{field}")).cloned();
+            let given = obj.data.pointer(&format!("/spec/{field}")).is_some();
+            if let Some(had) = had
+                && !given
+                && !remove
+                && had["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with(&format!("{name}-{}-", self.kind.short)))
+                && let Some(spec) = obj.data.get_mut("spec").and_then(Value::as_object_mut)
+            {
+                spec.insert(field.to_string(), had);
+            }
+        }
+        // Keep what the controller and others own in metadata.
+        obj.metadata.uid = current.metadata.uid.clone();
+        obj.metadata.finalizers = current.metadata.finalizers.clone();
+        obj.metadata.owner_references = current.metadata.owner_references.clone();
+        if let Some(status) = current.data.get("status") {
+            obj.data["status"] = status.clone();
+        }
+        annotate_action(&mut obj, "update", user);
+        api.replace(
+            name,
+            &PostParams {
+                dry_run: true,
+                ..Default::default()
+            },
+            &obj,
+        )
+        .await?;
+        let created = self.write_secrets(namespace, &owner, &secrets).await?;
+        let updated = match api.replace(name, &PostParams::default(), &obj).await {
+            Ok(o) => o,
+            Err(e) => {
+                self.remove_secrets(namespace, &created).await;
+                return Err(e.into());
+            }
+        };
+        self.own_secrets(namespace, &updated, &secrets).await;
+        let mut stale = Vec::new();
+        if remove_auth {
+            stale.push(format!("{name}-{}-auth", self.kind.short));
+        }
+        if remove_tls {
+            stale.push(format!("{name}-{}-tls", self.kind.short));
+        }
+        self.remove_secrets(namespace, &stale).await;
+        let all = self.secrets(namespace).await;
+        Ok(view(self.kind, &self.cluster, updated, &all))
+    }
+
+    /// Deletes an object; its managed credential Secrets go with it (owner references).
+    pub async fn delete(&self, namespace: &str, name: &str) -> Result<()> {
+        self.api(Some(namespace))
+            .delete(name, &DeleteParams::background())
+            .await?;
+        Ok(())
+    }
+
+    /// Runs an action. `reconcile` sets `reconcile.fluxcd.io/requestedAt` and, if `wait` is
+    /// given, waits until the controller reports it handled that request.
+    pub async fn act(
+        &self,
+        namespace: &str,
+        name: &str,
+        action: Action,
+        wait: Option<u64>,
+        user: &User,
+    ) -> Result<ObjectView> {
+        let api = self.api(Some(namespace));
+        let now = jiff::Timestamp::now().to_string();
+        let note = format!("{} by {} at {now}", action_name(action), user.name);
+        let patch = match action {
+            Action::Reconcile => json!({"metadata": {"annotations": {REQUESTED_AT: now, LAST_ACTION: note}}}),
+            Action::Suspend => {
+                json!({"metadata": {"annotations": {LAST_ACTION: note}}, "spec": {"suspend": true}})
+            }
+            Action::Resume => {
+                json!({"metadata": {"annotations": {LAST_ACTION: note, REQUESTED_AT: now}}, "spec": {"suspend": false}})
+            }
+        };
+        let mut obj = api
+            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
+        if action == Action::Reconcile
+            && let Some(secs) = wait
+        {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(secs.min(120));
+            while tokio::time::Instant::now() < deadline {
+                let handled = obj
+                    .data
+                    .pointer("/status/lastHandledReconcileAt")
+                    .and_then(Value::as_str);
+                if handled == Some(now.as_str()) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                obj = api.get(name).await?;
+            }
+        }
+        let secrets = self.secrets(namespace).await;
+        Ok(view(self.kind, &self.cluster, obj, &secrets))
+    }
+}
+
+fn action_name(a: Action) -> &'static str {
+    match a {
+        Action::Reconcile => "reconcile",
+        Action::Suspend => "suspend",
+        Action::Resume => "resume",
+    }
+}
+
+fn annotate_action(obj: &mut DynamicObject, action: &str, user: &User) {
+    let note = format!("{action} by {} at {}", user.name, jiff::Timestamp::now());
+    obj.metadata
+        .annotations
+        .get_or_insert_with(Default::default)
+        .insert(LAST_ACTION.into(), note);
+}
+
+/// Filters, sorts and pages a list the KubeSphere way.
+pub fn page(mut items: Vec<ObjectView>, q: &ListQuery) -> ObjectList {
+    if let Some(n) = q.name.as_deref().filter(|n| !n.is_empty()) {
+        items.retain(|i| i.metadata["name"].as_str().is_some_and(|name| name.contains(n)));
+    }
+    if let Some(s) = q.state {
+        items.retain(|i| i.summary.state == s);
+    }
+    let key = |i: &ObjectView, field: &str| -> String {
+        match field {
+            "name" => i.metadata["name"].as_str().unwrap_or_default().to_string(),
+            "namespace" => format!(
+                "{}/{}",
+                i.metadata["namespace"].as_str().unwrap_or_default(),
+                i.metadata["name"].as_str().unwrap_or_default()
+            ),
+            "state" => format!("{:?}", i.summary.state),
+            _ => i.metadata["creationTimestamp"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        }
+    };
+    let field = q.sort_by.clone().unwrap_or_else(|| "createTime".into());
+    items.sort_by(|a, b| {
+        key(a, &field)
+            .cmp(&key(b, &field))
+            .then_with(|| key(a, "namespace").cmp(&key(b, "namespace")))
+    });
+    if !q.ascending.unwrap_or(false) {
+        items.reverse();
+    }
+    let total = items.len();
+    let limit = q.limit.unwrap_or(10).clamp(1, 10_000);
+    let page = q.page.unwrap_or(1).max(1);
+    let items = items.into_iter().skip((page - 1) * limit).take(limit).collect();
+    ObjectList {
+        items,
+        total_items: total,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(ready: &str, suspend: bool) -> Value {
+        json!({"metadata": {"name": "a", "generation": 2},
+               "spec": {"suspend": suspend},
+               "status": {"observedGeneration": 2, "conditions": [{"type": "Ready", "status": ready, "reason": "R", "message": "m"}],
+                          "artifact": {"revision": "main@sha1:abc"}}})
+    }
+
+    #[test]
+    fn summary_reads_flux_conditions() {
+        assert_eq!(summarize(&obj("True", false)).state, State::Ready);
+        assert_eq!(summarize(&obj("False", false)).state, State::Failed);
+        assert_eq!(summarize(&obj("Unknown", false)).state, State::Progressing);
+        assert_eq!(summarize(&obj("True", true)).state, State::Suspended);
+        assert_eq!(summarize(&json!({"metadata": {}})).state, State::Unknown);
+        let s = summarize(&obj("True", false));
+        assert_eq!(s.revision.as_deref(), Some("main@sha1:abc"));
+        assert_eq!(s.reason, "R");
+    }
+
+    #[test]
+    fn a_newer_generation_is_progressing() {
+        let mut o = obj("True", false);
+        o["metadata"]["generation"] = json!(3);
+        assert_eq!(summarize(&o).state, State::Progressing);
+    }
+
+    #[test]
+    fn reconcile_is_handled_when_tokens_match() {
+        let mut o = obj("True", false);
+        o["metadata"]["annotations"] = json!({REQUESTED_AT: "t1"});
+        assert!(!summarize(&o).reconcile_handled);
+        o["status"]["lastHandledReconcileAt"] = json!("t1");
+        assert!(summarize(&o).reconcile_handled);
+    }
+
+    fn item(name: &str, created: &str) -> ObjectView {
+        ObjectView {
+            cluster: "host".into(),
+            api_version: "v".into(),
+            kind: "K".into(),
+            metadata: json!({"name": name, "namespace": "ns", "creationTimestamp": created}),
+            spec: json!({}),
+            status: json!({}),
+            summary: summarize(&json!({})),
+            credential_status: CredentialsView::default(),
+        }
+    }
+
+    #[test]
+    fn pages_sort_and_filter() {
+        let items = vec![
+            item("b", "2026-01-02"),
+            item("a", "2026-01-01"),
+            item("c", "2026-01-03"),
+        ];
+        let q = ListQuery {
+            sort_by: Some("name".into()),
+            ascending: Some(true),
+            limit: Some(2),
+            ..Default::default()
+        };
+        let p = page(items.clone(), &q);
+        assert_eq!(p.total_items, 3);
+        let names: Vec<_> = p
+            .items
+            .iter()
+            .map(|i| i.metadata["name"].as_str().unwrap_or_default())
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        let p2 = page(
+            items.clone(),
+            &ListQuery {
+                page: Some(2),
+                ..q.clone()
+            },
+        );
+        assert_eq!(p2.items.len(), 1);
+        let newest = page(items.clone(), &ListQuery::default());
+        assert_eq!(newest.items[0].metadata["name"], "c");
+        let filtered = page(
+            items,
+            &ListQuery {
+                name: Some("b".into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(filtered.total_items, 1);
+    }
+}

@@ -1,0 +1,399 @@
+//! Flux sources: GitRepository, HelmRepository (HTTP and OCI), HelmChart, Bucket and
+//! OCIRepository — their validation rules, where their credentials go, and the chart index
+//! of a HelmRepository.
+
+use std::time::Duration;
+
+use kube::api::{Api, DynamicObject};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::{
+    error::{Cause, Error, Result},
+    resources::{FluxKind, TlsRef, schema_check},
+    validation,
+};
+use ksflux_types::flux;
+
+/// `GitRepository` (source.toolkit.fluxcd.io/v1).
+pub static GIT_REPOSITORY: FluxKind = FluxKind {
+    kind: "GitRepository",
+    group: "source.toolkit.fluxcd.io",
+    version: "v1",
+    plural: "gitrepositories",
+    short: "git",
+    auth_types: &["basic", "bearer", "ssh"],
+    tls: TlsRef::SecretRef,
+    schema: schema_check::<flux::gitrepositories::GitRepository>,
+    rules: git_rules,
+};
+
+/// `HelmRepository` (source.toolkit.fluxcd.io/v1), `type: default` (HTTP) or `oci`.
+pub static HELM_REPOSITORY: FluxKind = FluxKind {
+    kind: "HelmRepository",
+    group: "source.toolkit.fluxcd.io",
+    version: "v1",
+    plural: "helmrepositories",
+    short: "helm",
+    auth_types: &["basic"],
+    tls: TlsRef::CertSecretRef,
+    schema: schema_check::<flux::helmrepositories::HelmRepository>,
+    rules: helm_repository_rules,
+};
+
+/// `HelmChart` (source.toolkit.fluxcd.io/v1); it uses its source's credentials.
+pub static HELM_CHART: FluxKind = FluxKind {
+    kind: "HelmChart",
+    group: "source.toolkit.fluxcd.io",
+    version: "v1",
+    plural: "helmcharts",
+    short: "chart",
+    auth_types: &[],
+    tls: TlsRef::None,
+    schema: schema_check::<flux::helmcharts::HelmChart>,
+    rules: helm_chart_rules,
+};
+
+/// `Bucket` (source.toolkit.fluxcd.io/v1).
+pub static BUCKET: FluxKind = FluxKind {
+    kind: "Bucket",
+    group: "source.toolkit.fluxcd.io",
+    version: "v1",
+    plural: "buckets",
+    short: "bucket",
+    auth_types: &["s3"],
+    tls: TlsRef::CertSecretRef,
+    schema: schema_check::<flux::buckets::Bucket>,
+    rules: bucket_rules,
+};
+
+/// `OCIRepository` (source.toolkit.fluxcd.io/v1).
+pub static OCI_REPOSITORY: FluxKind = FluxKind {
+    kind: "OCIRepository",
+    group: "source.toolkit.fluxcd.io",
+    version: "v1",
+    plural: "ocirepositories",
+    short: "oci",
+    auth_types: &["basic"],
+    tls: TlsRef::CertSecretRef,
+    schema: schema_check::<flux::ocirepositories::OciRepository>,
+    rules: oci_rules,
+};
+
+/// Every source kind.
+pub static SOURCES: [&FluxKind; 5] = [
+    &GIT_REPOSITORY,
+    &HELM_REPOSITORY,
+    &HELM_CHART,
+    &BUCKET,
+    &OCI_REPOSITORY,
+];
+
+fn s<'a>(spec: &'a Value, field: &str) -> Option<&'a str> {
+    spec.get(field).and_then(Value::as_str)
+}
+
+fn interval(spec: &Value, required: bool, causes: &mut Vec<Cause>) {
+    match s(spec, "interval") {
+        Some(v) => causes.extend(validation::duration("spec.interval", v)),
+        None if required => causes.push(Cause::required("spec.interval")),
+        None => {}
+    }
+    if let Some(v) = s(spec, "timeout") {
+        causes.extend(validation::duration("spec.timeout", v));
+    }
+}
+
+/// Exactly one of `keys` set in `spec.ref`, and a valid range for `semver`.
+fn one_ref(spec: &Value, keys: &[&str], causes: &mut Vec<Cause>) {
+    let Some(r) = spec.get("ref").and_then(Value::as_object) else {
+        return;
+    };
+    let set: Vec<&str> = keys
+        .iter()
+        .copied()
+        .filter(|k| r.get(*k).and_then(Value::as_str).is_some_and(|v| !v.is_empty()))
+        .collect();
+    if set.len() != 1 {
+        causes.push(Cause::invalid(
+            "spec.ref",
+            format!(
+                "set exactly one of {} (found {})",
+                keys.join(", "),
+                if set.is_empty() {
+                    "none".into()
+                } else {
+                    set.join(", ")
+                }
+            ),
+        ));
+    }
+    if let Some(v) = r.get("semver").and_then(Value::as_str) {
+        causes.extend(validation::semver_range("spec.ref.semver", v));
+    }
+}
+
+fn git_rules(spec: &Value) -> Vec<Cause> {
+    let mut c = validation::url(
+        "spec.url",
+        s(spec, "url").unwrap_or_default(),
+        &["http", "https", "ssh"],
+    );
+    interval(spec, true, &mut c);
+    one_ref(spec, &["branch", "tag", "semver", "name", "commit"], &mut c);
+    c
+}
+
+fn helm_repository_rules(spec: &Value) -> Vec<Cause> {
+    let mut c = Vec::new();
+    let url = s(spec, "url").unwrap_or_default();
+    match s(spec, "type").unwrap_or("default") {
+        "default" => c.extend(validation::url("spec.url", url, &["http", "https"])),
+        "oci" => c.extend(validation::url("spec.url", url, &["oci"])),
+        other => c.push(Cause::invalid(
+            "spec.type",
+            format!("{other:?} is not a repository type; use default or oci"),
+        )),
+    }
+    interval(spec, false, &mut c);
+    c
+}
+
+fn helm_chart_rules(spec: &Value) -> Vec<Cause> {
+    let mut c = Vec::new();
+    if s(spec, "chart").unwrap_or_default().is_empty() {
+        c.push(Cause::required("spec.chart"));
+    }
+    match spec.pointer("/sourceRef/kind").and_then(Value::as_str) {
+        Some("HelmRepository" | "GitRepository" | "Bucket") => {}
+        Some(k) => c.push(Cause::invalid(
+            "spec.sourceRef.kind",
+            format!("{k:?} cannot hold charts; use HelmRepository, GitRepository or Bucket"),
+        )),
+        None => c.push(Cause::required("spec.sourceRef.kind")),
+    }
+    if spec
+        .pointer("/sourceRef/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .is_empty()
+    {
+        c.push(Cause::required("spec.sourceRef.name"));
+    }
+    if let Some(v) = s(spec, "version") {
+        c.extend(validation::semver_range("spec.version", v));
+    }
+    interval(spec, true, &mut c);
+    c
+}
+
+fn bucket_rules(spec: &Value) -> Vec<Cause> {
+    let mut c = validation::endpoint("spec.endpoint", s(spec, "endpoint").unwrap_or_default());
+    if s(spec, "bucketName").unwrap_or_default().is_empty() {
+        c.push(Cause::required("spec.bucketName"));
+    }
+    if let Some(p) = s(spec, "provider")
+        && !matches!(p, "generic" | "aws" | "gcp" | "azure")
+    {
+        c.push(Cause::invalid(
+            "spec.provider",
+            format!("{p:?} is not a provider; use generic, aws, gcp or azure"),
+        ));
+    }
+    interval(spec, true, &mut c);
+    c
+}
+
+fn oci_rules(spec: &Value) -> Vec<Cause> {
+    let mut c = validation::url("spec.url", s(spec, "url").unwrap_or_default(), &["oci"]);
+    interval(spec, true, &mut c);
+    one_ref(spec, &["tag", "semver", "digest"], &mut c);
+    c
+}
+
+/// One chart a HelmRepository offers.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Chart {
+    /// The chart's name.
+    pub name: String,
+    /// The newest version's description.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Versions, newest first.
+    pub versions: Vec<ChartVersion>,
+}
+
+/// One version of a chart.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChartVersion {
+    /// The chart version.
+    pub version: String,
+    /// The app version.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub app_version: String,
+    /// When it was published.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub created: String,
+}
+
+/// The charts of a HelmRepository, read from its artifact (the index the source-controller
+/// fetched). OCI repositories have no index; their charts are named by the user.
+pub async fn charts(api: &Api<DynamicObject>, name: &str) -> Result<Vec<Chart>> {
+    let repo = api.get(name).await?;
+    if repo.data.pointer("/spec/type").and_then(Value::as_str) == Some("oci") {
+        return Err(Error::BadRequest(format!(
+            "HelmRepository {name:?} is an OCI repository, which has no chart index; name the chart in the HelmRelease or HelmChart"
+        )));
+    }
+    let url = repo
+        .data
+        .pointer("/status/artifact/url")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            Error::Unavailable(format!(
+                "HelmRepository {name:?} has no artifact yet; wait until it is Ready"
+            ))
+        })?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .build()
+        .map_err(|e| Error::Internal(e.into()))?;
+    let body = http
+        .get(url)
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(|e| {
+            Error::Unavailable(format!(
+                "cannot fetch the repository index from the source-controller: {e}"
+            ))
+        })?
+        .bytes()
+        .await
+        .map_err(|e| Error::Unavailable(format!("reading the repository index: {e}")))?;
+    parse_index(&body).map_err(|e| Error::Internal(anyhow::anyhow!("repository index of {name}: {e}")))
+}
+
+#[derive(Deserialize)]
+struct Index {
+    #[serde(default)]
+    entries: std::collections::BTreeMap<String, Vec<IndexEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IndexEntry {
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    app_version: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    created: Option<Value>,
+}
+
+/// Parses a Helm `index.yaml` (YAML or JSON) into charts, versions newest first.
+pub fn parse_index(body: &[u8]) -> Result<Vec<Chart>, String> {
+    let index: Index = serde_yaml_ng::from_slice(body).map_err(|e| e.to_string())?;
+    Ok(index
+        .entries
+        .into_iter()
+        .map(|(name, mut entries)| {
+            entries.sort_by_key(|e| std::cmp::Reverse(version_key(&e.version)));
+            Chart {
+                name,
+                description: entries.first().map(|e| e.description.clone()).unwrap_or_default(),
+                versions: entries
+                    .into_iter()
+                    .map(|e| ChartVersion {
+                        version: e.version,
+                        app_version: e.app_version,
+                        created: e
+                            .created
+                            .and_then(|c| c.as_str().map(str::to_string))
+                            .unwrap_or_default(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect())
+}
+
+/// Orders versions numerically, a release above its pre-releases.
+fn version_key(v: &str) -> (Vec<u64>, bool, String) {
+    let v = v.trim_start_matches('v');
+    let (core, pre) = v.split_once('-').unwrap_or((v, ""));
+    let nums = core.split('.').map(|p| p.parse().unwrap_or(0)).collect();
+    (nums, pre.is_empty(), pre.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn git_needs_one_ref_and_a_valid_url() {
+        let ok = json!({"url": "https://example.com/repo.git", "interval": "1m", "ref": {"branch": "main"}});
+        assert!(git_rules(&ok).is_empty());
+        let two = json!({"url": "https://example.com/repo.git", "interval": "1m", "ref": {"branch": "main", "tag": "v1"}});
+        assert_eq!(git_rules(&two)[0].field, "spec.ref");
+        let bad = json!({"url": "ftp://example.com/repo", "interval": "soon", "ref": {"semver": "latest"}});
+        let fields: Vec<_> = git_rules(&bad).into_iter().map(|c| c.field).collect();
+        assert_eq!(fields, ["spec.url", "spec.interval", "spec.ref.semver"]);
+    }
+
+    #[test]
+    fn helm_repository_url_follows_its_type() {
+        assert!(helm_repository_rules(&json!({"url": "https://charts.example.com"})).is_empty());
+        assert!(helm_repository_rules(&json!({"url": "oci://ghcr.io/org/charts", "type": "oci"})).is_empty());
+        assert_eq!(
+            helm_repository_rules(&json!({"url": "oci://ghcr.io/org/charts"}))[0].field,
+            "spec.url"
+        );
+        assert_eq!(
+            helm_repository_rules(&json!({"url": "https://x", "type": "git"}))[0].field,
+            "spec.type"
+        );
+    }
+
+    #[test]
+    fn helm_chart_and_bucket_and_oci_rules() {
+        let chart = json!({"chart": "podinfo", "version": "6.x", "interval": "5m",
+                           "sourceRef": {"kind": "HelmRepository", "name": "podinfo"}});
+        assert!(helm_chart_rules(&chart).is_empty());
+        let bad =
+            json!({"version": "six", "interval": "5m", "sourceRef": {"kind": "OCIRepository", "name": "x"}});
+        let fields: Vec<_> = helm_chart_rules(&bad).into_iter().map(|c| c.field).collect();
+        assert_eq!(fields, ["spec.chart", "spec.sourceRef.kind", "spec.version"]);
+        assert!(
+            bucket_rules(&json!({"bucketName": "b", "endpoint": "127.0.0.1:9000", "interval": "1m"}))
+                .is_empty()
+        );
+        assert_eq!(
+            bucket_rules(&json!({"bucketName": "b", "endpoint": "http://x", "interval": "1m"}))[0].field,
+            "spec.endpoint"
+        );
+        assert!(
+            oci_rules(&json!({"url": "oci://r/x", "interval": "1m", "ref": {"semver": ">=1.0.0"}}))
+                .is_empty()
+        );
+        assert_eq!(
+            oci_rules(&json!({"url": "oci://r/x", "interval": "1m", "ref": {}}))[0].field,
+            "spec.ref"
+        );
+    }
+
+    #[test]
+    fn index_lists_versions_newest_first() {
+        let index = b"apiVersion: v1\nentries:\n  demo:\n  - version: 0.2.0\n    description: d\n  - version: 1.0.0\n    appVersion: '1'\n  - version: 1.0.0-rc.1\n";
+        let charts = parse_index(index).unwrap_or_default();
+        assert_eq!(charts.len(), 1);
+        let versions: Vec<_> = charts[0].versions.iter().map(|v| v.version.as_str()).collect();
+        assert_eq!(versions, ["1.0.0", "1.0.0-rc.1", "0.2.0"]);
+    }
+}

@@ -1,0 +1,178 @@
+//! Shared support for the API integration tests: a ksflux server running in this process
+//! against the real testbed, and an HTTP client that checks every response it receives for
+//! the testbed's secret values.
+
+#![allow(dead_code)]
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use k8s_openapi::{ByteString, api::core::v1::Secret};
+use ksflux::{
+    auth::Authenticator,
+    clusters::{CLUSTER_LABEL, Clusters, KUBECONFIG_KEY},
+    http::{ApiContext, app},
+};
+use ksflux_testbed::{Testbed, create_namespace, unique_name};
+use kube::{
+    Api,
+    api::{ObjectMeta, PostParams},
+    config::KubeConfigOptions,
+};
+use serde_json::Value;
+
+/// A ksflux server for one test.
+pub struct Server {
+    /// `http://127.0.0.1:port`.
+    pub url: String,
+    /// ksflux's namespace on the host (member kubeconfig Secrets).
+    pub namespace: String,
+    /// The testbed.
+    pub tb: &'static Testbed,
+    /// Values no response may ever contain.
+    pub secrets: Arc<Vec<String>>,
+    http: reqwest::Client,
+}
+
+/// A response: status and JSON body.
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Parsed body (`Null` when empty or not JSON).
+    pub body: Value,
+    /// The raw body.
+    pub text: String,
+}
+
+impl Server {
+    /// Starts ksflux against the testbed's host, with every member registered through a
+    /// labelled Secret in a namespace of its own, and `trusted` as trusted proxies.
+    pub async fn start_with(trusted: Vec<std::net::IpAddr>) -> Server {
+        let tb = Testbed::shared();
+        let host = tb.client("host").await;
+        let namespace = create_namespace(&host, &unique_name("ksflux")).await;
+        let secrets: Api<Secret> = Api::namespaced(host.clone(), &namespace);
+        for member in tb.members() {
+            let kc = std::fs::read(&tb.cluster(member).kubeconfig).unwrap_or_default();
+            let s = Secret {
+                metadata: ObjectMeta {
+                    name: Some(format!("cluster-{member}")),
+                    labels: Some([(CLUSTER_LABEL.to_string(), member.to_string())].into()),
+                    ..Default::default()
+                },
+                data: Some([(KUBECONFIG_KEY.to_string(), ByteString(kc))].into()),
+                ..Default::default()
+            };
+            secrets
+                .create(&PostParams::default(), &s)
+                .await
+                .expect("member secret");
+        }
+        let config =
+            kube::Config::from_custom_kubeconfig(tb.kubeconfig("host"), &KubeConfigOptions::default())
+                .await
+                .expect("host config");
+        let clusters = Clusters::new(config, namespace.clone()).expect("clusters");
+        clusters.refresh().await;
+        let ctx = ApiContext {
+            clusters: clusters.clone(),
+            metrics: Default::default(),
+            ready: Arc::new(true.into()),
+        };
+        let router = app(ctx, Authenticator::new(host, trusted));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
+        });
+        let f = &tb.info.fixtures;
+        let mut secrets = vec![f.password.clone(), f.s3_secret_key.clone()];
+        secrets.extend(tb.info.users.values().cloned());
+        Server {
+            url: format!("http://{addr}"),
+            namespace,
+            tb,
+            secrets: Arc::new(secrets),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(150))
+                .build()
+                .expect("http client"),
+        }
+    }
+
+    /// Starts ksflux trusting no proxy.
+    pub async fn start() -> Server {
+        Self::start_with(Vec::new()).await
+    }
+
+    /// Sends a request as `user` (a testbed user, or "" for none) and checks the response
+    /// holds none of the testbed's secret values.
+    pub async fn call(&self, user: &str, method: &str, path: &str, body: Option<&Value>) -> Reply {
+        let url = format!("{}{path}", self.url);
+        let mut req = self.http.request(method.parse().expect("method"), &url);
+        if !user.is_empty() {
+            req = req.bearer_auth(self.tb.token(user));
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b.to_string());
+        }
+        self.finish(method, path, req).await
+    }
+
+    /// Sends a request with raw headers and no token.
+    pub async fn call_with_headers(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut req = self
+            .http
+            .request(method.parse().expect("method"), format!("{}{path}", self.url));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.finish(method, path, req).await
+    }
+
+    async fn finish(&self, method: &str, path: &str, req: reqwest::RequestBuilder) -> Reply {
+        let res = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap_or_default();
+        for s in self.secrets.iter() {
+            assert!(
+                !text.contains(s.as_str()),
+                "{method} {path} returned a secret value in its body"
+            );
+        }
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply { status, body, text }
+    }
+
+    /// `GET` as `user`.
+    pub async fn get(&self, user: &str, path: &str) -> Reply {
+        self.call(user, "GET", path, None).await
+    }
+
+    /// `POST` as `user`.
+    pub async fn post(&self, user: &str, path: &str, body: &Value) -> Reply {
+        self.call(user, "POST", path, Some(body)).await
+    }
+
+    /// `PUT` as `user`.
+    pub async fn put(&self, user: &str, path: &str, body: &Value) -> Reply {
+        self.call(user, "PUT", path, Some(body)).await
+    }
+
+    /// `DELETE` as `user`.
+    pub async fn delete(&self, user: &str, path: &str) -> Reply {
+        self.call(user, "DELETE", path, None).await
+    }
+}
+
+/// The API path of a namespaced collection.
+pub fn path(ns: &str, resource: &str) -> String {
+    format!("/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{ns}/{resource}")
+}
