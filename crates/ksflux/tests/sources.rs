@@ -358,7 +358,7 @@ async fn lists_filter_sort_and_page_in_kubesphere_shape() {
     let all = s
         .get(
             "admin",
-            &format!("/kapis/fluxcd.kubesphere.io/v1alpha1/gitrepositories?name=alpha&limit=1000"),
+            "/kapis/fluxcd.kubesphere.io/v1alpha1/gitrepositories?name=alpha&limit=1000",
         )
         .await;
     assert!(
