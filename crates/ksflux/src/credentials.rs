@@ -34,6 +34,14 @@ pub enum Credentials {
         /// Password or access token.
         password: String,
     },
+    /// A token stored under the key `token` (notification Providers and Receivers).
+    Token {
+        /// The token.
+        token: String,
+        /// A Provider's webhook address, when it is a secret too.
+        #[serde(default)]
+        address: Option<String>,
+    },
     /// A bearer token (git over HTTPS).
     Bearer {
         /// The token.
@@ -74,6 +82,7 @@ impl Credentials {
     pub fn type_name(&self) -> &'static str {
         match self {
             Credentials::Basic { .. } => "basic",
+            Credentials::Token { .. } => "token",
             Credentials::Bearer { .. } => "bearer",
             Credentials::Ssh { .. } => "ssh",
             Credentials::S3 { .. } => "s3",
@@ -94,7 +103,7 @@ impl Credentials {
                 need("username", username);
                 need("password", password);
             }
-            Credentials::Bearer { token } => need("token", token),
+            Credentials::Bearer { token } | Credentials::Token { token, .. } => need("token", token),
             Credentials::Ssh {
                 identity,
                 known_hosts,
@@ -143,6 +152,12 @@ impl Credentials {
             }
             Credentials::Bearer { token } => {
                 d.insert("bearerToken".into(), token.clone().into_bytes());
+            }
+            Credentials::Token { token, address } => {
+                d.insert("token".into(), token.clone().into_bytes());
+                if let Some(a) = address {
+                    d.insert("address".into(), a.clone().into_bytes());
+                }
             }
             Credentials::Ssh {
                 identity,

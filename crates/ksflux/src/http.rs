@@ -35,8 +35,10 @@ use crate::{
     auth::{self, Authenticator, User},
     clusters::{ClusterView, Clusters, HOST},
     error::{Cause, Error, Result, Status},
+    delivery, images, notifications,
     resources::{
-        Action, ActionQuery, ClusterQuery, FluxKind, ListQuery, ObjectList, ObjectRequest, ObjectView, Scope,
+        ActOptions, Action, ActionQuery, ClusterQuery, FluxKind, ListQuery, ObjectList, ObjectRequest, ObjectView,
+        Scope,
     },
     sources::{self, Chart},
 };
@@ -160,12 +162,30 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// Every Flux kind the API serves, by domain.
+pub static KINDS: [&FluxKind; 13] = [
+    &sources::GIT_REPOSITORY,
+    &sources::HELM_REPOSITORY,
+    &sources::HELM_CHART,
+    &sources::BUCKET,
+    &sources::OCI_REPOSITORY,
+    &delivery::KUSTOMIZATION,
+    &delivery::HELM_RELEASE,
+    &notifications::PROVIDER,
+    &notifications::ALERT,
+    &notifications::RECEIVER,
+    &images::IMAGE_REPOSITORY,
+    &images::IMAGE_POLICY,
+    &images::IMAGE_UPDATE_AUTOMATION,
+];
+
 fn kind_of(resource: &str) -> Result<&'static FluxKind> {
-    sources::SOURCES
-        .iter()
-        .copied()
-        .find(|k| k.plural == resource)
-        .ok_or_else(|| Error::NotFound(format!("unknown resource {resource:?}")))
+    KINDS.iter().copied().find(|k| k.plural == resource).ok_or_else(|| {
+        Error::NotFound(format!(
+            "unknown resource {resource:?}; use one of {}",
+            KINDS.iter().map(|k| k.plural).collect::<Vec<_>>().join(", ")
+        ))
+    })
 }
 
 impl ApiContext {
@@ -267,7 +287,7 @@ async fn delete_cluster(
 
 /// Lists objects of a Flux kind in every namespace the user may list.
 #[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/{resource}", tag = "flux",
-    params(("resource" = String, Path, description = "gitrepositories, helmrepositories, helmcharts, buckets or ocirepositories"), ListQuery),
+    params(("resource" = String, Path, description = "a Flux kind's plural: gitrepositories, helmrepositories, helmcharts, buckets, ocirepositories, kustomizations, helmreleases, providers, alerts, receivers, imagerepositories, imagepolicies, imageupdateautomations"), ListQuery),
     responses((status = 200, body = ObjectList), (status = 403, body = Status), (status = 404, body = Status)))]
 async fn list_all(
     State(ctx): State<ApiContext>,
@@ -360,7 +380,8 @@ async fn delete_object(
 }
 
 /// Runs an action: `reconcile` (optionally `?wait=N` seconds for the controller to handle
-/// it), `suspend` or `resume`.
+/// it, `?withSource=true` to reconcile the source first), `suspend`, `resume`, and for
+/// HelmRelease `force` and `reset`.
 #[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/{action}", tag = "flux",
     params(("namespace" = String, Path), ("resource" = String, Path), ("name" = String, Path),
            ("action" = Action, Path), ActionQuery),
@@ -377,7 +398,8 @@ async fn act(
         ))
     })?;
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
-    Ok(Json(scope.act(&namespace, &name, action, q.wait, &user).await?))
+    let opts = ActOptions { wait: q.wait, with_source: q.with_source.unwrap_or(false) };
+    Ok(Json(scope.act(&namespace, &name, action, opts, &user).await?))
 }
 
 /// The charts and versions a HelmRepository offers (`{view}` = `charts`), from its artifact.

@@ -26,6 +26,10 @@ use crate::{
 
 /// Annotation Flux watches to reconcile now.
 pub const REQUESTED_AT: &str = "reconcile.fluxcd.io/requestedAt";
+/// Annotation asking helm-controller for a one-off forced install or upgrade.
+pub const FORCE_AT: &str = "reconcile.fluxcd.io/forceAt";
+/// Annotation asking helm-controller to reset its failure counters.
+pub const RESET_AT: &str = "reconcile.fluxcd.io/resetAt";
 /// Annotation recording who last suspended, resumed or changed an object through ksflux.
 pub const LAST_ACTION: &str = "fluxcd.kubesphere.io/last-action";
 
@@ -56,6 +60,13 @@ pub struct FluxKind {
     pub auth_types: &'static [&'static str],
     /// Where its TLS material goes.
     pub tls: TlsRef,
+    /// For kinds that talk to an OCI registry: the registry host of a spec, so basic
+    /// credentials are stored as a docker config for it.
+    pub registry: Option<fn(&Value) -> Option<String>>,
+    /// The actions it supports.
+    pub actions: &'static [Action],
+    /// The source object it reads, for `reconcile?withSource=true`.
+    pub source: Option<fn(&Value) -> Option<SourceOf>>,
     /// Checks the object against the Flux schema (the generated types).
     pub schema: fn(&Value) -> Result<(), Cause>,
     /// Checks the rules the schema cannot express.
@@ -77,6 +88,17 @@ impl FluxKind {
     fn owner(&self, name: &str) -> String {
         format!("{}/{name}", self.kind)
     }
+}
+
+/// The source object a delivery reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceOf {
+    /// Its kind (`GitRepository`, `HelmChart`, ...).
+    pub kind: String,
+    /// Its name.
+    pub name: String,
+    /// Its namespace, when not the delivery's own.
+    pub namespace: Option<String>,
 }
 
 /// Checks `value` deserializes into the generated Flux type `K`, naming the failing field.
@@ -289,9 +311,12 @@ pub struct ClusterQuery {
 pub struct ActionQuery {
     /// The cluster (default `host`).
     pub cluster: Option<String>,
-    /// For `reconcile`: wait up to this many seconds (at most 120) for the controller to
-    /// handle the request before answering.
+    /// For `reconcile`, `resume`, `force`, `reset`: wait up to this many seconds (at most
+    /// 120) for the controller to handle the request before answering.
     pub wait: Option<u64>,
+    /// For `reconcile` of a Kustomization or HelmRelease: reconcile its source first.
+    #[serde(rename = "withSource")]
+    pub with_source: Option<bool>,
 }
 
 /// An action on an object.
@@ -304,6 +329,10 @@ pub enum Action {
     Suspend,
     /// Reconcile again (`spec.suspend: false`).
     Resume,
+    /// HelmRelease: run a one-off install or upgrade, even without changes.
+    Force,
+    /// HelmRelease: reset the failure counts, so remediation starts over.
+    Reset,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -847,40 +876,54 @@ impl Scope<'_> {
         Ok(())
     }
 
-    /// Runs an action. `reconcile` sets `reconcile.fluxcd.io/requestedAt` and, if `wait` is
-    /// given, waits until the controller reports it handled that request.
-    pub async fn act(
-        &self,
-        namespace: &str,
-        name: &str,
-        action: Action,
-        wait: Option<u64>,
-        user: &User,
-    ) -> Result<ObjectView> {
+    /// Runs an action. `reconcile` sets `reconcile.fluxcd.io/requestedAt` (first on the
+    /// object's source when `with_source`) and, if `wait` is given, waits until the controller
+    /// reports it handled that request. `force` and `reset` (HelmRelease) set
+    /// `reconcile.fluxcd.io/forceAt` / `resetAt` to the same token, as the flux CLI does.
+    pub async fn act(&self, namespace: &str, name: &str, action: Action, opts: ActOptions, user: &User) -> Result<ObjectView> {
+        if !self.kind.actions.contains(&action) {
+            return Err(Error::BadRequest(format!("{} does not support {}", self.kind.kind, action_name(action))));
+        }
+        let api = self.api(Some(namespace));
+        if action == Action::Reconcile && opts.with_source {
+            let obj = api.get(name).await?;
+            let value = serde_json::to_value(&obj).map_err(|e| Error::Internal(e.into()))?;
+            let source = self.kind.source.and_then(|f| f(&value)).ok_or_else(|| {
+                Error::BadRequest(format!("{} has no source to reconcile", self.kind.kind))
+            })?;
+            let kind = crate::sources::SOURCES
+                .iter()
+                .find(|k| k.kind == source.kind)
+                .ok_or_else(|| Error::BadRequest(format!("cannot reconcile a {} source", source.kind)))?;
+            let scope = Scope { kind, cluster: self.cluster.clone(), client: self.client.clone(), own: self.own.clone() };
+            let ns = source.namespace.as_deref().unwrap_or(namespace);
+            scope.request(ns, &source.name, Action::Reconcile, opts.wait, user).await?;
+        }
+        let obj = self.request(namespace, name, action, opts.wait, user).await?;
+        let secrets = self.secrets(namespace).await;
+        Ok(view(self.kind, &self.cluster, obj, &secrets))
+    }
+
+    async fn request(&self, namespace: &str, name: &str, action: Action, wait: Option<u64>, user: &User) -> Result<DynamicObject> {
         let api = self.api(Some(namespace));
         let now = jiff::Timestamp::now().to_string();
         let note = format!("{} by {} at {now}", action_name(action), user.name);
         let patch = match action {
             Action::Reconcile => json!({"metadata": {"annotations": {REQUESTED_AT: now, LAST_ACTION: note}}}),
-            Action::Suspend => {
-                json!({"metadata": {"annotations": {LAST_ACTION: note}}, "spec": {"suspend": true}})
-            }
+            Action::Suspend => json!({"metadata": {"annotations": {LAST_ACTION: note}}, "spec": {"suspend": true}}),
             Action::Resume => {
                 json!({"metadata": {"annotations": {LAST_ACTION: note, REQUESTED_AT: now}}, "spec": {"suspend": false}})
             }
+            Action::Force => json!({"metadata": {"annotations": {LAST_ACTION: note, REQUESTED_AT: now, FORCE_AT: now}}}),
+            Action::Reset => json!({"metadata": {"annotations": {LAST_ACTION: note, REQUESTED_AT: now, RESET_AT: now}}}),
         };
-        let mut obj = api
-            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await?;
-        if action == Action::Reconcile
+        let mut obj = api.patch(name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
+        if action != Action::Suspend
             && let Some(secs) = wait
         {
             let deadline = tokio::time::Instant::now() + Duration::from_secs(secs.min(120));
             while tokio::time::Instant::now() < deadline {
-                let handled = obj
-                    .data
-                    .pointer("/status/lastHandledReconcileAt")
-                    .and_then(Value::as_str);
+                let handled = obj.data.pointer("/status/lastHandledReconcileAt").and_then(Value::as_str);
                 if handled == Some(now.as_str()) {
                     break;
                 }
@@ -888,9 +931,17 @@ impl Scope<'_> {
                 obj = api.get(name).await?;
             }
         }
-        let secrets = self.secrets(namespace).await;
-        Ok(view(self.kind, &self.cluster, obj, &secrets))
+        Ok(obj)
     }
+}
+
+/// Options of an action.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ActOptions {
+    /// Seconds to wait for the controller to handle a reconcile request.
+    pub wait: Option<u64>,
+    /// Reconcile the object's source first.
+    pub with_source: bool,
 }
 
 fn action_name(a: Action) -> &'static str {
@@ -898,6 +949,8 @@ fn action_name(a: Action) -> &'static str {
         Action::Reconcile => "reconcile",
         Action::Suspend => "suspend",
         Action::Resume => "resume",
+        Action::Force => "force",
+        Action::Reset => "reset",
     }
 }
 

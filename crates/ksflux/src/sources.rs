@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::{
     error::{Cause, Error, Result},
-    resources::{FluxKind, TlsRef, schema_check},
+    resources::{Action, FluxKind, TlsRef, schema_check},
     validation,
 };
 use ksflux_types::flux;
@@ -19,6 +19,9 @@ use ksflux_types::flux;
 /// `GitRepository` (source.toolkit.fluxcd.io/v1).
 pub static GIT_REPOSITORY: FluxKind = FluxKind {
     kind: "GitRepository",
+    registry: None,
+    actions: &[Action::Reconcile, Action::Suspend, Action::Resume],
+    source: None,
     group: "source.toolkit.fluxcd.io",
     version: "v1",
     plural: "gitrepositories",
@@ -32,6 +35,9 @@ pub static GIT_REPOSITORY: FluxKind = FluxKind {
 /// `HelmRepository` (source.toolkit.fluxcd.io/v1), `type: default` (HTTP) or `oci`.
 pub static HELM_REPOSITORY: FluxKind = FluxKind {
     kind: "HelmRepository",
+    registry: None,
+    actions: &[Action::Reconcile, Action::Suspend, Action::Resume],
+    source: None,
     group: "source.toolkit.fluxcd.io",
     version: "v1",
     plural: "helmrepositories",
@@ -45,6 +51,9 @@ pub static HELM_REPOSITORY: FluxKind = FluxKind {
 /// `HelmChart` (source.toolkit.fluxcd.io/v1); it uses its source's credentials.
 pub static HELM_CHART: FluxKind = FluxKind {
     kind: "HelmChart",
+    registry: None,
+    actions: &[Action::Reconcile, Action::Suspend, Action::Resume],
+    source: None,
     group: "source.toolkit.fluxcd.io",
     version: "v1",
     plural: "helmcharts",
@@ -58,6 +67,9 @@ pub static HELM_CHART: FluxKind = FluxKind {
 /// `Bucket` (source.toolkit.fluxcd.io/v1).
 pub static BUCKET: FluxKind = FluxKind {
     kind: "Bucket",
+    registry: None,
+    actions: &[Action::Reconcile, Action::Suspend, Action::Resume],
+    source: None,
     group: "source.toolkit.fluxcd.io",
     version: "v1",
     plural: "buckets",
@@ -71,6 +83,9 @@ pub static BUCKET: FluxKind = FluxKind {
 /// `OCIRepository` (source.toolkit.fluxcd.io/v1).
 pub static OCI_REPOSITORY: FluxKind = FluxKind {
     kind: "OCIRepository",
+    registry: Some(oci_registry),
+    actions: &[Action::Reconcile, Action::Suspend, Action::Resume],
+    source: None,
     group: "source.toolkit.fluxcd.io",
     version: "v1",
     plural: "ocirepositories",
@@ -90,11 +105,13 @@ pub static SOURCES: [&FluxKind; 5] = [
     &OCI_REPOSITORY,
 ];
 
-fn s<'a>(spec: &'a Value, field: &str) -> Option<&'a str> {
+/// A string field of a spec.
+pub(crate) fn s<'a>(spec: &'a Value, field: &str) -> Option<&'a str> {
     spec.get(field).and_then(Value::as_str)
 }
 
-fn interval(spec: &Value, required: bool, causes: &mut Vec<Cause>) {
+/// Checks `spec.interval` (required or not) and `spec.timeout`.
+pub(crate) fn interval(spec: &Value, required: bool, causes: &mut Vec<Cause>) {
     match s(spec, "interval") {
         Some(v) => causes.extend(validation::duration("spec.interval", v)),
         None if required => causes.push(Cause::required("spec.interval")),
@@ -203,6 +220,12 @@ fn bucket_rules(spec: &Value) -> Vec<Cause> {
     }
     interval(spec, true, &mut c);
     c
+}
+
+/// The registry host of an OCIRepository URL.
+fn oci_registry(spec: &Value) -> Option<String> {
+    let url = spec.get("url")?.as_str()?;
+    url.strip_prefix("oci://")?.split('/').next().map(str::to_string)
 }
 
 fn oci_rules(spec: &Value) -> Vec<Cause> {
