@@ -402,10 +402,10 @@ async fn act(
     Ok(Json(scope.act(&namespace, &name, action, opts, &user).await?))
 }
 
-/// The charts and versions a HelmRepository offers (`{view}` = `charts`), from its artifact.
-#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/{view}", tag = "flux",
+/// The charts and versions a HelmRepository offers (`{action}` = `charts`), from its artifact.
+#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/{action}", tag = "flux",
     params(("namespace" = String, Path), ("resource" = String, Path, description = "helmrepositories"), ("name" = String, Path),
-           ("view" = String, Path, description = "charts"), ClusterQuery),
+           ("action" = String, Path, description = "charts"), ClusterQuery),
     responses((status = 200, body = Vec<Chart>), (status = 404, body = Status), (status = 503, body = Status)))]
 async fn subview(
     State(ctx): State<ApiContext>,

@@ -168,6 +168,9 @@ async fn an_unreachable_member_is_reported_and_blocks_nothing() {
         .create(&Default::default(), &secret)
         .await
         .expect("create");
+    let start = std::time::Instant::now();
+    s.clusters.refresh().await;
+    assert!(start.elapsed() < std::time::Duration::from_secs(8), "discovery is not held up by a dead member");
     let clusters = "/kapis/fluxcd.kubesphere.io/v1alpha1/clusters";
     let down = s.get("admin", &format!("{clusters}/down")).await;
     assert_eq!(down.status, 200, "{}", down.text);
@@ -399,14 +402,26 @@ async fn concurrent_edits_conflict_instead_of_overwriting() {
         409,
         "create twice"
     );
-    let rv = created.body["metadata"]["resourceVersion"].clone();
     let item = format!("{list}/shared");
-    let mut first =
-        json!({"metadata": {"name": "shared", "resourceVersion": rv}, "spec": created.body["spec"].clone()});
-    first["spec"]["interval"] = json!("7m");
+    // The first edit is based on the current version; if the controller wrote the object in
+    // between (its finalizer), that edit is refused too and retried on the new version.
+    let mut base = Value::Null;
+    let mut first = Value::Null;
+    for _ in 0..10 {
+        let current = s.get("admin", &item).await;
+        base = current.body["metadata"]["resourceVersion"].clone();
+        first = json!({"metadata": {"name": "shared", "resourceVersion": base}, "spec": current.body["spec"].clone()});
+        first["spec"]["interval"] = json!("7m");
+        let r = s.put("admin", &item, &first).await;
+        if r.status == 200 {
+            break;
+        }
+        assert_eq!(r.status, 409, "{}", r.text);
+    }
+    // A second edit based on the same version is stale: 409, and it changes nothing.
     let mut second = first.clone();
+    second["metadata"]["resourceVersion"] = base;
     second["spec"]["interval"] = json!("9m");
-    assert_eq!(s.put("admin", &item, &first).await.status, 200);
     let stale = s.put("admin", &item, &second).await;
     assert_eq!(stale.status, 409, "{}", stale.text);
     assert_eq!(stale.body["reason"], "Conflict");

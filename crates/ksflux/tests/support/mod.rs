@@ -30,6 +30,8 @@ pub struct Server {
     pub tb: &'static Testbed,
     /// Values no response may ever contain.
     pub secrets: Arc<Vec<String>>,
+    /// The server's cluster registry.
+    pub clusters: Clusters,
     http: reqwest::Client,
 }
 
@@ -97,6 +99,7 @@ impl Server {
             namespace,
             tb,
             secrets: Arc::new(secrets),
+            clusters,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(150))
                 .build()
