@@ -571,7 +571,9 @@ impl Scope<'_> {
                 ));
             }
             causes.extend(c.validate("credentials"));
-            if !matches!(c, Credentials::None) && req.spec.get("secretRef").is_some() {
+            let managed = format!("{}-{}-auth", req.metadata.name, k.short);
+            let referenced = req.spec.pointer("/secretRef/name").and_then(Value::as_str);
+            if !matches!(c, Credentials::None) && referenced.is_some_and(|n| n != managed) {
                 causes.push(Cause::forbidden(
                     "spec.secretRef",
                     "give either credentials or spec.secretRef, not both",
@@ -586,7 +588,9 @@ impl Scope<'_> {
                 ));
             }
             causes.extend(t.validate("tls"));
-            if k.tls == TlsRef::CertSecretRef && req.spec.get("certSecretRef").is_some() {
+            let managed = format!("{}-{}-tls", req.metadata.name, k.short);
+            let referenced = req.spec.pointer("/certSecretRef/name").and_then(Value::as_str);
+            if k.tls == TlsRef::CertSecretRef && referenced.is_some_and(|n| n != managed) {
                 causes.push(Cause::forbidden(
                     "spec.certSecretRef",
                     "give either tls or spec.certSecretRef, not both",
