@@ -104,10 +104,12 @@ impl Serve {
         tracing::info!(version = version.git_version, "host cluster reachable");
 
         let ready = Arc::new(AtomicBool::new(false));
+        let fleet = crate::status::Fleet::start(clusters.clone());
         let ctx = ApiContext {
             clusters: clusters.clone(),
             metrics: Default::default(),
             ready: ready.clone(),
+            fleet,
         };
         let authenticator = Authenticator::new(host, self.trusted_proxies.clone());
         let app = http::app(ctx, authenticator);

@@ -37,7 +37,13 @@ pub static HELM_RELEASE: FluxKind = FluxKind {
     auth_types: &[],
     tls: TlsRef::None,
     registry: None,
-    actions: &[Action::Reconcile, Action::Suspend, Action::Resume, Action::Force, Action::Reset],
+    actions: &[
+        Action::Reconcile,
+        Action::Suspend,
+        Action::Resume,
+        Action::Force,
+        Action::Reset,
+    ],
     source: Some(helm_release_source),
     schema: schema_check::<flux::helmreleases::HelmRelease>,
     rules: helm_release_rules,
@@ -47,7 +53,10 @@ fn depends_on(spec: &Value, c: &mut Vec<Cause>) {
     if let Some(deps) = spec.get("dependsOn").and_then(Value::as_array) {
         for (i, d) in deps.iter().enumerate() {
             let name = d.get("name").and_then(Value::as_str).unwrap_or_default();
-            c.extend(validation::dns1123_subdomain(&format!("spec.dependsOn[{i}].name"), name));
+            c.extend(validation::dns1123_subdomain(
+                &format!("spec.dependsOn[{i}].name"),
+                name,
+            ));
         }
     }
 }
@@ -72,7 +81,12 @@ fn kustomization_rules(spec: &Value) -> Vec<Cause> {
         )),
         None => c.push(Cause::required("spec.sourceRef.kind")),
     }
-    if spec.pointer("/sourceRef/name").and_then(Value::as_str).unwrap_or_default().is_empty() {
+    if spec
+        .pointer("/sourceRef/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .is_empty()
+    {
         c.push(Cause::required("spec.sourceRef.name"));
     }
     if spec.get("prune").and_then(Value::as_bool).is_none() {
@@ -81,7 +95,10 @@ fn kustomization_rules(spec: &Value) -> Vec<Cause> {
     if let Some(p) = s(spec, "path")
         && (p.starts_with('/') || p.split('/').any(|seg| seg == ".."))
     {
-        c.push(Cause::invalid("spec.path", "must be a path inside the source, such as ./deploy"));
+        c.push(Cause::invalid(
+            "spec.path",
+            "must be a path inside the source, such as ./deploy",
+        ));
     }
     target_namespace(spec, &mut c);
     depends_on(spec, &mut c);
@@ -94,10 +111,18 @@ fn helm_release_rules(spec: &Value) -> Vec<Cause> {
     let chart = spec.get("chart");
     let chart_ref = spec.get("chartRef");
     match (chart, chart_ref) {
-        (Some(_), Some(_)) => c.push(Cause::invalid("spec.chart", "set either spec.chart or spec.chartRef, not both")),
+        (Some(_), Some(_)) => c.push(Cause::invalid(
+            "spec.chart",
+            "set either spec.chart or spec.chartRef, not both",
+        )),
         (None, None) => c.push(Cause::required("spec.chart")),
         (Some(ch), None) => {
-            if ch.pointer("/spec/chart").and_then(Value::as_str).unwrap_or_default().is_empty() {
+            if ch
+                .pointer("/spec/chart")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .is_empty()
+            {
                 c.push(Cause::required("spec.chart.spec.chart"));
             }
             match ch.pointer("/spec/sourceRef/kind").and_then(Value::as_str) {
@@ -129,7 +154,10 @@ fn helm_release_rules(spec: &Value) -> Vec<Cause> {
     if let Some(r) = s(spec, "releaseName")
         && (r.len() > 53 || !validation::dns1123_subdomain("x", r).is_empty())
     {
-        c.push(Cause::invalid("spec.releaseName", "must be a DNS-1123 name of at most 53 characters"));
+        c.push(Cause::invalid(
+            "spec.releaseName",
+            "must be a DNS-1123 name of at most 53 characters",
+        ));
     }
     target_namespace(spec, &mut c);
     depends_on(spec, &mut c);
@@ -158,8 +186,14 @@ fn helm_release_source(obj: &Value) -> Option<SourceOf> {
     }
     let ns = obj.pointer("/metadata/namespace")?.as_str()?;
     let name = obj.pointer("/metadata/name")?.as_str()?;
-    let source_ns = obj.pointer("/spec/chart/spec/sourceRef/namespace").and_then(Value::as_str);
-    Some(SourceOf { kind: "HelmChart".into(), name: format!("{ns}-{name}"), namespace: source_ns.map(str::to_string) })
+    let source_ns = obj
+        .pointer("/spec/chart/spec/sourceRef/namespace")
+        .and_then(Value::as_str);
+    Some(SourceOf {
+        kind: "HelmChart".into(),
+        name: format!("{ns}-{name}"),
+        namespace: source_ns.map(str::to_string),
+    })
 }
 
 #[cfg(test)]
@@ -175,7 +209,16 @@ mod tests {
         let bad = json!({"interval": "5m", "path": "../etc", "targetNamespace": "Bad",
                          "sourceRef": {"kind": "HelmRepository"}});
         let fields: Vec<_> = kustomization_rules(&bad).into_iter().map(|c| c.field).collect();
-        assert_eq!(fields, ["spec.sourceRef.kind", "spec.sourceRef.name", "spec.prune", "spec.path", "spec.targetNamespace"]);
+        assert_eq!(
+            fields,
+            [
+                "spec.sourceRef.kind",
+                "spec.sourceRef.name",
+                "spec.prune",
+                "spec.path",
+                "spec.targetNamespace"
+            ]
+        );
     }
 
     #[test]
@@ -195,7 +238,10 @@ mod tests {
         let hr = json!({"metadata": {"name": "web", "namespace": "apps"},
                         "spec": {"chart": {"spec": {"sourceRef": {"kind": "HelmRepository", "name": "r", "namespace": "flux"}}}}});
         let src = helm_release_source(&hr).expect("source");
-        assert_eq!((src.kind.as_str(), src.name.as_str(), src.namespace.as_deref()), ("HelmChart", "apps-web", Some("flux")));
+        assert_eq!(
+            (src.kind.as_str(), src.name.as_str(), src.namespace.as_deref()),
+            ("HelmChart", "apps-web", Some("flux"))
+        );
         let ks = json!({"spec": {"sourceRef": {"kind": "GitRepository", "name": "g"}}});
         assert_eq!(kustomization_source(&ks).map(|s| s.name), Some("g".to_string()));
     }

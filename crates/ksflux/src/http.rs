@@ -34,11 +34,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     auth::{self, Authenticator, User},
     clusters::{ClusterView, Clusters, HOST},
+    delivery,
     error::{Cause, Error, Result, Status},
-    delivery, images, notifications,
+    images, notifications,
     resources::{
-        ActOptions, Action, ActionQuery, ClusterQuery, FluxKind, ListQuery, ObjectList, ObjectRequest, ObjectView,
-        Scope,
+        ActOptions, Action, ActionQuery, ClusterQuery, FluxKind, ListQuery, ObjectList, ObjectRequest,
+        ObjectView, Scope,
     },
     sources::{self, Chart},
 };
@@ -55,6 +56,8 @@ pub struct ApiContext {
     pub metrics: Arc<Metrics>,
     /// Set once the first cluster discovery has finished.
     pub ready: Arc<AtomicBool>,
+    /// Watch caches of every Flux kind in every cluster.
+    pub fleet: crate::status::Fleet,
 }
 
 /// Labels of the request metrics.
@@ -180,12 +183,16 @@ pub static KINDS: [&FluxKind; 13] = [
 ];
 
 fn kind_of(resource: &str) -> Result<&'static FluxKind> {
-    KINDS.iter().copied().find(|k| k.plural == resource).ok_or_else(|| {
-        Error::NotFound(format!(
-            "unknown resource {resource:?}; use one of {}",
-            KINDS.iter().map(|k| k.plural).collect::<Vec<_>>().join(", ")
-        ))
-    })
+    KINDS
+        .iter()
+        .copied()
+        .find(|k| k.plural == resource)
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "unknown resource {resource:?}; use one of {}",
+                KINDS.iter().map(|k| k.plural).collect::<Vec<_>>().join(", ")
+            ))
+        })
 }
 
 impl ApiContext {
@@ -398,7 +405,10 @@ async fn act(
         ))
     })?;
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
-    let opts = ActOptions { wait: q.wait, with_source: q.with_source.unwrap_or(false) };
+    let opts = ActOptions {
+        wait: q.wait,
+        with_source: q.with_source.unwrap_or(false),
+    };
     Ok(Json(scope.act(&namespace, &name, action, opts, &user).await?))
 }
 
@@ -441,6 +451,7 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(list_namespaced, create))
         .routes(routes!(get_object, update, delete_object))
         .routes(routes!(act, subview))
+        .merge(crate::status::router())
 }
 
 /// The OpenAPI document of the API.

@@ -75,9 +75,19 @@ fn image_repository_rules(spec: &Value) -> Vec<Cause> {
     let mut c = Vec::new();
     match s(spec, "image") {
         None | Some("") => c.push(Cause::required("spec.image")),
-        Some(i) if i.contains("://") => c.push(Cause::invalid("spec.image", "give the image without a scheme, e.g. ghcr.io/org/app")),
-        Some(i) if i.rsplit('/').next().is_some_and(|last| last.contains(':') || last.contains('@')) => {
-            c.push(Cause::invalid("spec.image", "give the image without a tag or digest"))
+        Some(i) if i.contains("://") => c.push(Cause::invalid(
+            "spec.image",
+            "give the image without a scheme, e.g. ghcr.io/org/app",
+        )),
+        Some(i)
+            if i.rsplit('/')
+                .next()
+                .is_some_and(|last| last.contains(':') || last.contains('@')) =>
+        {
+            c.push(Cause::invalid(
+                "spec.image",
+                "give the image without a tag or digest",
+            ))
         }
         Some(_) => {}
     }
@@ -87,13 +97,21 @@ fn image_repository_rules(spec: &Value) -> Vec<Cause> {
 
 fn image_policy_rules(spec: &Value) -> Vec<Cause> {
     let mut c = Vec::new();
-    if spec.pointer("/imageRepositoryRef/name").and_then(Value::as_str).unwrap_or_default().is_empty() {
+    if spec
+        .pointer("/imageRepositoryRef/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .is_empty()
+    {
         c.push(Cause::required("spec.imageRepositoryRef.name"));
     }
     let policy = spec.get("policy").and_then(Value::as_object);
     let set: Vec<&String> = policy.map(|p| p.keys().collect()).unwrap_or_default();
     if set.len() != 1 {
-        c.push(Cause::invalid("spec.policy", "set exactly one of semver, alphabetical, numerical"));
+        c.push(Cause::invalid(
+            "spec.policy",
+            "set exactly one of semver, alphabetical, numerical",
+        ));
     }
     if let Some(r) = spec.pointer("/policy/semver/range").and_then(Value::as_str) {
         c.extend(validation::semver_range("spec.policy.semver.range", r));
@@ -103,10 +121,20 @@ fn image_policy_rules(spec: &Value) -> Vec<Cause> {
 
 fn image_update_rules(spec: &Value) -> Vec<Cause> {
     let mut c = Vec::new();
-    if spec.pointer("/sourceRef/name").and_then(Value::as_str).unwrap_or_default().is_empty() {
+    if spec
+        .pointer("/sourceRef/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .is_empty()
+    {
         c.push(Cause::required("spec.sourceRef.name"));
     }
-    if spec.pointer("/git/commit/author/email").and_then(Value::as_str).unwrap_or_default().is_empty() {
+    if spec
+        .pointer("/git/commit/author/email")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .is_empty()
+    {
         c.push(Cause::required("spec.git.commit.author.email"));
     }
     interval(spec, true, &mut c);
@@ -121,14 +149,26 @@ mod tests {
     #[test]
     fn image_rules() {
         assert!(image_repository_rules(&json!({"image": "ghcr.io/org/app", "interval": "1m"})).is_empty());
-        assert_eq!(image_repository_rules(&json!({"image": "ghcr.io/org/app:1.0", "interval": "1m"}))[0].field, "spec.image");
-        assert_eq!(image_registry(&json!({"image": "127.0.0.1:5000/demo/app"})).as_deref(), Some("127.0.0.1:5000"));
-        assert_eq!(image_registry(&json!({"image": "nginx"})).as_deref(), Some("index.docker.io"));
+        assert_eq!(
+            image_repository_rules(&json!({"image": "ghcr.io/org/app:1.0", "interval": "1m"}))[0].field,
+            "spec.image"
+        );
+        assert_eq!(
+            image_registry(&json!({"image": "127.0.0.1:5000/demo/app"})).as_deref(),
+            Some("127.0.0.1:5000")
+        );
+        assert_eq!(
+            image_registry(&json!({"image": "nginx"})).as_deref(),
+            Some("index.docker.io")
+        );
         let p = json!({"imageRepositoryRef": {"name": "app"}, "policy": {"semver": {"range": ">=1.0.0"}}});
         assert!(image_policy_rules(&p).is_empty());
         let two = json!({"imageRepositoryRef": {"name": "app"}, "policy": {"semver": {"range": "newest"}, "numerical": {}}});
         let fields: Vec<_> = image_policy_rules(&two).into_iter().map(|c| c.field).collect();
         assert_eq!(fields, ["spec.policy", "spec.policy.semver.range"]);
-        assert_eq!(image_update_rules(&json!({"interval": "1m", "sourceRef": {"name": "g"}}))[0].field, "spec.git.commit.author.email");
+        assert_eq!(
+            image_update_rules(&json!({"interval": "1m", "sourceRef": {"name": "g"}}))[0].field,
+            "spec.git.commit.author.email"
+        );
     }
 }

@@ -17,4 +17,5 @@ pub mod images;
 pub mod notifications;
 pub mod resources;
 pub mod sources;
+pub mod status;
 pub mod validation;

@@ -14,15 +14,52 @@ use ksflux_types::flux;
 
 /// Provider types notification-controller v1.9 knows.
 pub const PROVIDER_TYPES: &[&str] = &[
-    "slack", "discord", "msteams", "rocket", "generic", "generic-hmac", "github", "gitlab", "gitea", "bitbucketserver",
-    "bitbucket", "azuredevops", "googlechat", "googlepubsub", "webex", "sentry", "azureeventhub", "telegram", "lark",
-    "matrix", "opsgenie", "alertmanager", "grafana", "githubdispatch", "pagerduty", "datadog", "nats", "zulip",
+    "slack",
+    "discord",
+    "msteams",
+    "rocket",
+    "generic",
+    "generic-hmac",
+    "github",
+    "gitlab",
+    "gitea",
+    "bitbucketserver",
+    "bitbucket",
+    "azuredevops",
+    "googlechat",
+    "googlepubsub",
+    "webex",
+    "sentry",
+    "azureeventhub",
+    "telegram",
+    "lark",
+    "matrix",
+    "opsgenie",
+    "alertmanager",
+    "grafana",
+    "githubdispatch",
+    "pagerduty",
+    "datadog",
+    "nats",
+    "zulip",
     "otel",
 ];
 
 /// Receiver types notification-controller v1.9 knows.
-pub const RECEIVER_TYPES: &[&str] =
-    &["generic", "generic-hmac", "github", "gitlab", "bitbucket", "harbor", "dockerhub", "quay", "gcr", "nexus", "acr", "cdevents"];
+pub const RECEIVER_TYPES: &[&str] = &[
+    "generic",
+    "generic-hmac",
+    "github",
+    "gitlab",
+    "bitbucket",
+    "harbor",
+    "dockerhub",
+    "quay",
+    "gcr",
+    "nexus",
+    "acr",
+    "cdevents",
+];
 
 /// `Provider` (notification.toolkit.fluxcd.io/v1beta3).
 pub static PROVIDER: FluxKind = FluxKind {
@@ -76,7 +113,10 @@ fn provider_rules(spec: &Value) -> Vec<Cause> {
     let mut c = Vec::new();
     match s(spec, "type") {
         Some(t) if PROVIDER_TYPES.contains(&t) => {}
-        Some(t) => c.push(Cause::invalid("spec.type", format!("{t:?} is not a provider type"))),
+        Some(t) => c.push(Cause::invalid(
+            "spec.type",
+            format!("{t:?} is not a provider type"),
+        )),
         None => c.push(Cause::required("spec.type")),
     }
     if let Some(a) = s(spec, "address").filter(|a| !a.is_empty())
@@ -92,16 +132,29 @@ fn provider_rules(spec: &Value) -> Vec<Cause> {
 
 fn alert_rules(spec: &Value) -> Vec<Cause> {
     let mut c = Vec::new();
-    if spec.pointer("/providerRef/name").and_then(Value::as_str).unwrap_or_default().is_empty() {
+    if spec
+        .pointer("/providerRef/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .is_empty()
+    {
         c.push(Cause::required("spec.providerRef.name"));
     }
     match spec.get("eventSources").and_then(Value::as_array) {
         Some(list) if !list.is_empty() => {
             for (i, e) in list.iter().enumerate() {
-                if e.get("kind").and_then(Value::as_str).unwrap_or_default().is_empty() {
+                if e.get("kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .is_empty()
+                {
                     c.push(Cause::required(format!("spec.eventSources[{i}].kind")));
                 }
-                if e.get("name").and_then(Value::as_str).unwrap_or_default().is_empty() {
+                if e.get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .is_empty()
+                {
                     c.push(Cause::required(format!("spec.eventSources[{i}].name")));
                 }
             }
@@ -120,10 +173,17 @@ fn receiver_rules(spec: &Value) -> Vec<Cause> {
     let mut c = Vec::new();
     match s(spec, "type") {
         Some(t) if RECEIVER_TYPES.contains(&t) => {}
-        Some(t) => c.push(Cause::invalid("spec.type", format!("{t:?} is not a receiver type"))),
+        Some(t) => c.push(Cause::invalid(
+            "spec.type",
+            format!("{t:?} is not a receiver type"),
+        )),
         None => c.push(Cause::required("spec.type")),
     }
-    if spec.get("resources").and_then(Value::as_array).is_none_or(|r| r.is_empty()) {
+    if spec
+        .get("resources")
+        .and_then(Value::as_array)
+        .is_none_or(|r| r.is_empty())
+    {
         c.push(Cause::required("spec.resources"));
     }
     if let Some(v) = s(spec, "interval") {
@@ -142,8 +202,17 @@ mod tests {
         assert!(provider_rules(&json!({"type": "slack", "address": "https://hooks.slack.com/x"})).is_empty());
         assert_eq!(provider_rules(&json!({"type": "pager"}))[0].field, "spec.type");
         assert!(alert_rules(&json!({"providerRef": {"name": "p"}, "eventSources": [{"kind": "Kustomization", "name": "*"}]})).is_empty());
-        assert_eq!(alert_rules(&json!({"providerRef": {"name": "p"}, "eventSources": []}))[0].field, "spec.eventSources");
-        assert!(receiver_rules(&json!({"type": "github", "resources": [{"kind": "GitRepository", "name": "x"}]})).is_empty());
-        assert_eq!(receiver_rules(&json!({"type": "github"}))[0].field, "spec.resources");
+        assert_eq!(
+            alert_rules(&json!({"providerRef": {"name": "p"}, "eventSources": []}))[0].field,
+            "spec.eventSources"
+        );
+        assert!(
+            receiver_rules(&json!({"type": "github", "resources": [{"kind": "GitRepository", "name": "x"}]}))
+                .is_empty()
+        );
+        assert_eq!(
+            receiver_rules(&json!({"type": "github"}))[0].field,
+            "spec.resources"
+        );
     }
 }

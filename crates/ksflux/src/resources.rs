@@ -884,50 +884,87 @@ impl Scope<'_> {
     /// object's source when `with_source`) and, if `wait` is given, waits until the controller
     /// reports it handled that request. `force` and `reset` (HelmRelease) set
     /// `reconcile.fluxcd.io/forceAt` / `resetAt` to the same token, as the flux CLI does.
-    pub async fn act(&self, namespace: &str, name: &str, action: Action, opts: ActOptions, user: &User) -> Result<ObjectView> {
+    pub async fn act(
+        &self,
+        namespace: &str,
+        name: &str,
+        action: Action,
+        opts: ActOptions,
+        user: &User,
+    ) -> Result<ObjectView> {
         if !self.kind.actions.contains(&action) {
-            return Err(Error::BadRequest(format!("{} does not support {}", self.kind.kind, action_name(action))));
+            return Err(Error::BadRequest(format!(
+                "{} does not support {}",
+                self.kind.kind,
+                action_name(action)
+            )));
         }
         let api = self.api(Some(namespace));
         if action == Action::Reconcile && opts.with_source {
             let obj = api.get(name).await?;
             let value = serde_json::to_value(&obj).map_err(|e| Error::Internal(e.into()))?;
-            let source = self.kind.source.and_then(|f| f(&value)).ok_or_else(|| {
-                Error::BadRequest(format!("{} has no source to reconcile", self.kind.kind))
-            })?;
+            let source =
+                self.kind.source.and_then(|f| f(&value)).ok_or_else(|| {
+                    Error::BadRequest(format!("{} has no source to reconcile", self.kind.kind))
+                })?;
             let kind = crate::sources::SOURCES
                 .iter()
                 .find(|k| k.kind == source.kind)
                 .ok_or_else(|| Error::BadRequest(format!("cannot reconcile a {} source", source.kind)))?;
-            let scope = Scope { kind, cluster: self.cluster.clone(), client: self.client.clone(), own: self.own.clone() };
+            let scope = Scope {
+                kind,
+                cluster: self.cluster.clone(),
+                client: self.client.clone(),
+                own: self.own.clone(),
+            };
             let ns = source.namespace.as_deref().unwrap_or(namespace);
-            scope.request(ns, &source.name, Action::Reconcile, opts.wait, user).await?;
+            scope
+                .request(ns, &source.name, Action::Reconcile, opts.wait, user)
+                .await?;
         }
         let obj = self.request(namespace, name, action, opts.wait, user).await?;
         let secrets = self.secrets(namespace).await;
         Ok(view(self.kind, &self.cluster, obj, &secrets))
     }
 
-    async fn request(&self, namespace: &str, name: &str, action: Action, wait: Option<u64>, user: &User) -> Result<DynamicObject> {
+    async fn request(
+        &self,
+        namespace: &str,
+        name: &str,
+        action: Action,
+        wait: Option<u64>,
+        user: &User,
+    ) -> Result<DynamicObject> {
         let api = self.api(Some(namespace));
         let now = jiff::Timestamp::now().to_string();
         let note = format!("{} by {} at {now}", action_name(action), user.name);
         let patch = match action {
             Action::Reconcile => json!({"metadata": {"annotations": {REQUESTED_AT: now, LAST_ACTION: note}}}),
-            Action::Suspend => json!({"metadata": {"annotations": {LAST_ACTION: note}}, "spec": {"suspend": true}}),
+            Action::Suspend => {
+                json!({"metadata": {"annotations": {LAST_ACTION: note}}, "spec": {"suspend": true}})
+            }
             Action::Resume => {
                 json!({"metadata": {"annotations": {LAST_ACTION: note, REQUESTED_AT: now}}, "spec": {"suspend": false}})
             }
-            Action::Force => json!({"metadata": {"annotations": {LAST_ACTION: note, REQUESTED_AT: now, FORCE_AT: now}}}),
-            Action::Reset => json!({"metadata": {"annotations": {LAST_ACTION: note, REQUESTED_AT: now, RESET_AT: now}}}),
+            Action::Force => {
+                json!({"metadata": {"annotations": {LAST_ACTION: note, REQUESTED_AT: now, FORCE_AT: now}}})
+            }
+            Action::Reset => {
+                json!({"metadata": {"annotations": {LAST_ACTION: note, REQUESTED_AT: now, RESET_AT: now}}})
+            }
         };
-        let mut obj = api.patch(name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
+        let mut obj = api
+            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
         if action != Action::Suspend
             && let Some(secs) = wait
         {
             let deadline = tokio::time::Instant::now() + Duration::from_secs(secs.min(120));
             while tokio::time::Instant::now() < deadline {
-                let handled = obj.data.pointer("/status/lastHandledReconcileAt").and_then(Value::as_str);
+                let handled = obj
+                    .data
+                    .pointer("/status/lastHandledReconcileAt")
+                    .and_then(Value::as_str);
                 if handled == Some(now.as_str()) {
                     break;
                 }

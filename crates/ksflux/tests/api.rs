@@ -170,7 +170,10 @@ async fn an_unreachable_member_is_reported_and_blocks_nothing() {
         .expect("create");
     let start = std::time::Instant::now();
     s.clusters.refresh().await;
-    assert!(start.elapsed() < std::time::Duration::from_secs(8), "discovery is not held up by a dead member");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(8),
+        "discovery is not held up by a dead member"
+    );
     let clusters = "/kapis/fluxcd.kubesphere.io/v1alpha1/clusters";
     let down = s.get("admin", &format!("{clusters}/down")).await;
     assert_eq!(down.status, 200, "{}", down.text);

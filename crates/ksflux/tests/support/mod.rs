@@ -80,6 +80,7 @@ impl Server {
             clusters: clusters.clone(),
             metrics: Default::default(),
             ready: Arc::new(true.into()),
+            fleet: ksflux::status::Fleet::start(clusters.clone()),
         };
         let router = app(ctx, Authenticator::new(host, trusted));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
