@@ -29,6 +29,8 @@ pub struct Args {
 enum Command {
     /// Serve the API.
     Serve(Serve),
+    /// Print ksflux's CustomResourceDefinitions (YAML), to install with kubectl apply.
+    Crds,
     /// Print the OpenAPI document.
     Openapi,
     /// Print the version.
@@ -62,6 +64,10 @@ impl Args {
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Serve(s) => s.run().await,
+            Command::Crds => {
+                print!("{}", crate::applications::crds_yaml()?);
+                Ok(())
+            }
             Command::Openapi => {
                 println!("{}", serde_json::to_string_pretty(&http::openapi())?);
                 Ok(())

@@ -19,3 +19,4 @@ pub mod resources;
 pub mod sources;
 pub mod status;
 pub mod validation;
+pub mod applications;

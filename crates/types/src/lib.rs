@@ -2,3 +2,4 @@
 //! (generated from the CRDs of the pinned Flux release) and ksflux's own resources.
 
 pub mod flux;
+pub mod application;

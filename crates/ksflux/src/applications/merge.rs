@@ -1,0 +1,294 @@
+//! How a target's `overrides` combine with the application's base configuration. These rules
+//! are the whole of "per-cluster differences"; `docs/applications.md` states them for users.
+//!
+//! | field | rule |
+//! |---|---|
+//! | `values` (Helm) | deep merge: maps merge key by key, lists and scalars are replaced, `null` deletes the key |
+//! | `valuesFrom` (Helm) | the target's entries are appended after the base ones |
+//! | `version` (Helm) | the target's range replaces the base one |
+//! | `patches` (Kustomize) | the target's patches are appended after the base ones |
+//! | `images` (Kustomize) | by `name`: a target entry replaces the base entry of the same name; new names are appended |
+//! | `substitute` (Kustomize) | merged; the target's value wins for a key in both |
+//! | `path` (Kustomize) | the target's path replaces the base one |
+//! | `suspend` | a target is suspended if it or the application is |
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::{Image, Overrides, Patch};
+
+/// Deep-merges `over` into `base`: objects merge key by key (recursively); any other value
+/// (list, scalar) in `over` replaces the base value; a `null` in `over` deletes the key.
+pub fn merge_values(base: &Value, over: &Value) -> Value {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            let mut out: Map<String, Value> = b.clone();
+            for (k, v) in o {
+                if v.is_null() {
+                    out.remove(k);
+                } else if let Some(existing) = out.get(k) {
+                    let merged = merge_values(existing, v);
+                    out.insert(k.clone(), merged);
+                } else {
+                    out.insert(k.clone(), strip_nulls(v));
+                }
+            }
+            Value::Object(out)
+        }
+        (_, o) => strip_nulls(o),
+    }
+}
+
+/// Removes `null` members of objects, also inside lists (a null in values means "no such
+/// key", as in Helm).
+fn strip_nulls(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            Value::Object(m.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), strip_nulls(v))).collect())
+        }
+        Value::Array(a) => Value::Array(a.iter().map(strip_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The Helm values of a target.
+pub fn values(base: Option<&Value>, over: Option<&Overrides>) -> Option<Value> {
+    let over = over.and_then(|o| o.values.as_ref());
+    match (base, over) {
+        (None, None) => None,
+        (Some(b), None) => Some(strip_nulls(b)),
+        (None, Some(o)) => Some(merge_values(&Value::Object(Map::new()), o)),
+        (Some(b), Some(o)) => Some(merge_values(b, o)),
+    }
+}
+
+/// The Helm `valuesFrom` of a target: base, then the target's.
+pub fn values_from(base: &[Value], over: Option<&Overrides>) -> Vec<Value> {
+    let mut out = base.to_vec();
+    if let Some(o) = over {
+        out.extend(o.values_from.iter().cloned());
+    }
+    out
+}
+
+/// The chart version range of a target.
+pub fn version(base: Option<&str>, over: Option<&Overrides>) -> Option<String> {
+    over.and_then(|o| o.version.clone()).or_else(|| base.map(str::to_string))
+}
+
+/// The Kustomize patches of a target: base, then the target's.
+pub fn patches(base: &[Patch], over: Option<&Overrides>) -> Vec<Patch> {
+    let mut out = base.to_vec();
+    if let Some(o) = over {
+        out.extend(o.patches.iter().cloned());
+    }
+    out
+}
+
+/// The Kustomize images of a target: the base list with same-named entries replaced by the
+/// target's, then the target's new names in their order.
+pub fn images(base: &[Image], over: Option<&Overrides>) -> Vec<Image> {
+    let overs = over.map(|o| o.images.as_slice()).unwrap_or_default();
+    let mut out: Vec<Image> =
+        base.iter().map(|b| overs.iter().rev().find(|o| o.name == b.name).unwrap_or(b).clone()).collect();
+    for o in overs {
+        if !out.iter().any(|i| i.name == o.name) {
+            let last = overs.iter().rev().find(|x| x.name == o.name).unwrap_or(o);
+            out.push(last.clone());
+        }
+    }
+    out
+}
+
+/// The substitutions of a target: base merged with the target's (target wins).
+pub fn substitute(base: &BTreeMap<String, String>, over: Option<&Overrides>) -> BTreeMap<String, String> {
+    let mut out = base.clone();
+    if let Some(o) = over {
+        out.extend(o.substitute.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    out
+}
+
+/// The Kustomize path of a target.
+pub fn path(base: Option<&str>, over: Option<&Overrides>) -> Option<String> {
+    over.and_then(|o| o.path.clone()).or_else(|| base.map(str::to_string))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    #[test]
+    fn maps_merge_lists_replace_null_deletes() {
+        let base = json!({"replicas": 1, "image": {"tag": "1.0", "pullPolicy": "IfNotPresent"},
+                          "ports": [80, 443], "debug": true});
+        let over = json!({"replicas": 3, "image": {"tag": "1.1"}, "ports": [8080], "debug": null, "extra": {"a": 1}});
+        assert_eq!(
+            merge_values(&base, &over),
+            json!({"replicas": 3, "image": {"tag": "1.1", "pullPolicy": "IfNotPresent"}, "ports": [8080], "extra": {"a": 1}})
+        );
+    }
+
+    #[test]
+    fn nulls_never_reach_the_result() {
+        assert_eq!(merge_values(&json!({}), &json!({"a": {"b": null, "c": 1}})), json!({"a": {"c": 1}}));
+        assert_eq!(merge_values(&json!({"a": 1}), &json!({"b": null})), json!({"a": 1}));
+        assert_eq!(values(None, None), None);
+        let o = Overrides { values: Some(json!({"x": null, "y": 2})), ..Default::default() };
+        assert_eq!(values(Some(&json!({"x": 1})), Some(&o)), Some(json!({"y": 2})));
+    }
+
+    #[test]
+    fn a_map_replaces_a_scalar_and_back() {
+        assert_eq!(merge_values(&json!({"a": 1}), &json!({"a": {"b": 2}})), json!({"a": {"b": 2}}));
+        assert_eq!(merge_values(&json!({"a": {"b": 2}}), &json!({"a": "x"})), json!({"a": "x"}));
+    }
+
+    fn img(name: &str, tag: &str) -> Image {
+        Image { name: name.into(), new_tag: Some(tag.into()), ..Default::default() }
+    }
+
+    #[test]
+    fn lists_append_and_images_replace_by_name() {
+        let o = Overrides {
+            values_from: vec![json!({"kind": "ConfigMap", "name": "m1"})],
+            patches: vec![Patch { patch: "p2".into(), target: None }],
+            images: vec![img("api", "2.0"), img("worker", "1.5")],
+            ..Default::default()
+        };
+        assert_eq!(values_from(&[json!({"kind": "Secret", "name": "s"})], Some(&o)).len(), 2);
+        let p = patches(&[Patch { patch: "p1".into(), target: None }], Some(&o));
+        assert_eq!(p.iter().map(|p| p.patch.as_str()).collect::<Vec<_>>(), ["p1", "p2"]);
+        let i = images(&[img("web", "1.0"), img("api", "1.0")], Some(&o));
+        let tags: Vec<_> = i.iter().map(|i| (i.name.as_str(), i.new_tag.as_deref().unwrap_or(""))).collect();
+        assert_eq!(tags, [("web", "1.0"), ("api", "2.0"), ("worker", "1.5")]);
+        assert_eq!(images(&[img("web", "1.0")], None), vec![img("web", "1.0")]);
+    }
+
+    #[test]
+    fn scalars_override_and_substitutions_merge() {
+        let o = Overrides {
+            version: Some("6.5.x".into()),
+            path: Some("./overlays/edge".into()),
+            substitute: [("color".to_string(), "blue".to_string())].into(),
+            ..Default::default()
+        };
+        assert_eq!(version(Some("6.x"), Some(&o)).as_deref(), Some("6.5.x"));
+        assert_eq!(version(Some("6.x"), None).as_deref(), Some("6.x"));
+        assert_eq!(path(Some("./deploy"), Some(&o)).as_deref(), Some("./overlays/edge"));
+        assert_eq!(path(None, None), None);
+        let base = [("color".to_string(), "red".to_string()), ("size".to_string(), "s".to_string())].into();
+        let s = substitute(&base, Some(&o));
+        assert_eq!(s.get("color").map(String::as_str), Some("blue"));
+        assert_eq!(s.get("size").map(String::as_str), Some("s"));
+    }
+
+    /// Arbitrary JSON values of bounded depth; `nulls` allows nulls inside objects.
+    fn json_value(nulls: bool) -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            any::<bool>().prop_map(Value::from),
+            any::<i32>().prop_map(Value::from),
+            "[a-z]{0,4}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, move |inner| {
+            let member = if nulls { prop_oneof![4 => inner.clone(), 1 => Just(Value::Null)].boxed() } else { inner.clone().boxed() };
+            prop_oneof![
+                prop::collection::vec(inner, 0..3).prop_map(Value::from),
+                prop::collection::btree_map("[a-d]", member, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn object(nulls: bool) -> impl Strategy<Value = Value> {
+        prop::collection::btree_map("[a-d]", json_value(nulls), 0..4).prop_map(|m| Value::Object(m.into_iter().collect()))
+    }
+
+    fn has_null_member(v: &Value) -> bool {
+        match v {
+            Value::Object(m) => m.values().any(|v| v.is_null() || has_null_member(v)),
+            Value::Array(a) => a.iter().any(has_null_member),
+            _ => false,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn merging_nothing_changes_nothing(base in object(false)) {
+            prop_assert_eq!(merge_values(&base, &json!({})), base.clone());
+            prop_assert_eq!(merge_values(&json!({}), &base), base);
+        }
+
+        #[test]
+        fn merging_a_value_into_itself_changes_nothing(base in object(false)) {
+            prop_assert_eq!(merge_values(&base, &base), base);
+        }
+
+        #[test]
+        fn every_override_leaf_wins(base in object(false), over in object(true)) {
+            let merged = merge_values(&base, &over);
+            prop_assert!(!has_null_member(&merged));
+            // Each non-null, non-object value of the override is in the result at its path.
+            fn check(merged: &Value, over: &Value, path: &mut Vec<String>) -> Result<(), TestCaseError> {
+                if let Value::Object(o) = over {
+                    for (k, v) in o {
+                        path.push(k.clone());
+                        let got = merged.get(k);
+                        match v {
+                            Value::Null => prop_assert!(got.is_none(), "null must delete {:?}", path),
+                            Value::Object(_) => {
+                                let got = got.ok_or_else(|| TestCaseError::fail(format!("{path:?} missing")))?;
+                                prop_assert!(got.is_object(), "{:?} must stay an object", path);
+                                check(got, v, path)?;
+                            }
+                            other => prop_assert_eq!(got, Some(&strip_nulls(other)), "{:?}", path),
+                        }
+                        path.pop();
+                    }
+                }
+                Ok(())
+            }
+            check(&merged, &over, &mut Vec::new())?;
+        }
+
+        #[test]
+        fn base_keys_the_override_does_not_touch_survive(base in object(false), over in object(true)) {
+            let merged = merge_values(&base, &over);
+            if let (Value::Object(b), Value::Object(o)) = (&base, &over) {
+                for (k, v) in b {
+                    if !o.contains_key(k) {
+                        prop_assert_eq!(merged.get(k), Some(v));
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn merging_twice_is_merging_once(base in object(false), over in object(true)) {
+            let once = merge_values(&base, &over);
+            prop_assert_eq!(merge_values(&once, &over), once);
+        }
+
+        #[test]
+        fn images_keep_one_entry_per_name(
+            base in prop::collection::vec(("[a-c]", "[0-9]"), 0..5),
+            over in prop::collection::vec(("[a-d]", "[0-9]"), 0..5),
+        ) {
+            let mut seen = std::collections::BTreeSet::new();
+            let base: Vec<Image> = base.into_iter().filter(|(n, _)| seen.insert(n.clone())).map(|(n, t)| img(&n, &t)).collect();
+            let o = Overrides { images: over.iter().map(|(n, t)| img(n, t)).collect(), ..Default::default() };
+            let out = images(&base, Some(&o));
+            let names: std::collections::BTreeSet<_> = out.iter().map(|i| i.name.clone()).collect();
+            prop_assert_eq!(names.len(), out.len());
+            for i in &out {
+                // The last override entry of a name wins; otherwise the base entry stays.
+                let expected = o.images.iter().rev().find(|x| x.name == i.name)
+                    .or_else(|| base.iter().find(|x| x.name == i.name));
+                prop_assert_eq!(Some(i), expected);
+            }
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Multi-cluster applications: the `Application` resource, the rules that merge each
+//! target's overrides into the base, the rendering of one Flux object per target, scoped
+//! member credentials, and the controller that applies it all.
+
+pub mod merge;
+
+use kube::CustomResourceExt;
+pub use ksflux_types::application::*;
+
+/// ksflux's CRDs as a YAML stream.
+pub fn crds_yaml() -> anyhow::Result<String> {
+    Ok(format!("---\n{}", serde_yaml_ng::to_string(&Application::crd())?))
+}
