@@ -517,3 +517,38 @@ pub fn git(args: &[&str], dir: Option<&Path>) -> anyhow::Result<String> {
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// Deletes an object and waits until it is gone, i.e. its finalizers have run (for Flux
+/// objects: pruning, uninstalling). Panics naming the object when it stays.
+pub async fn delete_and_wait(
+    client: &Client,
+    ar: &ApiResource,
+    namespace: Option<&str>,
+    name: &str,
+    timeout: Duration,
+) {
+    let api = dynamic_api(client, ar, namespace);
+    if let Err(e) = api.delete(name, &DeleteParams::default()).await {
+        match e {
+            kube::Error::Api(s) if s.code == 404 => return,
+            e => panic!(
+                "deleting {} {}/{name}: {e}",
+                ar.kind,
+                namespace.unwrap_or_default()
+            ),
+        }
+    }
+    let what = format!(
+        "{} {}/{name} to be deleted",
+        ar.kind,
+        namespace.unwrap_or_default()
+    );
+    wait_for(&what, timeout, || async {
+        match api.get_opt(name).await {
+            Ok(None) => Ok(()),
+            Ok(Some(o)) => Err(format!("still there, finalizers {:?}", o.metadata.finalizers)),
+            Err(e) => Err(e.to_string()),
+        }
+    })
+    .await
+}

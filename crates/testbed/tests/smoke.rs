@@ -4,7 +4,8 @@
 use std::{path::PathBuf, time::Duration};
 
 use ksflux_testbed::{
-    Testbed, apply, create_namespace, delete_namespace, dynamic_api, get, git, unique_name, wait_for,
+    Testbed, apply, create_namespace, delete_and_wait, delete_namespace, dynamic_api, flux_resource, get,
+    git, unique_name, wait_for,
 };
 use kube::{
     Client,
@@ -36,6 +37,14 @@ async fn wait_exists(client: &Client, ar: &ApiResource, ns: &str, name: &str, wh
         },
     )
     .await
+}
+
+/// True when the object does not exist (an API error fails the test).
+async fn absent(client: &Client, ar: &ApiResource, ns: &str, name: &str) -> bool {
+    get(client, ar, Some(ns), name)
+        .await
+        .unwrap_or_else(|e| panic!("reading {} {ns}/{name}: {e}", ar.kind))
+        .is_none()
 }
 
 fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
@@ -124,19 +133,15 @@ async fn git_repository_and_kustomization_apply_to_a_member() {
     let image = str_at(&deploy.data, "/spec/template/spec/containers/0/image");
     assert_eq!(image, format!("{}/demo/app:1.0.0", tb.info.fixtures.registry));
     // ... and not on the host.
+    assert!(absent(&host, &core("ConfigMap"), &target, "demo-config").await);
+    assert!(absent(&host, &core("ConfigMap"), &ns, "demo-config").await);
+
+    // Deleting the Kustomization prunes what it applied on the member. (It must go before
+    // the namespace: its finalizer needs the kubeconfig Secret.)
+    delete_and_wait(&host, &flux_resource("Kustomization"), Some(&ns), "demo", TIMEOUT).await;
     assert!(
-        get(&host, &core("ConfigMap"), Some(&target), "demo-config")
-            .await
-            .ok()
-            .flatten()
-            .is_none()
-    );
-    assert!(
-        get(&host, &core("ConfigMap"), Some(&ns), "demo-config")
-            .await
-            .ok()
-            .flatten()
-            .is_none()
+        absent(&member, &core("ConfigMap"), &target, "demo-config").await,
+        "not pruned"
     );
 
     delete_namespace(&host, &ns).await;
@@ -213,12 +218,14 @@ async fn helm_repository_and_helm_release_install_into_a_member() {
         "member-2",
     )
     .await;
+    assert!(absent(&host, &core("ConfigMap"), &ns, "demo-config").await);
+
+    // Deleting the HelmRelease uninstalls the release from the member (before the
+    // namespace, as its finalizer needs the kubeconfig Secret).
+    delete_and_wait(&host, &flux_resource("HelmRelease"), Some(&ns), "demo", TIMEOUT).await;
     assert!(
-        get(&host, &core("ConfigMap"), Some(&ns), "demo-config")
-            .await
-            .ok()
-            .flatten()
-            .is_none()
+        absent(&member, &core("ConfigMap"), &target, "demo-config").await,
+        "not uninstalled"
     );
 
     delete_namespace(&host, &ns).await;
@@ -240,7 +247,7 @@ async fn fetch_artifact(obj: &DynamicObject) -> usize {
 
 /// Waits until a Flux object reports `Ready=False` and returns the condition's message.
 async fn wait_not_ready(client: &Client, kind: &str, ns: &str, name: &str) -> String {
-    let ar = ksflux_testbed::flux_resource(kind);
+    let ar = flux_resource(kind);
     wait_for(&format!("{kind} {ns}/{name} to fail"), TIMEOUT, || async {
         let obj = get(client, &ar, Some(ns), name)
             .await
