@@ -1,9 +1,12 @@
-# Shared helpers for the testbed scripts. Sourced, not run.
+# shellcheck shell=bash
+# Shared helpers for the testbed scripts. Sourced, not run; the sourcing script sets $here
+# (the testbed directory).
 
 # Where built binaries and running state live: outside the checkout.
 TESTBED_CACHE=${KSFLUX_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ksflux-testbed}
 TESTBED_BIN=$TESTBED_CACHE/bin
 # The running testbed's state directory (pids, logs, kubeconfigs, PKI, data, testbed.json).
+# shellcheck disable=SC2034 # used by the scripts that source this
 STATE=${KSFLUX_TESTBED_DIR:-$TESTBED_CACHE/run}
 export TESTBED_CACHE TESTBED_BIN
 export GOFLAGS=${GOFLAGS:--buildvcs=false}
@@ -13,6 +16,7 @@ die() { log "error: $*"; exit 1; }
 
 # tool_key NAME: a hash of the tool module's inputs and the Go version.
 tool_key() {
+  # shellcheck disable=SC2154 # set by the sourcing script
   local dir=$here/tools/$1
   { go version; find "$dir" -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) -print0 |
       sort -z | xargs -0 sha256sum | sed "s|$dir/||"; } | sha256sum | cut -c1-16
