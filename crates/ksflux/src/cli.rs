@@ -138,7 +138,9 @@ impl Serve {
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             });
+        let controller = tokio::spawn(crate::applications::controller::run(clusters.clone()));
         tokio::select! {
+            r = controller => r.context("application controller stopped")?.context("application controller")?,
             r = server => r.context("server failed")?,
             r = refresher => r.context("cluster discovery stopped")?,
         }

@@ -135,10 +135,16 @@ pub struct Cluster {
     config: Config,
     client: Client,
     health: RwLock<Health>,
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl Cluster {
-    fn new(name: String, origin: Origin, mut config: Config) -> Result<Self> {
+    fn new(
+        name: String,
+        origin: Origin,
+        mut config: Config,
+        changes: tokio::sync::watch::Sender<u64>,
+    ) -> Result<Self> {
         config.connect_timeout = Some(CONNECT_TIMEOUT);
         config.read_timeout = Some(Duration::from_secs(60));
         let client = Client::try_from(config.clone()).map_err(|e| Error::Internal(e.into()))?;
@@ -148,12 +154,27 @@ impl Cluster {
             config,
             client,
             health: RwLock::new(Health::default()),
+            changes,
         })
     }
 
     /// ksflux's own client for this cluster (for controllers and caches; never for a user).
     pub fn client(&self) -> Client {
         self.client.clone()
+    }
+
+    /// The apiserver URL.
+    pub fn server(&self) -> String {
+        self.config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    /// The CA certificate (DER) the cluster's serving certificate chains to, if configured.
+    pub fn ca_der(&self) -> Option<Vec<u8>> {
+        self.config.root_cert.as_ref().and_then(|c| c.first().cloned())
     }
 
     /// The last health check.
@@ -188,8 +209,18 @@ impl Cluster {
             last_checked: Some(jiff::Timestamp::now().to_string()),
             ..health
         };
+        let mut changed = false;
         if let Ok(mut h) = self.health.write() {
+            changed = h.last_checked.is_some() && h.reachable != health.reachable;
             *h = health.clone();
+        }
+        if changed {
+            tracing::info!(
+                cluster = self.name,
+                reachable = health.reachable,
+                "cluster reachability changed"
+            );
+            self.changes.send_modify(|n| *n += 1);
         }
         health
     }
@@ -272,17 +303,26 @@ pub struct Clusters {
     namespace: String,
     members: Arc<RwLock<BTreeMap<String, Arc<Cluster>>>>,
     user_clients: Arc<Mutex<UserClients>>,
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl Clusters {
     /// A registry whose host is reached with `host` and whose member Secrets live in `namespace`.
     pub fn new(host: Config, namespace: String) -> Result<Self> {
+        let changes = tokio::sync::watch::Sender::new(0);
         Ok(Clusters {
-            host: Arc::new(Cluster::new(HOST.into(), Origin::Host, host)?),
+            host: Arc::new(Cluster::new(HOST.into(), Origin::Host, host, changes.clone())?),
             namespace,
             members: Default::default(),
             user_clients: Default::default(),
+            changes,
         })
+    }
+
+    /// A receiver that changes whenever a cluster is added, removed, or becomes reachable or
+    /// unreachable.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// ksflux's namespace on the host.
@@ -398,7 +438,7 @@ impl Clusters {
             }
             match config_from(kc)
                 .await
-                .and_then(|cfg| Cluster::new(name.clone(), origin, cfg))
+                .and_then(|cfg| Cluster::new(name.clone(), origin, cfg, self.changes.clone()))
             {
                 Ok(c) => {
                     next.insert(name, Arc::new(c));
@@ -407,6 +447,9 @@ impl Clusters {
             }
         }
         if let Ok(mut m) = self.members.write() {
+            if m.keys().ne(next.keys()) {
+                self.changes.send_modify(|n| *n += 1);
+            }
             *m = next;
         }
         futures::future::join_all(self.all().iter().map(|c| c.check())).await;
@@ -440,7 +483,7 @@ impl Clusters {
         let config = config_from(kc)
             .await
             .map_err(|e| Error::invalid(vec![Cause::invalid("kubeconfig", e.to_string())]))?;
-        let candidate = Cluster::new(name.to_string(), Origin::Secret, config)?;
+        let candidate = Cluster::new(name.to_string(), Origin::Secret, config, self.changes.clone())?;
         let health = candidate.check().await;
         if !health.reachable {
             return Err(Error::invalid(vec![Cause::invalid(

@@ -32,6 +32,7 @@ use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
+    applications,
     auth::{self, Authenticator, User},
     clusters::{ClusterView, Clusters, HOST},
     delivery,
@@ -166,7 +167,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 }
 
 /// Every Flux kind the API serves, by domain.
-pub static KINDS: [&FluxKind; 13] = [
+pub static KINDS: [&FluxKind; 14] = [
+    &applications::api::APPLICATION,
     &sources::GIT_REPOSITORY,
     &sources::HELM_REPOSITORY,
     &sources::HELM_CHART,
@@ -334,6 +336,9 @@ async fn create(
     ApiJson(req): ApiJson<ObjectRequest>,
 ) -> Result<(StatusCode, Json<ObjectView>)> {
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
+    if scope.kind.plural == applications::api::APPLICATION.plural {
+        applications::api::check(&ctx.clusters, &namespace, &req).await?;
+    }
     Ok((
         StatusCode::CREATED,
         Json(scope.create(&namespace, req, &user).await?),
@@ -368,6 +373,9 @@ async fn update(
     ApiJson(req): ApiJson<ObjectRequest>,
 ) -> Result<Json<ObjectView>> {
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
+    if scope.kind.plural == applications::api::APPLICATION.plural {
+        applications::api::check(&ctx.clusters, &namespace, &req).await?;
+    }
     Ok(Json(scope.update(&namespace, &name, req, &user).await?))
 }
 
@@ -392,45 +400,81 @@ async fn delete_object(
 #[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/{action}", tag = "flux",
     params(("namespace" = String, Path), ("resource" = String, Path), ("name" = String, Path),
            ("action" = Action, Path), ActionQuery),
-    responses((status = 200, body = ObjectView), (status = 403, body = Status), (status = 404, body = Status)))]
+    request_body(content = Option<ObjectRequest>, description = "for applications' preview and diff: the edited application"),
+    responses((status = 200, body = ObjectView, description = "the object after the action"),
+              (status = 200, body = Vec<applications::render::Rendered>, description = "preview"),
+              (status = 200, body = Vec<applications::api::TargetDiff>, description = "diff"),
+              (status = 403, body = Status), (status = 404, body = Status), (status = 422, body = Status)))]
 async fn act(
     State(ctx): State<ApiContext>,
     Extension(user): Extension<User>,
     Path((namespace, resource, name, action)): Path<(String, String, String, String)>,
     Query(q): Query<ActionQuery>,
-) -> Result<Json<ObjectView>> {
+    body: Bytes,
+) -> Result<Response> {
+    let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
+    let is_app = scope.kind.plural == applications::api::APPLICATION.plural;
+    if is_app && (action == "preview" || action == "diff") {
+        let de = &mut serde_json::Deserializer::from_slice(&body);
+        let mut req: ObjectRequest = serde_path_to_error::deserialize(de).map_err(|e| {
+            Error::invalid(vec![Cause::invalid(
+                e.path().to_string(),
+                e.into_inner().to_string(),
+            )])
+        })?;
+        if req.metadata.name.is_empty() {
+            req.metadata.name = name.clone();
+        }
+        return Ok(if action == "preview" {
+            Json(applications::api::preview(&ctx.clusters, &namespace, &req).await?).into_response()
+        } else {
+            Json(applications::api::diff(&ctx.clusters, &scope.client, &namespace, &name, &req).await?)
+                .into_response()
+        });
+    }
     let action: Action = serde_json::from_value(serde_json::Value::String(action.clone())).map_err(|_| {
         Error::NotFound(format!(
-            "unknown action {action:?}; use reconcile, suspend or resume"
+            "unknown action {action:?}; use reconcile, suspend, resume, force or reset"
         ))
     })?;
-    let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
+    if is_app && let Some(target) = q.target.as_deref() {
+        applications::api::act_on_target(&scope.client, &namespace, &name, target, action, &user).await?;
+        return Ok(Json(scope.get(&namespace, &name).await?).into_response());
+    }
     let opts = ActOptions {
         wait: q.wait,
         with_source: q.with_source.unwrap_or(false),
     };
-    Ok(Json(scope.act(&namespace, &name, action, opts, &user).await?))
+    Ok(Json(scope.act(&namespace, &name, action, opts, &user).await?).into_response())
 }
 
 /// The charts and versions a HelmRepository offers (`{action}` = `charts`), from its artifact.
 #[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/{action}", tag = "flux",
     params(("namespace" = String, Path), ("resource" = String, Path, description = "helmrepositories"), ("name" = String, Path),
            ("action" = String, Path, description = "charts"), ClusterQuery),
-    responses((status = 200, body = Vec<Chart>), (status = 404, body = Status), (status = 503, body = Status)))]
+    responses((status = 200, body = Vec<Chart>, description = "helmrepositories/{name}/charts"),
+              (status = 200, body = Vec<applications::api::TargetDetail>, description = "applications/{name}/targets"),
+              (status = 404, body = Status), (status = 503, body = Status)))]
 async fn subview(
     State(ctx): State<ApiContext>,
     Extension(user): Extension<User>,
     Path((namespace, resource, name, view)): Path<(String, String, String, String)>,
     Query(q): Query<ClusterQuery>,
-) -> Result<Json<Vec<Chart>>> {
-    if resource != sources::HELM_REPOSITORY.plural || view != "charts" {
-        return Err(Error::NotFound(format!(
-            "{resource}/{view} does not exist; charts are under helmrepositories/<name>/charts"
-        )));
-    }
+) -> Result<Response> {
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
-    let api = kube::Api::namespaced_with(scope.client.clone(), &namespace, &scope.kind.api_resource());
-    Ok(Json(sources::charts(&api, &name).await?))
+    match (scope.kind.plural, view.as_str()) {
+        ("helmrepositories", "charts") => {
+            let api =
+                kube::Api::namespaced_with(scope.client.clone(), &namespace, &scope.kind.api_resource());
+            Ok(Json(sources::charts(&api, &name).await?).into_response())
+        }
+        ("applications", "targets") => {
+            Ok(Json(applications::api::targets(&scope.client, &namespace, &name).await?).into_response())
+        }
+        _ => Err(Error::NotFound(format!(
+            "{resource}/{view} does not exist; see helmrepositories/<name>/charts and applications/<name>/targets"
+        ))),
+    }
 }
 
 #[derive(OpenApi)]

@@ -6,6 +6,7 @@
 //! credentials stored as Secrets); [`auth`] (who is calling); [`validation`]; [`error`]
 //! (Kubernetes `Status` errors); [`http`] (routes and OpenAPI).
 
+pub mod applications;
 pub mod auth;
 pub mod cli;
 pub mod clusters;
@@ -19,4 +20,3 @@ pub mod resources;
 pub mod sources;
 pub mod status;
 pub mod validation;
-pub mod applications;

@@ -317,6 +317,8 @@ pub struct ActionQuery {
     /// For `reconcile` of a Kustomization or HelmRelease: reconcile its source first.
     #[serde(rename = "withSource")]
     pub with_source: Option<bool>,
+    /// For applications: act on this target cluster only.
+    pub target: Option<String>,
 }
 
 /// An action on an object.

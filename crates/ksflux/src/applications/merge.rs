@@ -44,9 +44,12 @@ pub fn merge_values(base: &Value, over: &Value) -> Value {
 /// key", as in Helm).
 fn strip_nulls(v: &Value) -> Value {
     match v {
-        Value::Object(m) => {
-            Value::Object(m.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), strip_nulls(v))).collect())
-        }
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), strip_nulls(v)))
+                .collect(),
+        ),
         Value::Array(a) => Value::Array(a.iter().map(strip_nulls).collect()),
         other => other.clone(),
     }
@@ -74,7 +77,8 @@ pub fn values_from(base: &[Value], over: Option<&Overrides>) -> Vec<Value> {
 
 /// The chart version range of a target.
 pub fn version(base: Option<&str>, over: Option<&Overrides>) -> Option<String> {
-    over.and_then(|o| o.version.clone()).or_else(|| base.map(str::to_string))
+    over.and_then(|o| o.version.clone())
+        .or_else(|| base.map(str::to_string))
 }
 
 /// The Kustomize patches of a target: base, then the target's.
@@ -90,8 +94,10 @@ pub fn patches(base: &[Patch], over: Option<&Overrides>) -> Vec<Patch> {
 /// target's, then the target's new names in their order.
 pub fn images(base: &[Image], over: Option<&Overrides>) -> Vec<Image> {
     let overs = over.map(|o| o.images.as_slice()).unwrap_or_default();
-    let mut out: Vec<Image> =
-        base.iter().map(|b| overs.iter().rev().find(|o| o.name == b.name).unwrap_or(b).clone()).collect();
+    let mut out: Vec<Image> = base
+        .iter()
+        .map(|b| overs.iter().rev().find(|o| o.name == b.name).unwrap_or(b).clone())
+        .collect();
     for o in overs {
         if !out.iter().any(|i| i.name == o.name) {
             let last = overs.iter().rev().find(|x| x.name == o.name).unwrap_or(o);
@@ -112,7 +118,8 @@ pub fn substitute(base: &BTreeMap<String, String>, over: Option<&Overrides>) -> 
 
 /// The Kustomize path of a target.
 pub fn path(base: Option<&str>, over: Option<&Overrides>) -> Option<String> {
-    over.and_then(|o| o.path.clone()).or_else(|| base.map(str::to_string))
+    over.and_then(|o| o.path.clone())
+        .or_else(|| base.map(str::to_string))
 }
 
 #[cfg(test)]
@@ -134,36 +141,73 @@ mod tests {
 
     #[test]
     fn nulls_never_reach_the_result() {
-        assert_eq!(merge_values(&json!({}), &json!({"a": {"b": null, "c": 1}})), json!({"a": {"c": 1}}));
-        assert_eq!(merge_values(&json!({"a": 1}), &json!({"b": null})), json!({"a": 1}));
+        assert_eq!(
+            merge_values(&json!({}), &json!({"a": {"b": null, "c": 1}})),
+            json!({"a": {"c": 1}})
+        );
+        assert_eq!(
+            merge_values(&json!({"a": 1}), &json!({"b": null})),
+            json!({"a": 1})
+        );
         assert_eq!(values(None, None), None);
-        let o = Overrides { values: Some(json!({"x": null, "y": 2})), ..Default::default() };
+        let o = Overrides {
+            values: Some(json!({"x": null, "y": 2})),
+            ..Default::default()
+        };
         assert_eq!(values(Some(&json!({"x": 1})), Some(&o)), Some(json!({"y": 2})));
     }
 
     #[test]
     fn a_map_replaces_a_scalar_and_back() {
-        assert_eq!(merge_values(&json!({"a": 1}), &json!({"a": {"b": 2}})), json!({"a": {"b": 2}}));
-        assert_eq!(merge_values(&json!({"a": {"b": 2}}), &json!({"a": "x"})), json!({"a": "x"}));
+        assert_eq!(
+            merge_values(&json!({"a": 1}), &json!({"a": {"b": 2}})),
+            json!({"a": {"b": 2}})
+        );
+        assert_eq!(
+            merge_values(&json!({"a": {"b": 2}}), &json!({"a": "x"})),
+            json!({"a": "x"})
+        );
     }
 
     fn img(name: &str, tag: &str) -> Image {
-        Image { name: name.into(), new_tag: Some(tag.into()), ..Default::default() }
+        Image {
+            name: name.into(),
+            new_tag: Some(tag.into()),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn lists_append_and_images_replace_by_name() {
         let o = Overrides {
             values_from: vec![json!({"kind": "ConfigMap", "name": "m1"})],
-            patches: vec![Patch { patch: "p2".into(), target: None }],
+            patches: vec![Patch {
+                patch: "p2".into(),
+                target: None,
+            }],
             images: vec![img("api", "2.0"), img("worker", "1.5")],
             ..Default::default()
         };
-        assert_eq!(values_from(&[json!({"kind": "Secret", "name": "s"})], Some(&o)).len(), 2);
-        let p = patches(&[Patch { patch: "p1".into(), target: None }], Some(&o));
-        assert_eq!(p.iter().map(|p| p.patch.as_str()).collect::<Vec<_>>(), ["p1", "p2"]);
+        assert_eq!(
+            values_from(&[json!({"kind": "Secret", "name": "s"})], Some(&o)).len(),
+            2
+        );
+        let p = patches(
+            &[Patch {
+                patch: "p1".into(),
+                target: None,
+            }],
+            Some(&o),
+        );
+        assert_eq!(
+            p.iter().map(|p| p.patch.as_str()).collect::<Vec<_>>(),
+            ["p1", "p2"]
+        );
         let i = images(&[img("web", "1.0"), img("api", "1.0")], Some(&o));
-        let tags: Vec<_> = i.iter().map(|i| (i.name.as_str(), i.new_tag.as_deref().unwrap_or(""))).collect();
+        let tags: Vec<_> = i
+            .iter()
+            .map(|i| (i.name.as_str(), i.new_tag.as_deref().unwrap_or("")))
+            .collect();
         assert_eq!(tags, [("web", "1.0"), ("api", "2.0"), ("worker", "1.5")]);
         assert_eq!(images(&[img("web", "1.0")], None), vec![img("web", "1.0")]);
     }
@@ -178,9 +222,16 @@ mod tests {
         };
         assert_eq!(version(Some("6.x"), Some(&o)).as_deref(), Some("6.5.x"));
         assert_eq!(version(Some("6.x"), None).as_deref(), Some("6.x"));
-        assert_eq!(path(Some("./deploy"), Some(&o)).as_deref(), Some("./overlays/edge"));
+        assert_eq!(
+            path(Some("./deploy"), Some(&o)).as_deref(),
+            Some("./overlays/edge")
+        );
         assert_eq!(path(None, None), None);
-        let base = [("color".to_string(), "red".to_string()), ("size".to_string(), "s".to_string())].into();
+        let base = [
+            ("color".to_string(), "red".to_string()),
+            ("size".to_string(), "s".to_string()),
+        ]
+        .into();
         let s = substitute(&base, Some(&o));
         assert_eq!(s.get("color").map(String::as_str), Some("blue"));
         assert_eq!(s.get("size").map(String::as_str), Some("s"));
@@ -194,7 +245,11 @@ mod tests {
             "[a-z]{0,4}".prop_map(Value::from),
         ];
         leaf.prop_recursive(3, 24, 4, move |inner| {
-            let member = if nulls { prop_oneof![4 => inner.clone(), 1 => Just(Value::Null)].boxed() } else { inner.clone().boxed() };
+            let member = if nulls {
+                prop_oneof![4 => inner.clone(), 1 => Just(Value::Null)].boxed()
+            } else {
+                inner.clone().boxed()
+            };
             prop_oneof![
                 prop::collection::vec(inner, 0..3).prop_map(Value::from),
                 prop::collection::btree_map("[a-d]", member, 0..4)
@@ -204,7 +259,8 @@ mod tests {
     }
 
     fn object(nulls: bool) -> impl Strategy<Value = Value> {
-        prop::collection::btree_map("[a-d]", json_value(nulls), 0..4).prop_map(|m| Value::Object(m.into_iter().collect()))
+        prop::collection::btree_map("[a-d]", json_value(nulls), 0..4)
+            .prop_map(|m| Value::Object(m.into_iter().collect()))
     }
 
     fn has_null_member(v: &Value) -> bool {

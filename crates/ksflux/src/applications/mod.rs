@@ -2,10 +2,14 @@
 //! target's overrides into the base, the rendering of one Flux object per target, scoped
 //! member credentials, and the controller that applies it all.
 
+pub mod access;
+pub mod api;
+pub mod controller;
 pub mod merge;
+pub mod render;
 
-use kube::CustomResourceExt;
 pub use ksflux_types::application::*;
+use kube::CustomResourceExt;
 
 /// ksflux's CRDs as a YAML stream.
 pub fn crds_yaml() -> anyhow::Result<String> {

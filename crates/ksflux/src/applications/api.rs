@@ -1,0 +1,322 @@
+//! The Application API beyond plain CRUD: request checks (spec rules and where the project
+//! may deploy), preview and diff of the rendered Flux objects, per-target actions, and the
+//! per-target detail view.
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{Event as KubeEvent, Namespace};
+use kube::{
+    Api, Client, ResourceExt,
+    api::{ListParams, Patch, PatchParams, PostParams},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use super::{
+    Application, ApplicationSpec, access,
+    render::{self, Change, Rendered},
+};
+use crate::{
+    auth::User,
+    clusters::Clusters,
+    error::{Cause, Error, Result},
+    resources::{Action, FluxKind, LAST_ACTION, ObjectRequest, REQUESTED_AT, TlsRef, schema_check},
+};
+
+/// `Application` (fluxcd.kubesphere.io/v1alpha1), served by the generic Flux object handlers
+/// plus the checks, actions and views of this module.
+pub static APPLICATION: FluxKind = FluxKind {
+    kind: "Application",
+    group: "fluxcd.kubesphere.io",
+    version: "v1alpha1",
+    plural: "applications",
+    short: "app",
+    auth_types: &[],
+    tls: TlsRef::None,
+    registry: None,
+    actions: &[Action::Reconcile, Action::Suspend, Action::Resume],
+    source: None,
+    schema: schema_check::<Application>,
+    rules: |_| Vec::new(),
+};
+
+fn spec_of(req: &ObjectRequest) -> Result<ApplicationSpec> {
+    serde_path_to_error::deserialize::<_, ApplicationSpec>(req.spec.clone()).map_err(|e| {
+        let path = e.path().to_string();
+        Error::invalid(vec![Cause::invalid(
+            format!("spec.{path}").trim_end_matches('.'),
+            e.inner().to_string(),
+        )])
+    })
+}
+
+fn app_of(namespace: &str, req: &ObjectRequest, spec: ApplicationSpec) -> Application {
+    let mut app = Application::new(&req.metadata.name, spec);
+    app.metadata.namespace = Some(namespace.to_string());
+    app
+}
+
+/// Checks an application request: its spec rules, that every target cluster is registered,
+/// and that the project may deploy to every target namespace. Writes nothing.
+pub async fn check(clusters: &Clusters, namespace: &str, req: &ObjectRequest) -> Result<ApplicationSpec> {
+    let spec = spec_of(req)?;
+    let mut causes = render::validate(&req.metadata.name, &spec);
+    if causes.is_empty() {
+        let namespaces: Api<Namespace> = Api::all(clusters.host().client());
+        let project = namespaces.get(namespace).await?;
+        for (i, t) in spec.targets.iter().enumerate() {
+            let Ok(cluster) = clusters.get(&t.cluster) else {
+                causes.push(Cause::invalid(
+                    format!("spec.targets[{i}].cluster"),
+                    format!("cluster {:?} is not registered", t.cluster),
+                ));
+                continue;
+            };
+            let client = cluster.health().reachable.then(|| cluster.client());
+            if let Err(m) = access::check_allowed(&project, &t.cluster, client.as_ref(), &t.namespace).await {
+                causes.push(Cause::forbidden(format!("spec.targets[{i}].namespace"), m));
+            }
+        }
+    }
+    if causes.is_empty() {
+        Ok(spec)
+    } else {
+        Err(Error::invalid(causes))
+    }
+}
+
+/// Renders the Flux objects of every target of a requested spec, writing nothing.
+pub async fn preview(clusters: &Clusters, namespace: &str, req: &ObjectRequest) -> Result<Vec<Rendered>> {
+    let spec = check(clusters, namespace, req).await?;
+    Ok(render::render(&app_of(namespace, req, spec)))
+}
+
+/// What an edit would change in one target.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetDiff {
+    /// The cluster.
+    pub cluster: String,
+    /// The Flux object's kind.
+    pub kind: String,
+    /// The Flux object's name.
+    pub name: String,
+    /// `create`, `update`, `delete` or `unchanged`.
+    pub action: String,
+    /// The changes, by path.
+    pub changes: Vec<Change>,
+}
+
+/// Per target, the difference between the Flux objects the stored application renders (what
+/// the controller applies) and those the edit would render.
+pub async fn diff(
+    clusters: &Clusters,
+    user_client: &Client,
+    namespace: &str,
+    name: &str,
+    req: &ObjectRequest,
+) -> Result<Vec<TargetDiff>> {
+    let api: Api<Application> = Api::namespaced(user_client.clone(), namespace);
+    let current = api.get(name).await?;
+    let spec = check(clusters, namespace, req).await?;
+    let mut edited = app_of(namespace, req, spec);
+    edited.metadata.uid = current.metadata.uid.clone();
+    let before = render::render(&current);
+    let after = render::render(&edited);
+    let mut out = Vec::new();
+    for a in &after {
+        match before.iter().find(|b| b.cluster == a.cluster) {
+            Some(b) => {
+                let changes = render::diff(&b.object, &a.object);
+                out.push(TargetDiff {
+                    cluster: a.cluster.clone(),
+                    kind: a.kind().into(),
+                    name: a.name().into(),
+                    action: if changes.is_empty() { "unchanged" } else { "update" }.into(),
+                    changes,
+                });
+            }
+            None => out.push(TargetDiff {
+                cluster: a.cluster.clone(),
+                kind: a.kind().into(),
+                name: a.name().into(),
+                action: "create".into(),
+                changes: render::diff(&json!({}), &a.object),
+            }),
+        }
+    }
+    for b in before
+        .iter()
+        .filter(|b| !after.iter().any(|a| a.cluster == b.cluster))
+    {
+        out.push(TargetDiff {
+            cluster: b.cluster.clone(),
+            kind: b.kind().into(),
+            name: b.name().into(),
+            action: "delete".into(),
+            changes: Vec::new(),
+        });
+    }
+    Ok(out)
+}
+
+/// Runs an action on one target: `reconcile` asks Flux to reconcile that target's object now;
+/// `suspend` / `resume` set the target's `suspend` in the application (so it persists).
+pub async fn act_on_target(
+    user_client: &Client,
+    namespace: &str,
+    name: &str,
+    cluster: &str,
+    action: Action,
+    user: &User,
+) -> Result<Application> {
+    let api: Api<Application> = Api::namespaced(user_client.clone(), namespace);
+    let now = jiff::Timestamp::now().to_string();
+    let note = format!("{action:?} of target {cluster} by {} at {now}", user.name).to_lowercase();
+    for _ in 0..5 {
+        let mut app = api.get(name).await?;
+        let Some(target) = app.spec.targets.iter_mut().find(|t| t.cluster == cluster) else {
+            return Err(Error::NotFound(format!(
+                "application {name:?} has no target in cluster {cluster:?}"
+            )));
+        };
+        match action {
+            Action::Reconcile => {
+                let child = render::child_name(name, cluster);
+                let kind = if app.spec.helm.is_some() {
+                    &crate::delivery::HELM_RELEASE
+                } else {
+                    &crate::delivery::KUSTOMIZATION
+                };
+                let children: Api<kube::api::DynamicObject> =
+                    Api::namespaced_with(user_client.clone(), namespace, &kind.api_resource());
+                let patch = json!({"metadata": {"annotations": {REQUESTED_AT: now}}});
+                children
+                    .patch(&child, &PatchParams::default(), &Patch::Merge(&patch))
+                    .await?;
+                return Ok(app);
+            }
+            Action::Suspend => target.suspend = Some(true),
+            Action::Resume => target.suspend = None,
+            other => {
+                return Err(Error::BadRequest(format!(
+                    "{other:?} is not an action on an application target"
+                )));
+            }
+        }
+        app.annotations_mut().insert(LAST_ACTION.into(), note.clone());
+        match api.replace(name, &PostParams::default(), &app).await {
+            Ok(a) => return Ok(a),
+            Err(kube::Error::Api(s)) if s.is_conflict() => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Error::Conflict {
+        reason: "Conflict",
+        message: format!("application {name:?} kept changing; try again"),
+    })
+}
+
+/// One target in the detail view.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetDetail {
+    /// The cluster.
+    pub cluster: String,
+    /// The namespace in that cluster.
+    pub namespace: String,
+    /// The target's status as the controller last wrote it.
+    #[schema(value_type = Object)]
+    pub status: Value,
+    /// The rendered Flux object as it is in the host, with its status (inventory,
+    /// Helm history, revisions); null until created.
+    #[schema(value_type = Object)]
+    pub object: Value,
+    /// Recent Kubernetes Events of that Flux object, newest first.
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<Value>,
+    /// The Flux objects this target waits for.
+    pub depends_on: Vec<String>,
+}
+
+/// Per-target detail of an application, read as `user`.
+pub async fn targets(user_client: &Client, namespace: &str, name: &str) -> Result<Vec<TargetDetail>> {
+    let api: Api<Application> = Api::namespaced(user_client.clone(), namespace);
+    let app = api.get(name).await?;
+    let kind = if app.spec.helm.is_some() {
+        &crate::delivery::HELM_RELEASE
+    } else {
+        &crate::delivery::KUSTOMIZATION
+    };
+    let children: Api<kube::api::DynamicObject> =
+        Api::namespaced_with(user_client.clone(), namespace, &kind.api_resource());
+    let events: Api<KubeEvent> = Api::namespaced(user_client.clone(), namespace);
+    let status = app.status.clone().unwrap_or_default();
+    let mut out = Vec::new();
+    for t in &app.spec.targets {
+        let child = render::child_name(name, &t.cluster);
+        let object = match children.get_opt(&child).await? {
+            Some(o) => {
+                let mut v = serde_json::to_value(&o).unwrap_or_default();
+                if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+                    m.remove("managedFields");
+                }
+                v
+            }
+            None => Value::Null,
+        };
+        let lp = ListParams::default().fields(&format!(
+            "involvedObject.name={child},involvedObject.kind={}",
+            kind.kind
+        ));
+        let mut evs: Vec<KubeEvent> = events.list(&lp).await.map(|l| l.items).unwrap_or_default();
+        evs.sort_by_key(|e| {
+            std::cmp::Reverse(
+                e.last_timestamp
+                    .as_ref()
+                    .map(|t| t.0)
+                    .or(e.event_time.as_ref().map(|t| t.0)),
+            )
+        });
+        let events = evs
+            .into_iter()
+            .take(20)
+            .map(|e| {
+                json!({"type": e.type_, "reason": e.reason, "message": e.message, "count": e.count,
+                       "lastTimestamp": e.last_timestamp.map(|t| t.0.to_string()),
+                       "annotations": e.metadata.annotations})
+            })
+            .collect();
+        out.push(TargetDetail {
+            cluster: t.cluster.clone(),
+            namespace: t.namespace.clone(),
+            status: status
+                .targets
+                .iter()
+                .find(|s| s.cluster == t.cluster)
+                .map(|s| json!(s))
+                .unwrap_or(Value::Null),
+            depends_on: object
+                .pointer("/spec/dependsOn")
+                .and_then(Value::as_array)
+                .map(|d| {
+                    d.iter()
+                        .filter_map(|x| x["name"].as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            object,
+            events,
+        });
+    }
+    Ok(out)
+}
+
+/// The names of an application's rendered objects, for callers that need the child of a
+/// cluster.
+pub fn child_of(app: &Application, cluster: &str) -> String {
+    render::child_name(&app.name_any(), cluster)
+}
