@@ -1005,46 +1005,83 @@ fn annotate_action(obj: &mut DynamicObject, action: &str, user: &User) {
         .insert(LAST_ACTION.into(), note);
 }
 
-/// Filters, sorts and pages a list the KubeSphere way.
-pub fn page(mut items: Vec<ObjectView>, q: &ListQuery) -> ObjectList {
+/// What [`page_by`] needs to know of a listed item.
+pub trait Listed {
+    /// The object's name.
+    fn name(&self) -> &str;
+    /// The object's namespace.
+    fn namespace(&self) -> &str;
+    /// `metadata.creationTimestamp` (RFC 3339, so it sorts as text).
+    fn created(&self) -> &str;
+    /// Its state.
+    fn state(&self) -> State;
+    /// A sort key for a `sortBy` field other than `name`, `namespace`, `state` and
+    /// `createTime`; `None` sorts such a field by `createTime`.
+    fn sort_key(&self, _field: &str) -> Option<&str> {
+        None
+    }
+}
+
+impl Listed for ObjectView {
+    fn name(&self) -> &str {
+        self.metadata["name"].as_str().unwrap_or_default()
+    }
+    fn namespace(&self) -> &str {
+        self.metadata["namespace"].as_str().unwrap_or_default()
+    }
+    fn created(&self) -> &str {
+        self.metadata["creationTimestamp"].as_str().unwrap_or_default()
+    }
+    fn state(&self) -> State {
+        self.summary.state
+    }
+}
+
+fn state_name(s: State) -> &'static str {
+    match s {
+        State::Failed => "Failed",
+        State::Progressing => "Progressing",
+        State::Ready => "Ready",
+        State::Suspended => "Suspended",
+        State::Unknown => "Unknown",
+    }
+}
+
+/// Filters (`name`, `state`), sorts (`sortBy`, `ascending`; ties by namespace and name) and
+/// pages (`page`, `limit`) items the KubeSphere way; returns the page and how many matched.
+pub fn page_by<T: Listed>(mut items: Vec<T>, q: &ListQuery) -> (Vec<T>, usize) {
     if let Some(n) = q.name.as_deref().filter(|n| !n.is_empty()) {
-        items.retain(|i| i.metadata["name"].as_str().is_some_and(|name| name.contains(n)));
+        items.retain(|i| i.name().contains(n));
     }
     if let Some(s) = q.state {
-        items.retain(|i| i.summary.state == s);
+        items.retain(|i| i.state() == s);
     }
-    let key = |i: &ObjectView, field: &str| -> String {
-        match field {
-            "name" => i.metadata["name"].as_str().unwrap_or_default().to_string(),
-            "namespace" => format!(
-                "{}/{}",
-                i.metadata["namespace"].as_str().unwrap_or_default(),
-                i.metadata["name"].as_str().unwrap_or_default()
-            ),
-            "state" => format!("{:?}", i.summary.state),
-            _ => i.metadata["creationTimestamp"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        }
-    };
-    let field = q.sort_by.clone().unwrap_or_else(|| "createTime".into());
-    items.sort_by(|a, b| {
-        key(a, &field)
-            .cmp(&key(b, &field))
-            .then_with(|| key(a, "namespace").cmp(&key(b, "namespace")))
-    });
+    let field = q.sort_by.as_deref().unwrap_or("createTime");
+    fn key<'a, T: Listed>(i: &'a T, field: &str) -> (&'a str, &'a str, &'a str) {
+        let primary = match field {
+            "name" => i.name(),
+            "namespace" => i.namespace(),
+            "state" => state_name(i.state()),
+            "createTime" => i.created(),
+            other => i.sort_key(other).unwrap_or_else(|| i.created()),
+        };
+        (primary, i.namespace(), i.name())
+    }
+    items.sort_by(|a, b| key(a, field).cmp(&key(b, field)));
     if !q.ascending.unwrap_or(false) {
         items.reverse();
     }
     let total = items.len();
     let limit = q.limit.unwrap_or(10).clamp(1, 10_000);
-    let page = q.page.unwrap_or(1).max(1);
-    let items = items.into_iter().skip((page - 1) * limit).take(limit).collect();
-    ObjectList {
-        items,
-        total_items: total,
-    }
+    let skip = q.page.unwrap_or(1).max(1).saturating_sub(1).saturating_mul(limit);
+    let items = items.into_iter().skip(skip).take(limit).collect();
+    (items, total)
+}
+
+/// Filters, sorts and pages a list the KubeSphere way (see [`page_by`]).
+pub fn page(items: Vec<ObjectView>, q: &ListQuery) -> ObjectList {
+    let (items, total_items) = page_by(items, q);
+    ObjectList { items, total_items }
 }
 
 #[cfg(test)]
@@ -1138,5 +1175,17 @@ mod tests {
             },
         );
         assert_eq!(filtered.total_items, 1);
+    }
+
+    #[test]
+    fn a_page_past_the_end_is_empty() {
+        let q = ListQuery {
+            page: Some(usize::MAX),
+            limit: Some(10_000),
+            ..Default::default()
+        };
+        let p = page(vec![item("a", "2026-01-01")], &q);
+        assert!(p.items.is_empty());
+        assert_eq!(p.total_items, 1);
     }
 }
