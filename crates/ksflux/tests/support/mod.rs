@@ -180,3 +180,67 @@ impl Server {
 pub fn path(ns: &str, resource: &str) -> String {
     format!("/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{ns}/{resource}")
 }
+
+/// Installs the Application CRD and runs one Application controller for this test process,
+/// on a runtime of its own (so it outlives any single test). Members are registered for it
+/// through labelled Secrets in a namespace of its own; discovery refreshes every 3 seconds.
+pub fn start_controller() {
+    static STARTED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    STARTED.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Runtime::new().expect("runtime");
+            rt.block_on(async move {
+                let tb = Testbed::shared();
+                let host = tb.client("host").await;
+                let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
+                    Api::all(host.clone());
+                let crd = <ksflux::applications::Application as kube::CustomResourceExt>::crd();
+                crds.patch(
+                    "applications.fluxcd.kubesphere.io",
+                    &kube::api::PatchParams::apply("ksflux-test").force(),
+                    &kube::api::Patch::Apply(&crd),
+                )
+                .await
+                .expect("install the Application CRD");
+                ksflux_testbed::wait_for("Application CRD established", Duration::from_secs(30), || async {
+                    let c = crds.get("applications.fluxcd.kubesphere.io").await.map_err(|e| e.to_string())?;
+                    let established = c
+                        .status
+                        .and_then(|s| s.conditions)
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|c| c.type_ == "Established" && c.status == "True");
+                    if established { Ok(()) } else { Err("not established".into()) }
+                })
+                .await;
+                let namespace = create_namespace(&host, &unique_name("ksflux-ctrl")).await;
+                let secrets: Api<Secret> = Api::namespaced(host.clone(), &namespace);
+                for member in tb.members() {
+                    let kc = std::fs::read(&tb.cluster(member).kubeconfig).unwrap_or_default();
+                    let s = Secret {
+                        metadata: ObjectMeta {
+                            name: Some(format!("cluster-{member}")),
+                            labels: Some([(CLUSTER_LABEL.to_string(), member.to_string())].into()),
+                            ..Default::default()
+                        },
+                        data: Some([(KUBECONFIG_KEY.to_string(), ByteString(kc))].into()),
+                        ..Default::default()
+                    };
+                    secrets.create(&PostParams::default(), &s).await.expect("member secret");
+                }
+                let config = kube::Config::from_custom_kubeconfig(tb.kubeconfig("host"), &KubeConfigOptions::default())
+                    .await
+                    .expect("host config");
+                let clusters = Clusters::new(config, namespace).expect("clusters");
+                clusters.refresh().await;
+                let _ = tx.send(());
+                tokio::spawn(clusters.clone().refresh_loop(Duration::from_secs(3)));
+                if let Err(e) = ksflux::applications::controller::run(clusters).await {
+                    panic!("application controller: {e:#}");
+                }
+            });
+        });
+        rx.recv_timeout(Duration::from_secs(180)).expect("the application controller started");
+    });
+}

@@ -1,0 +1,336 @@
+//! Multi-cluster applications end to end on the testbed: the API, the controller, the real
+//! Flux controllers in the host and the objects they apply in the host and both members.
+
+mod support;
+
+use std::{path::PathBuf, time::Duration};
+
+use k8s_openapi::api::{
+    apps::v1::Deployment,
+    core::v1::{ConfigMap, Secret},
+};
+use ksflux_testbed::{Testbed, create_namespace, git, unique_name, wait_for};
+use kube::{Api, config::KubeConfigOptions};
+use serde_json::{Value, json};
+use support::{Server, path, start_controller};
+
+const LONG: Duration = Duration::from_secs(180);
+
+async fn project(s: &Server) -> String {
+    create_namespace(&s.tb.client("host").await, &unique_name("proj")).await
+}
+
+fn apps(ns: &str) -> String {
+    path(ns, "applications")
+}
+
+async fn wait_app(s: &Server, ns: &str, name: &str, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+    let p = format!("{}/{name}", apps(ns));
+    wait_for(&format!("application {name}: {what}"), LONG, || async {
+        let r = s.get("admin", &p).await;
+        if r.status == 200 && ok(&r.body) {
+            Ok(r.body)
+        } else {
+            Err(format!("{} {}", r.status, r.body["status"]))
+        }
+    })
+    .await
+}
+
+fn all_ready(app: &Value, n: u64) -> bool {
+    app["status"]["summary"]["ready"] == n
+        && app["status"]["summary"]["total"] == n
+        && app["summary"]["state"] == "ready"
+}
+
+async fn configmap(tb: &Testbed, cluster: &str, ns: &str, name: &str) -> Option<ConfigMap> {
+    let api: Api<ConfigMap> = Api::namespaced(tb.client(cluster).await, ns);
+    api.get_opt(name).await.ok().flatten()
+}
+
+fn data(cm: &Option<ConfigMap>, key: &str) -> Option<String> {
+    cm.as_ref().and_then(|c| c.data.as_ref()).and_then(|d| d.get(key).cloned())
+}
+
+async fn wait_configmap(tb: &Testbed, cluster: &str, ns: &str, name: &str, key: &str, want: &str) {
+    wait_for(&format!("{cluster}: configmap {ns}/{name} {key}={want}"), LONG, || async {
+        let cm = configmap(tb, cluster, ns, name).await;
+        match data(&cm, key) {
+            Some(v) if v == want => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+}
+
+async fn wait_configmap_gone(tb: &Testbed, cluster: &str, ns: &str, name: &str) {
+    wait_for(&format!("{cluster}: configmap {ns}/{name} deleted"), LONG, || async {
+        match configmap(tb, cluster, ns, name).await {
+            None => Ok(()),
+            Some(_) => Err("still there".into()),
+        }
+    })
+    .await;
+}
+
+async fn helm_repository(s: &Server, ns: &str) {
+    let f = &s.tb.info.fixtures;
+    let r = s
+        .post("admin", &path(ns, "helmrepositories"), &json!({
+            "metadata": {"name": "demo"}, "spec": {"url": f.helm_url, "interval": "1m"},
+            "credentials": {"type": "basic", "username": f.user, "password": f.password}}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+/// A git repository of the test's own, seeded with the sample manifests.
+fn own_repo(tb: &Testbed, name: &str) -> PathBuf {
+    tb.create_git_repo(name).expect("create repo");
+    let work = std::env::temp_dir().join(unique_name("work"));
+    git(&["clone", "-q", &tb.git_push_url("demo"), &work.to_string_lossy()], None).expect("clone");
+    git(&["push", "-q", &tb.git_push_url(name), "main"], Some(&work)).expect("push");
+    work
+}
+
+async fn git_repository(s: &Server, ns: &str, repo: &str) {
+    let f = &s.tb.info.fixtures;
+    let r = s
+        .post("admin", &path(ns, "gitrepositories"), &json!({
+            "metadata": {"name": "demo"},
+            "spec": {"url": s.tb.git_repo_url(repo), "interval": "1m", "ref": {"branch": "main"}},
+            "credentials": {"type": "basic", "username": f.user, "password": f.password}}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+#[tokio::test]
+async fn helm_application_deploys_different_values_per_cluster() {
+    start_controller();
+    let s = Server::start().await;
+    let tb = s.tb;
+    let ns = project(&s).await;
+    helm_repository(&s, &ns).await;
+    let body = json!({
+        "metadata": {"name": "web"},
+        "spec": {
+            "source": {"kind": "HelmRepository", "name": "demo"},
+            "helm": {"chart": "demo-app", "version": "1.x", "values": {"replicaCount": 1, "message": "base"},
+                     "install": {"disableWait": true}, "upgrade": {"disableWait": true}},
+            "targets": [
+                {"cluster": "host", "namespace": ns},
+                {"cluster": "member-1", "namespace": ns, "overrides": {"values": {"replicaCount": 3}}},
+                {"cluster": "member-2", "namespace": ns, "overrides": {"values": {"message": "hello member-2"}}}
+            ]
+        }
+    });
+    // Preview renders without writing anything.
+    let preview = s.post("admin", &format!("{}/web/preview", apps(&ns)), &body).await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    assert_eq!(preview.body.as_array().map(Vec::len), Some(3));
+    assert_eq!(preview.body[1]["object"]["spec"]["values"], json!({"replicaCount": 3, "message": "base"}));
+    assert_eq!(s.get("admin", &format!("{}/web", apps(&ns))).await.status, 404, "preview wrote nothing");
+
+    let created = s.post("admin", &apps(&ns), &body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let app = wait_app(&s, &ns, "web", "ready on 3 targets", |a| all_ready(a, 3)).await;
+    assert_eq!(app["status"]["observedGeneration"], app["metadata"]["generation"]);
+
+    // The rendered values, observed in each cluster's objects.
+    for (cluster, replicas, message) in [("host", "1", "base"), ("member-1", "3", "base"), ("member-2", "1", "hello member-2")] {
+        let cm = configmap(tb, cluster, &ns, "web-config").await;
+        assert_eq!(data(&cm, "replicas").as_deref(), Some(replicas), "{cluster}");
+        assert_eq!(data(&cm, "message").as_deref(), Some(message), "{cluster}");
+        assert_eq!(data(&cm, "chartVersion").as_deref(), Some("1.0.0"), "{cluster}");
+    }
+    let deployments: Api<Deployment> = Api::namespaced(tb.client("member-1").await, &ns);
+    let d = deployments.get("web").await.expect("deployment on member-1");
+    assert_eq!(d.spec.and_then(|s| s.replicas), Some(3));
+
+    // The member credentials are scoped: a ServiceAccount token, not the admin's, allowed in
+    // the project's namespace only.
+    let secrets: Api<Secret> = Api::namespaced(tb.client("host").await, &ns);
+    let kc_secret = secrets.get("ksflux-kubeconfig-member-1").await.expect("scoped kubeconfig secret");
+    let kc = String::from_utf8(kc_secret.data.and_then(|d| d.get("value").cloned()).map(|b| b.0).unwrap_or_default())
+        .expect("utf8");
+    assert!(!kc.contains(tb.token("admin")), "no admin credentials in a project namespace");
+    let kc = kube::config::Kubeconfig::from_yaml(&kc).expect("kubeconfig");
+    let scoped = kube::Client::try_from(
+        kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await.expect("config"),
+    )
+    .expect("client");
+    let own: Api<ConfigMap> = Api::namespaced(scoped.clone(), &ns);
+    assert!(own.get("web-config").await.is_ok(), "the scoped identity reaches its namespace");
+    let other: Api<Secret> = Api::namespaced(scoped, "kube-system");
+    let denied = other.list(&Default::default()).await.expect_err("kube-system is out of scope");
+    assert!(matches!(denied, kube::Error::Api(ref s) if s.code == 403), "{denied:?}");
+
+    // Diff: an edit of member-2's override changes member-2 only.
+    let current = s.get("admin", &format!("{}/web", apps(&ns))).await.body;
+    let mut edit = json!({"metadata": {"name": "web", "resourceVersion": current["metadata"]["resourceVersion"]},
+                          "spec": current["spec"].clone()});
+    edit["spec"]["targets"][2]["overrides"]["values"]["message"] = json!("changed");
+    let diff = s.post("admin", &format!("{}/web/diff", apps(&ns)), &edit).await;
+    assert_eq!(diff.status, 200, "{}", diff.text);
+    let actions: Vec<(&str, &str)> = diff.body.as_array().map(|d| d.iter()
+        .map(|t| (t["cluster"].as_str().unwrap_or(""), t["action"].as_str().unwrap_or(""))).collect()).unwrap_or_default();
+    assert_eq!(actions, [("host", "unchanged"), ("member-1", "unchanged"), ("member-2", "update")]);
+    assert_eq!(diff.body[2]["changes"][0]["path"], "spec.values.message");
+    assert_eq!(diff.body[2]["changes"][0]["new"], "changed");
+
+    // Apply it: member-2 follows, the others keep their values.
+    let updated = s.put("admin", &format!("{}/web", apps(&ns)), &edit).await;
+    assert_eq!(updated.status, 200, "{}", updated.text);
+    wait_configmap(tb, "member-2", &ns, "web-config", "message", "changed").await;
+    assert_eq!(data(&configmap(tb, "member-1", &ns, "web-config").await, "replicas").as_deref(), Some("3"));
+
+    // Detail: per-target status, the HelmRelease with its Helm history, events.
+    let targets = s.get("admin", &format!("{}/web/targets", apps(&ns))).await;
+    assert_eq!(targets.status, 200, "{}", targets.text);
+    assert_eq!(targets.body.as_array().map(Vec::len), Some(3));
+    assert_eq!(targets.body[1]["status"]["ready"], "True");
+    assert!(targets.body[1]["object"]["status"]["history"].as_array().is_some_and(|h| !h.is_empty()), "{}", targets.body[1]["object"]["status"]);
+
+    // Deleting the application removes everything, in every cluster, and the credentials.
+    assert_eq!(s.delete("admin", &format!("{}/web", apps(&ns))).await.status, 204);
+    for cluster in ["host", "member-1", "member-2"] {
+        wait_configmap_gone(tb, cluster, &ns, "web-config").await;
+    }
+    wait_for("application gone", LONG, || async {
+        let r = s.get("admin", &format!("{}/web", apps(&ns))).await;
+        if r.status == 404 { Ok(()) } else { Err(r.body["status"].to_string()) }
+    })
+    .await;
+    assert!(secrets.get_opt("ksflux-kubeconfig-member-1").await.expect("get").is_none(), "credentials revoked");
+    let hr = s.get("admin", &path(&ns, "helmreleases")).await;
+    assert_eq!(hr.body["totalItems"], 0, "{}", hr.text);
+}
+
+#[tokio::test]
+async fn kustomize_application_with_per_cluster_patch_substitution_targets_and_suspend() {
+    start_controller();
+    let s = Server::start().await;
+    let tb = s.tb;
+    let ns = project(&s).await;
+    let repo = unique_name("kapp");
+    let work = own_repo(tb, &repo);
+    git_repository(&s, &ns, &repo).await;
+    let patch = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo-config\ndata:\n  extra: patched\n";
+    let mut body = json!({
+        "metadata": {"name": "demo"},
+        "spec": {
+            "source": {"kind": "GitRepository", "name": "demo"},
+            "kustomize": {"path": "./base", "substitute": {"greeting": "hello"}},
+            "interval": "1m",
+            "targets": [
+                {"cluster": "member-1", "namespace": ns,
+                 "overrides": {"patches": [{"patch": patch}], "substitute": {"greeting": "hi"}}},
+                {"cluster": "member-2", "namespace": ns}
+            ]
+        }
+    });
+    let created = s.post("admin", &apps(&ns), &body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    wait_app(&s, &ns, "demo", "ready on 2 targets", |a| all_ready(a, 2)).await;
+    let m1 = configmap(tb, "member-1", &ns, "demo-config").await;
+    assert_eq!(data(&m1, "greeting").as_deref(), Some("hi"));
+    assert_eq!(data(&m1, "extra").as_deref(), Some("patched"));
+    assert_eq!(data(&m1, "cluster").as_deref(), Some("member-1"));
+    let m2 = configmap(tb, "member-2", &ns, "demo-config").await;
+    assert_eq!(data(&m2, "greeting").as_deref(), Some("hello"));
+    assert_eq!(data(&m2, "extra"), None);
+    assert_eq!(data(&m2, "cluster").as_deref(), Some("member-2"));
+
+    // Add a target: the host.
+    let item = format!("{}/demo", apps(&ns));
+    let current = s.get("admin", &item).await.body;
+    body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
+    body["spec"]["targets"].as_array_mut().map(|t| t.push(json!({"cluster": "host", "namespace": ns})));
+    let r = s.put("admin", &item, &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    wait_configmap(tb, "host", &ns, "demo-config", "cluster", "host").await;
+    wait_app(&s, &ns, "demo", "ready on 3 targets", |a| all_ready(a, 3)).await;
+
+    // Suspend member-1 only, then change the manifests in git.
+    let r = s.post("admin", &format!("{item}/suspend?target=member-1"), &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    wait_app(&s, &ns, "demo", "member-1 suspended", |a| {
+        a["status"]["targets"].as_array().is_some_and(|t| t.iter().any(|t| t["cluster"] == "member-1" && t["suspended"] == true))
+    })
+    .await;
+    let file = work.join("base/configmap.yaml");
+    let text = std::fs::read_to_string(&file).expect("read").replace("revision: \"1\"", "revision: \"2\"");
+    std::fs::write(&file, text).expect("write");
+    git(&["commit", "-qam", "revision 2"], Some(&work)).expect("commit");
+    git(&["push", "-q", &tb.git_push_url(&repo), "main"], Some(&work)).expect("push");
+    let r = s.post("admin", &format!("{}/demo/reconcile?wait=60", path(&ns, "gitrepositories")), &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = s.post("admin", &format!("{item}/reconcile"), &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    wait_configmap(tb, "member-2", &ns, "demo-config", "revision", "2").await;
+    wait_configmap(tb, "host", &ns, "demo-config", "revision", "2").await;
+    // The suspended target kept the old revision while the others moved on.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        data(&configmap(tb, "member-1", &ns, "demo-config").await, "revision").as_deref(),
+        Some("1"),
+        "a suspended target stays unchanged"
+    );
+
+    // Remove member-2: its object and what it applied go.
+    let current = s.get("admin", &item).await.body;
+    let mut edit = json!({"metadata": {"name": "demo", "resourceVersion": current["metadata"]["resourceVersion"]}, "spec": current["spec"].clone()});
+    edit["spec"]["targets"].as_array_mut().map(|t| t.retain(|t| t["cluster"] != "member-2"));
+    let r = s.put("admin", &item, &edit).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    wait_configmap_gone(tb, "member-2", &ns, "demo-config").await;
+    wait_app(&s, &ns, "demo", "2 targets", |a| a["status"]["summary"]["total"] == 2).await;
+    let ks = s.get("admin", &path(&ns, "kustomizations")).await;
+    assert_eq!(ks.body["totalItems"], 2, "{}", ks.text);
+
+    // Delete: gone everywhere.
+    assert_eq!(s.delete("admin", &item).await.status, 204);
+    wait_configmap_gone(tb, "member-1", &ns, "demo-config").await;
+    wait_configmap_gone(tb, "host", &ns, "demo-config").await;
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+#[tokio::test]
+async fn targets_outside_the_project_allowance_are_rejected() {
+    start_controller();
+    let s = Server::start().await;
+    let ns = project(&s).await;
+    let body = |target_ns: &str| json!({
+        "metadata": {"name": "app"},
+        "spec": {"source": {"kind": "GitRepository", "name": "demo"}, "kustomize": {"path": "./base"},
+                 "targets": [{"cluster": "member-1", "namespace": target_ns}]}
+    });
+    let r = s.post("admin", &apps(&ns), &body("kube-system")).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.body["details"]["causes"][0]["field"], "spec.targets[0].namespace");
+    assert!(r.body["message"].as_str().unwrap_or_default().contains("may not deploy to namespace \"kube-system\""), "{}", r.text);
+    assert_eq!(s.get("admin", &format!("{}/app", apps(&ns))).await.status, 404, "nothing written");
+
+    // A platform admin allows one more namespace with the project's annotation.
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(s.tb.client("host").await);
+    let patch = json!({"metadata": {"annotations": {"fluxcd.kubesphere.io/allowed-target-namespaces": "member-1/shared-tools"}}});
+    namespaces.patch(&ns, &Default::default(), &kube::api::Patch::Merge(&patch)).await.expect("annotate");
+    assert_eq!(s.post("admin", &format!("{}/app/preview", apps(&ns)), &body("shared-tools")).await.status, 200);
+    let r = s.post("admin", &apps(&ns), &body("shared-tools")).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    // Other bad input names its field.
+    let mut both = body(&ns);
+    both["spec"]["helm"] = json!({"chart": "x"});
+    let r = s.post("admin", &apps(&ns), &both).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    let mut unknown = body(&ns);
+    unknown["metadata"]["name"] = json!("app2");
+    unknown["spec"]["targets"][0]["cluster"] = json!("nowhere");
+    let r = s.post("admin", &apps(&ns), &unknown).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.body["details"]["causes"][0]["field"], "spec.targets[0].cluster");
+    // A user without rights in the project cannot create applications there.
+    let r = s.post("alice", &apps(&ns), &body(&ns)).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(s.delete("admin", &format!("{}/app", apps(&ns))).await.status, 204);
+}
