@@ -232,8 +232,9 @@ async fn helm_repository_and_helm_release_install_into_a_member() {
     delete_namespace(&member, &target).await;
 }
 
-/// Downloads an artifact from source-controller and checks it is a non-empty gzip stream.
-async fn fetch_artifact(obj: &DynamicObject) -> usize {
+/// Downloads an object's artifact from source-controller and checks it is a gzip stream of
+/// the size its status announces.
+async fn fetch_artifact(obj: &DynamicObject) {
     let url = str_at(&obj.data, "/status/artifact/url").to_string();
     assert!(!url.is_empty(), "no artifact URL in {}", obj.data["status"]);
     let resp = reqwest::get(&url)
@@ -242,7 +243,8 @@ async fn fetch_artifact(obj: &DynamicObject) -> usize {
     assert!(resp.status().is_success(), "GET {url}: {}", resp.status());
     let body = resp.bytes().await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
     assert!(body.starts_with(&[0x1f, 0x8b]), "artifact {url} is not gzip");
-    body.len()
+    let size = obj.data["status"]["artifact"]["size"].as_u64();
+    assert_eq!(Some(body.len() as u64), size, "artifact {url} size");
 }
 
 /// Waits until a Flux object reports `Ready=False` and returns the condition's message.
@@ -303,12 +305,12 @@ async fn oci_repository_and_bucket_sources_become_ready() {
         revision.starts_with("1.0.0@sha256:"),
         "OCIRepository revision {revision:?}"
     );
-    assert!(fetch_artifact(&repo).await > 0);
+    fetch_artifact(&repo).await;
 
     let b = tb.wait_ready(&host, "Bucket", &ns, "demo", TIMEOUT).await;
     let revision = str_at(&b.data, "/status/artifact/revision");
     assert!(revision.starts_with("sha256:"), "Bucket revision {revision:?}");
-    assert!(fetch_artifact(&b).await > 0);
+    fetch_artifact(&b).await;
 
     // The credentials matter: without them the registry and the store refuse.
     let msg = wait_not_ready(&host, "OCIRepository", &ns, "no-credentials").await;
