@@ -1,0 +1,190 @@
+//! Who may see what the caches hold: a user sees a cached object only if the object's
+//! cluster lets them `list` its kind in its namespace. Each decision is a SubjectAccessReview
+//! sent with ksflux's own client to that cluster, cached briefly per (user, cluster, resource,
+//! namespace). When a cluster cannot answer, the last decision stands, or the answer is no.
+
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use futures::StreamExt;
+use k8s_openapi::api::authorization::v1::{ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec};
+use kube::{Api, Client, api::PostParams};
+
+use super::view::ObjectStatus;
+use crate::{auth::User, clusters::Clusters, resources::FluxKind};
+
+/// How long a decision is reused.
+const TTL: Duration = Duration::from_secs(20);
+/// How long a review may take.
+const REVIEW_TIMEOUT: Duration = Duration::from_secs(3);
+/// How many reviews run at once for one request.
+const CONCURRENT_REVIEWS: usize = 16;
+/// Decisions kept before the cache is emptied.
+const MAX_DECISIONS: usize = 100_000;
+
+/// The objects of one kind in one cluster that a request would show.
+pub(crate) struct Group {
+    /// The cluster.
+    pub(crate) cluster: String,
+    /// The kind.
+    pub(crate) kind: &'static FluxKind,
+    /// The objects.
+    pub(crate) items: Vec<Arc<ObjectStatus>>,
+}
+
+type Decisions = HashMap<User, HashMap<String, (bool, Instant)>>;
+
+/// Cached access decisions.
+#[derive(Clone, Default)]
+pub(crate) struct Access {
+    decisions: Arc<Mutex<Decisions>>,
+    size: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+fn key(cluster: &str, kind: &FluxKind, namespace: &str) -> String {
+    format!("{cluster}\n{}\n{namespace}", kind.plural)
+}
+
+impl Access {
+    /// A cached decision and whether it is still fresh.
+    fn cached(&self, user: &User, key: &str) -> Option<(bool, bool)> {
+        let d = self.decisions.lock().ok()?;
+        let (allowed, at) = d.get(user)?.get(key)?;
+        Some((*allowed, at.elapsed() < TTL))
+    }
+
+    fn remember(&self, user: &User, key: String, allowed: bool) {
+        use std::sync::atomic::Ordering;
+        if let Ok(mut d) = self.decisions.lock() {
+            if self.size.load(Ordering::Relaxed) >= MAX_DECISIONS {
+                d.clear();
+                self.size.store(0, Ordering::Relaxed);
+            }
+            let prev = d
+                .entry(user.clone())
+                .or_default()
+                .insert(key, (allowed, Instant::now()));
+            if prev.is_none() {
+                self.size.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Whether `user` may list `kind` in `namespace` of `cluster` (`""`: in every namespace).
+    pub(crate) async fn allowed(
+        &self,
+        clusters: &Clusters,
+        user: &User,
+        cluster: &str,
+        kind: &FluxKind,
+        namespace: &str,
+    ) -> bool {
+        let key = key(cluster, kind, namespace);
+        let last = match self.cached(user, &key) {
+            Some((allowed, true)) => return allowed,
+            Some((allowed, false)) => Some(allowed),
+            None => None,
+        };
+        let Ok(c) = clusters.get(cluster) else {
+            return false;
+        };
+        let health = c.health();
+        if health.last_checked.is_some() && !health.reachable {
+            return last.unwrap_or(false);
+        }
+        match tokio::time::timeout(REVIEW_TIMEOUT, review(c.client(), user, kind, namespace)).await {
+            Ok(Ok(allowed)) => {
+                self.remember(user, key, allowed);
+                allowed
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(cluster, user = user.name, error = %e, "subject access review failed");
+                last.unwrap_or(false)
+            }
+            Err(_) => {
+                tracing::warn!(cluster, user = user.name, "subject access review timed out");
+                last.unwrap_or(false)
+            }
+        }
+    }
+
+    /// The objects of `groups` that `user` may see. With `namespace`, every object is in that
+    /// namespace and only it is checked; otherwise a cluster-wide permission admits a whole
+    /// group at once, and the namespaces of other groups are checked one by one.
+    pub(crate) async fn filter(
+        &self,
+        clusters: &Clusters,
+        user: &User,
+        groups: Vec<Group>,
+        namespace: Option<&str>,
+    ) -> Vec<Arc<ObjectStatus>> {
+        let scope = namespace.unwrap_or("");
+        let reviews: Vec<_> = groups
+            .iter()
+            .map(|g| self.allowed(clusters, user, &g.cluster, g.kind, scope))
+            .collect();
+        let wide: Vec<bool> = futures::stream::iter(reviews)
+            .buffered(CONCURRENT_REVIEWS)
+            .collect()
+            .await;
+        let mut checks: Vec<(usize, String)> = Vec::new();
+        if namespace.is_none() {
+            for (i, g) in groups.iter().enumerate() {
+                if !wide[i] {
+                    let namespaces: BTreeSet<&str> = g.items.iter().map(|o| o.namespace.as_str()).collect();
+                    checks.extend(namespaces.into_iter().map(|ns| (i, ns.to_string())));
+                }
+            }
+        }
+        let reviews: Vec<_> = checks
+            .iter()
+            .map(|(i, ns)| self.allowed(clusters, user, &groups[*i].cluster, groups[*i].kind, ns))
+            .collect();
+        let decided: Vec<bool> = futures::stream::iter(reviews)
+            .buffered(CONCURRENT_REVIEWS)
+            .collect()
+            .await;
+        let mut per_namespace: HashMap<(usize, &str), bool> = HashMap::new();
+        for ((i, ns), ok) in checks.iter().zip(decided) {
+            per_namespace.insert((*i, ns.as_str()), ok);
+        }
+        let mut out = Vec::new();
+        for (i, g) in groups.into_iter().enumerate() {
+            if wide[i] {
+                out.extend(g.items);
+            } else if namespace.is_none() {
+                out.extend(g.items.into_iter().filter(|o| {
+                    per_namespace
+                        .get(&(i, o.namespace.as_str()))
+                        .copied()
+                        .unwrap_or(false)
+                }));
+            }
+        }
+        out
+    }
+}
+
+async fn review(client: Client, user: &User, kind: &FluxKind, namespace: &str) -> Result<bool, kube::Error> {
+    let sar = SubjectAccessReview {
+        spec: SubjectAccessReviewSpec {
+            user: Some(user.name.clone()),
+            groups: Some(user.groups.clone()),
+            resource_attributes: Some(ResourceAttributes {
+                verb: Some("list".into()),
+                group: Some(kind.group.into()),
+                resource: Some(kind.plural.into()),
+                namespace: (!namespace.is_empty()).then(|| namespace.to_string()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let api: Api<SubjectAccessReview> = Api::all(client);
+    let out = api.create(&PostParams::default(), &sar).await?;
+    Ok(out.status.is_some_and(|s| s.allowed))
+}

@@ -1,0 +1,288 @@
+//! The status endpoints: the fleet summary, the object list and the change stream, all
+//! answered from the watch caches and filtered by what the caller may list.
+
+use std::{convert::Infallible, sync::Arc, time::Duration};
+
+use axum::{
+    Extension, Json,
+    extract::{FromRequestParts, Query, State},
+    response::sse::{Event, KeepAlive, Sse},
+};
+use futures::Stream;
+use http::request::Parts;
+use serde::{Deserialize, de::DeserializeOwned};
+use tokio::sync::broadcast::error::RecvError;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{
+    Fleet,
+    cache::kind_named,
+    view::{
+        FAILING_CAP, Filter, FleetSummary, ObjectChange, ObjectStatus, ObjectStatusList, summarize_fleet,
+    },
+};
+use crate::{
+    auth::User,
+    clusters::Clusters,
+    error::{Error, Result, Status},
+    http::ApiContext,
+    resources::{FluxKind, ListQuery, State as ObjectState, page_by},
+};
+
+/// Query parameters whose errors are a `Status` naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| ApiQuery(q))
+            .map_err(|e| Error::BadRequest(format!("bad query parameters: {}", e.body_text())))
+    }
+}
+
+/// Parameters of the fleet summary.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SummaryQuery {
+    /// Only this cluster.
+    pub cluster: Option<String>,
+    /// Only this namespace.
+    pub namespace: Option<String>,
+}
+
+/// Parameters of the object list.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ObjectsQuery {
+    /// Only this cluster.
+    pub cluster: Option<String>,
+    /// Only this Flux kind (`GitRepository` or `gitrepositories`).
+    pub kind: Option<String>,
+    /// Only this namespace.
+    pub namespace: Option<String>,
+    /// Only objects in this state.
+    pub state: Option<ObjectState>,
+    /// Substring the name must contain.
+    pub name: Option<String>,
+    /// 1-based page (default 1).
+    pub page: Option<usize>,
+    /// Page size (default 10, at most 10000).
+    pub limit: Option<usize>,
+    /// `createTime` (default), `name`, `namespace`, `state`, `cluster` or `kind`.
+    pub sort_by: Option<String>,
+    /// Sort ascending (default false).
+    pub ascending: Option<bool>,
+}
+
+/// Parameters of the change stream.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// Only this cluster.
+    pub cluster: Option<String>,
+    /// Only this Flux kind (`GitRepository` or `gitrepositories`).
+    pub kind: Option<String>,
+    /// Only this namespace.
+    pub namespace: Option<String>,
+}
+
+fn nonempty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().filter(|s| !s.is_empty())
+}
+
+/// Checks the cluster and kind parameters; returns the kind.
+fn check(
+    clusters: &Clusters,
+    cluster: Option<&str>,
+    kind: Option<&str>,
+) -> Result<Option<&'static FluxKind>> {
+    if let Some(c) = cluster {
+        clusters.get(c)?;
+    }
+    kind.map(|k| {
+        kind_named(k).ok_or_else(|| {
+            Error::BadRequest(format!(
+                "kind: unknown Flux kind {k:?}; use one of {}",
+                super::cache::flux_kinds()
+                    .map(|k| k.kind)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+    })
+    .transpose()
+}
+
+impl Fleet {
+    /// The statuses matching `filter` that `user` may list.
+    async fn visible(&self, clusters: &Clusters, user: &User, filter: Filter<'_>) -> Vec<Arc<ObjectStatus>> {
+        let groups = self.groups(filter);
+        self.access.filter(clusters, user, groups, filter.namespace).await
+    }
+}
+
+/// The fleet at a glance: objects by state, kind, cluster and namespace, each cluster's watch
+/// state, and the objects that are not Ready, worst first. Answered from the watch caches;
+/// only objects of kinds and namespaces the caller may list are counted.
+#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/status/summary", tag = "status",
+    params(SummaryQuery),
+    responses((status = 200, body = FleetSummary), (status = 400, body = Status), (status = 404, body = Status)))]
+async fn summary(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiQuery(q): ApiQuery<SummaryQuery>,
+) -> Result<Json<FleetSummary>> {
+    let cluster = nonempty(&q.cluster);
+    check(&ctx.clusters, cluster, None)?;
+    let filter = Filter {
+        cluster,
+        kind: None,
+        namespace: nonempty(&q.namespace),
+    };
+    let items = ctx.fleet.visible(&ctx.clusters, &user, filter).await;
+    let clusters = ctx
+        .fleet
+        .cluster_states()
+        .into_iter()
+        .filter(|c| cluster.is_none_or(|f| f == c.name))
+        .collect();
+    Ok(Json(summarize_fleet(
+        items.iter().map(|o| &**o),
+        clusters,
+        FAILING_CAP,
+    )))
+}
+
+/// Watched objects of every cluster, filtered, sorted and paged, in KubeSphere's list shape.
+/// Answered from the watch caches; only objects the caller may list are included.
+#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/status/objects", tag = "status",
+    params(ObjectsQuery),
+    responses((status = 200, body = ObjectStatusList), (status = 400, body = Status), (status = 404, body = Status)))]
+async fn objects(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiQuery(q): ApiQuery<ObjectsQuery>,
+) -> Result<Json<ObjectStatusList>> {
+    let cluster = nonempty(&q.cluster);
+    let kind = check(&ctx.clusters, cluster, nonempty(&q.kind))?;
+    let filter = Filter {
+        cluster,
+        kind: kind.map(|k| k.kind),
+        namespace: nonempty(&q.namespace),
+    };
+    let items = ctx.fleet.visible(&ctx.clusters, &user, filter).await;
+    let list = ListQuery {
+        page: q.page,
+        limit: q.limit,
+        sort_by: q.sort_by.clone(),
+        ascending: q.ascending,
+        name: q.name.clone(),
+        state: q.state,
+        ..Default::default()
+    };
+    let (items, total_items) = page_by(items, &list);
+    Ok(Json(ObjectStatusList { items, total_items }))
+}
+
+struct Subscription {
+    rx: tokio::sync::broadcast::Receiver<Arc<ObjectChange>>,
+    fleet: Fleet,
+    clusters: Clusters,
+    user: User,
+    cluster: Option<String>,
+    kind: Option<&'static FluxKind>,
+    namespace: Option<String>,
+}
+
+impl Subscription {
+    /// The next event for this subscriber and whether it is the last; `None` when the
+    /// stream should end.
+    async fn next(&mut self) -> Option<(Event, bool)> {
+        loop {
+            let change = match self.rx.recv().await {
+                Ok(c) => c,
+                Err(RecvError::Lagged(missed)) => {
+                    // Too slow: end the stream rather than hold the watchers back; the client
+                    // reads the lists again and reconnects.
+                    let e = Event::default()
+                        .event("lagged")
+                        .data(format!("{{\"missed\":{missed}}}"));
+                    return Some((e, true));
+                }
+                Err(RecvError::Closed) => return None,
+            };
+            let o = &change.object;
+            let filter = Filter {
+                cluster: self.cluster.as_deref(),
+                kind: self.kind.map(|k| k.kind),
+                namespace: self.namespace.as_deref(),
+            };
+            if !filter.matches(o) {
+                continue;
+            }
+            let Some(kind) = kind_named(&o.kind) else {
+                continue;
+            };
+            if !self
+                .fleet
+                .access
+                .allowed(&self.clusters, &self.user, &o.cluster, kind, &o.namespace)
+                .await
+            {
+                continue;
+            }
+            match Event::default().json_data(&*change) {
+                Ok(e) => return Some((e, false)),
+                Err(e) => tracing::warn!(error = %e, "cannot encode a change"),
+            }
+        }
+    }
+}
+
+/// A Server-Sent Events stream of changes to watched objects: each event's data is a JSON
+/// object `{type: applied|deleted, cluster, kind, namespace, name, resourceVersion,
+/// creationTimestamp, summary}`, one per resourceVersion. Only objects the caller may list are
+/// sent. A client that falls too far behind gets a `lagged` event and the stream ends; it
+/// should read the lists again and reconnect. Comments keep the connection alive.
+#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/status/events", tag = "status",
+    params(EventsQuery),
+    responses((status = 200, content_type = "text/event-stream", body = ObjectChange),
+              (status = 400, body = Status), (status = 404, body = Status)))]
+async fn events(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let cluster = nonempty(&q.cluster).map(str::to_string);
+    let kind = check(&ctx.clusters, cluster.as_deref(), nonempty(&q.kind))?;
+    let sub = Subscription {
+        rx: ctx.fleet.subscribe(),
+        fleet: ctx.fleet.clone(),
+        clusters: ctx.clusters.clone(),
+        user,
+        cluster,
+        kind,
+        namespace: nonempty(&q.namespace).map(str::to_string),
+    };
+    let first = futures::stream::once(async { Ok(Event::default().comment("subscribed")) });
+    let rest = futures::stream::unfold(Some(sub), |sub| async move {
+        let mut sub = sub?;
+        let (event, last) = sub.next().await?;
+        Some((Ok(event), (!last).then_some(sub)))
+    });
+    Ok(Sse::new(futures::StreamExt::chain(first, rest))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Routes of the status API.
+pub fn router() -> OpenApiRouter<ApiContext> {
+    OpenApiRouter::new()
+        .routes(routes!(summary))
+        .routes(routes!(objects))
+        .routes(routes!(events))
+}

@@ -1,0 +1,485 @@
+//! What the status API returns, and the pure logic behind it: counting by kind, cluster,
+//! namespace and state, and ordering the failing objects worst first.
+
+use std::{cmp::Ordering, collections::BTreeMap, sync::Arc};
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::resources::{Listed, State, Summary};
+
+/// One watched Flux object, as compact as the fleet views need it.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectStatus {
+    /// The cluster it lives in.
+    pub cluster: String,
+    /// Its Flux kind, e.g. `GitRepository`.
+    pub kind: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// `metadata.resourceVersion` when it was last seen.
+    pub resource_version: String,
+    /// `metadata.creationTimestamp` (RFC 3339).
+    #[serde(default)]
+    pub creation_timestamp: String,
+    /// What its status means (state, Ready reason and message, revision, ...).
+    pub summary: Summary,
+}
+
+impl Listed for Arc<ObjectStatus> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn namespace(&self) -> &str {
+        &self.namespace
+    }
+    fn created(&self) -> &str {
+        &self.creation_timestamp
+    }
+    fn state(&self) -> State {
+        self.summary.state
+    }
+    fn sort_key(&self, field: &str) -> Option<&str> {
+        match field {
+            "cluster" => Some(&self.cluster),
+            "kind" => Some(&self.kind),
+            _ => None,
+        }
+    }
+}
+
+/// A page of watched objects, in KubeSphere's list shape.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectStatusList {
+    /// This page.
+    #[schema(value_type = Vec<ObjectStatus>)]
+    pub items: Vec<Arc<ObjectStatus>>,
+    /// How many objects match, over all pages.
+    pub total_items: usize,
+}
+
+/// What happened to an object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ChangeType {
+    /// Created or changed (or first seen).
+    Applied,
+    /// Deleted (or no longer watched).
+    Deleted,
+}
+
+/// One change of a watched object: the body of each Server-Sent Event.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ObjectChange {
+    /// `applied` or `deleted`.
+    #[serde(rename = "type")]
+    pub change: ChangeType,
+    /// The object as it is now (as it was last, when deleted).
+    #[serde(flatten)]
+    #[schema(inline, value_type = ObjectStatus)]
+    pub object: Arc<ObjectStatus>,
+}
+
+/// Objects per state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StateCounts {
+    /// All of them.
+    pub total: usize,
+    /// Ready.
+    pub ready: usize,
+    /// Reconciling, or not yet Ready for their current generation.
+    pub progressing: usize,
+    /// Ready=False or Stalled.
+    pub failed: usize,
+    /// Suspended.
+    pub suspended: usize,
+    /// Without status yet.
+    pub unknown: usize,
+}
+
+impl StateCounts {
+    /// Counts one more object in state `s`.
+    pub fn add(&mut self, s: State) {
+        self.total += 1;
+        match s {
+            State::Ready => self.ready += 1,
+            State::Progressing => self.progressing += 1,
+            State::Failed => self.failed += 1,
+            State::Suspended => self.suspended += 1,
+            State::Unknown => self.unknown += 1,
+        }
+    }
+}
+
+/// How far a cluster's watch caches can be trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum SyncState {
+    /// Every served Flux kind is listed and watched.
+    Synced,
+    /// The first list of some kind has not finished yet (or health is not checked yet).
+    Syncing,
+    /// A watch failed or the cluster is unreachable: what is shown may be stale.
+    Unknown,
+}
+
+/// The state of one cluster's watch caches.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterSync {
+    /// The cluster.
+    pub name: String,
+    /// Synced, syncing or unknown.
+    pub state: SyncState,
+    /// True when `state` is `synced`.
+    pub synced: bool,
+    /// The cluster answered its last health check.
+    pub reachable: bool,
+    /// Flux's source API is served there.
+    pub flux_installed: bool,
+    /// The Flux kinds watched there.
+    pub kinds: Vec<String>,
+    /// Why the state is unknown: the failed watch or the health check's message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// An object that is not Ready (and not suspended).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Failing {
+    /// Its kind.
+    pub kind: String,
+    /// Its cluster.
+    pub cluster: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// Failed, progressing or unknown.
+    pub state: State,
+    /// The Ready condition's reason.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// The Ready condition's message.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// When the Ready condition (or the artifact) last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+}
+
+/// The fleet at a glance.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FleetSummary {
+    /// Every object the caller may see, by state.
+    pub states: StateCounts,
+    /// By Flux kind.
+    pub by_kind: BTreeMap<String, StateCounts>,
+    /// By cluster.
+    pub by_cluster: BTreeMap<String, StateCounts>,
+    /// By namespace (over all clusters).
+    pub by_namespace: BTreeMap<String, StateCounts>,
+    /// Each cluster's watch state.
+    pub clusters: Vec<ClusterSync>,
+    /// Objects that are not Ready, worst first (failed, then progressing, then unknown),
+    /// at most [`FAILING_CAP`].
+    pub failing: Vec<Failing>,
+    /// How many objects are not Ready, over the cap.
+    pub failing_total: usize,
+}
+
+/// How many failing objects the summary lists.
+pub const FAILING_CAP: usize = 50;
+
+/// How bad a state is: lower is worse; `None` for states that are not failing.
+fn badness(s: State) -> Option<u8> {
+    match s {
+        State::Failed => Some(0),
+        State::Progressing => Some(1),
+        State::Unknown => Some(2),
+        State::Ready | State::Suspended => None,
+    }
+}
+
+/// Orders failing objects worst first, then by cluster, namespace, kind and name.
+pub fn worst_first(a: &ObjectStatus, b: &ObjectStatus) -> Ordering {
+    badness(a.summary.state)
+        .cmp(&badness(b.summary.state))
+        .then_with(|| a.cluster.cmp(&b.cluster))
+        .then_with(|| a.namespace.cmp(&b.namespace))
+        .then_with(|| a.kind.cmp(&b.kind))
+        .then_with(|| a.name.cmp(&b.name))
+}
+
+/// Counts `items` by state, kind, cluster and namespace, and lists the worst `cap` of those
+/// that are not Ready.
+pub fn summarize_fleet<'a>(
+    items: impl IntoIterator<Item = &'a ObjectStatus>,
+    clusters: Vec<ClusterSync>,
+    cap: usize,
+) -> FleetSummary {
+    let mut out = FleetSummary {
+        clusters,
+        ..Default::default()
+    };
+    let mut failing: Vec<&ObjectStatus> = Vec::new();
+    for o in items {
+        let s = o.summary.state;
+        out.states.add(s);
+        count(&mut out.by_kind, &o.kind, s);
+        count(&mut out.by_cluster, &o.cluster, s);
+        count(&mut out.by_namespace, &o.namespace, s);
+        if badness(s).is_some() {
+            failing.push(o);
+        }
+    }
+    out.failing_total = failing.len();
+    // Only the worst `cap` need ordering.
+    if failing.len() > cap && cap > 0 {
+        failing.select_nth_unstable_by(cap - 1, |a, b| worst_first(a, b));
+        failing.truncate(cap);
+    }
+    failing.sort_by(|a, b| worst_first(a, b));
+    failing.truncate(cap);
+    out.failing = failing
+        .into_iter()
+        .map(|o| Failing {
+            kind: o.kind.clone(),
+            cluster: o.cluster.clone(),
+            namespace: o.namespace.clone(),
+            name: o.name.clone(),
+            state: o.summary.state,
+            reason: o.summary.reason.clone(),
+            message: o.summary.message.clone(),
+            since: o.summary.last_update_time.clone(),
+        })
+        .collect();
+    out
+}
+
+fn count(map: &mut BTreeMap<String, StateCounts>, key: &str, s: State) {
+    match map.get_mut(key) {
+        Some(c) => c.add(s),
+        None => {
+            let mut c = StateCounts::default();
+            c.add(s);
+            map.insert(key.to_string(), c);
+        }
+    }
+}
+
+/// Which objects a request asks for; `None` matches anything.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Filter<'a> {
+    /// Only this cluster.
+    pub cluster: Option<&'a str>,
+    /// Only this kind (the kind's name, e.g. `GitRepository`).
+    pub kind: Option<&'a str>,
+    /// Only this namespace.
+    pub namespace: Option<&'a str>,
+}
+
+impl Filter<'_> {
+    /// Whether `o` matches.
+    pub fn matches(&self, o: &ObjectStatus) -> bool {
+        self.cluster.is_none_or(|c| c == o.cluster)
+            && self.kind.is_none_or(|k| k == o.kind)
+            && self.namespace.is_none_or(|n| n == o.namespace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::resources::summarize;
+
+    fn obj(
+        cluster: &str,
+        kind: &str,
+        ns: &str,
+        name: &str,
+        ready: Option<&str>,
+        suspend: bool,
+    ) -> ObjectStatus {
+        let mut v = json!({"metadata": {"name": name}, "spec": {"suspend": suspend}});
+        if let Some(r) = ready {
+            v["status"] = json!({"conditions": [{"type": "Ready", "status": r, "reason": format!("R{r}"), "message": "m"}]});
+        }
+        ObjectStatus {
+            cluster: cluster.into(),
+            kind: kind.into(),
+            namespace: ns.into(),
+            name: name.into(),
+            resource_version: "1".into(),
+            creation_timestamp: String::new(),
+            summary: summarize(&v),
+        }
+    }
+
+    fn fleet() -> Vec<ObjectStatus> {
+        vec![
+            obj("host", "GitRepository", "a", "ok", Some("True"), false),
+            obj("host", "GitRepository", "a", "broken", Some("False"), false),
+            obj("host", "Kustomization", "b", "paused", Some("True"), true),
+            obj("member-1", "Kustomization", "a", "busy", Some("Unknown"), false),
+            obj("member-1", "GitRepository", "b", "new", None, false),
+            obj(
+                "member-1",
+                "GitRepository",
+                "a",
+                "also-broken",
+                Some("False"),
+                false,
+            ),
+        ]
+    }
+
+    #[test]
+    fn counts_by_state_kind_cluster_and_namespace() {
+        let items = fleet();
+        let s = summarize_fleet(&items, Vec::new(), FAILING_CAP);
+        assert_eq!(
+            s.states,
+            StateCounts {
+                total: 6,
+                ready: 1,
+                progressing: 1,
+                failed: 2,
+                suspended: 1,
+                unknown: 1
+            }
+        );
+        assert_eq!(s.by_kind["GitRepository"].total, 4);
+        assert_eq!(s.by_kind["GitRepository"].failed, 2);
+        assert_eq!(s.by_kind["Kustomization"].suspended, 1);
+        assert_eq!(s.by_cluster["host"].total, 3);
+        assert_eq!(s.by_cluster["member-1"].unknown, 1);
+        assert_eq!(s.by_namespace["a"].total, 4);
+        assert_eq!(s.by_namespace["b"].total, 2);
+    }
+
+    #[test]
+    fn failing_lists_failed_before_progressing_before_unknown() {
+        let items = fleet();
+        let s = summarize_fleet(&items, Vec::new(), FAILING_CAP);
+        let order: Vec<(&str, State)> = s.failing.iter().map(|f| (f.name.as_str(), f.state)).collect();
+        assert_eq!(
+            order,
+            [
+                ("broken", State::Failed),
+                ("also-broken", State::Failed),
+                ("busy", State::Progressing),
+                ("new", State::Unknown)
+            ]
+        );
+        assert_eq!(s.failing_total, 4);
+        assert_eq!(s.failing[0].reason, "RFalse");
+        assert_eq!(s.failing[0].message, "m");
+    }
+
+    #[test]
+    fn failing_is_capped_but_counted_in_full() {
+        let mut items = Vec::new();
+        for i in 0..120 {
+            let state = if i % 3 == 0 {
+                Some("False")
+            } else {
+                Some("Unknown")
+            };
+            items.push(obj(
+                "host",
+                "GitRepository",
+                "a",
+                &format!("r{i:03}"),
+                state,
+                false,
+            ));
+        }
+        let s = summarize_fleet(&items, Vec::new(), 50);
+        assert_eq!(s.failing.len(), 50);
+        assert_eq!(s.failing_total, 120);
+        // All 40 failed ones come first, in name order, then the progressing ones.
+        assert!(s.failing[..40].iter().all(|f| f.state == State::Failed));
+        assert!(s.failing[40..].iter().all(|f| f.state == State::Progressing));
+        assert_eq!(s.failing[0].name, "r000");
+        assert_eq!(s.failing[39].name, "r117");
+        assert_eq!(s.failing[40].name, "r001");
+    }
+
+    #[test]
+    fn an_empty_fleet_counts_nothing() {
+        let s = summarize_fleet(std::iter::empty(), Vec::new(), FAILING_CAP);
+        assert_eq!(s.states.total, 0);
+        assert!(s.failing.is_empty() && s.by_kind.is_empty());
+    }
+
+    #[test]
+    fn filters_match_cluster_kind_and_namespace() {
+        let items = fleet();
+        let f = Filter {
+            cluster: Some("member-1"),
+            kind: Some("GitRepository"),
+            namespace: None,
+        };
+        let names: Vec<&str> = items
+            .iter()
+            .filter(|o| f.matches(o))
+            .map(|o| o.name.as_str())
+            .collect();
+        assert_eq!(names, ["new", "also-broken"]);
+        let f = Filter {
+            namespace: Some("b"),
+            ..Default::default()
+        };
+        assert_eq!(items.iter().filter(|o| f.matches(o)).count(), 2);
+        assert_eq!(items.iter().filter(|o| Filter::default().matches(o)).count(), 6);
+    }
+
+    #[test]
+    fn object_lists_sort_by_cluster_and_kind_too() {
+        let items: Vec<Arc<ObjectStatus>> = fleet().into_iter().map(Arc::new).collect();
+        let q = crate::resources::ListQuery {
+            sort_by: Some("cluster".into()),
+            ascending: Some(false),
+            limit: Some(2),
+            ..Default::default()
+        };
+        let (page, total) = crate::resources::page_by(items.clone(), &q);
+        assert_eq!(total, 6);
+        assert!(page.iter().all(|o| o.cluster == "member-1"));
+        let q = crate::resources::ListQuery {
+            sort_by: Some("kind".into()),
+            ascending: Some(true),
+            state: Some(State::Failed),
+            ..Default::default()
+        };
+        let (page, total) = crate::resources::page_by(items, &q);
+        assert_eq!(total, 2);
+        let names: Vec<&str> = page.iter().map(|o| o.name.as_str()).collect();
+        // Same kind: ties break by namespace, then name.
+        assert_eq!(names, ["also-broken", "broken"]);
+    }
+
+    #[test]
+    fn a_change_is_the_object_plus_its_type() {
+        let c = ObjectChange {
+            change: ChangeType::Deleted,
+            object: Arc::new(obj("host", "GitRepository", "a", "x", None, false)),
+        };
+        let v = serde_json::to_value(&c).unwrap_or_default();
+        assert_eq!(v["type"], "deleted");
+        assert_eq!(v["cluster"], "host");
+        assert_eq!(v["kind"], "GitRepository");
+        assert_eq!(v["resourceVersion"], "1");
+        assert_eq!(v["summary"]["state"], "unknown");
+    }
+}
