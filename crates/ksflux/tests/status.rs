@@ -1,0 +1,478 @@
+//! Status from the watch caches against the testbed: objects the real Flux controllers
+//! reconcile show up in the fleet summary and the object list within seconds and in the right
+//! state; limited users see only what they may list; an SSE subscriber sees each change with
+//! its new resourceVersion; the caches follow clusters leaving the registry.
+
+mod support;
+
+use std::time::Duration;
+
+use ksflux_testbed::{
+    apply, create_namespace, delete_namespace, dynamic_api, flux_resource, unique_name, wait_for,
+};
+use serde_json::{Value, json};
+use support::{Server, path};
+
+const STATUS: &str = "/kapis/fluxcd.kubesphere.io/v1alpha1/status";
+const SOON: Duration = Duration::from_secs(30);
+const READY: Duration = Duration::from_secs(120);
+
+fn git_repository(ns: &str, name: &str, url: &str, suspend: bool, secret: Option<&str>) -> Value {
+    let mut spec = json!({"url": url, "interval": "10m", "timeout": "20s", "ref": {"branch": "main"}, "suspend": suspend});
+    if let Some(s) = secret {
+        spec["secretRef"] = json!({"name": s});
+    }
+    json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+           "metadata": {"name": name, "namespace": ns}, "spec": spec})
+}
+
+fn suspended_kustomization(ns: &str, name: &str) -> Value {
+    json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+           "metadata": {"name": name, "namespace": ns},
+           "spec": {"interval": "10m", "path": "./plain", "prune": true, "suspend": true,
+                    "sourceRef": {"kind": "GitRepository", "name": "good"}}})
+}
+
+async fn get_ok(s: &Server, user: &str, p: &str) -> Result<Value, String> {
+    let r = s.get(user, p).await;
+    if r.status == 200 {
+        Ok(r.body)
+    } else {
+        Err(format!("GET {p}: {} {}", r.status, r.text))
+    }
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .map(|i| {
+            i.iter()
+                .filter_map(|o| o["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn objects_show_up_in_the_summary_and_list_in_their_state() {
+    let s = Server::start().await;
+    let host = s.tb.client("host").await;
+    let ns = create_namespace(&host, &unique_name("status")).await;
+    apply(&host, s.tb.basic_auth_secret(&ns, "git-auth")).await;
+    let demo = s.tb.git_repo_url("demo");
+    apply(&host, git_repository(&ns, "good", &demo, false, Some("git-auth"))).await;
+    apply(
+        &host,
+        git_repository(&ns, "paused", &demo, true, Some("git-auth")),
+    )
+    .await;
+    apply(
+        &host,
+        git_repository(&ns, "broken", "http://127.0.0.1:1/nothing.git", false, None),
+    )
+    .await;
+    apply(&host, suspended_kustomization(&ns, "paused-ks")).await;
+
+    let summary = format!("{STATUS}/summary?namespace={ns}");
+    let body = wait_for(
+        "the summary to count every object in its state",
+        READY,
+        || async {
+            let b = get_ok(&s, "admin", &summary).await?;
+            let st = &b["states"];
+            let want =
+                json!({"total": 4, "ready": 1, "progressing": 0, "failed": 1, "suspended": 2, "unknown": 0});
+            if *st == want {
+                Ok(b)
+            } else {
+                Err(format!("states {st}"))
+            }
+        },
+    )
+    .await;
+    assert_eq!(body["byKind"]["GitRepository"]["total"], 3, "{body}");
+    assert_eq!(body["byKind"]["Kustomization"]["suspended"], 1, "{body}");
+    assert_eq!(body["byCluster"]["host"]["total"], 4, "{body}");
+    assert_eq!(body["byNamespace"][&ns]["total"], 4, "{body}");
+    assert_eq!(body["failingTotal"], 1, "{body}");
+    let failing = &body["failing"][0];
+    assert_eq!(
+        (
+            &failing["kind"],
+            &failing["name"],
+            &failing["cluster"],
+            &failing["state"]
+        ),
+        (
+            &json!("GitRepository"),
+            &json!("broken"),
+            &json!("host"),
+            &json!("failed")
+        ),
+        "{body}"
+    );
+    assert!(
+        !failing["reason"].as_str().unwrap_or_default().is_empty(),
+        "{failing}"
+    );
+    assert!(
+        !failing["message"].as_str().unwrap_or_default().is_empty(),
+        "{failing}"
+    );
+    // Every cluster reports its caches; the members serve no Flux kinds, so nothing is watched there.
+    let clusters = body["clusters"].as_array().cloned().unwrap_or_default();
+    let by_name = |n: &str| {
+        clusters
+            .iter()
+            .find(|c| c["name"] == n)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(by_name("host")["state"], "synced", "{body}");
+    assert_eq!(
+        by_name("host")["kinds"].as_array().map(Vec::len),
+        Some(13),
+        "{body}"
+    );
+    assert_eq!(by_name("member-1")["fluxInstalled"], false, "{body}");
+    assert_eq!(by_name("member-1")["kinds"], json!([]), "{body}");
+
+    // The list: filtered by kind (kind or plural), sorted and paged, from memory.
+    let list = get_ok(
+        &s,
+        "admin",
+        &format!("{STATUS}/objects?namespace={ns}&kind=gitrepositories&sortBy=name&ascending=true"),
+    )
+    .await
+    .unwrap_or_default();
+    assert_eq!(list["totalItems"], 3, "{list}");
+    assert_eq!(names(&list), ["broken", "good", "paused"]);
+    let good = &list["items"][1];
+    assert_eq!(
+        (&good["cluster"], &good["kind"]),
+        (&json!("host"), &json!("GitRepository"))
+    );
+    assert!(
+        good["summary"]["revision"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("main@sha1:"),
+        "{good}"
+    );
+    assert!(
+        !good["resourceVersion"].as_str().unwrap_or_default().is_empty(),
+        "{good}"
+    );
+    let page = get_ok(
+        &s,
+        "admin",
+        &format!("{STATUS}/objects?namespace={ns}&state=suspended&sortBy=kind&limit=1&page=2&ascending=true"),
+    )
+    .await
+    .unwrap_or_default();
+    assert_eq!(page["totalItems"], 2, "{page}");
+    assert_eq!(names(&page), ["paused-ks"]);
+    let by_name = get_ok(
+        &s,
+        "admin",
+        &format!("{STATUS}/objects?namespace={ns}&kind=Kustomization&name=ks"),
+    )
+    .await
+    .unwrap_or_default();
+    assert_eq!(names(&by_name), ["paused-ks"]);
+
+    // A deleted object leaves the caches.
+    let repos = dynamic_api(&host, &flux_resource("GitRepository"), Some(&ns));
+    repos.delete("broken", &Default::default()).await.expect("delete");
+    wait_for("broken to leave the summary", SOON, || async {
+        let b = get_ok(&s, "admin", &summary).await?;
+        if b["failingTotal"] == 0 && b["states"]["total"] == 3 {
+            Ok(())
+        } else {
+            Err(b["states"].to_string())
+        }
+    })
+    .await;
+    delete_namespace(&host, &ns).await;
+}
+
+#[tokio::test]
+async fn bad_parameters_get_a_status_naming_them() {
+    let s = Server::start().await;
+    let r = s.get("admin", &format!("{STATUS}/objects?kind=Pod")).await;
+    assert_eq!((r.status, &r.body["kind"]), (400, &json!("Status")), "{}", r.text);
+    assert!(
+        r.body["message"].as_str().unwrap_or_default().contains("kind"),
+        "{}",
+        r.text
+    );
+    let r = s.get("admin", &format!("{STATUS}/objects?state=sleepy")).await;
+    assert_eq!((r.status, &r.body["kind"]), (400, &json!("Status")), "{}", r.text);
+    let r = s.get("admin", &format!("{STATUS}/objects?page=-1")).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = s.get("admin", &format!("{STATUS}/summary?cluster=nowhere")).await;
+    assert_eq!(
+        (r.status, &r.body["reason"]),
+        (404, &json!("NotFound")),
+        "{}",
+        r.text
+    );
+    let r = s.get("", &format!("{STATUS}/summary")).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    let doc = s.get("", "/openapi.json").await;
+    for p in ["summary", "objects", "events"] {
+        assert!(
+            doc.body["paths"][format!("{STATUS}/{p}")]["get"].is_object(),
+            "{p} is documented"
+        );
+    }
+}
+
+#[tokio::test]
+async fn users_see_only_objects_they_may_list() {
+    let s = Server::start().await;
+    let host = s.tb.client("host").await;
+    let name = unique_name("seen");
+    let demo = s.tb.git_repo_url("demo");
+    apply(&host, git_repository("team-a", &name, &demo, true, None)).await;
+    apply(&host, git_repository("team-b", &name, &demo, true, None)).await;
+    let mine = format!("{STATUS}/objects?name={name}&sortBy=namespace&ascending=true");
+    wait_for("admin to see both objects", SOON, || async {
+        let b = get_ok(&s, "admin", &mine).await?;
+        let ns: Vec<&str> = b["items"]
+            .as_array()
+            .map(|i| i.iter().filter_map(|o| o["namespace"].as_str()).collect())
+            .unwrap_or_default();
+        if ns == ["team-a", "team-b"] {
+            Ok(())
+        } else {
+            Err(format!("{ns:?}"))
+        }
+    })
+    .await;
+    // alice edits team-a only; carol edits team-b only.
+    for (user, visible) in [("alice", "team-a"), ("carol", "team-b")] {
+        let list = get_ok(&s, user, &mine).await.unwrap_or_default();
+        assert_eq!(list["totalItems"], 1, "{user}: {list}");
+        assert_eq!(list["items"][0]["namespace"], visible, "{user}: {list}");
+        let all = get_ok(&s, user, &format!("{STATUS}/summary"))
+            .await
+            .unwrap_or_default();
+        let namespaces: Vec<&String> = all["byNamespace"]
+            .as_object()
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(namespaces, [visible], "{user} counts only {visible}: {all}");
+    }
+    let hidden = get_ok(&s, "alice", &format!("{STATUS}/summary?namespace=team-b"))
+        .await
+        .unwrap_or_default();
+    assert_eq!(hidden["states"]["total"], 0, "{hidden}");
+    let hidden = get_ok(
+        &s,
+        "alice",
+        &format!("{STATUS}/objects?namespace=team-b&name={name}"),
+    )
+    .await
+    .unwrap_or_default();
+    assert_eq!(hidden["totalItems"], 0, "{hidden}");
+    let admin = get_ok(&s, "admin", &format!("{STATUS}/summary?namespace=team-b"))
+        .await
+        .unwrap_or_default();
+    assert!(admin["states"]["total"].as_u64().unwrap_or(0) >= 1, "{admin}");
+    for ns in ["team-a", "team-b"] {
+        let _ = dynamic_api(&host, &flux_resource("GitRepository"), Some(ns))
+            .delete(&name, &Default::default())
+            .await;
+    }
+}
+
+/// A Server-Sent Events client.
+struct Events {
+    res: reqwest::Response,
+    buf: String,
+}
+
+impl Events {
+    async fn open(s: &Server, user: &str, query: &str) -> Events {
+        let res = reqwest::Client::new()
+            .get(format!("{}{STATUS}/events{query}", s.url))
+            .bearer_auth(s.tb.token(user))
+            .send()
+            .await
+            .expect("subscribe");
+        assert_eq!(res.status(), 200);
+        let ct = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(ct.starts_with("text/event-stream"), "{ct}");
+        Events {
+            res,
+            buf: String::new(),
+        }
+    }
+
+    /// The next event's name (`message` when unnamed) and data, within `timeout`.
+    async fn next(&mut self, timeout: Duration) -> Option<(String, Value)> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let mut name = "message".to_string();
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        name = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if !data.is_empty() {
+                    return Some((name, serde_json::from_str(&data).unwrap_or(Value::String(data))));
+                }
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.res.chunk())
+                .await
+                .ok()?
+                .ok()??;
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Reads events until `want` matches one, failing after `timeout`; returns those before it.
+    async fn until(&mut self, timeout: Duration, want: impl Fn(&Value) -> bool) -> (Value, Vec<Value>) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut before = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                Some((_, data)) if want(&data) => return (data, before),
+                Some((_, data)) => before.push(data),
+                None => panic!("no matching event within {timeout:?}; saw {before:?}"),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_sse_client_sees_each_change_with_its_resource_version() {
+    let s = Server::start().await;
+    let host = s.tb.client("host").await;
+    let ns = create_namespace(&host, &unique_name("events")).await;
+    let demo = s.tb.git_repo_url("demo");
+    apply(&host, git_repository(&ns, "watched", &demo, true, None)).await;
+    let list = format!("{STATUS}/objects?namespace={ns}");
+    wait_for("the object in the caches", SOON, || async {
+        let b = get_ok(&s, "admin", &list).await?;
+        if b["totalItems"] == 1 {
+            Ok(())
+        } else {
+            Err(b.to_string())
+        }
+    })
+    .await;
+
+    let mut events = Events::open(&s, "admin", &format!("?namespace={ns}&kind=GitRepository")).await;
+    let resumed = s
+        .post(
+            "admin",
+            &format!("{}/watched/resume", path(&ns, "gitrepositories")),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(resumed.status, 200, "{}", resumed.text);
+    let rv = resumed.body["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (event, _) = events.until(SOON, |e| e["resourceVersion"] == rv.as_str()).await;
+    assert_eq!(event["type"], "applied", "{event}");
+    assert_eq!(
+        (&event["cluster"], &event["kind"], &event["namespace"]),
+        (&json!("host"), &json!("GitRepository"), &json!(ns))
+    );
+    assert_eq!(event["name"], "watched");
+    assert_ne!(event["summary"]["state"], "suspended", "{event}");
+    // Each later change carries its own resourceVersion; deletion is the last.
+    let suspended = s
+        .post(
+            "admin",
+            &format!("{}/watched/suspend", path(&ns, "gitrepositories")),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(suspended.status, 200, "{}", suspended.text);
+    let rv = suspended.body["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (event, _) = events.until(SOON, |e| e["resourceVersion"] == rv.as_str()).await;
+    assert_eq!(event["summary"]["state"], "suspended", "{event}");
+    dynamic_api(&host, &flux_resource("GitRepository"), Some(&ns))
+        .delete("watched", &Default::default())
+        .await
+        .expect("delete");
+    let (event, _) = events.until(SOON, |e| e["type"] == "deleted").await;
+    assert_eq!(event["name"], "watched", "{event}");
+    delete_namespace(&host, &ns).await;
+}
+
+#[tokio::test]
+async fn change_streams_skip_objects_the_user_may_not_list() {
+    let s = Server::start().await;
+    let host = s.tb.client("host").await;
+    let name = unique_name("stream");
+    let demo = s.tb.git_repo_url("demo");
+    let mut alice = Events::open(&s, "alice", "?kind=gitrepositories").await;
+    // team-b first: if alice could see it, it would arrive before team-a's.
+    apply(&host, git_repository("team-b", &name, &demo, true, None)).await;
+    apply(&host, git_repository("team-a", &name, &demo, true, None)).await;
+    let (event, before) = alice
+        .until(SOON, |e| e["name"] == name.as_str() && e["namespace"] == "team-a")
+        .await;
+    assert_eq!(event["type"], "applied");
+    assert!(
+        before.iter().all(|e| e["namespace"] == "team-a"),
+        "alice saw other namespaces: {before:?}"
+    );
+    for ns in ["team-a", "team-b"] {
+        let _ = dynamic_api(&host, &flux_resource("GitRepository"), Some(ns))
+            .delete(&name, &Default::default())
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn the_caches_follow_clusters_leaving_the_registry() {
+    let s = Server::start().await;
+    let summary = format!("{STATUS}/summary");
+    let clusters = |b: &Value| -> Vec<String> {
+        b["clusters"]
+            .as_array()
+            .map(|c| {
+                c.iter()
+                    .filter_map(|c| c["name"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let b = get_ok(&s, "admin", &summary).await.unwrap_or_default();
+    assert_eq!(clusters(&b), ["host", "member-1", "member-2"], "{b}");
+    let r = s
+        .delete("admin", "/kapis/fluxcd.kubesphere.io/v1alpha1/clusters/member-2")
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    wait_for("member-2 to leave the fleet", SOON, || async {
+        let b = get_ok(&s, "admin", &summary).await?;
+        let c = clusters(&b);
+        if c == ["host", "member-1"] {
+            Ok(())
+        } else {
+            Err(format!("{c:?}"))
+        }
+    })
+    .await;
+}
