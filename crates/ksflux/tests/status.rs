@@ -476,3 +476,59 @@ async fn the_caches_follow_clusters_leaving_the_registry() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_unreachable_member_is_unknown_with_its_reason_and_blocks_nothing() {
+    let s = Server::start().await;
+    let host = s.tb.client("host").await;
+    let kc = std::fs::read_to_string(&s.tb.cluster("member-1").kubeconfig).expect("kubeconfig");
+    let dead = kc.replace(&s.tb.cluster("member-1").server, "https://127.0.0.1:1");
+    let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> = kube::Api::namespaced(host, &s.namespace);
+    let secret = serde_json::from_value(json!({
+        "metadata": {"name": "cluster-down", "labels": {"fluxcd.kubesphere.io/cluster": "down"}},
+        "stringData": {"kubeconfig": dead}
+    }))
+    .expect("secret");
+    secrets
+        .create(&Default::default(), &secret)
+        .await
+        .expect("create");
+    s.clusters.refresh().await;
+    let summary = format!("{STATUS}/summary");
+    let down = wait_for("the dead member in the summary", SOON, || async {
+        let b = get_ok(&s, "admin", &summary).await?;
+        b["clusters"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["name"] == "down").cloned())
+            .ok_or_else(|| b["clusters"].to_string())
+    })
+    .await;
+    assert_eq!(
+        (&down["state"], &down["synced"], &down["reachable"]),
+        (&json!("unknown"), &json!(false), &json!(false))
+    );
+    assert!(
+        down["error"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("unreachable"),
+        "{down}"
+    );
+    for user in ["admin", "alice"] {
+        let start = std::time::Instant::now();
+        let b = get_ok(&s, user, &summary).await.unwrap_or_default();
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{user}: the dead member holds nothing up"
+        );
+        let host = b["clusters"]
+            .as_array()
+            .and_then(|c| c.first().cloned())
+            .unwrap_or_default();
+        assert_eq!(
+            (&host["name"], &host["state"]),
+            (&json!("host"), &json!("synced")),
+            "{b}"
+        );
+    }
+}
