@@ -49,36 +49,50 @@ async fn configmap(tb: &Testbed, cluster: &str, ns: &str, name: &str) -> Option<
 }
 
 fn data(cm: &Option<ConfigMap>, key: &str) -> Option<String> {
-    cm.as_ref().and_then(|c| c.data.as_ref()).and_then(|d| d.get(key).cloned())
+    cm.as_ref()
+        .and_then(|c| c.data.as_ref())
+        .and_then(|d| d.get(key).cloned())
 }
 
 async fn wait_configmap(tb: &Testbed, cluster: &str, ns: &str, name: &str, key: &str, want: &str) {
-    wait_for(&format!("{cluster}: configmap {ns}/{name} {key}={want}"), LONG, || async {
-        let cm = configmap(tb, cluster, ns, name).await;
-        match data(&cm, key) {
-            Some(v) if v == want => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    })
+    wait_for(
+        &format!("{cluster}: configmap {ns}/{name} {key}={want}"),
+        LONG,
+        || async {
+            let cm = configmap(tb, cluster, ns, name).await;
+            match data(&cm, key) {
+                Some(v) if v == want => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
     .await;
 }
 
 async fn wait_configmap_gone(tb: &Testbed, cluster: &str, ns: &str, name: &str) {
-    wait_for(&format!("{cluster}: configmap {ns}/{name} deleted"), LONG, || async {
-        match configmap(tb, cluster, ns, name).await {
-            None => Ok(()),
-            Some(_) => Err("still there".into()),
-        }
-    })
+    wait_for(
+        &format!("{cluster}: configmap {ns}/{name} deleted"),
+        LONG,
+        || async {
+            match configmap(tb, cluster, ns, name).await {
+                None => Ok(()),
+                Some(_) => Err("still there".into()),
+            }
+        },
+    )
     .await;
 }
 
 async fn helm_repository(s: &Server, ns: &str) {
     let f = &s.tb.info.fixtures;
     let r = s
-        .post("admin", &path(ns, "helmrepositories"), &json!({
+        .post(
+            "admin",
+            &path(ns, "helmrepositories"),
+            &json!({
             "metadata": {"name": "demo"}, "spec": {"url": f.helm_url, "interval": "1m"},
-            "credentials": {"type": "basic", "username": f.user, "password": f.password}}))
+            "credentials": {"type": "basic", "username": f.user, "password": f.password}}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
 }
@@ -87,7 +101,11 @@ async fn helm_repository(s: &Server, ns: &str) {
 fn own_repo(tb: &Testbed, name: &str) -> PathBuf {
     tb.create_git_repo(name).expect("create repo");
     let work = std::env::temp_dir().join(unique_name("work"));
-    git(&["clone", "-q", &tb.git_push_url("demo"), &work.to_string_lossy()], None).expect("clone");
+    git(
+        &["clone", "-q", &tb.git_push_url("demo"), &work.to_string_lossy()],
+        None,
+    )
+    .expect("clone");
     git(&["push", "-q", &tb.git_push_url(name), "main"], Some(&work)).expect("push");
     work
 }
@@ -95,10 +113,14 @@ fn own_repo(tb: &Testbed, name: &str) -> PathBuf {
 async fn git_repository(s: &Server, ns: &str, repo: &str) {
     let f = &s.tb.info.fixtures;
     let r = s
-        .post("admin", &path(ns, "gitrepositories"), &json!({
+        .post(
+            "admin",
+            &path(ns, "gitrepositories"),
+            &json!({
             "metadata": {"name": "demo"},
             "spec": {"url": s.tb.git_repo_url(repo), "interval": "1m", "ref": {"branch": "main"}},
-            "credentials": {"type": "basic", "username": f.user, "password": f.password}}))
+            "credentials": {"type": "basic", "username": f.user, "password": f.password}}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
 }
@@ -124,11 +146,20 @@ async fn helm_application_deploys_different_values_per_cluster() {
         }
     });
     // Preview renders without writing anything.
-    let preview = s.post("admin", &format!("{}/web/preview", apps(&ns)), &body).await;
+    let preview = s
+        .post("admin", &format!("{}/web/preview", apps(&ns)), &body)
+        .await;
     assert_eq!(preview.status, 200, "{}", preview.text);
     assert_eq!(preview.body.as_array().map(Vec::len), Some(3));
-    assert_eq!(preview.body[1]["object"]["spec"]["values"], json!({"replicaCount": 3, "message": "base"}));
-    assert_eq!(s.get("admin", &format!("{}/web", apps(&ns))).await.status, 404, "preview wrote nothing");
+    assert_eq!(
+        preview.body[1]["object"]["spec"]["values"],
+        json!({"replicaCount": 3, "message": "base"})
+    );
+    assert_eq!(
+        s.get("admin", &format!("{}/web", apps(&ns))).await.status,
+        404,
+        "preview wrote nothing"
+    );
 
     let created = s.post("admin", &apps(&ns), &body).await;
     assert_eq!(created.status, 201, "{}", created.text);
@@ -136,7 +167,11 @@ async fn helm_application_deploys_different_values_per_cluster() {
     assert_eq!(app["status"]["observedGeneration"], app["metadata"]["generation"]);
 
     // The rendered values, observed in each cluster's objects.
-    for (cluster, replicas, message) in [("host", "1", "base"), ("member-1", "3", "base"), ("member-2", "1", "hello member-2")] {
+    for (cluster, replicas, message) in [
+        ("host", "1", "base"),
+        ("member-1", "3", "base"),
+        ("member-2", "1", "hello member-2"),
+    ] {
         let cm = configmap(tb, cluster, &ns, "web-config").await;
         assert_eq!(data(&cm, "replicas").as_deref(), Some(replicas), "{cluster}");
         assert_eq!(data(&cm, "message").as_deref(), Some(message), "{cluster}");
@@ -149,20 +184,43 @@ async fn helm_application_deploys_different_values_per_cluster() {
     // The member credentials are scoped: a ServiceAccount token, not the admin's, allowed in
     // the project's namespace only.
     let secrets: Api<Secret> = Api::namespaced(tb.client("host").await, &ns);
-    let kc_secret = secrets.get("ksflux-kubeconfig-member-1").await.expect("scoped kubeconfig secret");
-    let kc = String::from_utf8(kc_secret.data.and_then(|d| d.get("value").cloned()).map(|b| b.0).unwrap_or_default())
-        .expect("utf8");
-    assert!(!kc.contains(tb.token("admin")), "no admin credentials in a project namespace");
+    let kc_secret = secrets
+        .get("ksflux-kubeconfig-member-1")
+        .await
+        .expect("scoped kubeconfig secret");
+    let kc = String::from_utf8(
+        kc_secret
+            .data
+            .and_then(|d| d.get("value").cloned())
+            .map(|b| b.0)
+            .unwrap_or_default(),
+    )
+    .expect("utf8");
+    assert!(
+        !kc.contains(tb.token("admin")),
+        "no admin credentials in a project namespace"
+    );
     let kc = kube::config::Kubeconfig::from_yaml(&kc).expect("kubeconfig");
     let scoped = kube::Client::try_from(
-        kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await.expect("config"),
+        kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+            .await
+            .expect("config"),
     )
     .expect("client");
     let own: Api<ConfigMap> = Api::namespaced(scoped.clone(), &ns);
-    assert!(own.get("web-config").await.is_ok(), "the scoped identity reaches its namespace");
+    assert!(
+        own.get("web-config").await.is_ok(),
+        "the scoped identity reaches its namespace"
+    );
     let other: Api<Secret> = Api::namespaced(scoped, "kube-system");
-    let denied = other.list(&Default::default()).await.expect_err("kube-system is out of scope");
-    assert!(matches!(denied, kube::Error::Api(ref s) if s.code == 403), "{denied:?}");
+    let denied = other
+        .list(&Default::default())
+        .await
+        .expect_err("kube-system is out of scope");
+    assert!(
+        matches!(denied, kube::Error::Api(ref s) if s.code == 403),
+        "{denied:?}"
+    );
 
     // Diff: an edit of member-2's override changes member-2 only.
     let current = s.get("admin", &format!("{}/web", apps(&ns))).await.body;
@@ -171,9 +229,28 @@ async fn helm_application_deploys_different_values_per_cluster() {
     edit["spec"]["targets"][2]["overrides"]["values"]["message"] = json!("changed");
     let diff = s.post("admin", &format!("{}/web/diff", apps(&ns)), &edit).await;
     assert_eq!(diff.status, 200, "{}", diff.text);
-    let actions: Vec<(&str, &str)> = diff.body.as_array().map(|d| d.iter()
-        .map(|t| (t["cluster"].as_str().unwrap_or(""), t["action"].as_str().unwrap_or(""))).collect()).unwrap_or_default();
-    assert_eq!(actions, [("host", "unchanged"), ("member-1", "unchanged"), ("member-2", "update")]);
+    let actions: Vec<(&str, &str)> = diff
+        .body
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .map(|t| {
+                    (
+                        t["cluster"].as_str().unwrap_or(""),
+                        t["action"].as_str().unwrap_or(""),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        actions,
+        [
+            ("host", "unchanged"),
+            ("member-1", "unchanged"),
+            ("member-2", "update")
+        ]
+    );
     assert_eq!(diff.body[2]["changes"][0]["path"], "spec.values.message");
     assert_eq!(diff.body[2]["changes"][0]["new"], "changed");
 
@@ -181,14 +258,23 @@ async fn helm_application_deploys_different_values_per_cluster() {
     let updated = s.put("admin", &format!("{}/web", apps(&ns)), &edit).await;
     assert_eq!(updated.status, 200, "{}", updated.text);
     wait_configmap(tb, "member-2", &ns, "web-config", "message", "changed").await;
-    assert_eq!(data(&configmap(tb, "member-1", &ns, "web-config").await, "replicas").as_deref(), Some("3"));
+    assert_eq!(
+        data(&configmap(tb, "member-1", &ns, "web-config").await, "replicas").as_deref(),
+        Some("3")
+    );
 
     // Detail: per-target status, the HelmRelease with its Helm history, events.
     let targets = s.get("admin", &format!("{}/web/targets", apps(&ns))).await;
     assert_eq!(targets.status, 200, "{}", targets.text);
     assert_eq!(targets.body.as_array().map(Vec::len), Some(3));
     assert_eq!(targets.body[1]["status"]["ready"], "True");
-    assert!(targets.body[1]["object"]["status"]["history"].as_array().is_some_and(|h| !h.is_empty()), "{}", targets.body[1]["object"]["status"]);
+    assert!(
+        targets.body[1]["object"]["status"]["history"]
+            .as_array()
+            .is_some_and(|h| !h.is_empty()),
+        "{}",
+        targets.body[1]["object"]["status"]
+    );
 
     // Deleting the application removes everything, in every cluster, and the credentials.
     assert_eq!(s.delete("admin", &format!("{}/web", apps(&ns))).await.status, 204);
@@ -197,10 +283,21 @@ async fn helm_application_deploys_different_values_per_cluster() {
     }
     wait_for("application gone", LONG, || async {
         let r = s.get("admin", &format!("{}/web", apps(&ns))).await;
-        if r.status == 404 { Ok(()) } else { Err(r.body["status"].to_string()) }
+        if r.status == 404 {
+            Ok(())
+        } else {
+            Err(r.body["status"].to_string())
+        }
     })
     .await;
-    assert!(secrets.get_opt("ksflux-kubeconfig-member-1").await.expect("get").is_none(), "credentials revoked");
+    assert!(
+        secrets
+            .get_opt("ksflux-kubeconfig-member-1")
+            .await
+            .expect("get")
+            .is_none(),
+        "credentials revoked"
+    );
     let hr = s.get("admin", &path(&ns, "helmreleases")).await;
     assert_eq!(hr.body["totalItems"], 0, "{}", hr.text);
 }
@@ -244,25 +341,40 @@ async fn kustomize_application_with_per_cluster_patch_substitution_targets_and_s
     let item = format!("{}/demo", apps(&ns));
     let current = s.get("admin", &item).await.body;
     body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
-    body["spec"]["targets"].as_array_mut().map(|t| t.push(json!({"cluster": "host", "namespace": ns})));
+    body["spec"]["targets"]
+        .as_array_mut()
+        .map(|t| t.push(json!({"cluster": "host", "namespace": ns})));
     let r = s.put("admin", &item, &body).await;
     assert_eq!(r.status, 200, "{}", r.text);
     wait_configmap(tb, "host", &ns, "demo-config", "cluster", "host").await;
     wait_app(&s, &ns, "demo", "ready on 3 targets", |a| all_ready(a, 3)).await;
 
     // Suspend member-1 only, then change the manifests in git.
-    let r = s.post("admin", &format!("{item}/suspend?target=member-1"), &json!({})).await;
+    let r = s
+        .post("admin", &format!("{item}/suspend?target=member-1"), &json!({}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     wait_app(&s, &ns, "demo", "member-1 suspended", |a| {
-        a["status"]["targets"].as_array().is_some_and(|t| t.iter().any(|t| t["cluster"] == "member-1" && t["suspended"] == true))
+        a["status"]["targets"].as_array().is_some_and(|t| {
+            t.iter()
+                .any(|t| t["cluster"] == "member-1" && t["suspended"] == true)
+        })
     })
     .await;
     let file = work.join("base/configmap.yaml");
-    let text = std::fs::read_to_string(&file).expect("read").replace("revision: \"1\"", "revision: \"2\"");
+    let text = std::fs::read_to_string(&file)
+        .expect("read")
+        .replace("revision: \"1\"", "revision: \"2\"");
     std::fs::write(&file, text).expect("write");
     git(&["commit", "-qam", "revision 2"], Some(&work)).expect("commit");
     git(&["push", "-q", &tb.git_push_url(&repo), "main"], Some(&work)).expect("push");
-    let r = s.post("admin", &format!("{}/demo/reconcile?wait=60", path(&ns, "gitrepositories")), &json!({})).await;
+    let r = s
+        .post(
+            "admin",
+            &format!("{}/demo/reconcile?wait=60", path(&ns, "gitrepositories")),
+            &json!({}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let r = s.post("admin", &format!("{item}/reconcile"), &json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -279,11 +391,16 @@ async fn kustomize_application_with_per_cluster_patch_substitution_targets_and_s
     // Remove member-2: its object and what it applied go.
     let current = s.get("admin", &item).await.body;
     let mut edit = json!({"metadata": {"name": "demo", "resourceVersion": current["metadata"]["resourceVersion"]}, "spec": current["spec"].clone()});
-    edit["spec"]["targets"].as_array_mut().map(|t| t.retain(|t| t["cluster"] != "member-2"));
+    edit["spec"]["targets"]
+        .as_array_mut()
+        .map(|t| t.retain(|t| t["cluster"] != "member-2"));
     let r = s.put("admin", &item, &edit).await;
     assert_eq!(r.status, 200, "{}", r.text);
     wait_configmap_gone(tb, "member-2", &ns, "demo-config").await;
-    wait_app(&s, &ns, "demo", "2 targets", |a| a["status"]["summary"]["total"] == 2).await;
+    wait_app(&s, &ns, "demo", "2 targets", |a| {
+        a["status"]["summary"]["total"] == 2
+    })
+    .await;
     let ks = s.get("admin", &path(&ns, "kustomizations")).await;
     assert_eq!(ks.body["totalItems"], 2, "{}", ks.text);
 
@@ -299,22 +416,50 @@ async fn targets_outside_the_project_allowance_are_rejected() {
     start_controller();
     let s = Server::start().await;
     let ns = project(&s).await;
-    let body = |target_ns: &str| json!({
-        "metadata": {"name": "app"},
-        "spec": {"source": {"kind": "GitRepository", "name": "demo"}, "kustomize": {"path": "./base"},
-                 "targets": [{"cluster": "member-1", "namespace": target_ns}]}
-    });
+    let body = |target_ns: &str| {
+        json!({
+            "metadata": {"name": "app"},
+            "spec": {"source": {"kind": "GitRepository", "name": "demo"}, "kustomize": {"path": "./base"},
+                     "targets": [{"cluster": "member-1", "namespace": target_ns}]}
+        })
+    };
     let r = s.post("admin", &apps(&ns), &body("kube-system")).await;
     assert_eq!(r.status, 422, "{}", r.text);
-    assert_eq!(r.body["details"]["causes"][0]["field"], "spec.targets[0].namespace");
-    assert!(r.body["message"].as_str().unwrap_or_default().contains("may not deploy to namespace \"kube-system\""), "{}", r.text);
-    assert_eq!(s.get("admin", &format!("{}/app", apps(&ns))).await.status, 404, "nothing written");
+    assert_eq!(
+        r.body["details"]["causes"][0]["field"],
+        "spec.targets[0].namespace"
+    );
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("may not deploy to namespace \"kube-system\""),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        s.get("admin", &format!("{}/app", apps(&ns))).await.status,
+        404,
+        "nothing written"
+    );
 
     // A platform admin allows one more namespace with the project's annotation.
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(s.tb.client("host").await);
     let patch = json!({"metadata": {"annotations": {"fluxcd.kubesphere.io/allowed-target-namespaces": "member-1/shared-tools"}}});
-    namespaces.patch(&ns, &Default::default(), &kube::api::Patch::Merge(&patch)).await.expect("annotate");
-    assert_eq!(s.post("admin", &format!("{}/app/preview", apps(&ns)), &body("shared-tools")).await.status, 200);
+    namespaces
+        .patch(&ns, &Default::default(), &kube::api::Patch::Merge(&patch))
+        .await
+        .expect("annotate");
+    assert_eq!(
+        s.post(
+            "admin",
+            &format!("{}/app/preview", apps(&ns)),
+            &body("shared-tools")
+        )
+        .await
+        .status,
+        200
+    );
     let r = s.post("admin", &apps(&ns), &body("shared-tools")).await;
     assert_eq!(r.status, 201, "{}", r.text);
 

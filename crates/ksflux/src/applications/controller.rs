@@ -305,9 +305,7 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
         let kind = child.types.as_ref().map(|t| t.kind.clone()).unwrap_or_default();
         if !wanted.contains(&(kind.clone(), child.name_any())) && child.metadata.deletion_timestamp.is_none()
         {
-            children_api(ctx, &ns, &kind)
-                .delete(&child.name_any(), &DeleteParams::background())
-                .await?;
+            delete_child(ctx, &ns, &kind, &child).await?;
             event(
                 ctx,
                 app,
@@ -502,6 +500,19 @@ async fn event(ctx: &Context, app: &Application, type_: EventType, reason: &str,
     }
 }
 
+/// Deletes a rendered object so that Flux cleans up after it: a suspended Flux object is
+/// deleted without pruning or uninstalling, so it is resumed first.
+async fn delete_child(ctx: &Context, ns: &str, kind: &str, child: &DynamicObject) -> Result<(), Error> {
+    let api = children_api(ctx, ns, kind);
+    if child.data.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true) {
+        let patch = json!({"spec": {"suspend": false}});
+        api.patch(&child.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
+    }
+    api.delete(&child.name_any(), &DeleteParams::background()).await?;
+    Ok(())
+}
+
 async fn cleanup(app: &Application, ctx: &Context) -> Result<Action, Error> {
     let name = app.name_any();
     let ns = app.namespace().unwrap_or_default();
@@ -510,9 +521,7 @@ async fn cleanup(app: &Application, ctx: &Context) -> Result<Action, Error> {
         for c in &live {
             if c.metadata.deletion_timestamp.is_none() {
                 let kind = c.types.as_ref().map(|t| t.kind.clone()).unwrap_or_default();
-                children_api(ctx, &ns, &kind)
-                    .delete(&c.name_any(), &DeleteParams::background())
-                    .await?;
+                delete_child(ctx, &ns, &kind, c).await?;
             }
         }
         // Flux's own finalizers remove what the objects applied to the members; credentials
