@@ -341,9 +341,9 @@ async fn kustomize_application_with_per_cluster_patch_substitution_targets_and_s
     let item = format!("{}/demo", apps(&ns));
     let current = s.get("admin", &item).await.body;
     body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
-    body["spec"]["targets"]
-        .as_array_mut()
-        .map(|t| t.push(json!({"cluster": "host", "namespace": ns})));
+    if let Some(t) = body["spec"]["targets"].as_array_mut() {
+        t.push(json!({"cluster": "host", "namespace": ns}));
+    }
     let r = s.put("admin", &item, &body).await;
     assert_eq!(r.status, 200, "{}", r.text);
     wait_configmap(tb, "host", &ns, "demo-config", "cluster", "host").await;
@@ -391,9 +391,9 @@ async fn kustomize_application_with_per_cluster_patch_substitution_targets_and_s
     // Remove member-2: its object and what it applied go.
     let current = s.get("admin", &item).await.body;
     let mut edit = json!({"metadata": {"name": "demo", "resourceVersion": current["metadata"]["resourceVersion"]}, "spec": current["spec"].clone()});
-    edit["spec"]["targets"]
-        .as_array_mut()
-        .map(|t| t.retain(|t| t["cluster"] != "member-2"));
+    if let Some(t) = edit["spec"]["targets"].as_array_mut() {
+        t.retain(|t| t["cluster"] != "member-2");
+    }
     let r = s.put("admin", &item, &edit).await;
     assert_eq!(r.status, 200, "{}", r.text);
     wait_configmap_gone(tb, "member-2", &ns, "demo-config").await;
