@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::{
     error::Cause,
     resources::{Action, FluxKind, SourceOf, TlsRef, schema_check},
-    sources::{interval, s},
+    sources::{interval, reference, s},
     validation,
 };
 use ksflux_types::flux;
@@ -73,22 +73,14 @@ fn kustomization_rules(spec: &Value) -> Vec<Cause> {
     if let Some(v) = s(spec, "retryInterval") {
         c.extend(validation::duration("spec.retryInterval", v));
     }
-    match spec.pointer("/sourceRef/kind").and_then(Value::as_str) {
-        Some("GitRepository" | "OCIRepository" | "Bucket" | "ExternalArtifact") => {}
-        Some(k) => c.push(Cause::invalid(
-            "spec.sourceRef.kind",
-            format!("{k:?} is not a source of manifests; use GitRepository, OCIRepository or Bucket"),
-        )),
-        None => c.push(Cause::required("spec.sourceRef.kind")),
-    }
-    if spec
-        .pointer("/sourceRef/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .is_empty()
-    {
-        c.push(Cause::required("spec.sourceRef.name"));
-    }
+    let manifests = ["GitRepository", "OCIRepository", "Bucket", "ExternalArtifact"];
+    reference(
+        spec,
+        "sourceRef",
+        &manifests,
+        "is not a source of manifests",
+        &mut c,
+    );
     if spec.get("prune").and_then(Value::as_bool).is_none() {
         c.push(Cause::required("spec.prune"));
     }

@@ -122,6 +122,27 @@ pub(crate) fn interval(spec: &Value, required: bool, causes: &mut Vec<Cause>) {
     }
 }
 
+/// Checks a reference `spec.<field>` (a path such as `sourceRef` or `chart/spec/sourceRef`):
+/// its `name` is required, and its `kind` must be one of `kinds` (when `kinds` is not empty),
+/// else the error says `what` is wrong with the given kind.
+pub(crate) fn reference(spec: &Value, field: &str, kinds: &[&str], what: &str, causes: &mut Vec<Cause>) {
+    let dotted = format!("spec.{}", field.replace('/', "."));
+    let at = |key: &str| spec.pointer(&format!("/{field}/{key}")).and_then(Value::as_str);
+    if !kinds.is_empty() {
+        match at("kind") {
+            Some(k) if kinds.contains(&k) => {}
+            Some(k) => causes.push(Cause::invalid(
+                format!("{dotted}.kind"),
+                format!("{k:?} {what}; use {}", kinds.join(", ")),
+            )),
+            None => causes.push(Cause::required(format!("{dotted}.kind"))),
+        }
+    }
+    if at("name").unwrap_or_default().is_empty() {
+        causes.push(Cause::required(format!("{dotted}.name")));
+    }
+}
+
 /// Exactly one of `keys` set in `spec.ref`, and a valid range for `semver`.
 fn one_ref(spec: &Value, keys: &[&str], causes: &mut Vec<Cause>) {
     let Some(r) = spec.get("ref").and_then(Value::as_object) else {
@@ -182,22 +203,13 @@ fn helm_chart_rules(spec: &Value) -> Vec<Cause> {
     if s(spec, "chart").unwrap_or_default().is_empty() {
         c.push(Cause::required("spec.chart"));
     }
-    match spec.pointer("/sourceRef/kind").and_then(Value::as_str) {
-        Some("HelmRepository" | "GitRepository" | "Bucket") => {}
-        Some(k) => c.push(Cause::invalid(
-            "spec.sourceRef.kind",
-            format!("{k:?} cannot hold charts; use HelmRepository, GitRepository or Bucket"),
-        )),
-        None => c.push(Cause::required("spec.sourceRef.kind")),
-    }
-    if spec
-        .pointer("/sourceRef/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .is_empty()
-    {
-        c.push(Cause::required("spec.sourceRef.name"));
-    }
+    reference(
+        spec,
+        "sourceRef",
+        &["HelmRepository", "GitRepository", "Bucket"],
+        "cannot hold charts",
+        &mut c,
+    );
     if let Some(v) = s(spec, "version") {
         c.extend(validation::semver_range("spec.version", v));
     }

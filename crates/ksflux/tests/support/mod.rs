@@ -35,6 +35,30 @@ pub struct Server {
     http: reqwest::Client,
 }
 
+/// Creates a namespace for ksflux's cluster registry and registers every testbed member in
+/// it through a labelled kubeconfig Secret; returns the namespace.
+async fn register_members(tb: &Testbed, host: &kube::Client, prefix: &str) -> String {
+    let namespace = create_namespace(host, &unique_name(prefix)).await;
+    let secrets: Api<Secret> = Api::namespaced(host.clone(), &namespace);
+    for member in tb.members() {
+        let kc = std::fs::read(&tb.cluster(member).kubeconfig).unwrap_or_default();
+        let s = Secret {
+            metadata: ObjectMeta {
+                name: Some(format!("cluster-{member}")),
+                labels: Some([(CLUSTER_LABEL.to_string(), member.to_string())].into()),
+                ..Default::default()
+            },
+            data: Some([(KUBECONFIG_KEY.to_string(), ByteString(kc))].into()),
+            ..Default::default()
+        };
+        secrets
+            .create(&PostParams::default(), &s)
+            .await
+            .expect("member secret");
+    }
+    namespace
+}
+
 /// A response: status and JSON body.
 #[derive(Debug)]
 pub struct Reply {
@@ -52,24 +76,7 @@ impl Server {
     pub async fn start_with(trusted: Vec<std::net::IpAddr>) -> Server {
         let tb = Testbed::shared();
         let host = tb.client("host").await;
-        let namespace = create_namespace(&host, &unique_name("ksflux")).await;
-        let secrets: Api<Secret> = Api::namespaced(host.clone(), &namespace);
-        for member in tb.members() {
-            let kc = std::fs::read(&tb.cluster(member).kubeconfig).unwrap_or_default();
-            let s = Secret {
-                metadata: ObjectMeta {
-                    name: Some(format!("cluster-{member}")),
-                    labels: Some([(CLUSTER_LABEL.to_string(), member.to_string())].into()),
-                    ..Default::default()
-                },
-                data: Some([(KUBECONFIG_KEY.to_string(), ByteString(kc))].into()),
-                ..Default::default()
-            };
-            secrets
-                .create(&PostParams::default(), &s)
-                .await
-                .expect("member secret");
-        }
+        let namespace = register_members(tb, &host, "ksflux").await;
         let config =
             kube::Config::from_custom_kubeconfig(tb.kubeconfig("host"), &KubeConfigOptions::default())
                 .await
@@ -214,21 +221,7 @@ pub fn start_controller() {
                     if established { Ok(()) } else { Err("not established".into()) }
                 })
                 .await;
-                let namespace = create_namespace(&host, &unique_name("ksflux-ctrl")).await;
-                let secrets: Api<Secret> = Api::namespaced(host.clone(), &namespace);
-                for member in tb.members() {
-                    let kc = std::fs::read(&tb.cluster(member).kubeconfig).unwrap_or_default();
-                    let s = Secret {
-                        metadata: ObjectMeta {
-                            name: Some(format!("cluster-{member}")),
-                            labels: Some([(CLUSTER_LABEL.to_string(), member.to_string())].into()),
-                            ..Default::default()
-                        },
-                        data: Some([(KUBECONFIG_KEY.to_string(), ByteString(kc))].into()),
-                        ..Default::default()
-                    };
-                    secrets.create(&PostParams::default(), &s).await.expect("member secret");
-                }
+                let namespace = register_members(tb, &host, "ksflux-ctrl").await;
                 let config = kube::Config::from_custom_kubeconfig(tb.kubeconfig("host"), &KubeConfigOptions::default())
                     .await
                     .expect("host config");
