@@ -276,6 +276,18 @@ async fn helm_application_deploys_different_values_per_cluster() {
         targets.body[1]["object"]["status"]
     );
 
+    // The controller recorded targets becoming ready as Events on the application.
+    let events: Api<k8s_openapi::api::core::v1::Event> = Api::namespaced(tb.client("host").await, &ns);
+    let evs = events
+        .list(
+            &kube::api::ListParams::default()
+                .fields("involvedObject.kind=Application,involvedObject.name=web"),
+        )
+        .await
+        .expect("events");
+    let reasons: Vec<String> = evs.items.iter().filter_map(|e| e.reason.clone()).collect();
+    assert!(reasons.iter().any(|r| r == "TargetReady"), "{reasons:?}");
+
     // Deleting the application removes everything, in every cluster, and the credentials.
     assert_eq!(s.delete("admin", &format!("{}/web", apps(&ns))).await.status, 204);
     for cluster in ["host", "member-1", "member-2"] {
@@ -474,6 +486,44 @@ async fn targets_outside_the_project_allowance_are_rejected() {
     let r = s.post("admin", &apps(&ns), &unknown).await;
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(r.body["details"]["causes"][0]["field"], "spec.targets[0].cluster");
+    // The CRD's own schema refuses bad objects written around the API.
+    let direct: Api<ksflux::applications::Application> = Api::namespaced(s.tb.client("host").await, &ns);
+    for (bad, why) in [
+        (
+            json!({"source": {"kind": "GitRepository", "name": "demo"}, "kustomize": {}, "helm": {"chart": "x"},
+                "targets": [{"cluster": "host", "namespace": ns}]}),
+            "exactly one of helm or kustomize",
+        ),
+        (
+            json!({"source": {"kind": "GitRepository", "name": "demo"}, "kustomize": {}, "targets": []}),
+            "targets",
+        ),
+        (
+            json!({"source": {"kind": "Git", "name": "demo"}, "kustomize": {}, "targets": [{"cluster": "host", "namespace": ns}]}),
+            "kind",
+        ),
+        (
+            json!({"source": {"kind": "GitRepository", "name": "demo"}, "kustomize": {}, "targets": [{"cluster": "Host!", "namespace": ns}]}),
+            "cluster",
+        ),
+    ] {
+        let raw: Api<kube::api::DynamicObject> = Api::namespaced_with(
+            s.tb.client("host").await,
+            &ns,
+            &kube::api::ApiResource::erase::<ksflux::applications::Application>(&()),
+        );
+        let dynamic: kube::api::DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "fluxcd.kubesphere.io/v1alpha1", "kind": "Application",
+            "metadata": {"name": "direct"}, "spec": bad}))
+        .expect("object");
+        let err = raw.create(&Default::default(), &dynamic).await.expect_err(why);
+        assert!(
+            matches!(err, kube::Error::Api(ref st) if st.code == 422),
+            "{why}: {err:?}"
+        );
+    }
+    assert!(direct.get_opt("direct").await.expect("get").is_none());
+
     // A user without rights in the project cannot create applications there.
     let r = s.post("alice", &apps(&ns), &body(&ns)).await;
     assert_eq!(r.status, 403, "{}", r.text);
