@@ -468,9 +468,10 @@ async fn subview(
                 kube::Api::namespaced_with(scope.client.clone(), &namespace, &scope.kind.api_resource());
             Ok(Json(sources::charts(&api, &name).await?).into_response())
         }
-        ("applications", "targets") => {
-            Ok(Json(applications::api::targets(&scope.client, &namespace, &name).await?).into_response())
-        }
+        ("applications", "targets") => Ok(Json(
+            applications::api::targets(&scope.client, &ctx.fleet, &namespace, &name).await?,
+        )
+        .into_response()),
         _ => Err(Error::NotFound(format!(
             "{resource}/{view} does not exist; see helmrepositories/<name>/charts and applications/<name>/targets"
         ))),

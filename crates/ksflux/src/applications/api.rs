@@ -242,8 +242,14 @@ pub struct TargetDetail {
     pub depends_on: Vec<String>,
 }
 
-/// Per-target detail of an application, read as `user`.
-pub async fn targets(user_client: &Client, namespace: &str, name: &str) -> Result<Vec<TargetDetail>> {
+/// Per-target detail of an application. The application is read as the user (so RBAC
+/// decides); its Flux objects come from the watch cache.
+pub async fn targets(
+    user_client: &Client,
+    fleet: &crate::status::Fleet,
+    namespace: &str,
+    name: &str,
+) -> Result<Vec<TargetDetail>> {
     let api: Api<Application> = Api::namespaced(user_client.clone(), namespace);
     let app = api.get(name).await?;
     let kind = if app.spec.helm.is_some() {
@@ -258,7 +264,16 @@ pub async fn targets(user_client: &Client, namespace: &str, name: &str) -> Resul
     let mut out = Vec::new();
     for t in &app.spec.targets {
         let child = render::child_name(name, &t.cluster);
-        let object = match children.get_opt(&child).await? {
+        // From the watch cache when it has the object; from the apiserver (as the user) when
+        // the cache is not synced yet.
+        let cached = fleet
+            .get(crate::clusters::HOST, kind.kind, namespace, &child)
+            .map(|o| (*o).clone());
+        let found = match cached {
+            Some(o) => Some(o),
+            None => children.get_opt(&child).await?,
+        };
+        let object = match found {
             Some(o) => {
                 let mut v = serde_json::to_value(&o).unwrap_or_default();
                 if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
