@@ -12,7 +12,7 @@ use k8s_openapi::api::{
 use ksflux_testbed::{Testbed, create_namespace, git, unique_name, wait_for};
 use kube::{Api, config::KubeConfigOptions};
 use serde_json::{Value, json};
-use support::{Server, path, start_controller};
+use support::{Events, Server, path, start_controller};
 
 const LONG: Duration = Duration::from_secs(180);
 
@@ -380,6 +380,12 @@ async fn kustomize_application_with_per_cluster_patch_substitution_targets_and_s
     std::fs::write(&file, text).expect("write");
     git(&["commit", "-qam", "revision 2"], Some(&work)).expect("commit");
     git(&["push", "-q", &tb.git_push_url(&repo), "main"], Some(&work)).expect("push");
+    let commit = git(&["rev-parse", "HEAD"], Some(&work))
+        .expect("rev-parse")
+        .trim()
+        .to_string();
+    // A console subscribed to the change stream sees the new revision arrive live.
+    let mut stream = Events::open(&s, "admin", &format!("?namespace={ns}&kind=Kustomization")).await;
     let r = s
         .post(
             "admin",
@@ -390,6 +396,14 @@ async fn kustomize_application_with_per_cluster_patch_substitution_targets_and_s
     assert_eq!(r.status, 200, "{}", r.text);
     let r = s.post("admin", &format!("{item}/reconcile"), &json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text);
+    let want = format!("main@sha1:{commit}");
+    let (event, _) = stream
+        .until(LONG, |e| {
+            e["name"] == "demo-member-2" && e["summary"]["revision"] == want.as_str()
+        })
+        .await;
+    assert_eq!(event["cluster"], "host", "{event}");
+    assert!(event["resourceVersion"].is_string(), "{event}");
     wait_configmap(tb, "member-2", &ns, "demo-config", "revision", "2").await;
     wait_configmap(tb, "host", &ns, "demo-config", "revision", "2").await;
     // The suspended target kept the old revision while the others moved on.

@@ -237,3 +237,77 @@ pub fn start_controller() {
         rx.recv_timeout(Duration::from_secs(180)).expect("the application controller started");
     });
 }
+
+/// A Server-Sent Events client.
+pub struct Events {
+    res: reqwest::Response,
+    buf: String,
+}
+
+impl Events {
+    /// Subscribes to `/status/events{query}` as `user`.
+    pub async fn open(s: &Server, user: &str, query: &str) -> Events {
+        let res = reqwest::Client::new()
+            .get(format!(
+                "{}/kapis/fluxcd.kubesphere.io/v1alpha1/status/events{query}",
+                s.url
+            ))
+            .bearer_auth(s.tb.token(user))
+            .send()
+            .await
+            .expect("subscribe");
+        assert_eq!(res.status(), 200);
+        let ct = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(ct.starts_with("text/event-stream"), "{ct}");
+        Events {
+            res,
+            buf: String::new(),
+        }
+    }
+
+    /// The next event's name (`message` when unnamed) and data, within `timeout`.
+    pub async fn next(&mut self, timeout: Duration) -> Option<(String, Value)> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let mut name = "message".to_string();
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        name = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if !data.is_empty() {
+                    return Some((name, serde_json::from_str(&data).unwrap_or(Value::String(data))));
+                }
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.res.chunk())
+                .await
+                .ok()?
+                .ok()??;
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Reads events until `want` matches one, failing after `timeout`; returns those before it.
+    pub async fn until(&mut self, timeout: Duration, want: impl Fn(&Value) -> bool) -> (Value, Vec<Value>) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut before = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                Some((_, data)) if want(&data) => return (data, before),
+                Some((_, data)) => before.push(data),
+                None => panic!("no matching event within {timeout:?}; saw {before:?}"),
+            }
+        }
+    }
+}
