@@ -1,0 +1,722 @@
+//! The status benchmark (run it through `bench/status`): N Flux objects spread over the
+//! testbed's clusters, a release `ksflux serve` process watching them, and in the same run:
+//! summary and list latency (p50/p99 over many requests), change-stream latency, ksflux's
+//! memory, and the time `flux get` takes against the same clusters.
+//!
+//! The members have no Flux, so the benchmark installs the Flux CRDs there for the run (and
+//! removes them, with their objects, at the end). Objects in the host are suspended so the
+//! host's controllers do not churn; objects in members get a Ready/Failed/Progressing status
+//! written through the status subresource, as a controller would.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context as _, bail};
+use clap::Parser;
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::{
+    api::core::v1::{Namespace, Secret},
+    apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+};
+use ksflux_testbed::{Testbed, dynamic_api, flux_resource};
+use kube::{
+    Api, Client,
+    api::{DeleteParams, Patch, PatchParams, PostParams},
+};
+use serde_json::{Value, json};
+
+/// Measures ksflux's status endpoints against `flux get` on the testbed.
+#[derive(Parser, Debug)]
+struct Args {
+    /// How many Flux objects to create (half GitRepositories, half Kustomizations).
+    #[arg(long, default_value_t = 2000)]
+    objects: usize,
+    /// Namespaces per cluster the objects are spread over.
+    #[arg(long, default_value_t = 20)]
+    namespaces: usize,
+    /// Timed requests per endpoint.
+    #[arg(long, default_value_t = 300)]
+    requests: usize,
+    /// Timed runs of each `flux get` command per cluster.
+    #[arg(long, default_value_t = 5)]
+    flux_runs: usize,
+    /// Changes timed through the event stream.
+    #[arg(long, default_value_t = 100)]
+    changes: usize,
+    /// The ksflux binary (a release build).
+    #[arg(long)]
+    ksflux: PathBuf,
+    /// The flux CLI.
+    #[arg(long)]
+    flux: PathBuf,
+    /// Also write the results table (Markdown) to this file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Leave the objects, CRDs and namespaces in place.
+    #[arg(long)]
+    keep: bool,
+}
+
+const FIELD_MANAGER: &str = "ksflux-bench";
+const PARALLEL_WRITES: usize = 32;
+
+fn crd_files(bin: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let crds = bin.join("crds");
+    for dir in std::fs::read_dir(&crds).with_context(|| format!("reading {}", crds.display()))? {
+        let dir = dir?.path();
+        if !dir.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&dir)? {
+            let f = f?.path();
+            if f.extension().is_some_and(|e| e == "yaml") {
+                out.push(f);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn read_crds(bin: &Path) -> anyhow::Result<Vec<CustomResourceDefinition>> {
+    let mut out = Vec::new();
+    for f in crd_files(bin)? {
+        let text = std::fs::read_to_string(&f)?;
+        for doc in serde_yaml_ng::Deserializer::from_str(&text) {
+            let v: Value = serde::Deserialize::deserialize(doc)?;
+            if v.is_null() {
+                continue;
+            }
+            out.push(serde_json::from_value(v).with_context(|| format!("{}", f.display()))?);
+        }
+    }
+    Ok(out)
+}
+
+async fn install_crds(client: &Client, crds: &[CustomResourceDefinition]) -> anyhow::Result<()> {
+    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for crd in crds {
+        let name = crd.metadata.name.clone().unwrap_or_default();
+        api.patch(
+            &name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(crd),
+        )
+        .await
+        .with_context(|| format!("applying CRD {name}"))?;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for crd in crds {
+        let name = crd.metadata.name.clone().unwrap_or_default();
+        loop {
+            let c = api.get(&name).await?;
+            let established = c
+                .status
+                .and_then(|s| s.conditions)
+                .unwrap_or_default()
+                .iter()
+                .any(|c| c.type_ == "Established" && c.status == "True");
+            if established {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("CRD {name} not established within 60s");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    Ok(())
+}
+
+async fn remove_crds(client: &Client, crds: &[CustomResourceDefinition]) {
+    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for crd in crds {
+        let name = crd.metadata.name.clone().unwrap_or_default();
+        let _ = api.delete(&name, &DeleteParams::default()).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for crd in crds {
+        let name = crd.metadata.name.clone().unwrap_or_default();
+        while Instant::now() < deadline && matches!(api.get_opt(&name).await, Ok(Some(_))) {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+}
+
+async fn ensure_namespace(client: &Client, name: &str) -> anyhow::Result<()> {
+    let api: Api<Namespace> = Api::all(client.clone());
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+    api.patch(
+        name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&ns),
+    )
+    .await
+    .with_context(|| format!("namespace {name}"))?;
+    Ok(())
+}
+
+/// One object of the benchmark.
+#[derive(Clone)]
+struct Planned {
+    cluster: String,
+    namespace: String,
+    kind: &'static str,
+    name: String,
+    /// The Ready status a controller would have written (members only).
+    ready: Option<&'static str>,
+}
+
+fn plan(args: &Args, run: &str, clusters: &[String]) -> Vec<Planned> {
+    (0..args.objects)
+        .map(|i| {
+            let cluster = clusters[i % clusters.len()].clone();
+            let namespace = format!("{run}-{}", (i / clusters.len()) % args.namespaces);
+            let kind = if i % 2 == 0 {
+                "GitRepository"
+            } else {
+                "Kustomization"
+            };
+            let ready = (cluster != "host").then_some(match i % 20 {
+                0 => "False",
+                1 => "Unknown",
+                _ => "True",
+            });
+            Planned {
+                cluster,
+                namespace,
+                kind,
+                name: format!("{run}-{}-{i}", if kind == "GitRepository" { "git" } else { "ks" }),
+                ready,
+            }
+        })
+        .collect()
+}
+
+fn manifest(p: &Planned) -> Value {
+    let suspend = p.cluster == "host";
+    let spec = if p.kind == "GitRepository" {
+        json!({"url": "https://git.example.com/org/app.git", "interval": "5m", "ref": {"branch": "main"}, "suspend": suspend})
+    } else {
+        json!({"interval": "10m", "path": "./deploy", "prune": true, "suspend": suspend,
+               "sourceRef": {"kind": "GitRepository", "name": "app"}})
+    };
+    let api_version = match p.kind {
+        "GitRepository" => "source.toolkit.fluxcd.io/v1",
+        _ => "kustomize.toolkit.fluxcd.io/v1",
+    };
+    json!({"apiVersion": api_version, "kind": p.kind,
+           "metadata": {"name": p.name, "namespace": p.namespace, "labels": {"bench": "status"}},
+           "spec": spec})
+}
+
+fn status_of(p: &Planned, generation: i64) -> Option<Value> {
+    let ready = p.ready?;
+    let (reason, message) = match ready {
+        "True" => (
+            "Succeeded",
+            "stored artifact for revision 'main@sha1:0123456789abcdef'",
+        ),
+        "False" => (
+            "GitOperationFailed",
+            "failed to checkout and determine revision: unable to clone",
+        ),
+        _ => ("Progressing", "reconciliation in progress"),
+    };
+    let now = jiff::Timestamp::now().to_string();
+    let mut status = json!({
+        "observedGeneration": generation,
+        "conditions": [{"type": "Ready", "status": ready, "reason": reason, "message": message,
+                        "lastTransitionTime": now, "observedGeneration": generation}],
+    });
+    if ready == "Unknown"
+        && let Some(c) = status["conditions"].as_array_mut()
+    {
+        c.push(
+            json!({"type": "Reconciling", "status": "True", "reason": reason, "message": message,
+                      "lastTransitionTime": now, "observedGeneration": generation}),
+        );
+    }
+    if p.kind == "GitRepository" {
+        status["artifact"] = json!({"revision": "main@sha1:0123456789abcdef", "digest": "sha256:00", "path": "x", "url": "http://x", "lastUpdateTime": now});
+    } else {
+        status["lastAppliedRevision"] = json!("main@sha1:0123456789abcdef");
+    }
+    Some(json!({ "status": status }))
+}
+
+async fn create_objects(clients: &BTreeMap<String, Client>, planned: &[Planned]) -> anyhow::Result<Duration> {
+    let start = Instant::now();
+    futures::stream::iter(planned.iter().cloned().map(|p| {
+        let client = clients[&p.cluster].clone();
+        async move {
+            let ar = flux_resource(p.kind);
+            let api = dynamic_api(&client, &ar, Some(&p.namespace));
+            let obj: kube::api::DynamicObject = serde_json::from_value(manifest(&p))?;
+            let created = api
+                .create(&PostParams::default(), &obj)
+                .await
+                .with_context(|| format!("creating {} {}/{}", p.kind, p.namespace, p.name))?;
+            if let Some(status) = status_of(&p, created.metadata.generation.unwrap_or(1)) {
+                api.patch_status(&p.name, &PatchParams::default(), &Patch::Merge(&status))
+                    .await
+                    .with_context(|| format!("status of {} {}/{}", p.kind, p.namespace, p.name))?;
+            }
+            anyhow::Ok(())
+        }
+    }))
+    .buffer_unordered(PARALLEL_WRITES)
+    .try_collect::<Vec<()>>()
+    .await?;
+    Ok(start.elapsed())
+}
+
+/// Latency figures of a series of timings.
+struct Figures {
+    n: usize,
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+}
+
+fn figures(mut d: Vec<Duration>) -> Figures {
+    d.sort();
+    let at = |q: f64| -> Duration {
+        if d.is_empty() {
+            return Duration::ZERO;
+        }
+        let i = ((q * d.len() as f64).ceil() as usize).clamp(1, d.len()) - 1;
+        d[i]
+    };
+    Figures {
+        n: d.len(),
+        p50: at(0.50),
+        p99: at(0.99),
+        max: d.last().copied().unwrap_or_default(),
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+struct Ksflux {
+    child: Child,
+    url: String,
+    http: reqwest::Client,
+    tokens: BTreeMap<String, String>,
+}
+
+impl Ksflux {
+    async fn get(&self, user: &str, path: &str) -> anyhow::Result<Value> {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.tokens[user])
+            .send()
+            .await?;
+        let status = res.status();
+        let body = res.bytes().await?;
+        if !status.is_success() {
+            bail!("GET {path}: {status} {}", String::from_utf8_lossy(&body));
+        }
+        Ok(serde_json::from_slice(&body)?)
+    }
+
+    async fn time(&self, user: &str, path: &str, n: usize) -> anyhow::Result<Figures> {
+        for _ in 0..n.min(20) {
+            self.get(user, path).await?;
+        }
+        let mut d = Vec::with_capacity(n);
+        for _ in 0..n {
+            let start = Instant::now();
+            let res = self
+                .http
+                .get(format!("{}{path}", self.url))
+                .bearer_auth(&self.tokens[user])
+                .send()
+                .await?;
+            let status = res.status();
+            let _ = res.bytes().await?;
+            d.push(start.elapsed());
+            if !status.is_success() {
+                bail!("GET {path}: {status}");
+            }
+        }
+        Ok(figures(d))
+    }
+
+    fn rss_kib(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let field = |name: &str| -> u64 {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+}
+
+impl Drop for Ksflux {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const STATUS: &str = "/kapis/fluxcd.kubesphere.io/v1alpha1/status";
+
+/// Runs a flux command against one cluster `runs` times; returns the timings and the number of
+/// object lines of the last run's output.
+fn time_flux(
+    flux: &Path,
+    kubeconfig: &Path,
+    cmd: &[&str],
+    runs: usize,
+) -> anyhow::Result<(Vec<Duration>, usize)> {
+    let mut d = Vec::new();
+    let mut lines = 0;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let out = Command::new(flux)
+            .args(cmd)
+            .arg("--kubeconfig")
+            .arg(kubeconfig)
+            .stdin(Stdio::null())
+            .output()
+            .context("running flux")?;
+        d.push(start.elapsed());
+        if !out.status.success() {
+            bail!(
+                "flux {} failed: {}",
+                cmd.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        lines = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with("NAMESPACE"))
+            .count();
+    }
+    Ok((d, lines))
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if args.objects == 0 || args.objects > 10_000 {
+        bail!("--objects must be between 1 and 10000");
+    }
+    let tb = Testbed::shared();
+    let run = format!("bench{}", std::process::id() % 100_000);
+    let clusters: Vec<String> = tb.info.clusters.iter().map(|c| c.name.clone()).collect();
+    let mut clients = BTreeMap::new();
+    for c in &clusters {
+        clients.insert(c.clone(), tb.client(c).await);
+    }
+    let crds = read_crds(&tb.info.bin_dir)?;
+    let outcome = bench(&args, tb, &run, &clusters, &clients, &crds).await;
+    if !args.keep {
+        eprintln!("cleaning up");
+        for (name, client) in &clients {
+            let api: Api<Namespace> = Api::all(client.clone());
+            for i in 0..args.namespaces {
+                let _ = api.delete(&format!("{run}-{i}"), &DeleteParams::default()).await;
+            }
+            if name == "host" {
+                let _ = api
+                    .delete(&format!("{run}-ksflux"), &DeleteParams::default())
+                    .await;
+            } else {
+                remove_crds(client, &crds).await;
+            }
+        }
+    }
+    outcome
+}
+
+async fn bench(
+    args: &Args,
+    tb: &Testbed,
+    run: &str,
+    clusters: &[String],
+    clients: &BTreeMap<String, Client>,
+    crds: &[CustomResourceDefinition],
+) -> anyhow::Result<()> {
+    eprintln!("installing the Flux CRDs on the members");
+    for c in clusters.iter().filter(|c| *c != "host") {
+        install_crds(&clients[c], crds).await?;
+    }
+    for c in clusters {
+        for i in 0..args.namespaces {
+            ensure_namespace(&clients[c], &format!("{run}-{i}")).await?;
+        }
+    }
+    let planned = plan(args, run, clusters);
+    eprintln!(
+        "creating {} objects over {} clusters",
+        planned.len(),
+        clusters.len()
+    );
+    let created_in = create_objects(clients, &planned).await?;
+    eprintln!("created in {:.1}s", created_in.as_secs_f64());
+
+    // ksflux, as a separate release process, with the members registered by Secret.
+    let host = &clients["host"];
+    let ns = format!("{run}-ksflux");
+    ensure_namespace(host, &ns).await?;
+    let secrets: Api<Secret> = Api::namespaced(host.clone(), &ns);
+    for member in tb.members() {
+        let kc = std::fs::read(&tb.cluster(member).kubeconfig)?;
+        let s: Secret = serde_json::from_value(json!({
+            "metadata": {"name": format!("cluster-{member}"), "labels": {"fluxcd.kubesphere.io/cluster": member}},
+            "data": {"kubeconfig": base64_encode(&kc)},
+        }))?;
+        secrets.create(&PostParams::default(), &s).await?;
+    }
+    let port = free_port()?;
+    let log = std::fs::File::create(tb.info.state_dir.join("logs").join(format!("{run}-ksflux.log")))?;
+    let started = Instant::now();
+    let child = Command::new(&args.ksflux)
+        .args(["serve", "--refresh-seconds", "5", "--namespace", &ns, "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--kubeconfig")
+        .arg(&tb.cluster("host").kubeconfig)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .context("starting ksflux")?;
+    let ksflux = Ksflux {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()?,
+        tokens: tb.info.users.clone(),
+    };
+    let mine = format!("{STATUS}/objects?name={run}-&limit=1");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let synced_in = loop {
+        if let Ok(v) = ksflux.get("admin", &mine).await
+            && v["totalItems"].as_u64() == Some(planned.len() as u64)
+        {
+            break started.elapsed();
+        }
+        if Instant::now() > deadline {
+            bail!("ksflux did not see all {} objects within 300s", planned.len());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    eprintln!(
+        "ksflux sees every object {:.1}s after it started",
+        synced_in.as_secs_f64()
+    );
+    let summary = ksflux.get("admin", &format!("{STATUS}/summary")).await?;
+    let rss_synced = ksflux.rss_kib();
+
+    let n = args.requests;
+    let mut rows: Vec<(String, Figures)> = Vec::new();
+    let endpoints = [
+        (
+            "summary, all clusters (admin)",
+            "admin",
+            format!("{STATUS}/summary"),
+        ),
+        (
+            "summary, one cluster + namespace (admin)",
+            "admin",
+            format!("{STATUS}/summary?cluster=member-1&namespace={run}-3"),
+        ),
+        (
+            "summary, all clusters (alice: per-namespace access)",
+            "alice",
+            format!("{STATUS}/summary"),
+        ),
+        (
+            "objects, all clusters, page 1 of 20 by name (admin)",
+            "admin",
+            format!("{STATUS}/objects?limit=20&sortBy=name&ascending=true"),
+        ),
+        (
+            "objects, failed only, newest first (admin)",
+            "admin",
+            format!("{STATUS}/objects?state=failed&limit=50"),
+        ),
+        (
+            "objects, cluster + kind + namespace (admin)",
+            "admin",
+            format!("{STATUS}/objects?cluster=member-2&kind=GitRepository&namespace={run}-5&limit=50"),
+        ),
+    ];
+    for (label, user, path) in &endpoints {
+        eprintln!("timing {label}");
+        rows.push((label.to_string(), ksflux.time(user, path, n).await?));
+    }
+
+    // Change stream: a write in a member until the event arrives at a subscriber.
+    eprintln!("timing the change stream");
+    let member = clusters
+        .iter()
+        .find(|c| *c != "host")
+        .cloned()
+        .unwrap_or_else(|| "host".into());
+    let target = planned
+        .iter()
+        .find(|p| p.cluster == member && p.kind == "GitRepository")
+        .cloned()
+        .context("no object in a member")?;
+    let stream = stream_latency(&ksflux, &clients[&member], &target, args.changes).await?;
+    rows.push(("change in a member → SSE subscriber".to_string(), stream));
+
+    let rss_after = ksflux.rss_kib();
+
+    // flux get against the same clusters.
+    let mut flux_rows: Vec<(String, Figures, usize)> = Vec::new();
+    for cmd in [&["get", "all", "-A"][..], &["get", "sources", "git", "-A"][..]] {
+        let mut total = vec![Duration::ZERO; args.flux_runs];
+        let mut lines = 0;
+        for c in clusters {
+            eprintln!("timing flux {} on {c}", cmd.join(" "));
+            let (d, l) = time_flux(&args.flux, &tb.cluster(c).kubeconfig, cmd, args.flux_runs)?;
+            for (t, x) in total.iter_mut().zip(&d) {
+                *t += *x;
+            }
+            lines += l;
+            flux_rows.push((format!("flux {} ({c})", cmd.join(" ")), figures(d), l));
+        }
+        flux_rows.push((
+            format!("flux {} (all clusters, one after another)", cmd.join(" ")),
+            figures(total),
+            lines,
+        ));
+    }
+
+    // The table.
+    let mut t = String::new();
+    let total = summary["states"]["total"].as_u64().unwrap_or(0);
+    t.push_str(&format!(
+        "objects: {} benchmark objects ({} in all, by state {}) over {} clusters ({}), {} namespaces per cluster\n",
+        planned.len(),
+        total,
+        summary["states"],
+        clusters.len(),
+        clusters.join(", "),
+        args.namespaces
+    ));
+    t.push_str(&format!(
+        "created in {:.1}s; ksflux saw every object {:.1}s after it started\n",
+        created_in.as_secs_f64(),
+        synced_in.as_secs_f64()
+    ));
+    t.push_str(&format!(
+        "ksflux RSS: {:.1} MiB when synced, {:.1} MiB after the timings (peak {:.1} MiB)\n\n",
+        rss_synced.0 as f64 / 1024.0,
+        rss_after.0 as f64 / 1024.0,
+        rss_after.1 as f64 / 1024.0
+    ));
+    t.push_str("| what | runs | p50 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|\n");
+    for (label, f) in &rows {
+        t.push_str(&format!(
+            "| {label} | {} | {} | {} | {} |\n",
+            f.n,
+            ms(f.p50),
+            ms(f.p99),
+            ms(f.max)
+        ));
+    }
+    for (label, f, lines) in &flux_rows {
+        t.push_str(&format!(
+            "| {label}, {lines} lines | {} | {} | {} | {} |\n",
+            f.n,
+            ms(f.p50),
+            ms(f.p99),
+            ms(f.max)
+        ));
+    }
+    let flux_all = flux_rows
+        .iter()
+        .find(|(l, _, _)| l.starts_with("flux get all -A (all clusters"))
+        .map(|(_, f, _)| f.p50)
+        .unwrap_or_default();
+    if let Some((_, s)) = rows.first() {
+        t.push_str(&format!(
+            "\nsummary p99 vs `flux get all -A` over the same clusters (p50): {:.0}x faster\n",
+            flux_all.as_secs_f64() / s.p99.as_secs_f64().max(1e-9)
+        ));
+    }
+    println!("{t}");
+    if let Some(out) = &args.out {
+        std::fs::write(out, &t)?;
+    }
+    Ok(())
+}
+
+async fn stream_latency(
+    ksflux: &Ksflux,
+    client: &Client,
+    p: &Planned,
+    changes: usize,
+) -> anyhow::Result<Figures> {
+    let query = format!(
+        "?cluster={}&namespace={}&kind=GitRepository",
+        p.cluster, p.namespace
+    );
+    let mut res = ksflux
+        .http
+        .get(format!("{}{STATUS}/events{query}", ksflux.url))
+        .bearer_auth(&ksflux.tokens["admin"])
+        .timeout(Duration::from_secs(3600))
+        .send()
+        .await?;
+    if !res.status().is_success() {
+        bail!("subscribing: {}", res.status());
+    }
+    let api = dynamic_api(client, &flux_resource(p.kind), Some(&p.namespace));
+    let mut buf = String::new();
+    let mut d = Vec::new();
+    for i in 0..changes {
+        let patch = json!({"metadata": {"annotations": {"bench/change": i.to_string()}}});
+        let start = Instant::now();
+        let obj = api
+            .patch(&p.name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
+        let rv = obj.metadata.resource_version.unwrap_or_default();
+        let needle = format!("\"resourceVersion\":\"{rv}\"");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(at) = buf.find(&needle) {
+                // Keep what follows the event that matched.
+                let end = buf[at..].find("\n\n").map(|e| at + e + 2).unwrap_or(buf.len());
+                buf.drain(..end);
+                d.push(start.elapsed());
+                break;
+            }
+            let chunk = tokio::time::timeout_at(deadline, res.chunk())
+                .await
+                .context("no event within 10s")??
+                .context("the stream ended")?;
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(figures(d))
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
