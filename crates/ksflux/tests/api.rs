@@ -57,6 +57,7 @@ async fn clusters_list_host_and_members_with_health() {
     let host = &items[0]["health"];
     assert_eq!(host["fluxInstalled"], true);
     assert_eq!(host["fluxTooOld"], false);
+    assert_eq!(host["fluxVersion"], "v2.9.4", "from the CRDs' labels: {host}");
     let kinds = host["fluxApis"].as_array().cloned().unwrap_or_default();
     assert_eq!(kinds.len(), 13);
     assert!(
