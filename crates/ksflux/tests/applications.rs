@@ -489,6 +489,62 @@ async fn targets_outside_the_project_allowance_are_rejected() {
     let r = s.post("admin", &apps(&ns), &body("shared-tools")).await;
     assert_eq!(r.status, 201, "{}", r.text);
 
+    // The project's scoped credentials for member-1 cover exactly the namespaces its
+    // applications target there, and are re-minted when that set changes.
+    let secrets: Api<Secret> = Api::namespaced(s.tb.client("host").await, &ns);
+    let scope_of = |sec: &Secret| {
+        let a = sec.metadata.annotations.clone().unwrap_or_default();
+        let value = sec
+            .data
+            .as_ref()
+            .and_then(|d| d.get("value"))
+            .map(|b| b.0.clone())
+            .unwrap_or_default();
+        (
+            a.get("fluxcd.kubesphere.io/namespaces")
+                .cloned()
+                .unwrap_or_default(),
+            value,
+        )
+    };
+    let first = wait_for("scoped credentials for shared-tools", LONG, || async {
+        match secrets.get_opt("ksflux-kubeconfig-member-1").await {
+            Ok(Some(sec)) if scope_of(&sec).0 == "shared-tools" => Ok(scope_of(&sec)),
+            other => Err(format!("{:?}", other.map(|o| o.map(|s| scope_of(&s).0)))),
+        }
+    })
+    .await;
+    let bindings: Api<k8s_openapi::api::rbac::v1::RoleBinding> =
+        Api::namespaced(s.tb.client("member-1").await, "shared-tools");
+    assert!(
+        bindings
+            .get_opt(&format!("ksflux-{ns}"))
+            .await
+            .expect("get")
+            .is_some(),
+        "bound in shared-tools"
+    );
+    let mut second = body(&ns);
+    second["metadata"]["name"] = json!("app-b");
+    assert_eq!(s.post("admin", &apps(&ns), &second).await.status, 201);
+    let expected = {
+        let mut v = vec![ns.clone(), "shared-tools".to_string()];
+        v.sort();
+        v.join(",")
+    };
+    let widened = wait_for("credentials widened to both namespaces", LONG, || async {
+        match secrets.get_opt("ksflux-kubeconfig-member-1").await {
+            Ok(Some(sec)) if scope_of(&sec).0 == expected => Ok(scope_of(&sec)),
+            other => Err(format!("{:?}", other.map(|o| o.map(|s| scope_of(&s).0)))),
+        }
+    })
+    .await;
+    assert_ne!(widened.1, first.1, "a new token was minted for the new scope");
+    assert_eq!(
+        s.delete("admin", &format!("{}/app-b", apps(&ns))).await.status,
+        204
+    );
+
     // Other bad input names its field.
     let mut both = body(&ns);
     both["spec"]["helm"] = json!({"chart": "x"});
