@@ -528,7 +528,7 @@ async fn targets_outside_the_project_allowance_are_rejected() {
     second["metadata"]["name"] = json!("app-b");
     assert_eq!(s.post("admin", &apps(&ns), &second).await.status, 201);
     let expected = {
-        let mut v = vec![ns.clone(), "shared-tools".to_string()];
+        let mut v = [ns.clone(), "shared-tools".to_string()];
         v.sort();
         v.join(",")
     };
