@@ -54,6 +54,9 @@ struct Serve {
     /// How often to re-discover member clusters and check their health, in seconds.
     #[arg(long, default_value_t = 30)]
     refresh_seconds: u64,
+    /// A directory with the console's built files (`console/dist`), served at `/`.
+    #[arg(long, env = "KSFLUX_CONSOLE_DIR")]
+    console_dir: Option<PathBuf>,
     /// Log as JSON.
     #[arg(long)]
     log_json: bool,
@@ -118,7 +121,7 @@ impl Serve {
             fleet,
         };
         let authenticator = Authenticator::new(host, self.trusted_proxies.clone());
-        let app = http::app(ctx, authenticator);
+        let app = http::app(ctx, authenticator, self.console_dir.as_deref());
 
         let refresher = {
             let clusters = clusters.clone();

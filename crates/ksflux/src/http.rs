@@ -19,9 +19,10 @@ use axum::{
     extract::{FromRequest, MatchedPath, Path, Query, Request, State},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{any, get},
 };
 use http::StatusCode;
+use tower_http::services::{ServeDir, ServeFile};
 use prometheus_client::{
     encoding::EncodeLabelSet,
     metrics::{counter::Counter, family::Family, histogram::Histogram},
@@ -242,6 +243,13 @@ impl std::fmt::Debug for RegisterCluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "RegisterCluster({})", self.name)
     }
+}
+
+/// The calling user: name and groups (the console shows them).
+#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/whoami", tag = "auth",
+    responses((status = 200, body = User), (status = 401, body = Status)))]
+async fn whoami(Extension(user): Extension<User>) -> Json<User> {
+    Json(user)
 }
 
 /// Lists the clusters and their health.
@@ -484,12 +492,13 @@ async fn subview(
         title = "ksflux",
         description = "FluxCD for KubeSphere: multi-cluster Flux API"
     ),
-    components(schemas(Status, Cause))
+    components(schemas(Status, Cause, Action))
 )]
 struct ApiDoc;
 
 fn api_router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(whoami))
         .routes(routes!(list_clusters, register_cluster))
         .routes(routes!(get_cluster, delete_cluster))
         .routes(routes!(list_all))
@@ -499,14 +508,19 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .merge(crate::status::router())
 }
 
+async fn not_found() -> Error {
+    Error::NotFound("no such path".into())
+}
+
 /// The OpenAPI document of the API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     api_router().split_for_parts().1
 }
 
 /// The whole HTTP application: the authenticated API plus unauthenticated health, metrics
-/// and OpenAPI endpoints.
-pub fn app(ctx: ApiContext, authenticator: Authenticator) -> Router {
+/// and OpenAPI endpoints, and the console's files from `console` when given (any other path
+/// outside the API gets its `index.html`, so the console's routes can be reloaded).
+pub fn app(ctx: ApiContext, authenticator: Authenticator, console: Option<&std::path::Path>) -> Router {
     let (api, doc) = api_router().split_for_parts();
     let doc = Arc::new(doc);
     let api = api
@@ -514,7 +528,7 @@ pub fn app(ctx: ApiContext, authenticator: Authenticator) -> Router {
         .with_state(ctx.clone());
     let ready = ctx.ready.clone();
     let metrics = ctx.metrics.clone();
-    Router::new()
+    let router = Router::new()
         .merge(api)
         .route(
             "/openapi.json",
@@ -544,7 +558,12 @@ pub fn app(ctx: ApiContext, authenticator: Authenticator) -> Router {
                 }
             }),
         )
-        .fallback(|| async { Error::NotFound("no such path".into()) })
+        .route("/kapis/{*rest}", any(not_found));
+    let router = match console {
+        Some(dir) => router.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")))),
+        None => router.fallback(not_found),
+    };
+    router
         .layer(middleware::from_fn_with_state(metrics, track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

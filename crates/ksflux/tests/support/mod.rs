@@ -89,7 +89,7 @@ impl Server {
             ready: Arc::new(true.into()),
             fleet: ksflux::status::Fleet::start(clusters.clone()),
         };
-        let router = app(ctx, Authenticator::new(host, trusted));
+        let router = app(ctx, Authenticator::new(host, trusted), None);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {

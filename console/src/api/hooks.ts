@@ -1,0 +1,205 @@
+/**
+ * Server state: one react-query hook per thing the pages read, keyed by cluster (every
+ * query key names its cluster), and the mutations they perform. Live changes from the event
+ * stream invalidate the affected queries (see `live.tsx`).
+ */
+import { useMutation, useQuery, useQueryClient, type UseQueryOptions } from '@tanstack/react-query';
+import { del, get, post, put, type Params } from './client';
+import type {
+  ApplicationSpec,
+  ApplicationStatus,
+  Chart,
+  ClusterList,
+  ClusterView,
+  FleetSummary,
+  ObjectList,
+  ObjectRequest,
+  ObjectStatusList,
+  ObjectView,
+  RegisterCluster,
+  Rendered,
+  TargetDetail,
+  TargetDiff,
+  User,
+} from './types';
+
+/** Query keys, so invalidation and the live stream agree on them. */
+export const keys = {
+  whoami: ['whoami'] as const,
+  clusters: ['clusters'] as const,
+  summary: (p: Params) => ['status', 'summary', p] as const,
+  objects: (p: Params) => ['status', 'objects', p] as const,
+  list: (resource: string, cluster: string, namespace: string, p: Params) =>
+    ['flux', resource, cluster, namespace, 'list', p] as const,
+  object: (resource: string, cluster: string, namespace: string, name: string) =>
+    ['flux', resource, cluster, namespace, 'object', name] as const,
+  sub: (resource: string, cluster: string, namespace: string, name: string, view: string) =>
+    ['flux', resource, cluster, namespace, 'sub', name, view] as const,
+};
+
+/** The path of a namespaced resource list, or of all namespaces when `namespace` is empty. */
+export function resourcePath(resource: string, namespace: string, name?: string, action?: string): string {
+  const base = namespace ? `/namespaces/${encodeURIComponent(namespace)}/${resource}` : `/${resource}`;
+  return [base, name && encodeURIComponent(name), action].filter(Boolean).join('/');
+}
+
+export function useWhoami() {
+  return useQuery(keys.whoami, () => get<User>('/whoami'), { staleTime: 60_000, retry: false });
+}
+
+export function useClusters(opts: { refetchInterval?: number } = {}) {
+  return useQuery(keys.clusters, () => get<ClusterList>('/clusters'), {
+    refetchInterval: opts.refetchInterval ?? 30_000,
+  });
+}
+
+export function useRegisterCluster() {
+  const qc = useQueryClient();
+  return useMutation((req: RegisterCluster) => post<ClusterView>('/clusters', req), {
+    onSuccess: () => qc.invalidateQueries(keys.clusters),
+  });
+}
+
+export function useRemoveCluster() {
+  const qc = useQueryClient();
+  return useMutation((name: string) => del<unknown>(`/clusters/${encodeURIComponent(name)}`), {
+    onSuccess: () => qc.invalidateQueries(keys.clusters),
+  });
+}
+
+export function useSummary(p: Params = {}) {
+  return useQuery(keys.summary(p), () => get<FleetSummary>('/status/summary', p), {
+    keepPreviousData: true,
+  });
+}
+
+export function useStatusObjects(p: Params, enabled = true) {
+  return useQuery(keys.objects(p), () => get<ObjectStatusList>('/status/objects', p), {
+    keepPreviousData: true,
+    enabled,
+  });
+}
+
+/** A page of objects of one resource (plural) in one cluster and namespace ('' = all). */
+export function useObjectList(
+  resource: string,
+  cluster: string,
+  namespace: string,
+  p: Params = {},
+  opts: Pick<UseQueryOptions<ObjectList>, 'enabled'> = {},
+) {
+  return useQuery(
+    keys.list(resource, cluster, namespace, p),
+    ({ signal }) => get<ObjectList>(resourcePath(resource, namespace), { cluster, ...p }, signal),
+    { keepPreviousData: true, ...opts },
+  );
+}
+
+export function useObject(resource: string, cluster: string, namespace: string, name: string, enabled = true) {
+  return useQuery(
+    keys.object(resource, cluster, namespace, name),
+    () => get<ObjectView>(resourcePath(resource, namespace, name), { cluster }),
+    { enabled: enabled && !!name && !!namespace },
+  );
+}
+
+export function useCharts(cluster: string, namespace: string, repository: string) {
+  return useQuery(
+    keys.sub('helmrepositories', cluster, namespace, repository, 'charts'),
+    () => get<Chart[]>(resourcePath('helmrepositories', namespace, repository, 'charts'), { cluster }),
+    { enabled: !!repository && !!namespace, retry: false },
+  );
+}
+
+export function useApplicationTargets(namespace: string, name: string) {
+  return useQuery(
+    keys.sub('applications', 'host', namespace, name, 'targets'),
+    () => get<TargetDetail[]>(resourcePath('applications', namespace, name, 'targets')),
+    { enabled: !!name },
+  );
+}
+
+/** Invalidates every cached read of `resource`. */
+function useInvalidate(resource: string) {
+  const qc = useQueryClient();
+  return () => {
+    void qc.invalidateQueries(['flux', resource]);
+    void qc.invalidateQueries(['status']);
+  };
+}
+
+export interface Target {
+  cluster: string;
+  namespace: string;
+}
+
+/** Create (no `resourceVersion`) or update (with it) an object. */
+export function useSave(resource: string) {
+  const invalidate = useInvalidate(resource);
+  return useMutation(
+    ({ cluster, namespace, req, create }: Target & { req: ObjectRequest; create: boolean }) => {
+      const name = String((req.metadata as { name?: string }).name ?? '');
+      return create
+        ? post<ObjectView>(resourcePath(resource, namespace), req, { cluster })
+        : put<ObjectView>(resourcePath(resource, namespace, name), req, { cluster });
+    },
+    { onSuccess: invalidate },
+  );
+}
+
+export function useDelete(resource: string) {
+  const invalidate = useInvalidate(resource);
+  return useMutation(
+    ({ cluster, namespace, name }: Target & { name: string }) =>
+      del<unknown>(resourcePath(resource, namespace, name), { cluster }),
+    { onSuccess: invalidate },
+  );
+}
+
+/** The actions every Flux object (and an application) takes. */
+export type Action = 'reconcile' | 'suspend' | 'resume' | 'force' | 'reset';
+
+export function useAction(resource: string) {
+  const invalidate = useInvalidate(resource);
+  return useMutation(
+    ({
+      cluster,
+      namespace,
+      name,
+      action,
+      target,
+      withSource,
+    }: Target & { name: string; action: Action; target?: string; withSource?: boolean }) =>
+      post<unknown>(resourcePath(resource, namespace, name, action), undefined, {
+        cluster,
+        target,
+        withSource,
+      }),
+    { onSuccess: invalidate },
+  );
+}
+
+/** An Application as the API returns it. */
+export type Application = Omit<ObjectView, 'spec' | 'status'> & {
+  spec: ApplicationSpec;
+  status: ApplicationStatus;
+};
+
+/** A request body for an application (create or update). */
+export function applicationRequest(name: string, spec: ApplicationSpec, resourceVersion?: string): ObjectRequest {
+  return { metadata: resourceVersion ? { name, resourceVersion } : { name }, spec: spec as unknown as Record<string, unknown> };
+}
+
+/** What an application would render (nothing written). */
+export function usePreview() {
+  return useMutation(({ namespace, name, spec }: { namespace: string; name: string; spec: ApplicationSpec }) =>
+    post<Rendered[]>(resourcePath('applications', namespace, name, 'preview'), applicationRequest(name, spec)),
+  );
+}
+
+/** What an edit would change, per target (nothing written). */
+export function useDiff() {
+  return useMutation(({ namespace, name, spec }: { namespace: string; name: string; spec: ApplicationSpec }) =>
+    post<TargetDiff[]>(resourcePath('applications', namespace, name, 'diff'), applicationRequest(name, spec)),
+  );
+}

@@ -1,0 +1,28 @@
+/**
+ * The namespace (project) the namespaced pages work in, chosen in the header and remembered.
+ * Empty means all namespaces (needs the right to list across them).
+ */
+import { createContext, useContext, useState, type ReactNode } from 'react';
+
+const KEY = 'ksflux.namespace';
+
+interface NamespaceState {
+  namespace: string;
+  setNamespace: (ns: string) => void;
+}
+
+const Ctx = createContext<NamespaceState>({ namespace: '', setNamespace: () => undefined });
+
+export function NamespaceProvider({ children }: { children: ReactNode }) {
+  const [namespace, set] = useState(() => window.localStorage.getItem(KEY) ?? '');
+  const setNamespace = (ns: string) => {
+    window.localStorage.setItem(KEY, ns);
+    set(ns);
+  };
+  return <Ctx.Provider value={{ namespace, setNamespace }}>{children}</Ctx.Provider>;
+}
+
+/** The current namespace and its setter. */
+export function useNamespace(): NamespaceState {
+  return useContext(Ctx);
+}

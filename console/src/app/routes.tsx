@@ -1,0 +1,36 @@
+/**
+ * The console's pages, as route objects: the standalone shell mounts them under its layout,
+ * and an extension build can hand the same list to the KubeSphere host.
+ */
+import { lazy, Suspense, type ReactNode } from 'react';
+import { Navigate, type RouteObject } from 'react-router-dom';
+import { Loading } from '@kubed/components';
+import Overview from '../pages/Overview';
+import Applications from '../pages/Applications';
+
+const Clusters = lazy(() => import('../pages/Clusters'));
+const Sources = lazy(() => import('../pages/Sources'));
+const ApplicationWizard = lazy(() => import('../pages/ApplicationWizard'));
+const ApplicationDetail = lazy(() => import('../pages/ApplicationDetail'));
+
+const wait = (node: ReactNode) => <Suspense fallback={<Loading />}>{node}</Suspense>;
+
+export const routes: RouteObject[] = [
+  { index: true, element: <Overview /> },
+  { path: 'clusters', element: wait(<Clusters />) },
+  { path: 'sources', element: <Navigate to="gitrepositories" replace /> },
+  { path: 'sources/:kind', element: wait(<Sources />) },
+  { path: 'applications', element: <Applications /> },
+  { path: 'applications/new', element: wait(<ApplicationWizard />) },
+  { path: 'applications/:namespace/:name', element: wait(<ApplicationDetail />) },
+  { path: 'applications/:namespace/:name/edit', element: wait(<ApplicationWizard />) },
+  { path: '*', element: <Navigate to="/" replace /> },
+];
+
+/** The navigation: path and English label (a translation key). */
+export const menu = [
+  { path: '/', label: 'Overview' },
+  { path: '/clusters', label: 'Clusters' },
+  { path: '/sources', label: 'Sources' },
+  { path: '/applications', label: 'Applications' },
+];

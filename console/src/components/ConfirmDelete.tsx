@@ -1,0 +1,52 @@
+import { Input, Modal } from '@kubed/components';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+
+/** Asks the user to type the name of what is about to be deleted. */
+export function ConfirmDelete({
+  kind,
+  name,
+  visible,
+  busy,
+  onCancel,
+  onConfirm,
+}: {
+  kind: string;
+  name: string;
+  visible: boolean;
+  busy?: boolean;
+  onCancel: () => void;
+  onConfirm: () => void;
+}) {
+  const { t } = useTranslation();
+  const [typed, setTyped] = useState('');
+  return (
+    <Modal
+      visible={visible}
+      title={t('Delete {{kind}}', { kind })}
+      onCancel={() => {
+        setTyped('');
+        onCancel();
+      }}
+      onOk={() => {
+        setTyped('');
+        onConfirm();
+      }}
+      okText={t('Delete')}
+      cancelText={t('Cancel')}
+      confirmLoading={busy}
+      okButtonProps={{ color: 'error', disabled: typed !== name }}
+      destroyOnClose
+    >
+      <p style={{ marginBottom: 8 }}>
+        {t('Type the name {{name}} to delete it. This cannot be undone.', { name })}
+      </p>
+      <Input
+        name="confirm-name"
+        aria-label={t('Name')}
+        value={typed}
+        onChange={(e: React.ChangeEvent<HTMLInputElement>) => setTyped(e.target.value)}
+      />
+    </Modal>
+  );
+}

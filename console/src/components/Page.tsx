@@ -1,0 +1,117 @@
+import type { ReactNode } from 'react';
+import styled from 'styled-components';
+import { Banner } from '@kubed/components';
+import { useTranslation } from 'react-i18next';
+import { ApiError } from '../api/client';
+
+const Head = styled.div`
+  display: flex;
+  align-items: center;
+  justify-content: space-between;
+  margin-bottom: 16px;
+  h1 {
+    font-size: 20px;
+    line-height: 28px;
+    margin: 0;
+    color: #242e42;
+  }
+  .page-description {
+    color: #79879c;
+    font-size: 12px;
+  }
+  .page-actions {
+    display: flex;
+    gap: 8px;
+  }
+`;
+
+/** A page: title, description, actions and content. */
+export function Page({
+  title,
+  description,
+  actions,
+  children,
+}: {
+  title: ReactNode;
+  description?: ReactNode;
+  actions?: ReactNode;
+  children: ReactNode;
+}) {
+  return (
+    <div>
+      <Head>
+        <div>
+          <h1>{title}</h1>
+          {description && <div className="page-description">{description}</div>}
+        </div>
+        {actions && <div className="page-actions">{actions}</div>}
+      </Head>
+      {children}
+    </div>
+  );
+}
+
+/** A failed request, explained. */
+export function ErrorNote({ error }: { error: unknown }) {
+  const { t } = useTranslation();
+  if (!error) return null;
+  const message =
+    error instanceof ApiError
+      ? error.status === 403
+        ? t('You are not allowed to see this: {{message}}', { message: error.message })
+        : error.message
+      : String(error);
+  return (
+    <Banner title={t('Request failed')} description={message} style={{ marginBottom: 12 }} role="alert" />
+  );
+}
+
+/** A plain table styled like KubeSphere's lists. */
+export const Table = styled.table`
+  width: 100%;
+  border-collapse: collapse;
+  background: #fff;
+  border-radius: 4px;
+  font-size: 12px;
+  th {
+    text-align: left;
+    color: #79879c;
+    font-weight: 600;
+    padding: 8px 12px;
+    background: #f9fbfd;
+    border-bottom: 1px solid #e3e9ef;
+  }
+  td {
+    padding: 10px 12px;
+    border-bottom: 1px solid #eff4f9;
+    color: #242e42;
+    vertical-align: top;
+  }
+  tr:hover td {
+    background: #fbfcfe;
+  }
+  .muted {
+    color: #79879c;
+  }
+`;
+
+/** A row of controls above a list. */
+export const Toolbar = styled.div`
+  display: flex;
+  gap: 8px;
+  align-items: center;
+  margin-bottom: 12px;
+  flex-wrap: wrap;
+`;
+
+/** A code block (YAML). */
+export const Code = styled.pre`
+  background: #242e42;
+  color: #e3e9ef;
+  padding: 12px;
+  border-radius: 4px;
+  font-size: 12px;
+  overflow: auto;
+  max-height: 520px;
+  margin: 0;
+`;

@@ -1,0 +1,39 @@
+import { StatusDot } from '@kubed/components';
+import { useTranslation } from 'react-i18next';
+import type { State } from '../api/types';
+
+const COLORS: Record<string, string> = {
+  ready: 'success',
+  progressing: 'warning',
+  failed: 'error',
+  suspended: 'default',
+  unknown: 'default',
+};
+
+const LABELS: Record<string, string> = {
+  ready: 'Ready',
+  progressing: 'Progressing',
+  failed: 'Failed',
+  suspended: 'Suspended',
+  unknown: 'Unknown',
+};
+
+/** An object's state as a coloured dot and a word. */
+export function StateTag({ state, title }: { state: State | string; title?: string }) {
+  const { t } = useTranslation();
+  return (
+    <span title={title} data-state={state} style={{ display: 'inline-flex' }}>
+      <StatusDot color={COLORS[state] ?? 'default'} motion={state === 'progressing'}>
+        {t(LABELS[state] ?? state)}
+      </StatusDot>
+    </span>
+  );
+}
+
+/** The state of a target from its Ready condition status and whether it is suspended. */
+export function targetState(ready: string | undefined, suspended?: boolean): State {
+  if (suspended) return 'suspended';
+  if (ready === 'True') return 'ready';
+  if (ready === 'False') return 'failed';
+  return 'progressing';
+}

@@ -1,0 +1,3 @@
+export default function ApplicationDetail() {
+  return <div>ApplicationDetail</div>;
+}

@@ -1,0 +1,3 @@
+export default function ApplicationWizard() {
+  return <div>ApplicationWizard</div>;
+}

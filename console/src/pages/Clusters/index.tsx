@@ -1,0 +1,3 @@
+export default function Clusters() {
+  return <div>Clusters</div>;
+}
