@@ -39,7 +39,8 @@ export function kubedIcons(): Plugin {
     name: 'ksflux-kubed-icons',
     enforce: 'pre',
     transform(code, id) {
-      if (!/\.(m?js|tsx?)$/.test(id.split('?')[0])) return null;
+      const file = id.split('?')[0];
+      if (!/\.(m?js|tsx?)$/.test(file) || /\.test\.tsx?$/.test(file)) return null;
       const out = rewriteIconImports(code);
       return out === null ? null : { code: out, map: null };
     },

@@ -56,6 +56,12 @@ export interface HelmSpec {
   values?: Json;
   valuesFrom?: Json[];
   releaseName?: string;
+  /** HelmRelease `install` settings, e.g. `{ disableWait: true }`. */
+  install?: Json;
+  /** HelmRelease `upgrade` settings. */
+  upgrade?: Json;
+  rollback?: Json;
+  uninstall?: Json;
 }
 export interface KustomizeSpec {
   path?: string;

@@ -1,3 +1,171 @@
+import { Button, Input, Modal, notify } from '@kubed/components';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { ApiError } from '../../api/client';
+import { useClusters, useRegisterCluster, useRemoveCluster } from '../../api/hooks';
+import { ConfirmDelete } from '../../components/ConfirmDelete';
+import { CodeArea, Field } from '../../components/Field';
+import { ErrorNote, Page, Table } from '../../components/Page';
+import { StateTag } from '../../components/StateTag';
+import { label, required, validate } from '../../forms/validation';
+
+type Values = { name: string; kubeconfig: string };
+
+/** The host and member clusters: reachability, versions, Flux; register or remove members. */
 export default function Clusters() {
-  return <div>Clusters</div>;
+  const { t } = useTranslation();
+  const clusters = useClusters({ refetchInterval: 10_000 });
+  const [registering, setRegistering] = useState(false);
+  const [removing, setRemoving] = useState<string | null>(null);
+  const remove = useRemoveCluster();
+
+  return (
+    <Page
+      title={t('Clusters')}
+      description={t('The host and member clusters ksflux deploys to, with their Flux.')}
+      actions={
+        <Button color="primary" onClick={() => setRegistering(true)}>
+          {t('Register cluster')}
+        </Button>
+      }
+    >
+      <ErrorNote error={clusters.error} />
+      <Table>
+        <thead>
+          <tr>
+            <th>{t('Name')}</th>
+            <th>{t('State')}</th>
+            <th>{t('Kubernetes')}</th>
+            <th>{t('Flux')}</th>
+            <th>{t('Source')}</th>
+            <th>{t('Checked')}</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {clusters.data?.items.map((c) => {
+            const h = c.health;
+            const healthy = h.reachable && h.fluxInstalled && !h.fluxTooOld;
+            return (
+              <tr key={c.name} data-testid={`cluster-${c.name}`}>
+                <td>
+                  <b>{c.name}</b>
+                  <div className="muted">{c.server}</div>
+                </td>
+                <td data-testid={`cluster-state-${c.name}`}>
+                  <StateTag state={healthy ? 'ready' : 'failed'} title={h.message} />
+                  {!healthy && <div className="muted">{h.message}</div>}
+                </td>
+                <td>{h.kubernetesVersion ?? '–'}</td>
+                <td>
+                  {h.fluxInstalled ? (h.fluxVersion ?? t('installed')) : t('Flux not installed')}
+                  {h.fluxTooOld && <div className="muted">{t('too old for ksflux')}</div>}
+                </td>
+                <td>{t(c.origin)}</td>
+                <td className="muted">{h.lastChecked ? new Date(h.lastChecked).toLocaleTimeString() : '–'}</td>
+                <td>
+                  {c.origin === 'secret' && (
+                    <Button size="sm" variant="text" onClick={() => setRemoving(c.name)}>
+                      {t('Remove')}
+                    </Button>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </Table>
+      {registering && <RegisterCluster onClose={() => setRegistering(false)} />}
+      <ConfirmDelete
+        kind={t('cluster')}
+        name={removing ?? ''}
+        visible={removing !== null}
+        busy={remove.isLoading}
+        onCancel={() => setRemoving(null)}
+        onConfirm={() => {
+          if (removing)
+            remove.mutate(removing, {
+              onSuccess: () => {
+                notify.success(t('Cluster {{name}} removed', { name: removing }));
+                setRemoving(null);
+              },
+              onError: (e) => notify.error(e instanceof Error ? e.message : String(e)),
+            });
+        }}
+      />
+    </Page>
+  );
+}
+
+const CHECKS = { name: label(63), kubeconfig: required };
+
+/** Register a member by pasting its kubeconfig; the server tries it before storing it. */
+function RegisterCluster({ onClose }: { onClose: () => void }) {
+  const { t } = useTranslation();
+  const register = useRegisterCluster();
+  const [values, setValues] = useState<Values>({ name: '', kubeconfig: '' });
+  const [touched, setTouched] = useState<Partial<Record<keyof Values, boolean>>>({});
+  const [server, setServer] = useState<Record<string, string>>({});
+  const [failure, setFailure] = useState<string>();
+  const errors = validate(values, CHECKS);
+  const errorOf = (k: keyof Values) => server[k] ?? (touched[k] ? errors[k] : undefined);
+
+  const set = (k: keyof Values, v: string) => {
+    setValues((x) => ({ ...x, [k]: v }));
+    setTouched((x) => ({ ...x, [k]: true }));
+    setServer((x) => ({ ...x, [k]: undefined as unknown as string }));
+  };
+
+  const submit = () => {
+    setTouched({ name: true, kubeconfig: true });
+    if (Object.keys(errors).length > 0) return;
+    setFailure(undefined);
+    register.mutate(values, {
+      onSuccess: () => {
+        notify.success(t('Cluster {{name}} registered', { name: values.name }));
+        onClose();
+      },
+      onError: (e) => {
+        if (e instanceof ApiError && e.causes.length > 0) setServer(e.fieldErrors());
+        else setFailure(e instanceof Error ? e.message : String(e));
+      },
+    });
+  };
+
+  return (
+    <Modal
+      visible
+      title={t('Register cluster')}
+      description={t('ksflux connects to the cluster with this kubeconfig before storing it.')}
+      onCancel={onClose}
+      onOk={submit}
+      okText={t('Register')}
+      cancelText={t('Cancel')}
+      confirmLoading={register.isLoading}
+      width={640}
+    >
+      {failure && <ErrorNote error={failure} />}
+      <Field label={t('Name')} name="name" error={errorOf('name')}>
+        <Input
+          id="name"
+          name="name"
+          value={values.name}
+          onChange={(e: React.ChangeEvent<HTMLInputElement>) => set('name', e.target.value)}
+        />
+      </Field>
+      <Field
+        label={t('Kubeconfig')}
+        name="kubeconfig"
+        error={errorOf('kubeconfig')}
+        help={t('Self-contained: inline certificates and a token or client key.')}
+      >
+        <CodeArea
+          id="kubeconfig"
+          name="kubeconfig"
+          value={values.kubeconfig}
+          onChange={(e) => set('kubeconfig', e.target.value)}
+        />
+      </Field>
+    </Modal>
+  );
 }

@@ -1,3 +1,165 @@
+import { Card } from '@kubed/components';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router-dom';
+import styled from 'styled-components';
+import { useClusters, useSummary } from '../../api/hooks';
+import type { StateCounts } from '../../api/types';
+import { ErrorNote, Page, Table } from '../../components/Page';
+import { StateTag } from '../../components/StateTag';
+
+const Counts = styled.div`
+  display: grid;
+  grid-template-columns: repeat(5, 1fr);
+  gap: 12px;
+  margin-bottom: 16px;
+  .count {
+    background: #fff;
+    border-radius: 4px;
+    padding: 14px 16px;
+  }
+  .count b {
+    display: block;
+    font-size: 24px;
+    line-height: 32px;
+  }
+  .count[data-kind='failed'] b {
+    color: #ca2621;
+  }
+  .count[data-kind='ready'] b {
+    color: #55bc8a;
+  }
+  .count[data-kind='progressing'] b {
+    color: #f5a623;
+  }
+`;
+
+const Grid = styled.div`
+  display: grid;
+  grid-template-columns: 2fr 1fr;
+  gap: 16px;
+  align-items: start;
+`;
+
+const STATES: (keyof StateCounts)[] = ['total', 'ready', 'failed', 'progressing', 'suspended'];
+const STATE_LABELS: Record<string, string> = {
+  total: 'All objects',
+  ready: 'Ready',
+  failed: 'Failed',
+  progressing: 'Progressing',
+  suspended: 'Suspended',
+};
+
+/** The fleet at a glance: counts by state, what is failing first, and each cluster's health. */
 export default function Overview() {
-  return <div>Overview</div>;
+  const { t } = useTranslation();
+  const summary = useSummary();
+  const clusters = useClusters();
+  const s = summary.data;
+
+  return (
+    <Page title={t('Overview')} description={t('Flux across all clusters, live.')}>
+      <ErrorNote error={summary.error} />
+      <Counts>
+        {STATES.map((k) => (
+          <div className="count" key={k} data-kind={k} data-testid={`count-${k}`}>
+            <b>{s ? s.states[k] : '–'}</b>
+            {t(STATE_LABELS[k])}
+          </div>
+        ))}
+      </Counts>
+      <Grid>
+        <Card sectionTitle={t('Needs attention')} data-testid="failing">
+          {s && s.failing.length === 0 ? (
+            <p className="muted">{t('Everything is ready.')}</p>
+          ) : (
+            <Table>
+              <thead>
+                <tr>
+                  <th>{t('State')}</th>
+                  <th>{t('Kind')}</th>
+                  <th>{t('Name')}</th>
+                  <th>{t('Cluster')}</th>
+                  <th>{t('Message')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {s?.failing.map((f) => (
+                  <tr key={`${f.cluster}/${f.kind}/${f.namespace}/${f.name}`}>
+                    <td>
+                      <StateTag state={f.state} />
+                    </td>
+                    <td>{f.kind}</td>
+                    <td>
+                      {f.namespace}/{f.name}
+                    </td>
+                    <td>{f.cluster}</td>
+                    <td className="muted">
+                      {f.reason ? `${f.reason}: ` : ''}
+                      {f.message}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </Table>
+          )}
+          {s && s.failingTotal > s.failing.length && (
+            <p className="muted">{t('{{n}} more not shown', { n: s.failingTotal - s.failing.length })}</p>
+          )}
+        </Card>
+        <Card sectionTitle={t('Clusters')}>
+          <ErrorNote error={clusters.error} />
+          {clusters.data?.items.map((c) => {
+            const sync = s?.clusters.find((x) => x.name === c.name);
+            const counts = s?.byCluster[c.name];
+            return (
+              <div key={c.name} data-testid={`overview-cluster-${c.name}`} style={{ marginBottom: 12 }}>
+                <StateTag
+                  state={c.health.reachable && c.health.fluxInstalled ? 'ready' : 'failed'}
+                  title={c.health.message}
+                />{' '}
+                <Link to="/clusters">
+                  <b>{c.name}</b>
+                </Link>{' '}
+                <span className="muted">
+                  {c.health.fluxVersion ? `Flux ${c.health.fluxVersion}` : t('Flux not installed')}
+                  {sync && sync.state !== 'synced' ? ` · ${t(sync.state)}` : ''}
+                </span>
+                {counts && (
+                  <div className="muted" style={{ fontSize: 12 }}>
+                    {t('{{ready}} of {{total}} ready, {{failed}} failed', {
+                      ready: counts.ready,
+                      total: counts.total,
+                      failed: counts.failed,
+                    })}
+                  </div>
+                )}
+              </div>
+            );
+          })}
+        </Card>
+      </Grid>
+      <Card sectionTitle={t('By kind')} style={{ marginTop: 16 }}>
+        <Table>
+          <thead>
+            <tr>
+              <th>{t('Kind')}</th>
+              {STATES.map((k) => (
+                <th key={k}>{t(STATE_LABELS[k])}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {Object.entries(s?.byKind ?? {}).map(([kind, c]) => (
+              <tr key={kind}>
+                <td>{kind}</td>
+                {STATES.map((k) => (
+                  <td key={k}>{c[k]}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </Table>
+      </Card>
+    </Page>
+  );
 }

@@ -1,0 +1,66 @@
+// Helpers of the end-to-end tests: the testbed's facts, a browser, screenshots, kubectl and
+// the API, all against the real ksflux and testbed.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+/** Where ksflux serves the console and the API. */
+export const BASE = process.env.KSFLUX_URL ?? 'http://127.0.0.1:9480';
+const state = process.env.KSFLUX_TESTBED;
+if (!state) throw new Error('KSFLUX_TESTBED must name the testbed state directory (testbed/up prints it)');
+/** testbed.json: tokens, fixture URLs and credentials, binaries. */
+export const testbed = JSON.parse(readFileSync(join(state, 'testbed.json'), 'utf8'));
+/** Screenshots go here. */
+export const ARTIFACTS = process.env.KSFLUX_ARTIFACTS ?? new URL('../artifacts/e2e/', import.meta.url).pathname;
+mkdirSync(ARTIFACTS, { recursive: true });
+
+/** Starts Debian's Chromium, headless. */
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+  });
+}
+
+/** Saves a full-page screenshot named `name`.png. */
+export async function shot(page, name) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Runs kubectl against `cluster` (host, member-1, ...). */
+export function kubectl(cluster, ...args) {
+  return execFileSync(
+    join(testbed.bin_dir, 'kube'),
+    ['kubectl', '--kubeconfig', join(state, 'kubeconfigs', `${cluster}.yaml`), ...args],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+}
+
+/** Calls the ksflux API as admin; returns status and parsed body. */
+export async function api(method, path, body) {
+  const res = await fetch(`${BASE}/kapis/fluxcd.kubesphere.io/v1alpha1${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${testbed.users.admin}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** Polls `f` until it returns a truthy value or `seconds` pass. */
+export async function eventually(what, seconds, f) {
+  const end = Date.now() + seconds * 1000;
+  let last;
+  for (;;) {
+    try {
+      last = await f();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`${what}: not within ${seconds}s (last: ${last})`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
