@@ -54,6 +54,9 @@ struct Serve {
     /// How often to re-discover member clusters and check their health, in seconds.
     #[arg(long, default_value_t = 30)]
     refresh_seconds: u64,
+    /// Serve the API and console only; leave the applications controller to another replica.
+    #[arg(long)]
+    no_controller: bool,
     /// A directory with the console's built files (`console/dist`), served at `/`.
     #[arg(long, env = "KSFLUX_CONSOLE_DIR")]
     console_dir: Option<PathBuf>,
@@ -141,7 +144,17 @@ impl Serve {
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             });
-        let controller = tokio::spawn(crate::applications::controller::run(clusters.clone()));
+        let run_controller = !self.no_controller;
+        let controller = tokio::spawn({
+            let clusters = clusters.clone();
+            async move {
+                if run_controller {
+                    crate::applications::controller::run(clusters).await
+                } else {
+                    std::future::pending().await
+                }
+            }
+        });
         tokio::select! {
             r = controller => r.context("application controller stopped")?.context("application controller")?,
             r = server => r.context("server failed")?,

@@ -1,5 +1,5 @@
 import { Button, Input } from '@kubed/components';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';
 import styled from 'styled-components';
@@ -84,10 +84,15 @@ export default function Applications() {
   const navigate = useNavigate();
   const { namespace } = useNamespace();
   const [search, setSearch] = useState('');
+  const [query, setQuery] = useState('');
+  useEffect(() => {
+    const t = setTimeout(() => setQuery(search), 200);
+    return () => clearTimeout(t);
+  }, [search]);
   const [state, setState] = useState('');
   const [page, setPage] = useState(1);
   const list = useObjectList('applications', 'host', namespace, {
-    name: search,
+    name: query,
     state,
     page,
     limit: PAGE_SIZE,
