@@ -169,11 +169,20 @@ export function useAction(resource: string) {
       action,
       target,
       withSource,
-    }: Target & { name: string; action: Action; target?: string; withSource?: boolean }) =>
+      wait,
+    }: Target & {
+      name: string;
+      action: Action;
+      target?: string;
+      withSource?: boolean;
+      /** Wait up to this many seconds for the controller to handle it. */
+      wait?: number;
+    }) =>
       post<unknown>(resourcePath(resource, namespace, name, action), undefined, {
         cluster,
         target,
         withSource,
+        wait,
       }),
     { onSuccess: invalidate },
   );

@@ -1,0 +1,183 @@
+import { Button } from '@kubed/components';
+import { useTranslation } from 'react-i18next';
+import type { Application } from '../../api/hooks';
+import type { TargetDetail, TargetStatus } from '../../api/types';
+import { Table } from '../../components/Page';
+import { StateTag, targetState } from '../../components/StateTag';
+import { Actions, fmtTime, Mono, useAppAction } from './common';
+import { isRecord } from './inventory';
+
+/** One target of an application: what the spec asks and what the controller reported. */
+export interface TargetRow {
+  cluster: string;
+  namespace: string;
+  /** The target (or the whole application) is suspended in the spec. */
+  specSuspended: boolean;
+  status?: TargetStatus;
+  detail?: TargetDetail;
+}
+
+/** The status a target detail carries, when it has one. */
+export function detailStatus(d: TargetDetail | undefined): TargetStatus | undefined {
+  return d && isRecord(d.status) && typeof d.status.cluster === 'string'
+    ? (d.status as unknown as TargetStatus)
+    : undefined;
+}
+
+/** Every target: those in the spec, in its order, then any the status still reports. */
+export function targetRows(app: Application, details: TargetDetail[] = []): TargetRow[] {
+  const statuses = app.status?.targets ?? [];
+  const rows: TargetRow[] = (app.spec?.targets ?? []).map((t) => {
+    const detail = details.find((d) => d.cluster === t.cluster);
+    return {
+      cluster: t.cluster,
+      namespace: t.namespace,
+      specSuspended: !!t.suspend || !!app.spec.suspend,
+      status: statuses.find((s) => s.cluster === t.cluster) ?? detailStatus(detail),
+      detail,
+    };
+  });
+  for (const s of statuses) {
+    if (!rows.some((r) => r.cluster === s.cluster)) {
+      rows.push({ cluster: s.cluster, namespace: s.namespace, specSuspended: false, status: s });
+    }
+  }
+  return rows;
+}
+
+/** The per-cluster status table with actions on each target. */
+export function TargetsTable({
+  namespace,
+  name,
+  rows,
+  selected,
+  onSelect,
+}: {
+  namespace: string;
+  name: string;
+  rows: TargetRow[];
+  selected?: string;
+  onSelect?: (cluster: string) => void;
+}) {
+  const { t } = useTranslation();
+  return (
+    <Table data-testid="targets">
+      <thead>
+        <tr>
+          <th>{t('Cluster')}</th>
+          <th>{t('Namespace')}</th>
+          <th>{t('State')}</th>
+          <th>{t('Reason')}</th>
+          <th>{t('Message')}</th>
+          <th>{t('Applied revision')}</th>
+          <th>{t('Last transition')}</th>
+          <th>{t('Actions')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.length === 0 && (
+          <tr>
+            <td colSpan={8} className="muted">
+              {t('No targets')}
+            </td>
+          </tr>
+        )}
+        {rows.map((r) => (
+          <TargetLine
+            key={r.cluster}
+            namespace={namespace}
+            name={name}
+            row={r}
+            selected={r.cluster === selected}
+            onSelect={onSelect}
+          />
+        ))}
+      </tbody>
+    </Table>
+  );
+}
+
+function TargetLine({
+  namespace,
+  name,
+  row,
+  selected,
+  onSelect,
+}: {
+  namespace: string;
+  name: string;
+  row: TargetRow;
+  selected: boolean;
+  onSelect?: (cluster: string) => void;
+}) {
+  const { t } = useTranslation();
+  const { run, pending } = useAppAction(namespace, name);
+  const s = row.status;
+  const state = s ? targetState(s.ready, s.suspended) : row.specSuspended ? 'suspended' : 'unknown';
+  return (
+    <tr
+      data-testid={`target-${row.cluster}`}
+      data-selected={selected}
+      style={selected ? { background: '#f5fbf8' } : undefined}
+    >
+      <td>
+        {onSelect ? (
+          <a
+            href={`#target-${row.cluster}`}
+            onClick={(e) => {
+              e.preventDefault();
+              onSelect(row.cluster);
+            }}
+          >
+            <b>{row.cluster}</b>
+          </a>
+        ) : (
+          <b>{row.cluster}</b>
+        )}
+      </td>
+      <td>{row.namespace}</td>
+      <td data-testid={`target-state-${row.cluster}`}>
+        <StateTag state={state} title={s?.message} />
+      </td>
+      <td>{s?.reason ?? '-'}</td>
+      <td style={{ maxWidth: 320, wordBreak: 'break-word' }}>
+        {s?.message ?? (s ? '-' : t('Not reported yet'))}
+      </td>
+      <td>
+        <Mono>{s?.lastAppliedRevision ?? '-'}</Mono>
+      </td>
+      <td>{fmtTime(s?.lastTransitionTime)}</td>
+      <td>
+        <Actions>
+          <Button
+            size="xs"
+            variant="outline"
+            loading={pending === 'reconcile'}
+            disabled={!!pending}
+            onClick={() => run('reconcile', row.cluster)}
+          >
+            {t('Reconcile')}
+          </Button>
+          <Button
+            size="xs"
+            variant="outline"
+            loading={pending === 'suspend'}
+            disabled={!!pending}
+            onClick={() => run('suspend', row.cluster)}
+          >
+            {t('Suspend')}
+          </Button>
+          <Button
+            size="xs"
+            variant="outline"
+            loading={pending === 'resume'}
+            disabled={!!pending}
+            onClick={() => run('resume', row.cluster)}
+          >
+            {t('Resume')}
+          </Button>
+        </Actions>
+      </td>
+    </tr>
+  );
+}
