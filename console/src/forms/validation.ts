@@ -31,22 +31,26 @@ export const label =
     return undefined;
   };
 
-/** A URL with one of `schemes`. */
+/** A URL with one of `schemes` and a host, written `scheme://host/...` (as Flux requires). */
 export const urlWith =
   (...schemes: string[]): Check =>
   (v) => {
     if (v.trim() === '') return 'Required';
-    let u: URL;
-    try {
-      u = new URL(v);
-    } catch {
-      // scp-like git addresses: git@host:org/repo
-      if (schemes.includes('ssh') && /^[\w.-]+@[\w.-]+:.+/.test(v)) return undefined;
+    const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)/.exec(v);
+    if (!m) {
+      // scp-like git addresses (git@host:org/repo): Flux only takes ssh://git@host/org/repo
+      if (schemes.includes('ssh') && /^[\w.-]+@[\w.-]+:.+/.test(v)) return 'Write it as ssh://user@host/path';
       return 'Not a URL';
     }
-    const scheme = u.protocol.replace(/:$/, '');
-    if (!schemes.includes(scheme)) return `The URL must start with ${schemes.map((s) => `${s}://`).join(' or ')}`;
-    if (!u.host) return 'The URL has no host';
+    if (/\s/.test(v)) return 'A URL cannot contain spaces';
+    if (!schemes.includes(m[1]))
+      return `The URL must start with ${schemes.map((s) => `${s}://`).join(' or ')}`;
+    if ((m[2].split('@').pop() ?? '') === '') return 'The URL has no host';
+    try {
+      new URL(v);
+    } catch {
+      return 'Not a URL';
+    }
     return undefined;
   };
 
@@ -54,21 +58,32 @@ export const urlWith =
 export const duration: Check = (v) =>
   v === '' ? undefined : DURATION.test(v) ? undefined : 'A duration such as 30s, 5m or 1h';
 
-/** A semver range, in the syntax Flux takes (Masterminds): `1.2.x`, `>=1.0.0 <2.0.0`, `^1`, `*`. */
+const SEMVER_MESSAGE = 'Not a semver range, e.g. 1.2.x, ^1.0.0 or >=1.0.0 <2.0.0';
+const OPERATORS = ['', '=', '!=', '>', '<', '>=', '<=', '=<', '~', '~>', '^'];
+
+/**
+ * A semver range, in the syntax Flux takes (Masterminds): `1.2.x`, `>=1.0.0 <2.0.0`, `^1`, `*`,
+ * `>= 1.2, < 3` (comparators joined by spaces or commas), `1.2 - 1.4` and `||` alternatives.
+ * Empty is fine (the field is optional).
+ */
 export const semverRange: Check = (v) => {
   const s = v.trim();
   if (s === '' || s === '*') return undefined;
-  for (const alt of s.split('||')) {
-    const parts = alt
-      .trim()
-      .replace(/\s*-\s+/, ' - ')
-      .split(/\s+|,/)
-      .filter(Boolean);
-    if (parts.length === 0) return 'Not a semver range';
-    for (const p of parts) {
-      if (p === '-') continue;
-      const m = /^(>=|<=|>|<|=|!=|~>|~|\^)?\s*(.+)$/.exec(p);
-      if (!m || !VERSION.test(m[2])) return 'Not a semver range, e.g. 1.2.x, ^1.0.0 or >=1.0.0 <2.0.0';
+  for (const raw of s.split('||')) {
+    const alt = raw.trim();
+    if (alt === '') return SEMVER_MESSAGE;
+    const hyphen = alt.split(' - ');
+    if (hyphen.length === 2) {
+      if (!VERSION.test(hyphen[0].trim()) || !VERSION.test(hyphen[1].trim())) return SEMVER_MESSAGE;
+      continue;
+    }
+    const tokens = alt.replace(/,/g, ' ').split(/\s+/).filter(Boolean);
+    for (let i = 0; i < tokens.length; i++) {
+      const m = /^([<>=!~^]*)(.*)$/.exec(tokens[i]);
+      if (!m || !OPERATORS.includes(m[1])) return SEMVER_MESSAGE;
+      // an operator apart from its version: ">= 1.2"
+      const version = m[2] === '' ? tokens[++i] : m[2];
+      if (version === undefined || !VERSION.test(version)) return SEMVER_MESSAGE;
     }
   }
   return undefined;

@@ -1,0 +1,393 @@
+/**
+ * The five Flux source kinds as the Sources page edits them: the form's values (a flat map
+ * keyed by field path, the same paths the server names in its errors), the checks per kind,
+ * and the conversions between an object and a request. Pure, so it is tested without a page.
+ */
+import type { Credentials, ObjectRequest, ObjectView } from '../../api/types';
+import {
+  all,
+  duration,
+  label,
+  objectName,
+  required,
+  semverRange,
+  urlWith,
+  type Check,
+} from '../../forms/validation';
+
+/** The plural of a source kind, as the API and the route name it. */
+export type SourcePlural =
+  | 'gitrepositories'
+  | 'helmrepositories'
+  | 'ocirepositories'
+  | 'buckets'
+  | 'helmcharts';
+
+/** One source kind: names, defaults and what credentials it takes. */
+export interface SourceKind {
+  plural: SourcePlural;
+  kind: string;
+  /** English plural label (a translation key). */
+  title: string;
+  /** English singular label (a translation key). */
+  singular: string;
+  /** Credential types besides `none`. */
+  credentialTypes: string[];
+  /** Whether a TLS CA can be given. */
+  tls: boolean;
+  defaultInterval: string;
+}
+
+/** Every source kind, in the order the page shows them. */
+export const SOURCE_KINDS: SourceKind[] = [
+  {
+    plural: 'gitrepositories',
+    kind: 'GitRepository',
+    title: 'Git repositories',
+    singular: 'Git repository',
+    credentialTypes: ['basic', 'bearer', 'ssh'],
+    tls: true,
+    defaultInterval: '1m',
+  },
+  {
+    plural: 'helmrepositories',
+    kind: 'HelmRepository',
+    title: 'Helm repositories',
+    singular: 'Helm repository',
+    credentialTypes: ['basic'],
+    tls: true,
+    defaultInterval: '5m',
+  },
+  {
+    plural: 'ocirepositories',
+    kind: 'OCIRepository',
+    title: 'OCI repositories',
+    singular: 'OCI repository',
+    credentialTypes: ['basic'],
+    tls: true,
+    defaultInterval: '1m',
+  },
+  {
+    plural: 'buckets',
+    kind: 'Bucket',
+    title: 'Buckets',
+    singular: 'Bucket',
+    credentialTypes: ['s3'],
+    tls: false,
+    defaultInterval: '1m',
+  },
+  {
+    plural: 'helmcharts',
+    kind: 'HelmChart',
+    title: 'Helm charts',
+    singular: 'Helm chart',
+    credentialTypes: [],
+    tls: false,
+    defaultInterval: '5m',
+  },
+];
+
+/** The kind named by a route's plural, if it is a source kind. */
+export function kindOf(plural: string | undefined): SourceKind | undefined {
+  return SOURCE_KINDS.find((k) => k.plural === plural);
+}
+
+/** The form's values: field path → text (check boxes hold 'true' or ''). */
+export type Values = Record<string, string>;
+
+/** How a GitRepository picks its revision (`spec.ref.<key>`). */
+export const GIT_REFS = ['branch', 'tag', 'semver', 'name', 'commit'] as const;
+/** How an OCIRepository picks its artifact (`spec.ref.<key>`). */
+export const OCI_REFS = ['tag', 'semver', 'digest'] as const;
+/** Where a HelmChart's chart comes from. */
+export const CHART_SOURCES = ['HelmRepository', 'GitRepository', 'Bucket'] as const;
+/** Bucket providers. */
+export const BUCKET_PROVIDERS = ['generic', 'aws', 'gcp', 'azure'] as const;
+/** The fields each credential type has (`credentials.<key>`); optional ones are not checked. */
+export const CREDENTIAL_FIELDS: Record<string, string[]> = {
+  basic: ['username', 'password'],
+  bearer: ['token'],
+  ssh: ['identity', 'knownHosts', 'password'],
+  s3: ['accessKey', 'secretKey'],
+};
+/** Credential type meaning "leave the current Secret alone" (edit only). */
+export const KEEP = 'keep';
+
+const refKeys = (k: SourceKind): readonly string[] =>
+  k.plural === 'gitrepositories' ? GIT_REFS : k.plural === 'ocirepositories' ? OCI_REFS : [];
+
+/** The values of a new object of `kind` in `namespace`. */
+export function emptyValues(k: SourceKind, namespace: string): Values {
+  const v: Values = {
+    'metadata.name': '',
+    'metadata.namespace': namespace,
+    'spec.interval': k.defaultInterval,
+    'credentials.type': 'none',
+    'tls.ca': '',
+  };
+  switch (k.plural) {
+    case 'gitrepositories':
+      return { ...v, 'spec.url': '', 'spec.ref': 'branch', 'spec.ref.branch': 'main' };
+    case 'helmrepositories':
+      return { ...v, 'spec.url': '', 'spec.type': 'default' };
+    case 'ocirepositories':
+      return { ...v, 'spec.url': '', 'spec.ref': 'tag', 'spec.ref.tag': 'latest' };
+    case 'buckets':
+      return {
+        ...v,
+        'spec.endpoint': '',
+        'spec.bucketName': '',
+        'spec.provider': 'generic',
+        'spec.region': '',
+        'spec.insecure': '',
+      };
+    case 'helmcharts':
+      return {
+        ...v,
+        'spec.chart': '',
+        'spec.version': '',
+        'spec.sourceRef.kind': 'HelmRepository',
+        'spec.sourceRef.name': '',
+      };
+  }
+}
+
+type Json = Record<string, unknown>;
+const obj = (x: unknown): Json => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Json) : {});
+const str = (x: unknown): string =>
+  typeof x === 'string' ? x : x === undefined || x === null ? '' : String(x);
+
+/** The form's values for an existing object. */
+export function fromObject(k: SourceKind, o: ObjectView): Values {
+  const spec = obj(o.spec);
+  const meta = obj(o.metadata);
+  const v: Values = {
+    ...emptyValues(k, str(meta.namespace)),
+    'metadata.name': str(meta.name),
+    'spec.interval': str(spec.interval),
+    'credentials.type': o.credentialStatus?.auth ? KEEP : 'none',
+  };
+  const keys = refKeys(k);
+  if (keys.length > 0) {
+    const ref = obj(spec.ref);
+    const set = keys.find((key) => str(ref[key]) !== '') ?? keys[0];
+    for (const key of keys) v[`spec.ref.${key}`] = str(ref[key]);
+    v['spec.ref'] = set;
+  }
+  switch (k.plural) {
+    case 'gitrepositories':
+    case 'ocirepositories':
+      v['spec.url'] = str(spec.url);
+      break;
+    case 'helmrepositories':
+      v['spec.url'] = str(spec.url);
+      v['spec.type'] = str(spec.type) || 'default';
+      break;
+    case 'buckets':
+      v['spec.endpoint'] = str(spec.endpoint);
+      v['spec.bucketName'] = str(spec.bucketName);
+      v['spec.provider'] = str(spec.provider) || 'generic';
+      v['spec.region'] = str(spec.region);
+      v['spec.insecure'] = spec.insecure === true ? 'true' : '';
+      break;
+    case 'helmcharts': {
+      const src = obj(spec.sourceRef);
+      v['spec.chart'] = str(spec.chart);
+      v['spec.version'] = str(spec.version);
+      v['spec.sourceRef.kind'] = str(src.kind) || 'HelmRepository';
+      v['spec.sourceRef.name'] = str(src.name);
+      break;
+    }
+  }
+  return v;
+}
+
+const PEM_KEY = (v: string) =>
+  v.trim() !== '' && !v.includes('PRIVATE KEY-----') ? 'Must be a PEM private key' : undefined;
+const PEM = (v: string) => (v.trim() !== '' && !v.includes('-----BEGIN') ? 'Must be PEM' : undefined);
+
+/** An S3 endpoint: `host[:port]` without a scheme (as the server checks it). */
+export const endpoint: Check = (v) => {
+  if (v === '') return 'Required';
+  if (v.includes('://')) return 'Give the endpoint as host[:port], without a scheme';
+  const i = v.lastIndexOf(':');
+  const host = i < 0 ? v : v.slice(0, i);
+  const port = i < 0 ? undefined : v.slice(i + 1);
+  const hostOk = /^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(host);
+  const portOk = port === undefined || (/^\d+$/.test(port) && Number(port) > 0 && Number(port) < 65536);
+  return hostOk && portOk ? undefined : 'Not host[:port]';
+};
+
+/** The URL check for `spec.url` of a kind (and HelmRepository type). */
+function urlCheck(k: SourceKind, v: Values): Check {
+  if (k.plural === 'gitrepositories') return urlWith('http', 'https', 'ssh');
+  if (k.plural === 'ocirepositories') return urlWith('oci');
+  return v['spec.type'] === 'oci' ? urlWith('oci') : urlWith('http', 'https');
+}
+
+/**
+ * The checks of the fields the form shows for `values`, keyed by field path. `editing` is
+ * the object being edited (its name cannot change; its credentials may be kept).
+ */
+export function checksFor(k: SourceKind, v: Values, editing?: ObjectView): Record<string, Check> {
+  const c: Record<string, Check> = {
+    'metadata.namespace': label(63),
+    'spec.interval': k.plural === 'helmrepositories' ? duration : all(required, duration),
+  };
+  if (!editing) c['metadata.name'] = objectName;
+  switch (k.plural) {
+    case 'gitrepositories':
+    case 'ocirepositories':
+    case 'helmrepositories':
+      c['spec.url'] = urlCheck(k, v);
+      break;
+    case 'buckets':
+      c['spec.endpoint'] = endpoint;
+      c['spec.bucketName'] = required;
+      break;
+    case 'helmcharts':
+      c['spec.chart'] = required;
+      c['spec.version'] = semverRange;
+      c['spec.sourceRef.name'] = objectName;
+      break;
+  }
+  const ref = v['spec.ref'];
+  if (ref && refKeys(k).includes(ref)) {
+    c[`spec.ref.${ref}`] = ref === 'semver' ? all(required, semverRange) : required;
+  }
+  const type = v['credentials.type'];
+  switch (type) {
+    case 'basic':
+      c['credentials.username'] = required;
+      c['credentials.password'] = required;
+      break;
+    case 'bearer':
+      c['credentials.token'] = required;
+      break;
+    case 'ssh':
+      c['credentials.identity'] = all(required, PEM_KEY);
+      c['credentials.knownHosts'] = required;
+      break;
+    case 's3':
+      c['credentials.accessKey'] = required;
+      c['credentials.secretKey'] = required;
+      break;
+  }
+  if (k.tls) {
+    // A GitRepository keeps its CA in the credentials Secret: writing a CA alone would
+    // replace the credentials there.
+    const ca =
+      k.plural === 'gitrepositories' && type === KEEP
+        ? (s: string) => (s.trim() !== '' ? 'Enter the credentials again to change the CA' : undefined)
+        : PEM;
+    c['tls.ca'] = all(ca, PEM);
+  }
+  return c;
+}
+
+/** The field paths the form shows for `values` (server errors on others go into a banner). */
+export function fieldNames(k: SourceKind, v: Values): string[] {
+  const names = ['metadata.name', 'metadata.namespace', 'spec.interval', 'credentials.type'];
+  if (k.plural === 'buckets')
+    names.push('spec.endpoint', 'spec.bucketName', 'spec.provider', 'spec.region', 'spec.insecure');
+  else if (k.plural === 'helmcharts')
+    names.push('spec.chart', 'spec.version', 'spec.sourceRef.kind', 'spec.sourceRef.name');
+  else names.push('spec.url');
+  if (k.plural === 'helmrepositories') names.push('spec.type');
+  if (refKeys(k).length > 0) names.push('spec.ref', `spec.ref.${v['spec.ref']}`);
+  for (const f of CREDENTIAL_FIELDS[v['credentials.type']] ?? []) names.push(`credentials.${f}`);
+  if (k.tls) names.push('tls.ca');
+  return names;
+}
+
+/** Sets `key` to `value`, or removes it when `value` is empty. */
+function setOrDrop(spec: Json, key: string, value: string) {
+  if (value === '') delete spec[key];
+  else spec[key] = value;
+}
+
+/** The credentials a request carries, or `undefined` to leave the current ones. */
+function credentials(k: SourceKind, v: Values, base?: ObjectView): Credentials | undefined {
+  const c = (f: string) => v[`credentials.${f}`] ?? '';
+  switch (v['credentials.type']) {
+    case 'basic':
+      return { type: 'basic', username: c('username'), password: c('password') };
+    case 'bearer':
+      return { type: 'bearer', token: c('token') };
+    case 'ssh':
+      return c('password')
+        ? { type: 'ssh', identity: c('identity'), knownHosts: c('knownHosts'), password: c('password') }
+        : { type: 'ssh', identity: c('identity'), knownHosts: c('knownHosts') };
+    case 's3':
+      return { type: 's3', accessKey: c('accessKey'), secretKey: c('secretKey') };
+    case 'none':
+      // Only an edit of an object with credentials has something to remove.
+      return base?.credentialStatus?.auth && k.credentialTypes.length > 0 ? { type: 'none' } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The create (no `base`) or update request for `values`. An update starts from the edited
+ * object's spec, labels and annotations, so fields the form does not show are kept.
+ */
+export function toRequest(k: SourceKind, v: Values, base?: ObjectView): ObjectRequest {
+  const spec: Json = { ...obj(base?.spec) };
+  const val = (key: string) => (v[key] ?? '').trim();
+  setOrDrop(spec, 'interval', val('spec.interval'));
+  switch (k.plural) {
+    case 'gitrepositories':
+    case 'ocirepositories':
+      spec.url = val('spec.url');
+      break;
+    case 'helmrepositories':
+      spec.url = val('spec.url');
+      spec.type = val('spec.type') || 'default';
+      break;
+    case 'buckets':
+      spec.endpoint = val('spec.endpoint');
+      spec.bucketName = val('spec.bucketName');
+      spec.provider = val('spec.provider') || 'generic';
+      setOrDrop(spec, 'region', val('spec.region'));
+      if (v['spec.insecure'] === 'true') spec.insecure = true;
+      else if ('insecure' in spec) spec.insecure = false;
+      break;
+    case 'helmcharts':
+      spec.chart = val('spec.chart');
+      setOrDrop(spec, 'version', val('spec.version'));
+      spec.sourceRef = {
+        ...obj(spec.sourceRef),
+        kind: val('spec.sourceRef.kind'),
+        name: val('spec.sourceRef.name'),
+      };
+      break;
+  }
+  const keys = refKeys(k);
+  if (keys.length > 0) {
+    const ref: Json = { ...obj(spec.ref) };
+    for (const key of keys) delete ref[key];
+    const chosen = v['spec.ref'] || keys[0];
+    ref[chosen] = val(`spec.ref.${chosen}`);
+    spec.ref = ref;
+  }
+
+  const creds = credentials(k, v, base);
+  // The server sets the reference to the Secret it writes; "none" drops the reference.
+  if (creds) delete spec.secretRef;
+  const ca = v['tls.ca'] ?? '';
+  const tls = k.tls && ca.trim() !== '' ? { ca } : undefined;
+  if (tls && k.plural !== 'gitrepositories') delete spec.certSecretRef;
+
+  const meta = obj(base?.metadata);
+  const metadata: Json = { name: base ? str(meta.name) : val('metadata.name') };
+  if (base) {
+    metadata.resourceVersion = str(meta.resourceVersion);
+    if (meta.labels) metadata.labels = meta.labels;
+    if (meta.annotations) metadata.annotations = meta.annotations;
+  }
+  const req: ObjectRequest = { metadata, spec };
+  if (creds) req.credentials = creds;
+  if (tls) req.tls = tls;
+  return req;
+}
