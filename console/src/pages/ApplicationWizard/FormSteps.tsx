@@ -1,0 +1,491 @@
+/**
+ * The form steps before the targets: basics and source, chart or path, base configuration.
+ * Each step gets the wizard's state, an `update` that also names the fields it touches (so
+ * their server errors are cleared), and `errorOf` for the message to show under a field.
+ */
+import { Input, Loading } from '@kubed/components';
+import { useState, type ChangeEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import styled from 'styled-components';
+import { useCharts, useObjectList } from '../../api/hooks';
+import { PLURALS } from '../../api/live';
+import type { SourceKind } from '../../api/types';
+import { CodeArea, Field, NativeSelect } from '../../components/Field';
+import { StateTag } from '../../components/StateTag';
+import { label } from '../../forms/validation';
+import { SOURCE_KINDS, type AppType, type WizardState } from './model';
+import { ImageRows, PatchRows, SubstituteRows } from './Rows';
+
+/** What every step receives. */
+export interface StepProps {
+  state: WizardState;
+  /** Applies `patch`; `fields` are the field paths it changes. */
+  update: (patch: Partial<WizardState>, ...fields: string[]) => void;
+  /** The message to show under a field, if any. */
+  errorOf: (field: string) => string | undefined;
+  /** Editing a stored application (name and namespace are fixed). */
+  editing: boolean;
+}
+
+type OnInput = ChangeEvent<HTMLInputElement>;
+
+const SourceList = styled.ul`
+  list-style: none;
+  margin: -6px 0 14px;
+  padding: 0;
+  border: 1px solid #e3e9ef;
+  border-radius: 4px;
+  max-height: 220px;
+  overflow: auto;
+  li {
+    display: flex;
+    gap: 12px;
+    align-items: center;
+    padding: 6px 10px;
+    font-size: 12px;
+    cursor: pointer;
+    border-bottom: 1px solid #eff4f9;
+  }
+  li:last-child {
+    border-bottom: none;
+  }
+  li[data-selected='true'] {
+    background: #eef9f3;
+    font-weight: 600;
+  }
+  .name {
+    min-width: 160px;
+  }
+  .msg {
+    color: #79879c;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+`;
+
+const Check = styled.label`
+  display: inline-flex;
+  gap: 6px;
+  align-items: center;
+  font-size: 12px;
+  cursor: pointer;
+`;
+
+const KIND_LABELS: Record<SourceKind, string> = {
+  HelmRepository: 'Helm repository',
+  GitRepository: 'Git repository',
+  OCIRepository: 'OCI repository',
+  Bucket: 'Bucket',
+};
+
+/** Step 1: name, namespace, type, source and interval. */
+export function BasicsStep({ state, update, errorOf, editing }: StepProps) {
+  const { t } = useTranslation();
+  const nsValid = !label(63)(state.namespace);
+  const sources = useObjectList(
+    PLURALS[state.sourceKind] ?? 'gitrepositories',
+    'host',
+    nsValid ? state.namespace : '',
+    { limit: 1000 },
+    { enabled: nsValid },
+  );
+  const items = nsValid ? (sources.data?.items ?? []) : [];
+  const names = items.map((o) => String(o.metadata.name ?? ''));
+  const kinds = SOURCE_KINDS[state.type];
+  const kindLabel = (k: SourceKind) => t(KIND_LABELS[k]);
+  const stateLabel: Record<string, string> = {
+    ready: t('Ready'),
+    progressing: t('Progressing'),
+    failed: t('Failed'),
+    suspended: t('Suspended'),
+    unknown: t('Unknown'),
+  };
+
+  const setType = (type: AppType) => {
+    const allowed = SOURCE_KINDS[type];
+    const sourceKind = allowed.includes(state.sourceKind) ? state.sourceKind : allowed[0];
+    update(
+      { type, sourceKind, sourceName: sourceKind === state.sourceKind ? state.sourceName : '' },
+      'type',
+      'spec.source.kind',
+      'spec.source.name',
+    );
+  };
+  const setNamespace = (namespace: string) => {
+    // Targets that deploy to the application's namespace follow it.
+    const targets = state.targets.map((x) => (x.namespace === state.namespace ? { ...x, namespace } : x));
+    update({ namespace, targets, sourceName: '' }, 'metadata.namespace', 'spec.source.name');
+  };
+
+  return (
+    <div>
+      <Field
+        label={t('Name')}
+        name="metadata.name"
+        error={errorOf('metadata.name')}
+        help={t('Each cluster gets a Flux object named <name>-<cluster>.')}
+      >
+        <Input
+          id="metadata.name"
+          name="metadata.name"
+          value={state.name}
+          disabled={editing}
+          onChange={(e: OnInput) => update({ name: e.target.value }, 'metadata.name')}
+        />
+      </Field>
+      <Field label={t('Namespace')} name="metadata.namespace" error={errorOf('metadata.namespace')}>
+        <Input
+          id="metadata.namespace"
+          name="metadata.namespace"
+          value={state.namespace}
+          disabled={editing}
+          onChange={(e: OnInput) => setNamespace(e.target.value)}
+        />
+      </Field>
+      <Field label={t('Type')} name="type" error={errorOf('type')}>
+        <NativeSelect
+          id="type"
+          name="type"
+          value={state.type}
+          onChange={(e) => setType(e.target.value as AppType)}
+        >
+          <option value="helm">{t('Helm chart')}</option>
+          <option value="kustomize">{t('Kustomize')}</option>
+        </NativeSelect>
+      </Field>
+      <Field label={t('Source kind')} name="spec.source.kind" error={errorOf('spec.source.kind')}>
+        <NativeSelect
+          id="spec.source.kind"
+          name="spec.source.kind"
+          value={state.sourceKind}
+          onChange={(e) =>
+            update(
+              { sourceKind: e.target.value as SourceKind, sourceName: '' },
+              'spec.source.kind',
+              'spec.source.name',
+            )
+          }
+        >
+          {kinds.map((k) => (
+            <option key={k} value={k}>
+              {kindLabel(k)}
+            </option>
+          ))}
+        </NativeSelect>
+      </Field>
+      <Field
+        label={t('Source')}
+        name="spec.source.name"
+        error={errorOf('spec.source.name')}
+        help={
+          nsValid && !sources.isLoading && items.length === 0
+            ? t('No {{kind}} in this namespace yet.', { kind: kindLabel(state.sourceKind) })
+            : undefined
+        }
+      >
+        <NativeSelect
+          id="spec.source.name"
+          name="spec.source.name"
+          value={state.sourceName}
+          onChange={(e) => update({ sourceName: e.target.value }, 'spec.source.name')}
+        >
+          <option value="">
+            {sources.isFetching && !items.length ? t('Loading…') : t('Pick a source')}
+          </option>
+          {state.sourceName && !names.includes(state.sourceName) && (
+            <option value={state.sourceName}>{state.sourceName}</option>
+          )}
+          {items.map((o) => {
+            const n = String(o.metadata.name ?? '');
+            return (
+              <option key={n} value={n}>
+                {n} ({stateLabel[o.summary.state] ?? o.summary.state})
+              </option>
+            );
+          })}
+        </NativeSelect>
+      </Field>
+      {items.length > 0 && (
+        <SourceList aria-label={t('Sources')}>
+          {items.map((o) => {
+            const n = String(o.metadata.name ?? '');
+            return (
+              <li
+                key={n}
+                data-selected={n === state.sourceName}
+                data-testid={`source-${n}`}
+                onClick={() => update({ sourceName: n }, 'spec.source.name')}
+              >
+                <span className="name">{n}</span>
+                <StateTag state={o.summary.state} title={o.summary.message} />
+                <span className="msg" title={o.summary.message}>
+                  {o.summary.revision ?? o.summary.message ?? ''}
+                </span>
+              </li>
+            );
+          })}
+        </SourceList>
+      )}
+      <Field
+        label={t('Interval')}
+        name="spec.interval"
+        error={errorOf('spec.interval')}
+        help={t('How often Flux reconciles each cluster, e.g. 5m.')}
+      >
+        <Input
+          id="spec.interval"
+          name="spec.interval"
+          value={state.interval}
+          placeholder="5m"
+          onChange={(e: OnInput) => update({ interval: e.target.value }, 'spec.interval')}
+        />
+      </Field>
+    </div>
+  );
+}
+
+const CUSTOM = '__range';
+
+/** The chart and version picker of a HelmRepository (free text when the index cannot be read). */
+function ChartPicker({ state, update, errorOf }: StepProps) {
+  const { t } = useTranslation();
+  const charts = useCharts('host', state.namespace, state.sourceName);
+  const [custom, setCustom] = useState(false);
+  if (charts.isLoading) {
+    return (
+      <div style={{ display: 'flex', gap: 8, alignItems: 'center', marginBottom: 14 }}>
+        <Loading size="sm" /> {t('Reading the chart index…')}
+      </div>
+    );
+  }
+  const list = charts.data ?? [];
+  const chart = list.find((c) => c.name === state.chart);
+  const versions = chart?.versions ?? [];
+  const inList =
+    state.version === '' || state.version === '*' || versions.some((v) => v.version === state.version);
+  const showRange = custom || !inList || !chart;
+
+  return (
+    <>
+      {charts.isError && (
+        <div className="field-help" role="status" style={{ fontSize: 12, color: '#79879c', marginBottom: 8 }}>
+          {t('The chart index could not be read; type the chart name.')}
+        </div>
+      )}
+      <Field
+        label={t('Chart')}
+        name="spec.helm.chart"
+        error={errorOf('spec.helm.chart')}
+        help={chart?.description}
+      >
+        {list.length ? (
+          <NativeSelect
+            id="spec.helm.chart"
+            name="spec.helm.chart"
+            value={state.chart}
+            onChange={(e) => {
+              setCustom(false);
+              update({ chart: e.target.value, version: '*' }, 'spec.helm.chart', 'spec.helm.version');
+            }}
+          >
+            <option value="">{t('Pick a chart')}</option>
+            {state.chart && !chart && <option value={state.chart}>{state.chart}</option>}
+            {list.map((c) => (
+              <option key={c.name} value={c.name}>
+                {c.description ? `${c.name} — ${c.description.slice(0, 80)}` : c.name}
+              </option>
+            ))}
+          </NativeSelect>
+        ) : (
+          <Input
+            id="spec.helm.chart"
+            name="spec.helm.chart"
+            value={state.chart}
+            placeholder="podinfo"
+            onChange={(e: OnInput) => update({ chart: e.target.value }, 'spec.helm.chart')}
+          />
+        )}
+      </Field>
+      <Field
+        label={t('Version')}
+        name="spec.helm.version"
+        error={errorOf('spec.helm.version')}
+        help={t('A version, or a semver range such as 6.x or >=1.0.0 <2.0.0; * takes the newest.')}
+      >
+        {chart && (
+          <NativeSelect
+            id="spec.helm.version"
+            name="spec.helm.version"
+            value={showRange ? CUSTOM : state.version || '*'}
+            onChange={(e) => {
+              const v = e.target.value;
+              setCustom(v === CUSTOM);
+              update({ version: v === CUSTOM ? '' : v }, 'spec.helm.version');
+            }}
+            style={showRange ? { marginBottom: 6 } : undefined}
+          >
+            <option value="*">{t('* (any, newest)')}</option>
+            {versions.map((v) => (
+              <option key={v.version} value={v.version}>
+                {v.appVersion
+                  ? `${v.version} (${t('app {{version}}', { version: v.appVersion })})`
+                  : v.version}
+              </option>
+            ))}
+            <option value={CUSTOM}>{t('Semver range…')}</option>
+          </NativeSelect>
+        )}
+        {showRange && (
+          <Input
+            id={chart ? 'spec.helm.version.range' : 'spec.helm.version'}
+            name={chart ? 'spec.helm.version.range' : 'spec.helm.version'}
+            aria-label={t('Version range')}
+            value={state.version}
+            placeholder="6.x"
+            onChange={(e: OnInput) => update({ version: e.target.value }, 'spec.helm.version')}
+          />
+        )}
+      </Field>
+    </>
+  );
+}
+
+/** Step 2: the chart (Helm) or the path (Kustomize). */
+export function ChartStep(props: StepProps) {
+  const { t } = useTranslation();
+  const { state, update, errorOf } = props;
+  if (state.type === 'helm') {
+    if (state.sourceKind === 'HelmRepository') return <ChartPicker {...props} />;
+    return (
+      <Field
+        label={t('Chart path')}
+        name="spec.helm.chart"
+        error={errorOf('spec.helm.chart')}
+        help={t('The chart directory in the source, e.g. ./charts/app.')}
+      >
+        <Input
+          id="spec.helm.chart"
+          name="spec.helm.chart"
+          value={state.chart}
+          placeholder="./charts/app"
+          onChange={(e: OnInput) => update({ chart: e.target.value }, 'spec.helm.chart')}
+        />
+      </Field>
+    );
+  }
+  return (
+    <>
+      <Field
+        label={t('Path')}
+        name="spec.kustomize.path"
+        error={errorOf('spec.kustomize.path')}
+        help={t('The directory in the source to apply, e.g. ./deploy.')}
+      >
+        <Input
+          id="spec.kustomize.path"
+          name="spec.kustomize.path"
+          value={state.path}
+          placeholder="./deploy"
+          onChange={(e: OnInput) => update({ path: e.target.value }, 'spec.kustomize.path')}
+        />
+      </Field>
+      <Field
+        label={t('Prune')}
+        name="spec.kustomize.prune"
+        error={errorOf('spec.kustomize.prune')}
+        help={t('Delete objects that are removed from the source.')}
+      >
+        <Check>
+          <input
+            type="checkbox"
+            id="spec.kustomize.prune"
+            name="spec.kustomize.prune"
+            checked={state.prune}
+            onChange={(e) => update({ prune: e.target.checked }, 'spec.kustomize.prune')}
+          />
+          {t('Prune removed objects')}
+        </Check>
+      </Field>
+    </>
+  );
+}
+
+/** Step 3: base values (Helm) or substitutions, images and patches (Kustomize). */
+export function ConfigStep({ state, update, errorOf }: StepProps) {
+  const { t } = useTranslation();
+  if (state.type === 'helm') {
+    return (
+      <>
+        <Field
+          label={t('Release name')}
+          name="spec.helm.releaseName"
+          error={errorOf('spec.helm.releaseName')}
+          help={t('Optional; defaults to the application name.')}
+        >
+          <Input
+            id="spec.helm.releaseName"
+            name="spec.helm.releaseName"
+            value={state.releaseName}
+            placeholder={state.name}
+            onChange={(e: OnInput) => update({ releaseName: e.target.value }, 'spec.helm.releaseName')}
+          />
+        </Field>
+        <Field
+          label={t('Values')}
+          name="spec.helm.values"
+          error={errorOf('spec.helm.values')}
+          help={t('YAML; every cluster starts from these values.')}
+        >
+          <CodeArea
+            id="spec.helm.values"
+            name="spec.helm.values"
+            style={{ minHeight: 240 }}
+            value={state.values}
+            onChange={(e) => update({ values: e.target.value }, 'spec.helm.values')}
+          />
+        </Field>
+      </>
+    );
+  }
+  const errors: Record<string, string> = {};
+  const collect = (prefix: string, n: number, fields: string[]) => {
+    for (let i = 0; i < n; i++)
+      for (const f of fields) {
+        const k = `spec.kustomize.${prefix}[${i}].${f}`;
+        const e = errorOf(k);
+        if (e) errors[k] = e;
+      }
+  };
+  collect('substitute', state.substitute.length, ['key']);
+  collect('images', state.images.length, ['name']);
+  collect('patches', state.patches.length, ['patch', 'target']);
+  const fieldError = errorOf('spec.kustomize');
+  return (
+    <>
+      {fieldError && (
+        <Field label="" name="spec.kustomize" error={fieldError}>
+          {null}
+        </Field>
+      )}
+      <SubstituteRows
+        prefix="spec.kustomize"
+        rows={state.substitute}
+        errors={errors}
+        onChange={(substitute) => update({ substitute }, 'spec.kustomize.substitute')}
+      />
+      <ImageRows
+        prefix="spec.kustomize"
+        rows={state.images}
+        errors={errors}
+        onChange={(images) => update({ images }, 'spec.kustomize.images')}
+      />
+      <PatchRows
+        prefix="spec.kustomize"
+        rows={state.patches}
+        errors={errors}
+        onChange={(patches) => update({ patches }, 'spec.kustomize.patches')}
+      />
+    </>
+  );
+}

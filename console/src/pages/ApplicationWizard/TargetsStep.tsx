@@ -1,0 +1,182 @@
+/**
+ * Step 4: the clusters to deploy to, each with its namespace and suspend switch, then the
+ * per-cluster overrides editor.
+ */
+import { Input } from '@kubed/components';
+import type { ChangeEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import styled from 'styled-components';
+import { useClusters } from '../../api/hooks';
+import { Field } from '../../components/Field';
+import { ErrorNote } from '../../components/Page';
+import { emptyTarget, hasOverrides, type TargetState } from './model';
+import { OverridesEditor } from './OverridesEditor';
+import type { StepProps } from './FormSteps';
+
+const List = styled.div`
+  border: 1px solid #e3e9ef;
+  border-radius: 4px;
+  margin-bottom: 16px;
+  .cluster {
+    display: grid;
+    grid-template-columns: 220px 1fr;
+    gap: 12px;
+    padding: 10px 12px;
+    border-bottom: 1px solid #eff4f9;
+    align-items: start;
+  }
+  .cluster:last-child {
+    border-bottom: none;
+  }
+  .cluster[data-reachable='false'] .cluster-name {
+    color: #79879c;
+  }
+  .cluster-name {
+    display: inline-flex;
+    gap: 6px;
+    align-items: center;
+    font-weight: 600;
+    font-size: 13px;
+    cursor: pointer;
+  }
+  .reason {
+    font-size: 12px;
+    color: #ca2621;
+    margin-top: 2px;
+  }
+  .settings {
+    display: flex;
+    gap: 16px;
+    align-items: flex-start;
+  }
+  .settings > div:first-child {
+    flex: 1;
+  }
+  .marker {
+    padding: 0 4px;
+    border-radius: 2px;
+    background: #fff4e0;
+    color: #b86e00;
+    font-size: 11px;
+    font-weight: normal;
+  }
+  label.inline {
+    display: inline-flex;
+    gap: 6px;
+    align-items: center;
+    font-size: 12px;
+    margin-top: 22px;
+  }
+`;
+
+/** Clusters to deploy to, and the overrides of each. */
+export function TargetsStep({
+  state,
+  update,
+  errorOf,
+  serverErrors,
+}: StepProps & { serverErrors: Record<string, string> }) {
+  const { t } = useTranslation();
+  const clusters = useClusters();
+  const known = clusters.data?.items ?? [];
+  // Targets of a stored application whose cluster is no longer registered stay listed.
+  const gone = state.targets.map((x) => x.cluster).filter((c) => !known.some((k) => k.name === c));
+  const names = [...known.map((c) => c.name), ...gone];
+  const indexOf = (cluster: string) => state.targets.findIndex((x) => x.cluster === cluster);
+
+  const toggle = (cluster: string, on: boolean) => {
+    const targets = on
+      ? [...state.targets, emptyTarget(cluster, state.namespace)]
+      : state.targets.filter((x) => x.cluster !== cluster);
+    update({ targets }, 'spec.targets');
+  };
+  const setTarget = (i: number, target: TargetState) => {
+    update({ targets: state.targets.map((x, j) => (j === i ? target : x)) }, `spec.targets[${i}]`);
+  };
+
+  return (
+    <div>
+      <ErrorNote error={clusters.error} />
+      <Field label={t('Clusters')} name="spec.targets" error={errorOf('spec.targets')}>
+        <List>
+          {names.map((name) => {
+            const c = known.find((k) => k.name === name);
+            const i = indexOf(name);
+            const reachable = c ? c.health.reachable : false;
+            const reason = !c
+              ? t('This cluster is not registered.')
+              : !c.health.reachable
+                ? c.health.message || t('Unreachable')
+                : !c.health.fluxInstalled
+                  ? t('Flux is not installed')
+                  : '';
+            return (
+              <div
+                className="cluster"
+                key={name}
+                data-testid={`target-${name}`}
+                data-reachable={String(reachable)}
+              >
+                <div>
+                  <label className="cluster-name">
+                    <input
+                      type="checkbox"
+                      id={`target-cluster-${name}`}
+                      name={`target-cluster-${name}`}
+                      checked={i >= 0}
+                      onChange={(e) => toggle(name, e.target.checked)}
+                    />
+                    {name}
+                    {i >= 0 && hasOverrides(state, i) && <span className="marker">{t('overrides')}</span>}
+                  </label>
+                  {reason && <div className="reason">{reason}</div>}
+                </div>
+                {i >= 0 ? (
+                  <div className="settings">
+                    <Field
+                      label={t('Namespace in {{cluster}}', { cluster: name })}
+                      name={`spec.targets[${i}].namespace`}
+                      error={errorOf(`spec.targets[${i}].namespace`) ?? errorOf(`spec.targets[${i}].cluster`)}
+                    >
+                      <Input
+                        id={`spec.targets[${i}].namespace`}
+                        name={`spec.targets[${i}].namespace`}
+                        value={state.targets[i].namespace}
+                        onChange={(e: ChangeEvent<HTMLInputElement>) =>
+                          setTarget(i, { ...state.targets[i], namespace: e.target.value })
+                        }
+                      />
+                    </Field>
+                    <label className="inline">
+                      <input
+                        type="checkbox"
+                        id={`spec.targets[${i}].suspend`}
+                        name={`spec.targets[${i}].suspend`}
+                        checked={state.targets[i].suspend}
+                        onChange={(e) => setTarget(i, { ...state.targets[i], suspend: e.target.checked })}
+                      />
+                      {t('Suspend')}
+                    </label>
+                  </div>
+                ) : (
+                  <div />
+                )}
+              </div>
+            );
+          })}
+          {names.length === 0 && (
+            <div className="cluster">
+              <span>{clusters.isLoading ? t('Loading…') : t('No clusters')}</span>
+            </div>
+          )}
+        </List>
+      </Field>
+      {state.targets.length > 0 && (
+        <>
+          <h3 style={{ fontSize: 14, margin: '8px 0 10px' }}>{t('Per-cluster overrides')}</h3>
+          <OverridesEditor state={state} onChange={setTarget} serverErrors={serverErrors} />
+        </>
+      )}
+    </div>
+  );
+}

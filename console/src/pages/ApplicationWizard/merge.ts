@@ -1,0 +1,118 @@
+/**
+ * How a target's overrides combine with an application's base configuration, computed in the
+ * browser for the wizard's "rendered" column. The rules are those of `docs/applications.md`
+ * (implemented on the server in `applications/merge.rs`); the preview step shows the server's
+ * own rendering.
+ */
+import type { ApplicationSpec, Image, Json, Overrides, Patch, Target } from '../../api/types';
+
+/** The substitution variable set to the target's cluster unless the application sets it. */
+export const CLUSTER_NAME_VAR = 'cluster_name';
+
+/** Whether `v` is a map (a plain object, not a list or null). */
+export function isMap(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `v` without `null` members of maps, also inside lists (a null means "no such key"). */
+export function stripNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(stripNulls);
+  if (isMap(v)) {
+    const out: Json = {};
+    for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = stripNulls(x);
+    return out;
+  }
+  return v;
+}
+
+/**
+ * Deep-merges `over` into `base`: maps merge key by key (recursively); lists and scalars in
+ * `over` replace the base value; a `null` in `over` deletes the key. Nulls never reach the
+ * result.
+ */
+export function mergeValues(base: unknown, over: unknown): unknown {
+  if (isMap(base) && isMap(over)) {
+    const out: Json = {};
+    for (const [k, v] of Object.entries(base)) if (v !== null) out[k] = stripNulls(v);
+    for (const [k, v] of Object.entries(over)) {
+      if (v === null) delete out[k];
+      else if (k in out) out[k] = mergeValues(out[k], v);
+      else out[k] = stripNulls(v);
+    }
+    return out;
+  }
+  return stripNulls(over);
+}
+
+/** The Helm values of a target (`undefined` when neither the base nor the target has any). */
+export function targetValues(base: Json | undefined, over: Overrides | undefined): Json | undefined {
+  const o = over?.values;
+  if (base === undefined && o === undefined) return undefined;
+  if (o === undefined) return stripNulls(base) as Json;
+  return mergeValues(base ?? {}, o) as Json;
+}
+
+/**
+ * The Kustomize images of a target: a base entry is replaced by the target's entry of the same
+ * name (the last one wins if a name repeats); new names are appended.
+ */
+export function mergeImages(base: Image[], over: Image[]): Image[] {
+  const lastOf = (name: string) => [...over].reverse().find((o) => o.name === name);
+  const out = base.map((b) => lastOf(b.name) ?? b);
+  for (const o of over) {
+    if (!out.some((i) => i.name === o.name)) out.push(lastOf(o.name) ?? o);
+  }
+  return out;
+}
+
+/** Substitutions: the base merged with the target's, the target winning for a key in both. */
+export function mergeSubstitute(
+  base: Record<string, string> | undefined,
+  over: Record<string, string> | undefined,
+): Record<string, string> {
+  return { ...(base ?? {}), ...(over ?? {}) };
+}
+
+/** Patches: the base ones, then the target's. */
+export function mergePatches(base: Patch[] | undefined, over: Patch[] | undefined): Patch[] {
+  return [...(base ?? []), ...(over ?? [])];
+}
+
+/**
+ * What one target of `spec` gets after its overrides are applied: for Helm the chart,
+ * version range, release name and values; for Kustomize the path, prune, patches, images and
+ * substitutions (with `cluster_name`). Also the target namespace and whether it is suspended.
+ */
+export function renderTarget(spec: ApplicationSpec, target: Target): Json {
+  const over = target.overrides;
+  const suspend = !!target.suspend || !!spec.suspend;
+  if (spec.helm) {
+    const h = spec.helm;
+    const out: Json = { chart: h.chart };
+    const version = over?.version ?? h.version;
+    if (version !== undefined) out.version = version;
+    if (h.releaseName) out.releaseName = h.releaseName;
+    out.targetNamespace = target.namespace;
+    if (suspend) out.suspend = true;
+    const values = targetValues(h.values, over);
+    if (values !== undefined) out.values = values;
+    const valuesFrom = [...(h.valuesFrom ?? []), ...(over?.valuesFrom ?? [])];
+    if (valuesFrom.length) out.valuesFrom = valuesFrom;
+    return out;
+  }
+  const k = spec.kustomize ?? {};
+  const out: Json = {
+    path: over?.path ?? k.path ?? './',
+    prune: k.prune ?? true,
+    targetNamespace: target.namespace,
+  };
+  if (suspend) out.suspend = true;
+  const patches = mergePatches(k.patches, over?.patches);
+  if (patches.length) out.patches = patches;
+  const images = mergeImages(k.images ?? [], over?.images ?? []);
+  if (images.length) out.images = images;
+  const substitute = mergeSubstitute(k.substitute, over?.substitute);
+  if (!(CLUSTER_NAME_VAR in substitute)) substitute[CLUSTER_NAME_VAR] = target.cluster;
+  out.substitute = substitute;
+  return out;
+}

@@ -1,0 +1,427 @@
+/**
+ * The wizard's form state, and how it becomes an `ApplicationSpec` and back (empty fields are
+ * left out), plus the client checks of each step and which step owns a field path. Pure: no
+ * React, so it is unit-tested on its own.
+ */
+import { parse, stringify } from 'yaml';
+import type { ApplicationSpec, Image, Json, Overrides, Patch, SourceKind, Target } from '../../api/types';
+import {
+  all,
+  duration,
+  label,
+  objectName,
+  relativePath,
+  required,
+  semverRange,
+  yamlMap,
+} from '../../forms/validation';
+import { isMap } from './merge';
+
+/** Helm chart or Kustomize path. */
+export type AppType = 'helm' | 'kustomize';
+
+/** One substitution row. */
+export interface KeyValue {
+  key: string;
+  value: string;
+}
+
+/** One Kustomize image row. */
+export interface ImageRow {
+  name: string;
+  newName: string;
+  newTag: string;
+  digest: string;
+}
+
+/** One Kustomize patch: its text and the optional target selector (YAML map). */
+export interface PatchRow {
+  patch: string;
+  target: string;
+}
+
+/** The Kustomize lists, edited as rows (the base's and each target's). */
+export interface KustomizeRows {
+  substitute: KeyValue[];
+  images: ImageRow[];
+  patches: PatchRow[];
+}
+
+/** One target being edited: where, and its overrides as the user types them. */
+export interface TargetState extends KustomizeRows {
+  cluster: string;
+  namespace: string;
+  suspend: boolean;
+  /** Helm values override (YAML). */
+  values: string;
+  /** Helm version range override. */
+  version: string;
+  /** Kustomize path override. */
+  path: string;
+  /** Helm valuesFrom of a stored application, kept as they are. */
+  valuesFrom: Json[];
+}
+
+/** Parts of a stored application the wizard does not edit but must keep. */
+export interface Kept {
+  dependsOn: string[];
+  suspend?: boolean;
+  /** Helm `valuesFrom`, `install`, `upgrade`, `rollback`, `uninstall`. */
+  helm: Json;
+  /** Kustomize `wait`. */
+  wait?: boolean;
+}
+
+/** Everything the wizard edits. */
+export interface WizardState extends KustomizeRows {
+  name: string;
+  namespace: string;
+  type: AppType;
+  sourceKind: SourceKind;
+  sourceName: string;
+  interval: string;
+  /** Helm chart name (HelmRepository) or path (git, bucket). */
+  chart: string;
+  version: string;
+  releaseName: string;
+  /** Base Helm values (YAML). */
+  values: string;
+  /** Kustomize path. */
+  path: string;
+  prune: boolean;
+  targets: TargetState[];
+  kept: Kept;
+}
+
+/** The source kinds each application type can use, the first being the default. */
+export const SOURCE_KINDS: Record<AppType, SourceKind[]> = {
+  helm: ['HelmRepository', 'GitRepository', 'Bucket'],
+  kustomize: ['GitRepository', 'OCIRepository', 'Bucket'],
+};
+
+/** A new application in `namespace`. */
+export function emptyState(namespace = ''): WizardState {
+  return {
+    name: '',
+    namespace,
+    type: 'helm',
+    sourceKind: 'HelmRepository',
+    sourceName: '',
+    interval: '5m',
+    chart: '',
+    version: '*',
+    releaseName: '',
+    values: '',
+    path: './',
+    prune: true,
+    substitute: [],
+    images: [],
+    patches: [],
+    targets: [],
+    kept: { dependsOn: [], helm: {} },
+  };
+}
+
+/** A new target in `cluster`, without overrides. */
+export function emptyTarget(cluster: string, namespace: string): TargetState {
+  return {
+    cluster,
+    namespace,
+    suspend: false,
+    values: '',
+    version: '',
+    path: '',
+    substitute: [],
+    images: [],
+    patches: [],
+    valuesFrom: [],
+  };
+}
+
+/** The map a YAML text holds: `undefined` when empty (or not a map), `error` when it does not parse. */
+export function parseYamlMap(text: string): { value?: Json; error?: string } {
+  const error = yamlMap(parse)(text);
+  if (error) return { error };
+  if (text.trim() === '') return {};
+  const v: unknown = parse(text);
+  return isMap(v) ? { value: v } : {};
+}
+
+/** A map as YAML text (empty for nothing). */
+export function toYaml(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (isMap(v) && Object.keys(v).length === 0) return '';
+  return stringify(v);
+}
+
+function nonEmpty(v: Json | undefined): Json | undefined {
+  return v && Object.keys(v).length ? v : undefined;
+}
+
+function rowsToSubstitute(rows: KeyValue[]): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const r of rows) if (r.key.trim()) out[r.key.trim()] = r.value;
+  return Object.keys(out).length ? out : undefined;
+}
+
+function rowsToImages(rows: ImageRow[]): Image[] | undefined {
+  const out: Image[] = rows
+    .filter((r) => r.name.trim())
+    .map((r) => {
+      const i: Image = { name: r.name.trim() };
+      if (r.newName.trim()) i.newName = r.newName.trim();
+      if (r.newTag.trim()) i.newTag = r.newTag.trim();
+      if (r.digest.trim()) i.digest = r.digest.trim();
+      return i;
+    });
+  return out.length ? out : undefined;
+}
+
+function rowsToPatches(rows: PatchRow[]): Patch[] | undefined {
+  const out: Patch[] = rows
+    .filter((r) => r.patch.trim())
+    .map((r) => {
+      const target = nonEmpty(parseYamlMap(r.target).value);
+      return target ? { patch: r.patch, target } : { patch: r.patch };
+    });
+  return out.length ? out : undefined;
+}
+
+function substituteToRows(m: Record<string, string> | undefined): KeyValue[] {
+  return Object.entries(m ?? {}).map(([key, value]) => ({ key, value: String(value) }));
+}
+
+function imagesToRows(list: Image[] | undefined): ImageRow[] {
+  return (list ?? []).map((i) => ({
+    name: i.name,
+    newName: i.newName ?? '',
+    newTag: i.newTag ?? '',
+    digest: i.digest ?? '',
+  }));
+}
+
+function patchesToRows(list: Patch[] | undefined): PatchRow[] {
+  return (list ?? []).map((p) => ({ patch: p.patch, target: toYaml(p.target) }));
+}
+
+/** Drops keys whose value is `undefined`. */
+function compact<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** A target's overrides for an application of `type` (`undefined` when it has none). */
+export function targetOverrides(
+  t: TargetState,
+  type: AppType,
+  sourceKind: SourceKind,
+): Overrides | undefined {
+  const o: Overrides =
+    type === 'helm'
+      ? compact({
+          values: nonEmpty(parseYamlMap(t.values).value),
+          valuesFrom: t.valuesFrom.length ? t.valuesFrom : undefined,
+          version: sourceKind === 'HelmRepository' && t.version.trim() ? t.version.trim() : undefined,
+        })
+      : compact({
+          path: t.path.trim() || undefined,
+          substitute: rowsToSubstitute(t.substitute),
+          images: rowsToImages(t.images),
+          patches: rowsToPatches(t.patches),
+        });
+  return Object.keys(o).length ? o : undefined;
+}
+
+/** The spec the wizard's state describes, without empty fields. */
+export function stateToSpec(s: WizardState): ApplicationSpec {
+  const targets: Target[] = s.targets.map((t) =>
+    compact({
+      cluster: t.cluster,
+      namespace: t.namespace.trim(),
+      suspend: t.suspend ? true : undefined,
+      overrides: targetOverrides(t, s.type, s.sourceKind),
+    }),
+  );
+  const spec: ApplicationSpec = compact({
+    source: { kind: s.sourceKind, name: s.sourceName },
+    helm:
+      s.type === 'helm'
+        ? compact({
+            ...s.kept.helm,
+            chart: s.chart.trim(),
+            version: s.sourceKind === 'HelmRepository' && s.version.trim() ? s.version.trim() : undefined,
+            values: nonEmpty(parseYamlMap(s.values).value),
+            releaseName: s.releaseName.trim() || undefined,
+          })
+        : undefined,
+    kustomize:
+      s.type === 'kustomize'
+        ? compact({
+            path: s.path.trim() || undefined,
+            prune: s.prune,
+            patches: rowsToPatches(s.patches),
+            images: rowsToImages(s.images),
+            substitute: rowsToSubstitute(s.substitute),
+            wait: s.kept.wait,
+          })
+        : undefined,
+    targets,
+    dependsOn: s.kept.dependsOn.length ? s.kept.dependsOn : undefined,
+    interval: s.interval.trim() || undefined,
+    suspend: s.kept.suspend,
+  });
+  return spec;
+}
+
+/** The wizard's state for a stored application. */
+export function specToState(name: string, namespace: string, spec: ApplicationSpec): WizardState {
+  const h = spec.helm;
+  const k = spec.kustomize;
+  const helmKept: Json = {};
+  if (h) {
+    for (const [key, v] of Object.entries(h)) {
+      if (!['chart', 'version', 'values', 'releaseName'].includes(key) && v !== undefined) helmKept[key] = v;
+    }
+  }
+  const base = emptyState(namespace);
+  return {
+    ...base,
+    name,
+    type: h ? 'helm' : 'kustomize',
+    sourceKind: spec.source.kind,
+    sourceName: spec.source.name,
+    interval: spec.interval ?? '',
+    chart: h?.chart ?? '',
+    version: h ? (h.version ?? '') : base.version,
+    releaseName: h?.releaseName ?? '',
+    values: toYaml(h?.values),
+    path: k ? (k.path ?? '') : base.path,
+    prune: k?.prune ?? true,
+    substitute: substituteToRows(k?.substitute),
+    images: imagesToRows(k?.images),
+    patches: patchesToRows(k?.patches),
+    targets: spec.targets.map((t) => ({
+      cluster: t.cluster,
+      namespace: t.namespace,
+      suspend: !!t.suspend,
+      values: toYaml(t.overrides?.values),
+      version: t.overrides?.version ?? '',
+      path: t.overrides?.path ?? '',
+      substitute: substituteToRows(t.overrides?.substitute),
+      images: imagesToRows(t.overrides?.images),
+      patches: patchesToRows(t.overrides?.patches),
+      valuesFrom: t.overrides?.valuesFrom ?? [],
+    })),
+    kept: compact({
+      dependsOn: spec.dependsOn ?? [],
+      suspend: spec.suspend,
+      helm: helmKept,
+      wait: k?.wait,
+    }),
+  };
+}
+
+/** The wizard's steps, in order. */
+export const STEP = { basics: 0, chart: 1, config: 2, targets: 3, preview: 4, apply: 5 } as const;
+
+/** The step whose form owns a field path (server errors jump back there). */
+export function stepOf(field: string): number {
+  if (/^(metadata\.|spec\.(source|interval|dependsOn)|spec\.(suspend|helm|kustomize)$|type$)/.test(field)) {
+    return STEP.basics;
+  }
+  if (/^spec\.(helm\.(chart|version)|kustomize\.(path|prune))\b/.test(field)) return STEP.chart;
+  if (/^spec\.(helm|kustomize)\./.test(field)) return STEP.config;
+  if (/^spec\.targets/.test(field)) return STEP.targets;
+  return STEP.preview;
+}
+
+/** A Flux substitution variable name. */
+const SUBST_KEY = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
+
+/** Messages of the checks that are not in `forms/validation.ts` (translation keys). */
+export const MESSAGES = {
+  name53: 'At most 53 characters',
+  pickSource: 'Pick a source',
+  pickCluster: 'Pick at least one cluster',
+  substKey: 'Letters, digits and "_"; not starting with a digit',
+  imageName: 'The image name is required',
+} as const;
+
+function rowErrors(prefix: string, r: KustomizeRows, out: Record<string, string>) {
+  r.substitute.forEach((row, i) => {
+    const key = row.key.trim();
+    if (key === '' && row.value === '') return;
+    if (!SUBST_KEY.test(key)) out[`${prefix}.substitute[${i}].key`] = key ? MESSAGES.substKey : 'Required';
+  });
+  r.images.forEach((row, i) => {
+    if (!row.name.trim() && (row.newName.trim() || row.newTag.trim() || row.digest.trim()))
+      out[`${prefix}.images[${i}].name`] = MESSAGES.imageName;
+  });
+  r.patches.forEach((row, i) => {
+    const m = yamlMap(parse)(row.target);
+    if (m) out[`${prefix}.patches[${i}].target`] = m;
+  });
+}
+
+/** The client errors of target `i`'s overrides, by field path. */
+export function overrideErrors(s: WizardState, i: number): Record<string, string> {
+  const t = s.targets[i];
+  const out: Record<string, string> = {};
+  if (!t) return out;
+  const p = `spec.targets[${i}].overrides`;
+  if (s.type === 'helm') {
+    const v = yamlMap(parse)(t.values);
+    if (v) out[`${p}.values`] = v;
+    const r = semverRange(t.version);
+    if (r) out[`${p}.version`] = r;
+  } else {
+    const r = relativePath(t.path.trim());
+    if (r) out[`${p}.path`] = r;
+    rowErrors(p, t, out);
+  }
+  return out;
+}
+
+/** The client errors of a step, by field path (empty when the step may be left). */
+export function validateStep(s: WizardState, step: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  const put = (field: string, msg: string | undefined) => {
+    if (msg) out[field] = msg;
+  };
+  if (step === STEP.basics) {
+    put('metadata.name', objectName(s.name) ?? (s.name.length > 53 ? MESSAGES.name53 : undefined));
+    put('metadata.namespace', label(63)(s.namespace));
+    if (!s.sourceName) put('spec.source.name', MESSAGES.pickSource);
+    put('spec.interval', duration(s.interval.trim()));
+  } else if (step === STEP.chart) {
+    if (s.type === 'helm') {
+      if (s.sourceKind === 'HelmRepository') {
+        put('spec.helm.chart', required(s.chart));
+        put('spec.helm.version', semverRange(s.version));
+      } else {
+        put('spec.helm.chart', all(required, relativePath)(s.chart.trim()));
+      }
+    } else {
+      put('spec.kustomize.path', relativePath(s.path.trim()));
+    }
+  } else if (step === STEP.config) {
+    if (s.type === 'helm') {
+      put('spec.helm.values', yamlMap(parse)(s.values));
+      if (s.releaseName.trim()) put('spec.helm.releaseName', label(53)(s.releaseName.trim()));
+    } else {
+      rowErrors('spec.kustomize', s, out);
+    }
+  } else if (step === STEP.targets) {
+    if (s.targets.length === 0) put('spec.targets', MESSAGES.pickCluster);
+    s.targets.forEach((t, i) => {
+      put(`spec.targets[${i}].namespace`, label(63)(t.namespace.trim()));
+      Object.assign(out, overrideErrors(s, i));
+    });
+  }
+  return out;
+}
+
+/** Whether target `i` differs from the base (has overrides). */
+export function hasOverrides(s: WizardState, i: number): boolean {
+  const t = s.targets[i];
+  return !!t && targetOverrides(t, s.type, s.sourceKind) !== undefined;
+}
