@@ -18,6 +18,7 @@ export default tseslint.config(
   {
     files: ['e2e/**/*.mjs', 'scripts/**/*.mjs'],
     extends: [js.configs.recommended],
-    languageOptions: { globals: globals.node },
+    // Browser globals too: page.evaluate() callbacks run in the page.
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 );

@@ -96,3 +96,156 @@ test("registering a cluster the server cannot reach shows the server's field err
     'nothing was registered',
   );
 });
+
+test('a bad form input shows the field error and creates nothing', async () => {
+  await page.click('nav a:has-text("Sources")');
+  await page.selectOption('header select[name=namespace]', NS);
+  await page.waitForSelector('[data-testid=source-samples]');
+  const before = await api('GET', `/namespaces/${NS}/gitrepositories`);
+  await page.click('button:has-text("Create Git repository")');
+  await page.fill('.kubed-modal input[name="metadata.name"]', 'Bad_Name');
+  await page.fill('.kubed-modal input[name="spec.url"]', 'ftp://example.com/repo.git');
+  await page.waitForSelector('[data-error-for="metadata.name"]');
+  await page.waitForSelector('[data-error-for="spec.url"]');
+  await page.click('.kubed-modal button:has-text("Create")');
+  await shot(page, '05-source-form-errors');
+  // A name the server refuses although it looks fine here: it already exists.
+  await page.fill('.kubed-modal input[name="metadata.name"]', 'samples');
+  await page.fill('.kubed-modal input[name="spec.url"]', `${testbed.fixtures.git_url}/demo.git`);
+  await page.click('.kubed-modal button:has-text("Create")');
+  const serverError = await page.waitForSelector('[data-error-for="metadata.name"]');
+  assert.match(await serverError.textContent(), /exist/i);
+  await shot(page, '06-source-form-server-error');
+  await page.click('.kubed-modal button:has-text("Cancel")');
+  const afterList = await api('GET', `/namespaces/${NS}/gitrepositories`);
+  assert.equal(afterList.body.totalItems, before.body.totalItems, 'nothing was created');
+  const samples = await api('GET', `/namespaces/${NS}/gitrepositories/samples`);
+  assert.equal(samples.body.spec.url, `${testbed.fixtures.git_url}/demo.git`, 'the existing source is untouched');
+});
+
+test('create a Git source with credentials; it becomes Ready live', async () => {
+  await page.click('button:has-text("Create Git repository")');
+  await page.fill('.kubed-modal input[name="metadata.name"]', SOURCE);
+  await page.fill('.kubed-modal input[name="spec.url"]', `${testbed.fixtures.git_url}/demo.git`);
+  await page.selectOption('.kubed-modal select[name="credentials.type"]', 'basic');
+  await page.fill('.kubed-modal input[name="credentials.username"]', testbed.fixtures.user);
+  await page.fill('.kubed-modal input[name="credentials.password"]', testbed.fixtures.password);
+  await shot(page, '07-source-form');
+  await page.click('.kubed-modal button:has-text("Create")');
+  await page.waitForSelector(`[data-testid=source-${SOURCE}]`);
+  // Ready arrives over the event stream: no reload, no click.
+  await page.waitForSelector(`[data-testid=source-${SOURCE}] [data-state=ready]`, { timeout: LIVE });
+  await shot(page, '08-sources');
+  const created = await api('GET', `/namespaces/${NS}/gitrepositories/${SOURCE}`);
+  assert.equal(created.body.credentialStatus.auth.type, 'basic');
+  assert.ok(!JSON.stringify(created.body).includes(testbed.fixtures.password), 'the password is never returned');
+});
+
+test('create a Helm application for host and both members, 3 replicas on member-1 only', async () => {
+  await page.click('nav a:has-text("Applications")');
+  await page.click('button:has-text("Create application")');
+  await page.waitForURL('**/applications/new');
+  // 1. basics and source
+  await page.fill('input[name="metadata.name"]', APP);
+  await page.fill('input[name="metadata.namespace"]', NS);
+  await page.selectOption('select[name=type]', 'helm');
+  await page.selectOption('select[name="spec.source.kind"]', 'HelmRepository');
+  await page.waitForSelector('select[name="spec.source.name"] option[value=samples]', { state: 'attached' });
+  await page.selectOption('select[name="spec.source.name"]', 'samples');
+  await shot(page, '09-wizard-source');
+  await page.click('button:has-text("Next")');
+  // 2. the chart, picked from the repository's index
+  await page.waitForSelector('select[name="spec.helm.chart"] option[value=demo-app]', { state: 'attached' });
+  await page.selectOption('select[name="spec.helm.chart"]', 'demo-app');
+  await page.waitForSelector('select[name="spec.helm.version"] option[value="1.0.0"]', { state: 'attached' });
+  await page.selectOption('select[name="spec.helm.version"]', '1.0.0');
+  await shot(page, '10-wizard-chart');
+  await page.click('button:has-text("Next")');
+  // 3. base values; the testbed runs no kubelet, so Helm must not wait for pods
+  await page.fill('textarea[name="spec.helm.values"]', 'replicaCount: 1\nmessage: hello from ksflux\n');
+  await page.uncheck('input[name="spec.helm.wait"]');
+  await page.click('button:has-text("Next")');
+  // 4. targets and the per-cluster overrides, beside the base and the rendered result
+  for (const c of ['host', 'member-1', 'member-2']) await page.check(`input[name=target-cluster-${c}]`);
+  await page.click('[data-testid=override-tab-member-1]');
+  await page.fill('textarea[name="spec.targets[1].overrides.values"]', 'replicaCount: 3\n');
+  await page.waitForSelector('[data-testid=rendered-member-1]:has-text("replicaCount: 3")');
+  assert.match(await page.textContent('[data-testid=rendered-member-1]'), /message: hello from ksflux/);
+  await page.click('[data-testid=override-tab-member-2]');
+  assert.match(await page.textContent('[data-testid=rendered-member-2]'), /replicaCount: 1/);
+  await shot(page, '11-wizard-overrides');
+  await page.click('button:has-text("Next")');
+  // 5. preview, rendered by the server (nothing written yet)
+  await page.waitForSelector('[data-testid=preview-member-1]');
+  await page.click('[data-testid=preview-member-1]');
+  await page.waitForSelector('[data-testid=preview-member-1]:has-text("replicaCount: 3")');
+  assert.equal((await api('GET', `/namespaces/${NS}/applications/${APP}`)).status, 404, 'preview writes nothing');
+  await shot(page, '12-wizard-preview');
+  await page.click('button:has-text("Next")');
+  await shot(page, '13-wizard-apply');
+  await page.click('button:has-text("Create")');
+  await page.waitForURL(`**/applications/${NS}/${APP}`);
+});
+
+test('the application becomes Ready on all three clusters, live', async () => {
+  // The detail page shows each cluster's state as it changes: no reload.
+  await page.evaluate(() => {
+    window.__sameDocument = true;
+  });
+  for (const c of ['host', 'member-1', 'member-2']) {
+    await page.waitForSelector(`[data-testid=target-state-${c}] [data-state=ready]`, { timeout: LIVE });
+  }
+  assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
+  await shot(page, '14-application-ready');
+  const replicas = (cluster) =>
+    kubectl(cluster, '-n', NS, 'get', 'deployment', APP, '-o', 'jsonpath={.spec.replicas}');
+  await eventually('member-1 runs 3 replicas', 60, () => replicas('member-1') === '3');
+  assert.equal(replicas('member-2'), '1');
+  assert.equal(replicas('host'), '1');
+  for (const tab of ['inventory', 'history', 'events', 'dependsOn', 'yaml']) {
+    const t = await page.$(`[data-testid=tab-${tab}]`);
+    if (t) {
+      await t.click();
+      await shot(page, `15-application-${tab}`);
+    }
+  }
+});
+
+test('the application list shows a chip per cluster', async () => {
+  await page.click('nav a:has-text("Applications")');
+  for (const c of ['host', 'member-1', 'member-2']) {
+    await page.waitForSelector(`[data-testid=chip-${APP}-${c}][data-state=ready]`, { timeout: LIVE });
+  }
+  await shot(page, '16-applications');
+});
+
+test('suspend one target; the others stay ready', async () => {
+  await page.click(`[data-testid=app-${APP}] a`);
+  await page.waitForSelector('[data-testid=target-member-2]');
+  await page.click('[data-testid=target-member-2] button:has-text("Suspend")');
+  await page.waitForSelector('[data-testid=target-state-member-2] [data-state=suspended]', { timeout: LIVE });
+  assert.ok(await page.$('[data-testid=target-state-member-1] [data-state=ready]'));
+  const hr = await api('GET', `/namespaces/${NS}/helmreleases/${APP}-member-2`);
+  assert.equal(hr.body.spec.suspend, true, "member-2's HelmRelease is suspended");
+  const hr1 = await api('GET', `/namespaces/${NS}/helmreleases/${APP}-member-1`);
+  assert.notEqual(hr1.body.spec.suspend, true, "member-1's is not");
+  await shot(page, '17-application-suspended');
+});
+
+test('switch to Chinese: the page is translated', async () => {
+  await page.selectOption('header select[name=language]', 'zh-CN');
+  await page.waitForSelector('nav a:has-text("应用")');
+  assert.ok(await page.isVisible('nav a:has-text("概览")'));
+  assert.ok(await page.isVisible('button:has-text("退出登录")'));
+  await shot(page, '18-application-zh');
+  await page.click('nav a:has-text("集群")');
+  await page.waitForSelector('h1:has-text("集群")');
+  await shot(page, '19-clusters-zh');
+  await page.selectOption('header select[name=language]', 'en');
+});
+
+test('log out', async () => {
+  await page.click('button:has-text("Log out")');
+  await page.waitForURL('**/login');
+  await cleanup();
+});

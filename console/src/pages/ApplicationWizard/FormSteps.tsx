@@ -411,6 +411,25 @@ export function ChartStep(props: StepProps) {
   );
 }
 
+/** Whether Helm waits for the release's workloads (Flux's default), from `install.disableWait`. */
+function waits(state: WizardState): boolean {
+  const install = state.kept.helm.install as { disableWait?: boolean } | undefined;
+  return !install?.disableWait;
+}
+
+/** The kept Helm settings with `install`/`upgrade` `disableWait` set for `wait`. */
+function withWait(state: WizardState, wait: boolean) {
+  const helm = { ...state.kept.helm };
+  for (const key of ['install', 'upgrade'] as const) {
+    const current = { ...((helm[key] as Record<string, unknown> | undefined) ?? {}) };
+    if (wait) delete current.disableWait;
+    else current.disableWait = true;
+    if (Object.keys(current).length > 0) helm[key] = current;
+    else delete helm[key];
+  }
+  return { ...state.kept, helm };
+}
+
 /** Step 3: base values (Helm) or substitutions, images and patches (Kustomize). */
 export function ConfigStep({ state, update, errorOf }: StepProps) {
   const { t } = useTranslation();
@@ -444,6 +463,22 @@ export function ConfigStep({ state, update, errorOf }: StepProps) {
             value={state.values}
             onChange={(e) => update({ values: e.target.value }, 'spec.helm.values')}
           />
+        </Field>
+        <Field
+          label={t('Wait')}
+          name="spec.helm.install.disableWait"
+          help={t("Helm waits for the release's workloads to become ready before it reports success.")}
+        >
+          <Check>
+            <input
+              type="checkbox"
+              id="spec.helm.install.disableWait"
+              name="spec.helm.wait"
+              checked={waits(state)}
+              onChange={(e) => update({ kept: withWait(state, e.target.checked) })}
+            />
+            {t('Wait for workloads to become ready')}
+          </Check>
         </Field>
       </>
     );

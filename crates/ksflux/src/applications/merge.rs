@@ -23,7 +23,12 @@ use super::{Image, Overrides, Patch};
 pub fn merge_values(base: &Value, over: &Value) -> Value {
     match (base, over) {
         (Value::Object(b), Value::Object(o)) => {
-            let mut out: Map<String, Value> = b.clone();
+            // Nulls in the base are "no such key" too, with or without overrides.
+            let mut out: Map<String, Value> = b
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), strip_nulls(v)))
+                .collect();
             for (k, v) in o {
                 if v.is_null() {
                     out.remove(k);
@@ -136,6 +141,14 @@ mod tests {
         assert_eq!(
             merge_values(&base, &over),
             json!({"replicas": 3, "image": {"tag": "1.1", "pullPolicy": "IfNotPresent"}, "ports": [8080], "extra": {"a": 1}})
+        );
+    }
+
+    #[test]
+    fn base_nulls_are_dropped_under_overrides_too() {
+        assert_eq!(
+            merge_values(&json!({"a": null, "c": {"d": null, "e": 1}}), &json!({"b": 1})),
+            json!({"b": 1, "c": {"e": 1}})
         );
     }
 
