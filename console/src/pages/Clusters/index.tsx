@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../../api/client';
 import { useClusters, useRegisterCluster, useRemoveCluster } from '../../api/hooks';
+import { clusterHealthy } from './health';
 import { ConfirmDelete } from '../../components/ConfirmDelete';
 import { CodeArea, Field } from '../../components/Field';
 import { ErrorNote, Page, Table } from '../../components/Page';
@@ -10,6 +11,7 @@ import { StateTag } from '../../components/StateTag';
 import { label, required, validate } from '../../forms/validation';
 
 type Values = { name: string; kubeconfig: string };
+
 
 /** The host and member clusters: reachability, versions, Flux; register or remove members. */
 export default function Clusters() {
@@ -45,7 +47,7 @@ export default function Clusters() {
         <tbody>
           {clusters.data?.items.map((c) => {
             const h = c.health;
-            const healthy = h.reachable && h.fluxInstalled && !h.fluxTooOld;
+            const healthy = clusterHealthy(c);
             return (
               <tr key={c.name} data-testid={`cluster-${c.name}`}>
                 <td>
@@ -58,7 +60,11 @@ export default function Clusters() {
                 </td>
                 <td>{h.kubernetesVersion ?? '–'}</td>
                 <td>
-                  {h.fluxInstalled ? (h.fluxVersion ?? t('installed')) : t('Flux not installed')}
+                  {h.fluxInstalled
+                    ? (h.fluxVersion ?? t('installed'))
+                    : c.origin === 'host'
+                      ? t('Flux not installed')
+                      : t('Deployed to from the host')}
                   {h.fluxTooOld && <div className="muted">{t('too old for ksflux')}</div>}
                 </td>
                 <td>{t(c.origin)}</td>

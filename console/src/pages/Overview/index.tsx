@@ -5,6 +5,7 @@ import styled from 'styled-components';
 import { useClusters, useSummary } from '../../api/hooks';
 import type { StateCounts } from '../../api/types';
 import { ErrorNote, Page, Table } from '../../components/Page';
+import { clusterHealthy } from '../Clusters/health';
 import { StateTag } from '../../components/StateTag';
 
 const Counts = styled.div`
@@ -113,15 +114,16 @@ export default function Overview() {
             const counts = s?.byCluster[c.name];
             return (
               <div key={c.name} data-testid={`overview-cluster-${c.name}`} style={{ marginBottom: 12 }}>
-                <StateTag
-                  state={c.health.reachable && c.health.fluxInstalled ? 'ready' : 'failed'}
-                  title={c.health.message}
-                />{' '}
+                <StateTag state={clusterHealthy(c) ? 'ready' : 'failed'} title={c.health.message} />{' '}
                 <Link to="/clusters">
                   <b>{c.name}</b>
                 </Link>{' '}
                 <span className="muted">
-                  {c.health.fluxVersion ? `Flux ${c.health.fluxVersion}` : t('Flux not installed')}
+                  {c.health.fluxVersion
+                    ? `Flux ${c.health.fluxVersion}`
+                    : c.origin === 'host'
+                      ? t('Flux not installed')
+                      : t('Deployed to from the host')}
                   {sync && sync.state !== 'synced' ? ` · ${t(sync.state)}` : ''}
                 </span>
                 {counts && (
