@@ -107,7 +107,8 @@ export function TargetsStep({
               ? t('This cluster is not registered.')
               : !c.health.reachable
                 ? c.health.message || t('Unreachable')
-                : !c.health.fluxInstalled
+                : // Members are deployed to by the host's Flux; only the host needs its own.
+                  c.origin === 'host' && !c.health.fluxInstalled
                   ? t('Flux is not installed')
                   : '';
             return (
