@@ -61,7 +61,7 @@ test('the overview shows the fleet', async () => {
 
 test('three clusters are healthy, with their Kubernetes and Flux versions', async () => {
   // Hub mode: Flux runs in the host and applies to the members, which need none of their own.
-  await page.click('nav a:has-text("Clusters")');
+  await page.click('nav.side-nav a:has-text("Clusters")');
   for (const c of ['host', 'member-1', 'member-2']) {
     await page.waitForSelector(`[data-testid=cluster-state-${c}] [data-state=ready]`);
     const row = await page.textContent(`[data-testid=cluster-${c}]`);
@@ -100,8 +100,8 @@ test("registering a cluster the server cannot reach shows the server's field err
 });
 
 test('a bad form input shows the field error and creates nothing', async () => {
-  await page.click('nav a:has-text("Sources")');
-  await page.selectOption('header select[name=namespace]', NS);
+  await page.click('nav.side-nav a:has-text("Sources")');
+  await page.selectOption('header.top-bar select[name=namespace]', NS);
   await page.waitForSelector('[data-testid=source-samples]');
   const before = await api('GET', `/namespaces/${NS}/gitrepositories`);
   await page.click('button:has-text("Create Git repository")');
@@ -144,7 +144,7 @@ test('create a Git source with credentials; it becomes Ready live', async () => 
 });
 
 test('create a Helm application for host and both members, 3 replicas on member-1 only', async () => {
-  await page.click('nav a:has-text("Applications")');
+  await page.click('nav.side-nav a:has-text("Applications")');
   await page.click('button:has-text("Create application")');
   await page.waitForURL('**/applications/new');
   // 1. basics and source
@@ -214,7 +214,7 @@ test('the application becomes Ready on all three clusters, live', async () => {
 });
 
 test('the application list shows a chip per cluster', async () => {
-  await page.click('nav a:has-text("Applications")');
+  await page.click('nav.side-nav a:has-text("Applications")');
   for (const c of ['host', 'member-1', 'member-2']) {
     await page.waitForSelector(`[data-testid=chip-${APP}-${c}][data-state=ready]`, { timeout: LIVE });
   }
@@ -235,15 +235,15 @@ test('suspend one target; the others stay ready', async () => {
 });
 
 test('switch to Chinese: the page is translated', async () => {
-  await page.selectOption('header select[name=language]', 'zh-CN');
-  await page.waitForSelector('nav a:has-text("应用")');
-  assert.ok(await page.isVisible('nav a:has-text("概览")'));
+  await page.selectOption('header.top-bar select[name=language]', 'zh-CN');
+  await page.waitForSelector('nav.side-nav a:has-text("应用")');
+  assert.ok(await page.isVisible('nav.side-nav a:has-text("概览")'));
   assert.ok(await page.isVisible('button:has-text("退出登录")'));
   await shot(page, '18-application-zh');
-  await page.click('nav a:has-text("集群")');
+  await page.click('nav.side-nav a:has-text("集群")');
   await page.waitForSelector('h1:has-text("集群")');
   await shot(page, '19-clusters-zh');
-  await page.selectOption('header select[name=language]', 'en');
+  await page.selectOption('header.top-bar select[name=language]', 'en');
 });
 
 test('log out', async () => {

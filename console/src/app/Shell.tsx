@@ -15,32 +15,32 @@ const Layout = styled.div`
   display: flex;
   min-height: 100vh;
   background: #eff4f9;
-  nav {
+  > nav.side-nav {
     width: 200px;
     background: #242e42;
     color: #fff;
     padding: 16px 0;
     flex-shrink: 0;
   }
-  nav .brand {
+  nav.side-nav .brand {
     font-size: 18px;
     font-weight: 700;
     padding: 0 20px 16px;
   }
-  nav .brand small {
+  nav.side-nav .brand small {
     display: block;
     font-size: 11px;
     font-weight: 400;
     color: #a7b3c4;
   }
-  nav a {
+  nav.side-nav > a {
     display: block;
     padding: 10px 20px;
     color: #d8dee5;
     text-decoration: none;
     font-size: 13px;
   }
-  nav a.active {
+  nav.side-nav > a.active {
     background: #36435c;
     color: #fff;
     border-left: 3px solid #55bc8a;
@@ -49,7 +49,7 @@ const Layout = styled.div`
     flex: 1;
     min-width: 0;
   }
-  header {
+  header.top-bar {
     display: flex;
     align-items: center;
     justify-content: flex-end;
@@ -60,7 +60,7 @@ const Layout = styled.div`
     box-shadow: 0 4px 8px 0 rgba(36, 46, 66, 0.06);
     font-size: 12px;
   }
-  header select {
+  header.top-bar select {
     width: auto;
   }
   .content {
@@ -101,7 +101,7 @@ export default function Shell() {
 
   return (
     <Layout>
-      <nav>
+      <nav className="side-nav">
         <div className="brand">
           ksflux<small>{t('Flux for KubeSphere')}</small>
         </div>
@@ -112,7 +112,7 @@ export default function Shell() {
         ))}
       </nav>
       <main>
-        <header>
+        <header className="top-bar">
           <span className="live" data-connected={live.connected} data-testid="live">
             {live.connected ? t('Live') : t('Reconnecting')}
           </span>
