@@ -22,13 +22,13 @@ use axum::{
     routing::{any, get},
 };
 use http::StatusCode;
-use tower_http::services::{ServeDir, ServeFile};
 use prometheus_client::{
     encoding::EncodeLabelSet,
     metrics::{counter::Counter, family::Family, histogram::Histogram},
     registry::Registry,
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use tower_http::services::{ServeDir, ServeFile};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -560,7 +560,9 @@ pub fn app(ctx: ApiContext, authenticator: Authenticator, console: Option<&std::
         )
         .route("/kapis/{*rest}", any(not_found));
     let router = match console {
-        Some(dir) => router.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")))),
+        Some(dir) => {
+            router.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))))
+        }
         None => router.fallback(not_found),
     };
     router

@@ -240,6 +240,36 @@ async fn requests_need_a_valid_token_and_trusted_proxy_headers() {
         )
         .await;
     assert_eq!(r.status, 403, "alice may not read team-b: {}", r.text);
+    // The console asks who is logged in; proxy users keep their groups.
+    let me = s
+        .get("alice", "/kapis/fluxcd.kubesphere.io/v1alpha1/whoami")
+        .await;
+    assert_eq!(me.status, 200, "{}", me.text);
+    assert_eq!(me.body["name"], "alice");
+    let me = trusting
+        .call_with_headers(
+            "GET",
+            "/kapis/fluxcd.kubesphere.io/v1alpha1/whoami",
+            &[("x-remote-user", "dave"), ("x-remote-group", "developers")],
+        )
+        .await;
+    assert_eq!(me.body["name"], "dave");
+    assert_eq!(me.body["groups"][0], "developers");
+    assert_eq!(
+        s.get("", "/kapis/fluxcd.kubesphere.io/v1alpha1/whoami")
+            .await
+            .status,
+        401
+    );
+    // Unknown API paths are a Status, not the console's page.
+    let r = s
+        .get(
+            "admin",
+            "/kapis/fluxcd.kubesphere.io/v1alpha1/nothing/here/at/all/really",
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(r.body["kind"], "Status");
     // Health, metrics and the OpenAPI document need no token.
     assert_eq!(s.get("", "/healthz").await.status, 200);
     assert_eq!(s.get("", "/readyz").await.status, 200);
@@ -250,6 +280,15 @@ async fn requests_need_a_valid_token_and_trusted_proxy_headers() {
         doc.body["paths"]["/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}"]["post"]
             .is_object()
     );
+    // Every schema the document references is defined (generated clients need them all).
+    let text = doc.text.clone();
+    for r in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = r.split('"').next().unwrap_or_default();
+        assert!(
+            doc.body["components"]["schemas"][name].is_object(),
+            "{name} is referenced but not defined"
+        );
+    }
 }
 
 #[tokio::test]
