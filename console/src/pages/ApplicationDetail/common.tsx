@@ -35,7 +35,9 @@ export function useAppAction(namespace: string, name: string) {
   };
   const run = (action: Action, target?: string) =>
     m.mutate(
-      { cluster: 'host', namespace, name, action, target },
+      // A reconcile waits (up to 30 s) until the controller handled it, so the button's
+      // progress means the work, not just the request.
+      { cluster: 'host', namespace, name, action, target, wait: action === 'reconcile' ? 30 : undefined },
       {
         onSuccess: () => notify.success(done(action, target)),
         onError: (e) => notify.error(t('Action failed: {{message}}', { message: errorText(e) })),

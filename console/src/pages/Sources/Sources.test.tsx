@@ -95,7 +95,7 @@ describe('Sources page', { timeout: 30_000 }, () => {
     const post = () => fetchMock.mock.calls.find(([, init]) => init?.method === 'POST');
     await waitFor(() => expect(post()).toBeDefined());
     const [url] = post() ?? [''];
-    expect(url).toBe(`${API}/namespaces/flux-system/gitrepositories/podinfo/reconcile?cluster=host`);
+    expect(url).toBe(`${API}/namespaces/flux-system/gitrepositories/podinfo/reconcile?cluster=host&wait=30`);
   });
 
   it('suggests picking a namespace when listing all of them is forbidden', async () => {

@@ -124,7 +124,8 @@ function SourceList({ kind }: { kind: SourceKind }) {
   const run = (o: ObjectView, a: Action) => {
     const { name, namespace: ns } = nameOf(o);
     action.mutate(
-      { cluster, namespace: ns, name, action: a },
+      // A reconcile waits (up to 30 s) until source-controller handled it.
+      { cluster, namespace: ns, name, action: a, wait: a === 'reconcile' ? 30 : undefined },
       {
         onSuccess: () =>
           notify.success(
