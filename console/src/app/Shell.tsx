@@ -7,7 +7,7 @@ import { setToken } from '../api/client';
 import { useSummary, useWhoami } from '../api/hooks';
 import { useLive } from '../api/live';
 import { NativeSelect } from '../components/Field';
-import { LANGUAGES, setLanguage } from '../i18n';
+import { LanguageSelect } from '../components/LanguageSelect';
 import { useNamespace } from './namespace';
 import { menu } from './routes';
 
@@ -83,7 +83,7 @@ const Layout = styled.div`
 
 /** The standalone layout: navigation, namespace and language pickers, the user and logout. */
 export default function Shell() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const navigate = useNavigate();
   const qc = useQueryClient();
   const whoami = useWhoami();
@@ -132,18 +132,7 @@ export default function Shell() {
               ))}
             </NativeSelect>
           </label>
-          <NativeSelect
-            aria-label={t('Language')}
-            name="language"
-            value={i18n.language}
-            onChange={(e) => setLanguage(e.target.value)}
-          >
-            {LANGUAGES.map((l) => (
-              <option key={l.code} value={l.code}>
-                {l.label}
-              </option>
-            ))}
-          </NativeSelect>
+          <LanguageSelect />
           <span data-testid="user">{whoami.data?.name ?? ''}</span>
           <Button size="sm" variant="outline" onClick={logout}>
             {t('Log out')}

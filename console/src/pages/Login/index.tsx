@@ -6,8 +6,8 @@ import { useNavigate } from 'react-router-dom';
 import styled from 'styled-components';
 import { ApiError, get, setToken } from '../../api/client';
 import type { User } from '../../api/types';
-import { Field, NativeSelect } from '../../components/Field';
-import { LANGUAGES, setLanguage } from '../../i18n';
+import { Field } from '../../components/Field';
+import { LanguageSelect } from '../../components/LanguageSelect';
 
 const Wrap = styled.div`
   min-height: 100vh;
@@ -31,7 +31,7 @@ const Wrap = styled.div`
 
 /** Log in with a Kubernetes bearer token (checked by the server with a TokenReview). */
 export default function Login() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const navigate = useNavigate();
   const qc = useQueryClient();
   const [token, setValue] = useState('');
@@ -80,17 +80,7 @@ export default function Login() {
             {t('Log in')}
           </Button>
           <div style={{ marginTop: 16 }}>
-            <NativeSelect
-              aria-label={t('Language')}
-              value={i18n.language}
-              onChange={(e) => setLanguage(e.target.value)}
-            >
-              {LANGUAGES.map((l) => (
-                <option key={l.code} value={l.code}>
-                  {l.label}
-                </option>
-              ))}
-            </NativeSelect>
+            <LanguageSelect />
           </div>
         </form>
       </Card>
