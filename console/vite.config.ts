@@ -2,9 +2,23 @@ import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 import { kubedIcons } from './build/kubed-icons';
 
+// With KSFLUX_REACT=18 the same pages are built against React 18 (the `react-18` and
+// `react-dom-18` aliases), to check they run there too; the standalone and KubeSphere 4 host
+// use React 17.
+const react18 =
+  process.env.KSFLUX_REACT === '18'
+    ? [
+        { find: /^react$/, replacement: 'react-18' },
+        { find: /^react\/(.*)$/, replacement: 'react-18/$1' },
+        { find: /^react-dom$/, replacement: 'react-dom-18' },
+        { find: /^react-dom\/(.*)$/, replacement: 'react-dom-18/$1' },
+      ]
+    : [];
+
 // The standalone console. `KSFLUX_API` (default http://127.0.0.1:9480) is where `vite dev`
 // proxies API calls.
 export default defineConfig({
+  resolve: { alias: react18 },
   // KSFLUX_NO_ICON_REWRITE=1 builds without the icon rewrite, to measure what it saves.
   plugins: [process.env.KSFLUX_NO_ICON_REWRITE ? null : kubedIcons(), react()],
   server: {

@@ -40,6 +40,7 @@ after(async () => {
 test('log in with a token; the user name and a logout are shown', async () => {
   await page.goto(`${BASE}/`);
   await page.waitForURL('**/login');
+  assert.match(await page.getAttribute('html', 'data-react'), /^17\./, 'the standalone build runs React 17');
   await shot(page, '01-login');
   await page.fill('input[name=token]', 'not-a-token');
   await page.click('button:has-text("Log in")');

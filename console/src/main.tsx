@@ -4,7 +4,7 @@
  */
 import { CssBaseline, KubedConfigProvider, Notify } from '@kubed/components';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { StrictMode } from 'react';
+import { StrictMode, version } from 'react';
 import ReactDOM from 'react-dom';
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router-dom';
 import { ApiError, getToken, setUnauthorizedHandler } from './api/client';
@@ -48,6 +48,9 @@ function renderRoutes(list: typeof routes) {
     r.index ? <Route key={i} index element={r.element} /> : <Route key={i} path={r.path} element={r.element} />,
   );
 }
+
+// Which React runs the pages (the tests check it).
+document.documentElement.dataset.react = version;
 
 ReactDOM.render(
   <StrictMode>
