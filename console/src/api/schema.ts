@@ -825,6 +825,8 @@ export interface operations {
                 labelSelector?: string;
                 /** @description Only objects in this state. */
                 state?: components["schemas"]["State"];
+                /** @description Applications only: those with a target in this cluster. */
+                target?: string;
             };
             header?: never;
             path: {
@@ -1336,6 +1338,8 @@ export interface operations {
                 labelSelector?: string;
                 /** @description Only objects in this state. */
                 state?: components["schemas"]["State"];
+                /** @description Applications only: those with a target in this cluster. */
+                target?: string;
             };
             header?: never;
             path: {

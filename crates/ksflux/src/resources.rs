@@ -295,6 +295,8 @@ pub struct ListQuery {
     pub label_selector: Option<String>,
     /// Only objects in this state.
     pub state: Option<State>,
+    /// Applications only: those with a target in this cluster.
+    pub target: Option<String>,
 }
 
 /// The cluster parameter of single-object requests.
@@ -1078,8 +1080,20 @@ pub fn page_by<T: Listed>(mut items: Vec<T>, q: &ListQuery) -> (Vec<T>, usize) {
     (items, total)
 }
 
-/// Filters, sorts and pages a list the KubeSphere way (see [`page_by`]).
-pub fn page(items: Vec<ObjectView>, q: &ListQuery) -> ObjectList {
+/// Whether an application's spec has a target in `cluster`.
+fn targets_cluster(spec: &Value, cluster: &str) -> bool {
+    spec.get("targets").and_then(Value::as_array).is_some_and(|ts| {
+        ts.iter()
+            .any(|t| t.get("cluster").and_then(Value::as_str) == Some(cluster))
+    })
+}
+
+/// Filters, sorts and pages a list the KubeSphere way (see [`page_by`]); `target` keeps the
+/// applications deploying to a cluster.
+pub fn page(mut items: Vec<ObjectView>, q: &ListQuery) -> ObjectList {
+    if let Some(cluster) = q.target.as_deref().filter(|c| !c.is_empty()) {
+        items.retain(|o| targets_cluster(&o.spec, cluster));
+    }
     let (items, total_items) = page_by(items, q);
     ObjectList { items, total_items }
 }
@@ -1175,6 +1189,28 @@ mod tests {
             },
         );
         assert_eq!(filtered.total_items, 1);
+    }
+
+    #[test]
+    fn applications_filter_by_target_cluster() {
+        let mut a = item("a", "2026-01-01");
+        a.spec = json!({"targets": [{"cluster": "host", "namespace": "ns"}, {"cluster": "member-1", "namespace": "ns"}]});
+        let mut b = item("b", "2026-01-02");
+        b.spec = json!({"targets": [{"cluster": "member-2", "namespace": "ns"}]});
+        let q = |t: &str| ListQuery {
+            target: Some(t.into()),
+            ..Default::default()
+        };
+        let names = |p: ObjectList| -> Vec<String> {
+            p.items
+                .iter()
+                .map(|i| i.metadata["name"].as_str().unwrap_or_default().to_string())
+                .collect()
+        };
+        assert_eq!(names(page(vec![a.clone(), b.clone()], &q("member-1"))), ["a"]);
+        assert_eq!(names(page(vec![a.clone(), b.clone()], &q("member-2"))), ["b"]);
+        assert!(names(page(vec![a.clone(), b.clone()], &q("member-3"))).is_empty());
+        assert_eq!(page(vec![a, b], &q("")).total_items, 2);
     }
 
     #[test]

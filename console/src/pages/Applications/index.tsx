@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';
 import styled from 'styled-components';
-import { useObjectList, type Application } from '../../api/hooks';
+import { useClusters, useObjectList, type Application } from '../../api/hooks';
 import { useNamespace } from '../../app/namespace';
 import { NativeSelect } from '../../components/Field';
 import { ErrorNote, Page, Table, Toolbar } from '../../components/Page';
@@ -90,10 +90,13 @@ export default function Applications() {
     return () => clearTimeout(t);
   }, [search]);
   const [state, setState] = useState('');
+  const [cluster, setCluster] = useState('');
+  const clusters = useClusters();
   const [page, setPage] = useState(1);
   const list = useObjectList('applications', 'host', namespace, {
     name: query,
     state,
+    target: cluster,
     page,
     limit: PAGE_SIZE,
     sortBy: 'name',
@@ -138,6 +141,23 @@ export default function Applications() {
           {['ready', 'progressing', 'failed', 'suspended'].map((s) => (
             <option key={s} value={s}>
               {t(s)}
+            </option>
+          ))}
+        </NativeSelect>
+        <NativeSelect
+          name="cluster"
+          aria-label={t('Cluster')}
+          style={{ width: 180 }}
+          value={cluster}
+          onChange={(e) => {
+            setCluster(e.target.value);
+            setPage(1);
+          }}
+        >
+          <option value="">{t('All clusters')}</option>
+          {clusters.data?.items.map((c) => (
+            <option key={c.name} value={c.name}>
+              {c.name}
             </option>
           ))}
         </NativeSelect>
