@@ -235,15 +235,39 @@ test('suspend one target; the others stay ready', async () => {
   await shot(page, '17-application-suspended');
 });
 
+test('edit: the diff shows only member-1 changing, then it rolls out there', async () => {
+  await page.click('a:has-text("Edit")');
+  await page.waitForURL(`**/applications/${NS}/${APP}/edit`);
+  await page.waitForSelector(`input[name="metadata.name"][value="${APP}"]`);
+  for (let i = 0; i < 3; i++) await page.click('button:has-text("Next")');
+  await page.click('[data-testid=override-tab-member-1]');
+  await page.fill('textarea[name="spec.targets[1].overrides.values"]', 'replicaCount: 4\n');
+  await page.waitForSelector('[data-testid=rendered-member-1]:has-text("replicaCount: 4")');
+  await page.click('button:has-text("Next")');
+  const diff = await page.waitForSelector('[data-testid=diff-member-1] [data-action=update]');
+  assert.ok(diff);
+  assert.match(await page.textContent('[data-testid=diff-member-1]'), /spec\.values\.replicaCount/);
+  assert.match(await page.textContent('[data-testid=diff-host]'), /unchanged/);
+  assert.match(await page.textContent('[data-testid=diff-member-2]'), /unchanged/);
+  await shot(page, '18-wizard-diff');
+  await page.click('button:has-text("Next")');
+  await page.click('button:has-text("Save")');
+  await page.waitForURL(`**/applications/${NS}/${APP}`);
+  await eventually('member-1 scaled to 4 replicas', 120, () =>
+    kubectl('member-1', '-n', NS, 'get', 'deployment', APP, '-o', 'jsonpath={.spec.replicas}') === '4',
+  );
+  assert.equal(kubectl('host', '-n', NS, 'get', 'deployment', APP, '-o', 'jsonpath={.spec.replicas}'), '1');
+});
+
 test('switch to Chinese: the page is translated', async () => {
   await page.selectOption('header.top-bar select[name=language]', 'zh-CN');
   await page.waitForSelector('nav.side-nav a:has-text("应用")');
   assert.ok(await page.isVisible('nav.side-nav a:has-text("概览")'));
   assert.ok(await page.isVisible('button:has-text("退出登录")'));
-  await shot(page, '18-application-zh');
+  await shot(page, '19-application-zh');
   await page.click('nav.side-nav a:has-text("集群")');
   await page.waitForSelector('h1:has-text("集群")');
-  await shot(page, '19-clusters-zh');
+  await shot(page, '20-clusters-zh');
   await page.selectOption('header.top-bar select[name=language]', 'en');
 });
 
