@@ -20,6 +20,7 @@ import {
   type WizardState,
 } from './model';
 import { ImageRows, PatchRows, SubstituteRows } from './Rows';
+import { Marker } from './Marker';
 
 const Tabs = styled.div`
   display: flex;
@@ -39,15 +40,6 @@ const Tabs = styled.div`
     border-color: #55bc8a;
     background: #eef9f3;
     font-weight: 600;
-  }
-  .marker {
-    margin-left: 6px;
-    padding: 0 4px;
-    border-radius: 2px;
-    background: #fff4e0;
-    color: #b86e00;
-    font-size: 11px;
-    font-weight: normal;
   }
 `;
 
@@ -135,7 +127,7 @@ export function OverridesEditor({
             onClick={() => setActive(j)}
           >
             {x.cluster}
-            {hasOverrides(state, j) && <span className="marker">{t('overrides')}</span>}
+            {hasOverrides(state, j) && <Marker>{t('overrides')}</Marker>}
           </button>
         ))}
       </Tabs>

@@ -2,6 +2,7 @@
 import { useTranslation } from 'react-i18next';
 import styled from 'styled-components';
 import { hasOverrides, type WizardState } from './model';
+import { Marker } from './Marker';
 
 const List = styled.dl`
   display: grid;
@@ -15,14 +16,6 @@ const List = styled.dl`
   dd {
     margin: 0;
     color: #242e42;
-  }
-  .marker {
-    margin-left: 6px;
-    padding: 0 4px;
-    border-radius: 2px;
-    background: #fff4e0;
-    color: #b86e00;
-    font-size: 11px;
   }
 `;
 
@@ -69,8 +62,8 @@ export function Summary({ state, editing }: { state: WizardState; editing: boole
           {state.targets.map((x, i) => (
             <div key={x.cluster} data-testid={`summary-target-${x.cluster}`}>
               {x.cluster} → {x.namespace}
-              {x.suspend && <span className="marker">{t('suspended')}</span>}
-              {hasOverrides(state, i) && <span className="marker">{t('overrides')}</span>}
+              {x.suspend && <Marker>{t('suspended')}</Marker>}
+              {hasOverrides(state, i) && <Marker>{t('overrides')}</Marker>}
             </div>
           ))}
         </dd>

@@ -12,6 +12,7 @@ import { ErrorNote } from '../../components/Page';
 import { emptyTarget, hasOverrides, type TargetState } from './model';
 import { OverridesEditor } from './OverridesEditor';
 import type { StepProps } from './FormSteps';
+import { Marker } from './Marker';
 
 const List = styled.div`
   border: 1px solid #e3e9ef;
@@ -51,14 +52,6 @@ const List = styled.div`
   }
   .settings > div:first-child {
     flex: 1;
-  }
-  .marker {
-    padding: 0 4px;
-    border-radius: 2px;
-    background: #fff4e0;
-    color: #b86e00;
-    font-size: 11px;
-    font-weight: normal;
   }
   label.inline {
     display: inline-flex;
@@ -128,7 +121,7 @@ export function TargetsStep({
                       onChange={(e) => toggle(name, e.target.checked)}
                     />
                     {name}
-                    {i >= 0 && hasOverrides(state, i) && <span className="marker">{t('overrides')}</span>}
+                    {i >= 0 && hasOverrides(state, i) && <Marker>{t('overrides')}</Marker>}
                   </label>
                   {reason && <div className="reason">{reason}</div>}
                 </div>

@@ -1,12 +1,11 @@
-import { KubedConfigProvider } from '@kubed/components';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { cleanup, render, screen, waitFor } from '@testing-library/react';
+import { cleanup, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import i18n from '../../i18n';
 import { kindOf, type SourceKind } from './kinds';
 import type { ObjectView } from '../../api/types';
 import { SourceForm } from './SourceForm';
+import { renderWithProviders } from '../../test/render';
 
 const git = kindOf('gitrepositories') as SourceKind;
 const API = '/kapis/fluxcd.kubesphere.io/v1alpha1';
@@ -39,17 +38,8 @@ afterEach(() => {
 });
 
 function renderForm(onClose = vi.fn(), object?: ObjectView) {
-  const quiet = () => undefined;
-  const client = new QueryClient({
-    defaultOptions: { queries: { retry: false }, mutations: { retry: false } },
-    logger: { log: quiet, warn: quiet, error: quiet },
-  });
-  render(
-    <KubedConfigProvider>
-      <QueryClientProvider client={client}>
-        <SourceForm kind={git} cluster="host" namespace="flux-system" object={object} onClose={onClose} />
-      </QueryClientProvider>
-    </KubedConfigProvider>,
+  renderWithProviders(
+    <SourceForm kind={git} cluster="host" namespace="flux-system" object={object} onClose={onClose} />,
   );
   return onClose;
 }

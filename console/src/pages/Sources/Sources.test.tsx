@@ -1,11 +1,10 @@
-import { KubedConfigProvider } from '@kubed/components';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { cleanup, render, screen, waitFor, within } from '@testing-library/react';
+import { cleanup, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { MemoryRouter, Route, Routes } from 'react-router-dom';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import i18n from '../../i18n';
 import Sources from '.';
+import { renderWithProviders } from '../../test/render';
 
 const API = '/kapis/fluxcd.kubesphere.io/v1alpha1';
 
@@ -55,21 +54,12 @@ afterEach(() => {
 });
 
 function renderPage() {
-  const quiet = () => undefined;
-  const client = new QueryClient({
-    defaultOptions: { queries: { retry: false }, mutations: { retry: false } },
-    logger: { log: quiet, warn: quiet, error: quiet },
-  });
-  render(
-    <KubedConfigProvider>
-      <QueryClientProvider client={client}>
-        <MemoryRouter initialEntries={['/sources/gitrepositories']}>
-          <Routes>
-            <Route path="/sources/:kind" element={<Sources />} />
-          </Routes>
-        </MemoryRouter>
-      </QueryClientProvider>
-    </KubedConfigProvider>,
+  renderWithProviders(
+    <MemoryRouter initialEntries={['/sources/gitrepositories']}>
+      <Routes>
+        <Route path="/sources/:kind" element={<Sources />} />
+      </Routes>
+    </MemoryRouter>,
   );
 }
 
