@@ -43,6 +43,6 @@ test('the pages run on React 18', async () => {
   await page.click('button:has-text("Create application")');
   await page.fill('input[name="metadata.name"]', 'react18');
   await page.waitForSelector('select[name="spec.source.name"] option[value=samples]', { state: 'attached' });
-  await shot(page, '21-react18-wizard');
+  await shot(page, '22-react18-wizard');
   assert.deepEqual(errors, [], 'no errors in the page');
 });

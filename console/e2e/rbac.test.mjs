@@ -1,0 +1,42 @@
+// A user with rights in one project only (alice: edit in team-a) sees and changes only what
+// Kubernetes RBAC lets her: every request runs as her.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { BASE, api, launch, shot, testbed } from './lib.mjs';
+
+let browser;
+
+after(async () => {
+  await browser?.close();
+});
+
+test('alice works in team-a and is refused in team-b, with nothing written', async () => {
+  browser = await launch();
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(`${BASE}/login`);
+  await page.fill('input[name=token]', testbed.users.alice);
+  await page.click('button:has-text("Log in")');
+  await page.waitForSelector('[data-testid=user]:has-text("alice")');
+
+  // Listing every namespace is not hers to do; the page says what to do instead.
+  await page.click('nav.side-nav a:has-text("Sources")');
+  await page.waitForSelector('[role=note]:has-text("pick a namespace")');
+  // The namespaces offered are the ones she can see.
+  const offered = await page.$$eval('header.top-bar select[name=namespace] option', (os) => os.map((o) => o.value));
+  assert.ok(offered.includes('team-a'), `team-a is offered: ${offered}`);
+  assert.ok(!offered.includes('team-b'), `team-b is not offered: ${offered}`);
+  await page.selectOption('header.top-bar select[name=namespace]', 'team-a');
+  await page.waitForSelector('[data-testid=source-samples] [data-state=ready]');
+
+  // Creating in team-b is refused by Kubernetes RBAC, and the form says so.
+  await page.click('button:has-text("Create Git repository")');
+  await page.fill('.kubed-modal input[name="metadata.namespace"]', 'team-b');
+  await page.fill('.kubed-modal input[name="metadata.name"]', 'alice-try');
+  await page.fill('.kubed-modal input[name="spec.url"]', `${testbed.fixtures.git_url}/demo.git`);
+  await page.click('.kubed-modal button:has-text("Create")');
+  const banner = await page.waitForSelector('[data-testid=form-banner]');
+  assert.match(await banner.textContent(), /forbidden|not allowed|cannot/i);
+  await shot(page, '21-alice-forbidden');
+  assert.equal((await api('GET', '/namespaces/team-b/gitrepositories/alice-try')).status, 404, 'nothing written');
+});
