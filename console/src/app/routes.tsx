@@ -10,6 +10,7 @@ import Applications from '../pages/Applications';
 
 const Clusters = lazy(() => import('../pages/Clusters'));
 const Sources = lazy(() => import('../pages/Sources'));
+const Automation = lazy(() => import('../pages/Automation'));
 const ApplicationWizard = lazy(() => import('../pages/ApplicationWizard'));
 const ApplicationDetail = lazy(() => import('../pages/ApplicationDetail'));
 
@@ -20,6 +21,8 @@ export const routes: RouteObject[] = [
   { path: 'clusters', element: wait(<Clusters />) },
   { path: 'sources', element: <Navigate to="gitrepositories" replace /> },
   { path: 'sources/:kind', element: wait(<Sources />) },
+  { path: 'automation', element: <Navigate to="providers" replace /> },
+  { path: 'automation/:kind', element: wait(<Automation />) },
   { path: 'applications', element: <Applications /> },
   { path: 'applications/new', element: wait(<ApplicationWizard />) },
   { path: 'applications/:namespace/:name', element: wait(<ApplicationDetail />) },
@@ -33,4 +36,5 @@ export const menu = [
   { path: '/clusters', label: 'Clusters' },
   { path: '/sources', label: 'Sources' },
   { path: '/applications', label: 'Applications' },
+  { path: '/automation', label: 'Automation' },
 ];

@@ -48,6 +48,21 @@ describe('Simplified Chinese', () => {
     expect(missing).toEqual([]);
   });
 
+  it('translates each key the same way in every part', () => {
+    const dir = join(__dirname, 'locales/zh-CN');
+    const seen = new Map<string, string>();
+    const clashes: string[] = [];
+    for (const f of readdirSync(dir)) {
+      const part = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, string>;
+      for (const [k, v] of Object.entries(part)) {
+        const before = seen.get(k);
+        if (before !== undefined && before !== v) clashes.push(`${k}: ${before} / ${v} (${f})`);
+        seen.set(k, v);
+      }
+    }
+    expect(clashes).toEqual([]);
+  });
+
   it('has no empty translations', () => {
     expect(Object.entries(zhCN).filter(([, v]) => !v.trim())).toEqual([]);
   });

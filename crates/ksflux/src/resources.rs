@@ -624,7 +624,10 @@ impl Scope<'_> {
             .as_ref()
             .filter(|c| !matches!(c, Credentials::None))
         {
-            let registry = if k.kind == "OCIRepository" {
+            // Registries (OCI sources, image scans) want a docker config for their host.
+            let registry = if let Some(host_of) = k.registry {
+                host_of(&req.spec)
+            } else if k.kind == "OCIRepository" {
                 req.spec["url"].as_str().map(|u| {
                     u.trim_start_matches("oci://")
                         .split('/')

@@ -301,7 +301,7 @@ function SourceList({ kind }: { kind: SourceKind }) {
         </Button>
         <span>{t('Page {{page}} of {{pages}}', { page, pages })}</span>
         <Button size="sm" variant="outline" disabled={page >= pages} onClick={() => setPage((p) => p + 1)}>
-          {t('Next')}
+          {t('Next page')}
         </Button>
       </Pager>
       {editing && (
