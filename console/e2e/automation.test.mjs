@@ -3,7 +3,7 @@
 // live, from the real image-reflector-controller scanning the testbed's registry.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { BASE, api, eventually, launch, shot, testbed } from './lib.mjs';
+import { BASE, api, eventually, launch, loggedIn, shot, testbed } from './lib.mjs';
 
 const NS = 'team-a';
 const NAME = 'e2e-app';
@@ -38,16 +38,7 @@ test('an image policy shows the tag it picked', async () => {
   assert.equal(policy.status, 201, JSON.stringify(policy.body));
 
   browser = await launch();
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
-  await context.addInitScript(
-    ([token, ns]) => {
-      localStorage.setItem('ksflux.token', token);
-      localStorage.setItem('ksflux.namespace', ns);
-      localStorage.setItem('ksflux.lang', 'en');
-    },
-    [testbed.users.admin, NS],
-  );
-  const page = await context.newPage();
+  const page = await loggedIn(browser, 'admin', NS);
   await page.goto(`${BASE}/automation/imagerepositories`);
   await page.waitForSelector(`[data-testid=object-${NAME}] [data-state=ready]`, { timeout: 120_000 });
   assert.match(await page.textContent(`[data-testid=describe-${NAME}]`), /demo\/app · 4 tags/);

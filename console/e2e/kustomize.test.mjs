@@ -3,7 +3,7 @@
 // which removes what it applied in each cluster.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { BASE, api, eventually, kubectl, launch, shot, testbed } from './lib.mjs';
+import { BASE, api, eventually, kubectl, launch, loggedIn, shot } from './lib.mjs';
 
 const NS = 'team-a';
 const APP = 'e2e-kustomize';
@@ -20,17 +20,7 @@ before(async () => {
     (await api('GET', `/namespaces/${NS}/applications/${APP}`)).status === 404,
   );
   browser = await launch();
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
-  await context.addInitScript(
-    ([token, ns]) => {
-      localStorage.setItem('ksflux.token', token);
-      localStorage.setItem('ksflux.namespace', ns);
-      localStorage.setItem('ksflux.lang', 'en');
-    },
-    [testbed.users.admin, NS],
-  );
-  page = await context.newPage();
-  page.setDefaultTimeout(30_000);
+  page = await loggedIn(browser, 'admin', NS);
 });
 
 after(async () => {

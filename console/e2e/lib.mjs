@@ -64,3 +64,19 @@ export async function eventually(what, seconds, f) {
     await new Promise((r) => setTimeout(r, 500));
   }
 }
+
+/** A new page in `browser`, already logged in as `user` with `namespace` picked, in English. */
+export async function loggedIn(browser, user, namespace) {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });
+  await context.addInitScript(
+    ([token, ns]) => {
+      localStorage.setItem('ksflux.token', token);
+      localStorage.setItem('ksflux.namespace', ns);
+      localStorage.setItem('ksflux.lang', 'en');
+    },
+    [testbed.users[user], namespace],
+  );
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  return page;
+}

@@ -115,3 +115,30 @@ export const Code = styled.pre`
   max-height: 520px;
   margin: 0;
 `;
+
+/** A row of links between the kinds a page lists (the current one underlined). */
+export const KindTabs = styled.nav`
+  display: flex;
+  flex-wrap: wrap;
+  gap: 4px;
+  margin-bottom: 12px;
+  border-bottom: 1px solid #d8dee5;
+  .group {
+    color: #79879c;
+    font-size: 12px;
+    padding: 8px 6px 8px 14px;
+  }
+  a {
+    padding: 8px 14px;
+    font-size: 13px;
+    color: #36435c;
+    text-decoration: none;
+    border-bottom: 2px solid transparent;
+    margin-bottom: -1px;
+  }
+  a.active {
+    color: #242e42;
+    font-weight: 600;
+    border-bottom-color: #55bc8a;
+  }
+`;

@@ -7,6 +7,7 @@ import { useClusters, useObjectList, type Application } from '../../api/hooks';
 import { useNamespace } from '../../app/namespace';
 import { NativeSelect } from '../../components/Field';
 import { ErrorNote, Page, Table, Toolbar } from '../../components/Page';
+import { Pager } from '../../components/Pager';
 import { StateTag, targetState } from '../../components/StateTag';
 
 const PAGE_SIZE = 20;
@@ -210,17 +211,7 @@ export default function Applications() {
           )}
         </tbody>
       </Table>
-      <Toolbar style={{ marginTop: 12, justifyContent: 'flex-end' }}>
-        <Button size="sm" variant="outline" disabled={page <= 1} onClick={() => setPage(page - 1)}>
-          {t('Previous')}
-        </Button>
-        <span className="muted">
-          {page} / {pages}
-        </span>
-        <Button size="sm" variant="outline" disabled={page >= pages} onClick={() => setPage(page + 1)}>
-          {t('Next page')}
-        </Button>
-      </Toolbar>
+      <Pager page={page} pages={pages} onPage={setPage} />
     </Page>
   );
 }

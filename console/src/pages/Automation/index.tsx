@@ -2,44 +2,19 @@ import { Button, Input, Modal, notify } from '@kubed/components';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink, useParams } from 'react-router-dom';
-import styled from 'styled-components';
 import { stringify } from 'yaml';
 import { useAction, useClusters, useDelete, useObjectList, type Action } from '../../api/hooks';
 import type { ObjectView } from '../../api/types';
 import { useNamespace } from '../../app/namespace';
 import { ConfirmDelete } from '../../components/ConfirmDelete';
 import { NativeSelect } from '../../components/Field';
-import { Code, ErrorNote, Page, Table, Toolbar } from '../../components/Page';
+import { Code, ErrorNote, Page, Table, Toolbar, KindTabs } from '../../components/Page';
+import { Pager } from '../../components/Pager';
 import { StateTag } from '../../components/StateTag';
 import { AUTOMATION_KINDS, automationKind, type AutomationKind } from './kinds';
 
 const LIMIT = 20;
 
-const Kinds = styled.nav`
-  display: flex;
-  flex-wrap: wrap;
-  gap: 4px;
-  margin-bottom: 12px;
-  border-bottom: 1px solid #d8dee5;
-  .group {
-    color: #79879c;
-    font-size: 12px;
-    padding: 8px 6px 8px 14px;
-  }
-  a {
-    padding: 8px 10px;
-    font-size: 13px;
-    color: #36435c;
-    text-decoration: none;
-    border-bottom: 2px solid transparent;
-    margin-bottom: -1px;
-  }
-  a.active {
-    color: #242e42;
-    font-weight: 600;
-    border-bottom-color: #55bc8a;
-  }
-`;
 
 const nameOf = (o: ObjectView) => o.metadata as { name: string; namespace: string };
 
@@ -89,7 +64,7 @@ function AutomationList({ kind }: { kind: AutomationKind }) {
   let group = '';
   return (
     <Page title={t('Automation')} description={t('Notifications and image automation.')}>
-      <Kinds aria-label={t('Kinds')}>
+      <KindTabs aria-label={t('Kinds')}>
         {AUTOMATION_KINDS.map((k) => {
           const header = k.group !== group ? (group = k.group) : null;
           return (
@@ -101,7 +76,7 @@ function AutomationList({ kind }: { kind: AutomationKind }) {
             </span>
           );
         })}
-      </Kinds>
+      </KindTabs>
       <Toolbar>
         <NativeSelect
           name="cluster"
@@ -176,17 +151,7 @@ function AutomationList({ kind }: { kind: AutomationKind }) {
           )}
         </tbody>
       </Table>
-      <Toolbar style={{ marginTop: 12, justifyContent: 'flex-end' }}>
-        <Button size="sm" variant="outline" disabled={page <= 1} onClick={() => setPage(page - 1)}>
-          {t('Previous')}
-        </Button>
-        <span className="muted">
-          {page} / {pages}
-        </span>
-        <Button size="sm" variant="outline" disabled={page >= pages} onClick={() => setPage(page + 1)}>
-          {t('Next page')}
-        </Button>
-      </Toolbar>
+      <Pager page={page} pages={pages} onPage={setPage} />
       <Modal
         visible={viewing !== null}
         title={viewing ? `${viewing.kind} ${nameOf(viewing).name}` : ''}

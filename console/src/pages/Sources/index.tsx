@@ -9,32 +9,13 @@ import type { ObjectView } from '../../api/types';
 import { useNamespace } from '../../app/namespace';
 import { ConfirmDelete } from '../../components/ConfirmDelete';
 import { NativeSelect } from '../../components/Field';
-import { ErrorNote, Page, Table, Toolbar } from '../../components/Page';
+import { ErrorNote, Page, Table, Toolbar, KindTabs } from '../../components/Page';
 import { StateTag } from '../../components/StateTag';
 import { kindOf, SOURCE_KINDS, type SourceKind } from './kinds';
 import { SourceForm } from './SourceForm';
 
 const LIMIT = 20;
 
-const Kinds = styled.nav`
-  display: flex;
-  gap: 4px;
-  margin-bottom: 12px;
-  border-bottom: 1px solid #d8dee5;
-  a {
-    padding: 8px 14px;
-    font-size: 13px;
-    color: #36435c;
-    text-decoration: none;
-    border-bottom: 2px solid transparent;
-    margin-bottom: -1px;
-  }
-  a.active {
-    color: #242e42;
-    font-weight: 600;
-    border-bottom-color: #55bc8a;
-  }
-`;
 
 const Pager = styled.div`
   display: flex;
@@ -159,13 +140,13 @@ function SourceList({ kind }: { kind: SourceKind }) {
         </Button>
       }
     >
-      <Kinds aria-label={t('Source kinds')}>
+      <KindTabs aria-label={t('Source kinds')}>
         {SOURCE_KINDS.map((k) => (
           <NavLink key={k.plural} to={`/sources/${k.plural}`} data-testid={`kind-${k.plural}`}>
             {t(k.title)}
           </NavLink>
         ))}
-      </Kinds>
+      </KindTabs>
       <Toolbar>
         <label htmlFor="cluster" style={{ fontSize: 12 }}>
           {t('Cluster')}
