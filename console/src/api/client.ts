@@ -111,3 +111,8 @@ export const post = <T>(path: string, body?: unknown, params?: Params) =>
 export const put = <T>(path: string, body: unknown, params?: Params) =>
   request<T>('PUT', path, { body, params });
 export const del = <T>(path: string, params?: Params) => request<T>('DELETE', path, { params });
+
+/** What went wrong, for a person: the server's message for API errors. */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

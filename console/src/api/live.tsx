@@ -44,6 +44,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   const [live, setLive] = useState<Live>({ connected: false, version: 0 });
   const pending = useRef(new Set<string>());
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const appsTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
   useEffect(() => {
     const flush = () => {
@@ -62,8 +63,14 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       if (plural) pending.current.add(plural);
       if (c.cluster === 'host' && (c.kind === 'HelmRelease' || c.kind === 'Kustomization')) {
         pending.current.add('applications');
-        // The application's own status follows the Flux object's; read it again shortly.
-        setTimeout(() => void qc.invalidateQueries(['flux', 'applications']), 1500);
+        // The application's own status follows the Flux object's; read it again shortly
+        // (once for a burst of changes).
+        if (appsTimer.current === null) {
+          appsTimer.current = setTimeout(() => {
+            appsTimer.current = null;
+            void qc.invalidateQueries(['flux', 'applications']);
+          }, 1500);
+        }
       }
       schedule();
     };

@@ -625,19 +625,7 @@ impl Scope<'_> {
             .filter(|c| !matches!(c, Credentials::None))
         {
             // Registries (OCI sources, image scans) want a docker config for their host.
-            let registry = if let Some(host_of) = k.registry {
-                host_of(&req.spec)
-            } else if k.kind == "OCIRepository" {
-                req.spec["url"].as_str().map(|u| {
-                    u.trim_start_matches("oci://")
-                        .split('/')
-                        .next()
-                        .unwrap_or_default()
-                        .to_string()
-                })
-            } else {
-                None
-            };
+            let registry = k.registry.and_then(|host_of| host_of(&req.spec));
             auth_data = c.data(registry.as_deref());
             auth_type = c.type_name().to_string();
         }

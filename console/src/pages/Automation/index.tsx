@@ -3,20 +3,21 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink, useParams } from 'react-router-dom';
 import { stringify } from 'yaml';
-import { useAction, useClusters, useDelete, useObjectList, type Action } from '../../api/hooks';
+import { useAction, useClusters, useObjectList, type Action } from '../../api/hooks';
 import type { ObjectView } from '../../api/types';
 import { useNamespace } from '../../app/namespace';
-import { ConfirmDelete } from '../../components/ConfirmDelete';
+import { DeleteObject } from '../../components/DeleteObject';
 import { NativeSelect } from '../../components/Field';
 import { Code, ErrorNote, Page, Table, Toolbar, KindTabs } from '../../components/Page';
 import { Pager } from '../../components/Pager';
 import { StateTag } from '../../components/StateTag';
 import { AUTOMATION_KINDS, automationKind, type AutomationKind } from './kinds';
+import { nameOf } from '../../api/json';
+import { messageOf } from '../../api/client';
 
 const LIMIT = 20;
 
 
-const nameOf = (o: ObjectView) => o.metadata as { name: string; namespace: string };
 
 /** The object as YAML, without server bookkeeping. */
 function yamlOf(o: ObjectView): string {
@@ -46,7 +47,6 @@ function AutomationList({ kind }: { kind: AutomationKind }) {
 
   const list = useObjectList(kind.plural, cluster, namespace, { name: search, page, limit: LIMIT, sortBy: 'name', ascending: true });
   const action = useAction(kind.plural);
-  const remove = useDelete(kind.plural);
   const items = list.data?.items ?? [];
   const pages = Math.max(1, Math.ceil((list.data?.totalItems ?? 0) / LIMIT));
 
@@ -56,7 +56,7 @@ function AutomationList({ kind }: { kind: AutomationKind }) {
       { cluster, namespace: ns, name, action: a, wait: a === 'reconcile' ? 30 : undefined },
       {
         onSuccess: () => notify.success(t('{{action}}: {{name}}', { action: t(a), name })),
-        onError: (e) => notify.error(e instanceof Error ? e.message : String(e)),
+        onError: (e) => notify.error(messageOf(e)),
       },
     );
   };
@@ -161,26 +161,13 @@ function AutomationList({ kind }: { kind: AutomationKind }) {
       >
         {viewing && <Code>{yamlOf(viewing)}</Code>}
       </Modal>
-      <ConfirmDelete
+      <DeleteObject
+        resource={kind.plural}
+        cluster={cluster}
         kind={deleting?.kind ?? ''}
-        name={deleting ? nameOf(deleting).name : ''}
-        visible={deleting !== null}
-        busy={remove.isLoading}
-        onCancel={() => setDeleting(null)}
-        onConfirm={() => {
-          if (!deleting) return;
-          const { name, namespace: ns } = nameOf(deleting);
-          remove.mutate(
-            { cluster, namespace: ns, name },
-            {
-              onSuccess: () => {
-                notify.success(t('{{name}} deleted', { name }));
-                setDeleting(null);
-              },
-              onError: (e) => notify.error(e instanceof Error ? e.message : String(e)),
-            },
-          );
-        }}
+        object={deleting}
+        deleted={(name) => t('{{name}} deleted', { name })}
+        onClose={() => setDeleting(null)}
       />
     </Page>
   );

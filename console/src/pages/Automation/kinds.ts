@@ -3,6 +3,7 @@
  * that says what each object does. Pure, so it is unit-tested.
  */
 import type { ObjectView } from '../../api/types';
+import { obj, str } from '../../api/json';
 
 /** A kind on the page: its plural (the API's resource), English name, and what it does. */
 export interface AutomationKind {
@@ -12,9 +13,6 @@ export interface AutomationKind {
   describe: (o: ObjectView) => string;
 }
 
-type Json = Record<string, unknown>;
-const obj = (x: unknown): Json => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Json) : {});
-const str = (x: unknown): string => (typeof x === 'string' ? x : typeof x === 'number' ? String(x) : '');
 const ref = (x: unknown): string => {
   const r = obj(x);
   return [str(r.kind), str(r.name)].filter(Boolean).join('/');

@@ -1,7 +1,7 @@
 import { Button, Input, Modal, notify } from '@kubed/components';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError } from '../../api/client';
+import { ApiError, messageOf } from '../../api/client';
 import { useClusters, useRegisterCluster, useRemoveCluster } from '../../api/hooks';
 import { clusterHealthy } from './health';
 import { ConfirmDelete } from '../../components/ConfirmDelete';
@@ -95,7 +95,7 @@ export default function Clusters() {
                 notify.success(t('Cluster {{name}} removed', { name: removing }));
                 setRemoving(null);
               },
-              onError: (e) => notify.error(e instanceof Error ? e.message : String(e)),
+              onError: (e) => notify.error(messageOf(e)),
             });
         }}
       />
@@ -133,7 +133,7 @@ function RegisterCluster({ onClose }: { onClose: () => void }) {
       },
       onError: (e) => {
         if (e instanceof ApiError && e.causes.length > 0) setServer(e.fieldErrors());
-        else setFailure(e instanceof Error ? e.message : String(e));
+        else setFailure(messageOf(e));
       },
     });
   };

@@ -3,16 +3,17 @@ import { useEffect, useState, type ChangeEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink, useParams } from 'react-router-dom';
 import styled from 'styled-components';
-import { ApiError } from '../../api/client';
-import { useAction, useClusters, useDelete, useObjectList, type Action } from '../../api/hooks';
+import { ApiError, messageOf } from '../../api/client';
+import { useAction, useClusters, useObjectList, type Action } from '../../api/hooks';
 import type { ObjectView } from '../../api/types';
 import { useNamespace } from '../../app/namespace';
-import { ConfirmDelete } from '../../components/ConfirmDelete';
+import { DeleteObject } from '../../components/DeleteObject';
 import { NativeSelect } from '../../components/Field';
 import { ErrorNote, Page, Table, Toolbar, KindTabs } from '../../components/Page';
 import { StateTag } from '../../components/StateTag';
 import { kindOf, SOURCE_KINDS, type SourceKind } from './kinds';
 import { SourceForm } from './SourceForm';
+import { nameOf, obj, str } from '../../api/json';
 
 const LIMIT = 20;
 
@@ -33,15 +34,7 @@ const Actions = styled.div`
   flex-wrap: wrap;
 `;
 
-type Json = Record<string, unknown>;
-const obj = (x: unknown): Json => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Json) : {});
-const str = (x: unknown): string => (typeof x === 'string' ? x : '');
 
-/** The name and namespace of an object. */
-function nameOf(o: ObjectView): { name: string; namespace: string } {
-  const m = obj(o.metadata);
-  return { name: str(m.name), namespace: str(m.namespace) };
-}
 
 /** Where a source fetches from, as one line. */
 function whereFrom(kind: SourceKind, o: ObjectView): string {
@@ -96,7 +89,6 @@ function SourceList({ kind }: { kind: SourceKind }) {
 
   const list = useObjectList(kind.plural, cluster, namespace, { name: search, page, limit: LIMIT });
   const action = useAction(kind.plural);
-  const remove = useDelete(kind.plural);
   const items = list.data?.items ?? [];
   const total = list.data?.totalItems ?? 0;
   const pages = Math.max(1, Math.ceil(total / LIMIT));
@@ -116,7 +108,7 @@ function SourceList({ kind }: { kind: SourceKind }) {
                 ? t('{{name}} suspended', { name })
                 : t('{{name}} resumed', { name }),
           ),
-        onError: (e) => notify.error(e instanceof Error ? e.message : String(e)),
+        onError: (e) => notify.error(messageOf(e)),
       },
     );
   };
@@ -295,26 +287,13 @@ function SourceList({ kind }: { kind: SourceKind }) {
           onClose={() => setEditing(null)}
         />
       )}
-      <ConfirmDelete
+      <DeleteObject
+        resource={kind.plural}
+        cluster={cluster}
         kind={kindLabel}
-        name={deleting ? nameOf(deleting).name : ''}
-        visible={deleting !== null}
-        busy={remove.isLoading}
-        onCancel={() => setDeleting(null)}
-        onConfirm={() => {
-          if (!deleting) return;
-          const { name, namespace: ns } = nameOf(deleting);
-          remove.mutate(
-            { cluster, namespace: ns, name },
-            {
-              onSuccess: () => {
-                notify.success(t('{{kind}} {{name}} deleted', { kind: kindLabel, name }));
-                setDeleting(null);
-              },
-              onError: (e) => notify.error(e instanceof Error ? e.message : String(e)),
-            },
-          );
-        }}
+        object={deleting}
+        deleted={(name) => t('{{kind}} {{name}} deleted', { kind: kindLabel, name })}
+        onClose={() => setDeleting(null)}
       />
     </Page>
   );

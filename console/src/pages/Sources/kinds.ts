@@ -14,6 +14,7 @@ import {
   urlWith,
   type Check,
 } from '../../forms/validation';
+import { obj, str, type JsonMap as Json } from '../../api/json';
 
 /** The plural of a source kind, as the API and the route name it. */
 export type SourcePlural =
@@ -152,10 +153,6 @@ export function emptyValues(k: SourceKind, namespace: string): Values {
   }
 }
 
-type Json = Record<string, unknown>;
-const obj = (x: unknown): Json => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Json) : {});
-const str = (x: unknown): string =>
-  typeof x === 'string' ? x : x === undefined || x === null ? '' : String(x);
 
 /** The form's values for an existing object. */
 export function fromObject(k: SourceKind, o: ObjectView): Values {
