@@ -146,3 +146,70 @@ pub async fn require_user(State(auth): State<Authenticator>, mut req: Request, n
         Err(e) => axum::response::IntoResponse::into_response(e),
     }
 }
+
+/// What a caller wants to do, for [`authorize`].
+#[derive(Clone, Copy, Debug)]
+pub struct Attributes<'a> {
+    /// The verb: `create`, `update`, `get`, ...
+    pub verb: &'a str,
+    /// The API group (`""` for the core group).
+    pub group: &'a str,
+    /// The resource (plural).
+    pub resource: &'a str,
+    /// The namespace.
+    pub namespace: &'a str,
+    /// The object's name, when the request is about one object.
+    pub name: Option<&'a str>,
+}
+
+/// Asks a cluster, with ksflux's own `client`, whether `user` may make `req` (a
+/// SubjectAccessReview), so a request is authorised before ksflux validates, renders or
+/// connects anywhere on the user's behalf. A 403 in Kubernetes' words when not.
+pub async fn authorize(client: &Client, user: &User, req: Attributes<'_>) -> Result<()> {
+    use k8s_openapi::api::authorization::v1::{
+        ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec,
+    };
+    let review = SubjectAccessReview {
+        spec: SubjectAccessReviewSpec {
+            user: Some(user.name.clone()),
+            groups: Some(user.groups.clone()),
+            resource_attributes: Some(ResourceAttributes {
+                verb: Some(req.verb.into()),
+                group: Some(req.group.into()),
+                resource: Some(req.resource.into()),
+                namespace: Some(req.namespace.into()),
+                name: req.name.map(str::to_string),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let api: Api<SubjectAccessReview> = Api::all(client.clone());
+    let answer = tokio::time::timeout(
+        Duration::from_secs(5),
+        api.create(&PostParams::default(), &review),
+    )
+    .await
+    .map_err(|_| Error::Unavailable("cannot check permissions: the cluster did not answer in time".into()))?
+    .map_err(|e| {
+        tracing::warn!(error = %e, "subject access review failed");
+        Error::Unavailable("cannot check permissions: the cluster did not answer".into())
+    })?;
+    if answer.status.is_some_and(|s| s.allowed) {
+        return Ok(());
+    }
+    let what = if req.group.is_empty() {
+        req.resource.to_string()
+    } else {
+        format!("{}.{}", req.resource, req.group)
+    };
+    let subject = match req.name {
+        Some(n) => format!("{what} {n:?}"),
+        None => what,
+    };
+    Err(Error::Forbidden(format!(
+        "{subject} is forbidden: User {:?} cannot {} resource {:?} in API group {:?} in the namespace {:?}",
+        user.name, req.verb, req.resource, req.group, req.namespace
+    )))
+}

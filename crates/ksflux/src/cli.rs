@@ -63,6 +63,11 @@ struct Serve {
     /// Log as JSON.
     #[arg(long)]
     log_json: bool,
+    /// Address of source-controller's artifact storage (its `--storage-adv-addr`, as a URL);
+    /// artifacts are fetched only from these. Repeat or separate with commas.
+    #[arg(long = "artifact-storage", env = "KSFLUX_ARTIFACT_STORAGE", value_delimiter = ',',
+          default_value = crate::sources::DEFAULT_STORAGE)]
+    artifact_storage: Vec<String>,
 }
 
 impl Args {
@@ -122,6 +127,8 @@ impl Serve {
             metrics: Default::default(),
             ready: ready.clone(),
             fleet,
+            artifacts: crate::sources::ArtifactPolicy::with_storage(&self.artifact_storage)
+                .map_err(anyhow::Error::msg)?,
         };
         let authenticator = Authenticator::new(host, self.trusted_proxies.clone());
         let app = http::app(ctx, authenticator, self.console_dir.as_deref());

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
-    auth::User,
+    auth::{self, User},
     error::{Cause, Error, Result},
     validation,
 };
@@ -42,6 +42,8 @@ pub const KUBECONFIG_KEY: &str = "kubeconfig";
 const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const CLIENT_CACHE_TTL: Duration = Duration::from_secs(300);
+/// The least time between two health checks of a cluster asked for through the API.
+pub const MIN_CHECK_INTERVAL: Duration = Duration::from_secs(10);
 
 /// The Flux API versions ksflux uses: (group, version, kind).
 pub const FLUX_APIS: &[(&str, &str, &str)] = &[
@@ -196,10 +198,13 @@ impl Cluster {
     pub async fn check(&self) -> Health {
         let health = match tokio::time::timeout(CHECK_TIMEOUT, probe(&self.client)).await {
             Ok(Ok(h)) => h,
-            Ok(Err(e)) => Health {
-                message: format!("unreachable: {e}"),
-                ..Default::default()
-            },
+            Ok(Err(e)) => {
+                tracing::debug!(cluster = self.name, error = %e, "health check failed");
+                Health {
+                    message: format!("unreachable: {}", failure_class(&e)),
+                    ..Default::default()
+                }
+            }
             Err(_) => Health {
                 message: format!("unreachable: no answer within {}s", CHECK_TIMEOUT.as_secs()),
                 ..Default::default()
@@ -224,9 +229,65 @@ impl Cluster {
         }
         health
     }
+
+    /// The health, checked now unless the last check is younger than [`MIN_CHECK_INTERVAL`]
+    /// (so callers cannot make ksflux probe a cluster as often as they like).
+    pub async fn check_unless_fresh(&self) -> Health {
+        let last = self.health.read().ok().and_then(|h| {
+            let at = h.last_checked.as_deref()?.parse::<jiff::Timestamp>().ok()?;
+            Some((h.clone(), at))
+        });
+        if let Some((health, at)) = last {
+            let age = jiff::Timestamp::now().duration_since(at);
+            if age.unsigned_abs() < MIN_CHECK_INTERVAL {
+                return health;
+            }
+        }
+        self.check().await
+    }
 }
 
-async fn probe(client: &Client) -> anyhow::Result<Health> {
+/// The class of a failed connection, for people: it never carries what the server at the
+/// other end said, so probing an address through ksflux reveals no more than whether an
+/// apiserver answers there.
+pub fn failure_class(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) if s.code == 401 => "the apiserver refused the credentials (401)".into(),
+        kube::Error::Api(s) if s.code == 403 => {
+            "the credentials may not read the apiserver's version (403)".into()
+        }
+        kube::Error::Api(s) => format!(
+            "the server answered HTTP {} and is not a usable Kubernetes apiserver",
+            s.code
+        ),
+        kube::Error::SerdeError(_) => "the server's answer is not a Kubernetes API reply".into(),
+        other => {
+            let mut chain = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(s) = source {
+                chain.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            let chain = chain.to_lowercase();
+            if ["certificate", "tls", "handshake", "ssl"]
+                .iter()
+                .any(|w| chain.contains(w))
+            {
+                "TLS failed: the server's certificate is not signed by certificate-authority-data, or the server does not speak TLS".into()
+            } else if chain.contains("connection refused") {
+                "connection refused".into()
+            } else if chain.contains("timed out") || chain.contains("timeout") || chain.contains("elapsed") {
+                "no answer in time".into()
+            } else if chain.contains("dns") || chain.contains("lookup") || chain.contains("resolve") {
+                "the server's host name does not resolve".into()
+            } else {
+                "cannot connect to the server".into()
+            }
+        }
+    }
+}
+
+async fn probe(client: &Client) -> Result<Health, kube::Error> {
     let version = client.apiserver_version().await?;
     let groups: Vec<&str> = {
         let mut g: Vec<&str> = FLUX_APIS.iter().map(|(g, _, _)| *g).collect();
@@ -455,10 +516,24 @@ impl Clusters {
         futures::future::join_all(self.all().iter().map(|c| c.check())).await;
     }
 
-    /// Registers a member: validates the name and kubeconfig, connects to prove the
-    /// kubeconfig works, then stores it as a labelled Secret, created as `user` (so only
-    /// users allowed to write Secrets in ksflux's namespace can register clusters).
+    /// Registers a member: checks that `user` may create Secrets in ksflux's namespace
+    /// (before anything else: no connection is made for a user who may not register),
+    /// validates the name and kubeconfig, connects to prove the kubeconfig works, then stores
+    /// it as a labelled Secret, created as `user`. A failed connection is reported by its
+    /// class only, never with what the server said.
     pub async fn register(&self, user: &User, name: &str, kubeconfig: &str) -> Result<ClusterView> {
+        auth::authorize(
+            &self.host.client(),
+            user,
+            auth::Attributes {
+                verb: "create",
+                group: "",
+                resource: "secrets",
+                namespace: &self.namespace,
+                name: None,
+            },
+        )
+        .await?;
         let mut causes = validation::dns1123_label("name", name);
         if name == HOST {
             causes.push(Cause::invalid("name", "\"host\" is the cluster ksflux runs in"));
@@ -483,9 +558,16 @@ impl Clusters {
         let config = config_from(kc)
             .await
             .map_err(|e| Error::invalid(vec![Cause::invalid("kubeconfig", e.to_string())]))?;
-        let candidate = Cluster::new(name.to_string(), Origin::Secret, config, self.changes.clone())?;
+        let candidate = Cluster::new(name.to_string(), Origin::Secret, config, self.changes.clone())
+            .map_err(|_| {
+                Error::invalid(vec![Cause::invalid(
+                    "kubeconfig",
+                    "the kubeconfig's certificates or keys cannot be used (check the *-data fields)",
+                )])
+            })?;
         let health = candidate.check().await;
         if !health.reachable {
+            tracing::debug!(cluster = name, user = user.name, "registration probe failed");
             return Err(Error::invalid(vec![Cause::invalid(
                 "kubeconfig",
                 format!("cannot connect with this kubeconfig: {}", health.message),

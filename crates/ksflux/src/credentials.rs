@@ -90,6 +90,36 @@ impl Credentials {
         }
     }
 
+    /// The values given, by field name (for size checks; never printed).
+    fn values(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            Credentials::Basic { username, password } => vec![("username", username), ("password", password)],
+            Credentials::Token { token, address } => {
+                let mut v = vec![("token", token.as_str())];
+                v.extend(address.as_deref().map(|a| ("address", a)));
+                v
+            }
+            Credentials::Bearer { token } => vec![("token", token)],
+            Credentials::Ssh {
+                identity,
+                known_hosts,
+                password,
+            } => {
+                let mut v = vec![
+                    ("identity", identity.as_str()),
+                    ("knownHosts", known_hosts.as_str()),
+                ];
+                v.extend(password.as_deref().map(|p| ("password", p)));
+                v
+            }
+            Credentials::S3 {
+                access_key,
+                secret_key,
+            } => vec![("accessKey", access_key), ("secretKey", secret_key)],
+            Credentials::None => Vec::new(),
+        }
+    }
+
     /// Checks the values are present; `field` is where the credential sits in the request.
     pub fn validate(&self, field: &str) -> Vec<Cause> {
         let mut causes = Vec::new();
@@ -127,10 +157,11 @@ impl Credentials {
             }
             Credentials::None => {}
         }
-        let size: usize = self.data(None).values().map(|v| v.len()).sum();
-        if size > 256 * 1024 {
-            causes.push(Cause::invalid(field, "credentials may be at most 256 KiB"));
-        }
+        causes.extend(
+            self.values()
+                .into_iter()
+                .filter_map(|(name, v)| crate::limits::check_secret_value(format!("{field}.{name}"), v)),
+        );
         causes
     }
 
@@ -227,10 +258,12 @@ impl Tls {
             causes.push(Cause::required(format!("{field}.ca")));
         }
         for (name, v) in [("cert", &self.cert), ("key", &self.key), ("ca", &self.ca)] {
-            if let Some(v) = v
-                && !v.contains("-----BEGIN")
-            {
-                causes.push(Cause::invalid(format!("{field}.{name}"), "must be PEM"));
+            if let Some(v) = v {
+                if let Some(c) = crate::limits::check_secret_value(format!("{field}.{name}"), v) {
+                    causes.push(c);
+                } else if !v.contains("-----BEGIN") {
+                    causes.push(Cause::invalid(format!("{field}.{name}"), "must be PEM"));
+                }
             }
         }
         causes

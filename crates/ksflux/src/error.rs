@@ -107,6 +107,12 @@ pub enum Error {
     /// The request body or parameters cannot be used at all (400).
     #[error("{0}")]
     BadRequest(String),
+    /// Path or query parameters are malformed (400 `BadRequest`, naming each parameter).
+    #[error("{}", causes_message(.0))]
+    BadParams(Vec<Cause>),
+    /// The request body is larger than the API accepts (413).
+    #[error("{0}")]
+    TooLarge(String),
     /// No or bad credentials (401).
     #[error("{0}")]
     Unauthorized(String),
@@ -127,6 +133,10 @@ pub enum Error {
     /// A cluster cannot be reached (503).
     #[error("{0}")]
     Unavailable(String),
+    /// Something ksflux reads on the user's behalf (a repository index) answered with content
+    /// it cannot use (502). The message names the failure class, never the content.
+    #[error("{0}")]
+    BadGateway(String),
     /// An error from a cluster's apiserver, passed on with its code.
     #[error("{}", .0.message)]
     Kube(Box<kube::core::Status>),
@@ -138,19 +148,24 @@ pub enum Error {
 impl Error {
     /// A 422 naming the failing fields.
     pub fn invalid(causes: Vec<Cause>) -> Self {
-        let message = causes
-            .iter()
-            .map(|c| format!("{}: {}", c.field, c.message))
-            .collect::<Vec<_>>()
-            .join("; ");
-        Error::Invalid { message, causes }
+        Error::Invalid {
+            message: causes_message(&causes),
+            causes,
+        }
+    }
+
+    /// A 400 naming one malformed path or query parameter.
+    pub fn bad_param(name: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::BadParams(vec![Cause::invalid(name, message)])
     }
 
     /// The HTTP status of this error.
     pub fn status_code(&self) -> StatusCode {
         match self {
             Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::BadRequest(_) | Error::BadParams(_) => StatusCode::BAD_REQUEST,
+            Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
@@ -174,6 +189,16 @@ impl Error {
                 }),
             ),
             Error::BadRequest(m) => ("BadRequest".into(), m.clone(), None),
+            Error::BadParams(causes) => (
+                "BadRequest".into(),
+                causes_message(causes),
+                Some(StatusDetails {
+                    causes: causes.clone(),
+                    ..Default::default()
+                }),
+            ),
+            Error::TooLarge(m) => ("RequestEntityTooLarge".into(), m.clone(), None),
+            Error::BadGateway(m) => ("BadGateway".into(), m.clone(), None),
             Error::Unauthorized(m) => ("Unauthorized".into(), m.clone(), None),
             Error::Forbidden(m) => ("Forbidden".into(), m.clone(), None),
             Error::NotFound(m) => ("NotFound".into(), m.clone(), None),
@@ -218,9 +243,41 @@ impl Error {
     }
 }
 
+fn causes_message(causes: &[Cause]) -> String {
+    causes
+        .iter()
+        .map(|c| format!("{}: {}", c.field, c.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The reason kube-client gives an error reply whose body is not a Kubernetes `Status` (a
+/// proxy's page, a path the apiserver does not serve); its message is that body.
+const NOT_A_STATUS: &str = "Failed to parse error data";
+
 impl From<kube::Error> for Error {
     fn from(e: kube::Error) -> Self {
         match e {
+            // Never pass on a body that is not a Kubernetes Status: it is whatever the
+            // server at the other end chose to say.
+            kube::Error::Api(s) if s.reason == NOT_A_STATUS => match s.code {
+                404 => Error::NotFound(
+                    "the cluster does not serve this resource (is the CRD installed there?)".into(),
+                ),
+                401 | 403 => Error::Unavailable(format!(
+                    "the cluster refused ksflux's request (HTTP {})",
+                    s.code
+                )),
+                code => Error::BadGateway(format!(
+                    "the cluster answered HTTP {code} without a Kubernetes Status"
+                )),
+            },
+            kube::Error::Api(s) if s.code == 413 || s.message.contains("request is too large") => {
+                Error::TooLarge(
+                    "the object is too large for the cluster to store; make values, patches or other large fields smaller"
+                        .into(),
+                )
+            }
             kube::Error::Api(s) => Error::Kube(s),
             kube::Error::HyperError(_) | kube::Error::Service(_) => {
                 Error::Unavailable(format!("cluster unreachable: {e}"))
@@ -237,4 +294,43 @@ impl IntoResponse for Error {
         }
         (self.status_code(), Json(self.to_status())).into_response()
     }
+}
+
+/// The errors any API call may answer, documented on every operation.
+#[allow(dead_code)]
+#[derive(utoipa::IntoResponses)]
+pub enum ApiErrors {
+    /// A path or query parameter is malformed (`details.causes[].field` names it).
+    #[response(status = 400)]
+    BadRequest(Status),
+    /// No or bad credentials.
+    #[response(status = 401)]
+    Unauthorized(Status),
+    /// The caller may not do this; nothing about the object is revealed.
+    #[response(status = 403)]
+    Forbidden(Status),
+    /// No such object, resource, cluster or path.
+    #[response(status = 404)]
+    NotFound(Status),
+    /// The cluster answered something that is not a Kubernetes reply.
+    #[response(status = 502)]
+    BadGateway(Status),
+    /// The cluster cannot be reached.
+    #[response(status = 503)]
+    Unavailable(Status),
+}
+
+/// The further errors of calls that take a body or write.
+#[allow(dead_code)]
+#[derive(utoipa::IntoResponses)]
+pub enum WriteErrors {
+    /// The object exists, or the edit is based on a stale `resourceVersion`.
+    #[response(status = 409)]
+    Conflict(Status),
+    /// The body is larger than the API accepts.
+    #[response(status = 413)]
+    TooLarge(Status),
+    /// A field is invalid (`details.causes[]` names each one); nothing was written.
+    #[response(status = 422)]
+    Invalid(Status),
 }

@@ -15,6 +15,7 @@ pub mod delivery;
 pub mod error;
 pub mod http;
 pub mod images;
+pub mod limits;
 pub mod notifications;
 pub mod resources;
 pub mod sources;

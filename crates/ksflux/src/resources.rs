@@ -486,6 +486,25 @@ impl Scope<'_> {
         }
     }
 
+    /// Checks with the cluster that `user` may `verb` this kind in `namespace` (a
+    /// SubjectAccessReview), before a request is validated or anything is written.
+    pub async fn authorize(
+        &self,
+        user: &User,
+        verb: &str,
+        namespace: &str,
+        name: Option<&str>,
+    ) -> Result<()> {
+        let attrs = crate::auth::Attributes {
+            verb,
+            group: self.kind.group,
+            resource: self.kind.plural,
+            namespace,
+            name,
+        };
+        crate::auth::authorize(&self.own, user, attrs).await
+    }
+
     /// Lists objects (all namespaces when `namespace` is `None`), filtered, sorted and paged.
     pub async fn list(&self, namespace: Option<&str>, q: &ListQuery) -> Result<ObjectList> {
         let mut lp = ListParams::default();
@@ -553,8 +572,18 @@ impl Scope<'_> {
         {
             causes.push(Cause::required("metadata.resourceVersion"));
         }
+        causes.extend(crate::limits::check_metadata(
+            req.metadata
+                .labels
+                .iter()
+                .chain(req.metadata.annotations.iter())
+                .flatten(),
+        ));
         if !req.spec.is_object() {
             causes.push(Cause::required("spec"));
+        } else if let Some(c) = Some(crate::limits::check_spec(&req.spec)).filter(|c| !c.is_empty()) {
+            // Too large to check further, and not worth it.
+            causes.extend(c);
         } else {
             let full = json!({"apiVersion": format!("{}/{}", k.group, k.version), "kind": k.kind,
                 "metadata": {"name": req.metadata.name, "namespace": namespace}, "spec": req.spec});

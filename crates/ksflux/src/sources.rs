@@ -274,9 +274,103 @@ pub struct ChartVersion {
     pub created: String,
 }
 
-/// The charts of a HelmRepository, read from its artifact (the index the source-controller
-/// fetched). OCI repositories have no index; their charts are named by the user.
-pub async fn charts(api: &Api<DynamicObject>, name: &str) -> Result<Vec<Chart>> {
+/// Where ksflux may fetch Flux artifacts from, and how much of one it reads. An artifact's
+/// URL comes from an object's status, which anyone allowed to patch `status` can set, so
+/// ksflux fetches only from the configured source-controller storage addresses (scheme, host
+/// and port must match), follows no redirects, uses no proxy, and stops at a size and a time.
+#[derive(Clone, Debug)]
+pub struct ArtifactPolicy {
+    /// The storage addresses (`http://source-controller.flux-system.svc.cluster.local.`).
+    pub storage: Vec<reqwest::Url>,
+    /// The largest artifact read, in bytes.
+    pub max_bytes: usize,
+    /// How long a fetch may take.
+    pub timeout: Duration,
+}
+
+/// source-controller's storage address in a default Flux installation.
+pub const DEFAULT_STORAGE: &str = "http://source-controller.flux-system.svc.cluster.local.";
+
+impl Default for ArtifactPolicy {
+    fn default() -> Self {
+        ArtifactPolicy {
+            storage: reqwest::Url::parse(DEFAULT_STORAGE).into_iter().collect(),
+            max_bytes: 20 * 1024 * 1024,
+            timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+impl ArtifactPolicy {
+    /// A policy allowing these storage addresses (the default size and time limits).
+    pub fn with_storage(storage: &[String]) -> Result<Self, String> {
+        let storage = storage
+            .iter()
+            .map(|s| reqwest::Url::parse(s).map_err(|e| format!("artifact storage address {s:?}: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ArtifactPolicy {
+            storage,
+            ..Default::default()
+        })
+    }
+
+    /// Whether `url` is served by one of the storage addresses.
+    pub fn allows(&self, url: &reqwest::Url) -> bool {
+        self.storage.iter().any(|s| {
+            s.scheme() == url.scheme()
+                && s.host_str() == url.host_str()
+                && s.port_or_known_default() == url.port_or_known_default()
+        })
+    }
+
+    /// Reads the artifact at `url` (an object's `status.artifact.url`), within the limits.
+    pub async fn fetch(&self, url: &str) -> Result<Vec<u8>> {
+        let url = reqwest::Url::parse(url)
+            .ok()
+            .filter(|u| self.allows(u))
+            .ok_or_else(|| {
+                Error::BadGateway(
+                    "the artifact URL in the object's status is not on the source-controller's storage; ksflux fetches artifacts only from there (--artifact-storage)".into(),
+                )
+            })?;
+        let http = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .map_err(|e| Error::Internal(e.into()))?;
+        let unavailable =
+            || Error::Unavailable("cannot fetch the artifact from the source-controller".into());
+        let too_large = || {
+            Error::BadGateway(format!(
+                "the artifact is larger than {} MiB, the most ksflux reads",
+                self.max_bytes / (1024 * 1024)
+            ))
+        };
+        let mut res = http.get(url).send().await.map_err(|_| unavailable())?;
+        if !res.status().is_success() {
+            return Err(Error::Unavailable(format!(
+                "the source-controller answered HTTP {} for the artifact; reconcile the source",
+                res.status().as_u16()
+            )));
+        }
+        if res.content_length().is_some_and(|n| n > self.max_bytes as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(|_| unavailable())? {
+            if body.len() + chunk.len() > self.max_bytes {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// The charts and versions a HelmRepository offers, read from its index artifact on the
+/// source-controller's storage (see [`ArtifactPolicy`]).
+pub async fn charts(api: &Api<DynamicObject>, name: &str, policy: &ArtifactPolicy) -> Result<Vec<Chart>> {
     let repo = api.get(name).await?;
     if repo.data.pointer("/spec/type").and_then(Value::as_str) == Some("oci") {
         return Err(Error::BadRequest(format!(
@@ -292,24 +386,12 @@ pub async fn charts(api: &Api<DynamicObject>, name: &str) -> Result<Vec<Chart>> 
                 "HelmRepository {name:?} has no artifact yet; wait until it is Ready"
             ))
         })?;
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .build()
-        .map_err(|e| Error::Internal(e.into()))?;
-    let body = http
-        .get(url)
-        .send()
-        .await
-        .and_then(|r| r.error_for_status())
-        .map_err(|e| {
-            Error::Unavailable(format!(
-                "cannot fetch the repository index from the source-controller: {e}"
-            ))
-        })?
-        .bytes()
-        .await
-        .map_err(|e| Error::Unavailable(format!("reading the repository index: {e}")))?;
-    parse_index(&body).map_err(|e| Error::Internal(anyhow::anyhow!("repository index of {name}: {e}")))
+    let body = policy.fetch(url).await?;
+    parse_index(&body).map_err(|_| {
+        Error::BadGateway(format!(
+            "the repository index of HelmRepository {name:?} cannot be read as a Helm index"
+        ))
+    })
 }
 
 #[derive(Deserialize)]

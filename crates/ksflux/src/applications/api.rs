@@ -60,6 +60,10 @@ fn app_of(namespace: &str, req: &ObjectRequest, spec: ApplicationSpec) -> Applic
 /// Checks an application request: its spec rules, that every target cluster is registered,
 /// and that the project may deploy to every target namespace. Writes nothing.
 pub async fn check(clusters: &Clusters, namespace: &str, req: &ObjectRequest) -> Result<ApplicationSpec> {
+    let too_large = crate::limits::check_spec(&req.spec);
+    if !too_large.is_empty() {
+        return Err(Error::invalid(too_large));
+    }
     let spec = spec_of(req)?;
     let mut causes = render::validate(&req.metadata.name, &spec);
     if causes.is_empty() {

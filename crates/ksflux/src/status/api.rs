@@ -5,12 +5,11 @@ use std::{convert::Infallible, sync::Arc, time::Duration};
 
 use axum::{
     Extension, Json,
-    extract::{FromRequestParts, Query, State},
+    extract::State,
     response::sse::{Event, KeepAlive, Sse},
 };
 use futures::Stream;
-use http::request::Parts;
-use serde::{Deserialize, de::DeserializeOwned};
+use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -25,24 +24,10 @@ use super::{
 use crate::{
     auth::User,
     clusters::Clusters,
-    error::{Error, Result, Status},
-    http::ApiContext,
+    error::{ApiErrors, Error, Result},
+    http::{ApiContext, extract::ApiQuery},
     resources::{FluxKind, ListQuery, State as ObjectState, page_by},
 };
-
-/// Query parameters whose errors are a `Status` naming the parameter.
-pub struct ApiQuery<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = Error;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(q)| ApiQuery(q))
-            .map_err(|e| Error::BadRequest(format!("bad query parameters: {}", e.body_text())))
-    }
-}
 
 /// Parameters of the fleet summary.
 #[derive(Clone, Debug, Default, Deserialize, IntoParams)]
@@ -131,7 +116,7 @@ impl Fleet {
 /// only objects of kinds and namespaces the caller may list are counted.
 #[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/status/summary", tag = "status",
     params(SummaryQuery),
-    responses((status = 200, body = FleetSummary), (status = 400, body = Status), (status = 404, body = Status)))]
+    responses((status = 200, body = FleetSummary), ApiErrors))]
 async fn summary(
     State(ctx): State<ApiContext>,
     Extension(user): Extension<User>,
@@ -162,7 +147,7 @@ async fn summary(
 /// Answered from the watch caches; only objects the caller may list are included.
 #[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/status/objects", tag = "status",
     params(ObjectsQuery),
-    responses((status = 200, body = ObjectStatusList), (status = 400, body = Status), (status = 404, body = Status)))]
+    responses((status = 200, body = ObjectStatusList), ApiErrors))]
 async fn objects(
     State(ctx): State<ApiContext>,
     Extension(user): Extension<User>,
@@ -251,8 +236,7 @@ impl Subscription {
 /// should read the lists again and reconnect. Comments keep the connection alive.
 #[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/status/events", tag = "status",
     params(EventsQuery),
-    responses((status = 200, content_type = "text/event-stream", body = ObjectChange),
-              (status = 400, body = Status), (status = 404, body = Status)))]
+    responses((status = 200, content_type = "text/event-stream", body = ObjectChange), ApiErrors))]
 async fn events(
     State(ctx): State<ApiContext>,
     Extension(user): Extension<User>,

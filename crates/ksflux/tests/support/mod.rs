@@ -88,6 +88,10 @@ impl Server {
             metrics: Default::default(),
             ready: Arc::new(true.into()),
             fleet: ksflux::status::Fleet::start(clusters.clone()),
+            artifacts: ksflux::sources::ArtifactPolicy::with_storage(std::slice::from_ref(
+                &tb.info.flux.storage_url,
+            ))
+            .expect("storage address"),
         };
         let router = app(ctx, Authenticator::new(host, trusted), None);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -13,10 +13,11 @@ use std::{
     time::Instant,
 };
 
+pub mod extract;
+
 use axum::{
     Extension, Json, Router,
-    body::Bytes,
-    extract::{FromRequest, MatchedPath, Path, Query, Request, State},
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{any, get},
@@ -27,7 +28,7 @@ use prometheus_client::{
     metrics::{counter::Counter, family::Family, histogram::Histogram},
     registry::Registry,
 };
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize};
 use tower_http::services::{ServeDir, ServeFile};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -37,7 +38,7 @@ use crate::{
     auth::{self, Authenticator, User},
     clusters::{ClusterView, Clusters, HOST},
     delivery,
-    error::{Cause, Error, Result, Status},
+    error::{ApiErrors, Cause, Error, Result, Status, WriteErrors},
     images, notifications,
     resources::{
         ActOptions, Action, ActionQuery, ClusterQuery, FluxKind, ListQuery, ObjectList, ObjectRequest,
@@ -45,6 +46,7 @@ use crate::{
     },
     sources::{self, Chart},
 };
+pub use extract::{ApiJson, ApiPath, ApiQuery};
 
 /// The API's path prefix.
 pub const PREFIX: &str = "/kapis/fluxcd.kubesphere.io/v1alpha1";
@@ -60,6 +62,8 @@ pub struct ApiContext {
     pub ready: Arc<AtomicBool>,
     /// Watch caches of every Flux kind in every cluster.
     pub fleet: crate::status::Fleet,
+    /// Where artifacts (Helm repository indexes) may be fetched from.
+    pub artifacts: sources::ArtifactPolicy,
 }
 
 /// Labels of the request metrics.
@@ -133,40 +137,6 @@ async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) ->
     res
 }
 
-/// A JSON body whose errors are a `Status` naming the failing field.
-pub struct ApiJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
-    type Rejection = Error;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self> {
-        let ct = req
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        if !ct.starts_with("application/json") {
-            return Err(Error::BadRequest(
-                "the body must be JSON (Content-Type: application/json)".into(),
-            ));
-        }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| Error::BadRequest(format!("cannot read the body: {e}")))?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de).map(ApiJson).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
-                Error::BadRequest(format!("the body is not valid JSON: {inner}"))
-            } else {
-                let field = if path == "." { String::new() } else { path };
-                Error::invalid(vec![Cause::invalid(field, inner.to_string())])
-            }
-        })
-    }
-}
-
 /// Every Flux kind the API serves, by domain.
 pub static KINDS: [&FluxKind; 14] = [
     &applications::api::APPLICATION,
@@ -210,6 +180,20 @@ impl ApiContext {
                 health.message
             )));
         }
+        if kind.plural == applications::api::APPLICATION.plural && cluster != HOST {
+            return Err(Error::NotFound(format!(
+                "applications live on the host cluster, not {cluster:?}; leave out ?cluster="
+            )));
+        }
+        let served = health.flux_apis.iter().find(|a| a.kind == kind.kind);
+        if let Some(api) = served
+            && !api.served_versions.iter().any(|v| v == kind.version)
+        {
+            return Err(Error::NotFound(format!(
+                "cluster {cluster:?} does not serve {} {}/{}; install or upgrade Flux there",
+                kind.kind, kind.group, kind.version
+            )));
+        }
         Ok(Scope {
             kind,
             client: self.clusters.client_for(&cluster, user)?,
@@ -247,14 +231,14 @@ impl std::fmt::Debug for RegisterCluster {
 
 /// The calling user: name and groups (the console shows them).
 #[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/whoami", tag = "auth",
-    responses((status = 200, body = User), (status = 401, body = Status)))]
+    responses((status = 200, body = User), ApiErrors))]
 async fn whoami(Extension(user): Extension<User>) -> Json<User> {
     Json(user)
 }
 
 /// Lists the clusters and their health.
 #[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/clusters", tag = "clusters",
-    responses((status = 200, body = ClusterList), (status = 401, body = Status)))]
+    responses((status = 200, body = ClusterList), ApiErrors))]
 async fn list_clusters(State(ctx): State<ApiContext>) -> Json<ClusterList> {
     let items: Vec<ClusterView> = ctx.clusters.all().iter().map(|c| c.view()).collect();
     Json(ClusterList {
@@ -263,10 +247,12 @@ async fn list_clusters(State(ctx): State<ApiContext>) -> Json<ClusterList> {
     })
 }
 
-/// Registers a member cluster; the kubeconfig is checked by connecting before it is stored.
+/// Registers a member cluster. Only users who may create Secrets in ksflux's namespace may
+/// (checked before anything else); the kubeconfig is then checked by connecting before it is
+/// stored, and a failed connection is reported by its class, never with the server's reply.
 #[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/clusters", tag = "clusters",
     request_body = RegisterCluster,
-    responses((status = 201, body = ClusterView), (status = 422, body = Status), (status = 409, body = Status), (status = 403, body = Status)))]
+    responses((status = 201, body = ClusterView), ApiErrors, WriteErrors))]
 async fn register_cluster(
     State(ctx): State<ApiContext>,
     Extension(user): Extension<User>,
@@ -276,27 +262,27 @@ async fn register_cluster(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-/// One cluster and its health (checked now).
+/// One cluster and its health (checked now, unless checked in the last 10 seconds).
 #[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/clusters/{cluster}", tag = "clusters",
     params(("cluster" = String, Path, description = "cluster name")),
-    responses((status = 200, body = ClusterView), (status = 404, body = Status)))]
+    responses((status = 200, body = ClusterView), ApiErrors))]
 async fn get_cluster(
     State(ctx): State<ApiContext>,
-    Path(cluster): Path<String>,
+    ApiPath(cluster): ApiPath<String>,
 ) -> Result<Json<ClusterView>> {
     let c = ctx.clusters.get(&cluster)?;
-    c.check().await;
+    c.check_unless_fresh().await;
     Ok(Json(c.view()))
 }
 
 /// Removes a member registered through the API.
 #[utoipa::path(delete, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/clusters/{cluster}", tag = "clusters",
     params(("cluster" = String, Path, description = "cluster name")),
-    responses((status = 204), (status = 400, body = Status), (status = 404, body = Status)))]
+    responses((status = 204, description = "removed"), ApiErrors))]
 async fn delete_cluster(
     State(ctx): State<ApiContext>,
     Extension(user): Extension<User>,
-    Path(cluster): Path<String>,
+    ApiPath(cluster): ApiPath<String>,
 ) -> Result<StatusCode> {
     ctx.clusters.unregister(&user, &cluster).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -304,13 +290,13 @@ async fn delete_cluster(
 
 /// Lists objects of a Flux kind in every namespace the user may list.
 #[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/{resource}", tag = "flux",
-    params(("resource" = String, Path, description = "a Flux kind's plural: gitrepositories, helmrepositories, helmcharts, buckets, ocirepositories, kustomizations, helmreleases, providers, alerts, receivers, imagerepositories, imagepolicies, imageupdateautomations"), ListQuery),
-    responses((status = 200, body = ObjectList), (status = 403, body = Status), (status = 404, body = Status)))]
+    params(("resource" = String, Path, description = "a Flux kind's plural: gitrepositories, helmrepositories, helmcharts, buckets, ocirepositories, kustomizations, helmreleases, providers, alerts, receivers, imagerepositories, imagepolicies, imageupdateautomations, or applications"), ListQuery),
+    responses((status = 200, body = ObjectList), ApiErrors))]
 async fn list_all(
     State(ctx): State<ApiContext>,
     Extension(user): Extension<User>,
-    Path(resource): Path<String>,
-    Query(q): Query<ListQuery>,
+    ApiPath(resource): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ObjectList>> {
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
     Ok(Json(scope.list(None, &q).await?))
@@ -319,31 +305,32 @@ async fn list_all(
 /// Lists objects of a Flux kind in a namespace.
 #[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}", tag = "flux",
     params(("namespace" = String, Path), ("resource" = String, Path), ListQuery),
-    responses((status = 200, body = ObjectList), (status = 403, body = Status)))]
+    responses((status = 200, body = ObjectList), ApiErrors))]
 async fn list_namespaced(
     State(ctx): State<ApiContext>,
     Extension(user): Extension<User>,
-    Path((namespace, resource)): Path<(String, String)>,
-    Query(q): Query<ListQuery>,
+    ApiPath((namespace, resource)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ObjectList>> {
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
     Ok(Json(scope.list(Some(&namespace), &q).await?))
 }
 
-/// Creates an object (and its credential Secrets).
+/// Creates an object (and its credential Secrets). The user's right to create it is checked
+/// first; then the request is validated; nothing is written unless all of it is good.
 #[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}", tag = "flux",
     params(("namespace" = String, Path), ("resource" = String, Path), ClusterQuery),
     request_body = ObjectRequest,
-    responses((status = 201, body = ObjectView), (status = 400, body = Status), (status = 403, body = Status),
-               (status = 409, body = Status), (status = 422, body = Status)))]
+    responses((status = 201, body = ObjectView), ApiErrors, WriteErrors))]
 async fn create(
     State(ctx): State<ApiContext>,
     Extension(user): Extension<User>,
-    Path((namespace, resource)): Path<(String, String)>,
-    Query(q): Query<ClusterQuery>,
+    ApiPath((namespace, resource)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<ClusterQuery>,
     ApiJson(req): ApiJson<ObjectRequest>,
 ) -> Result<(StatusCode, Json<ObjectView>)> {
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
+    scope.authorize(&user, "create", &namespace, None).await?;
     if scope.kind.plural == applications::api::APPLICATION.plural {
         applications::api::check(&ctx.clusters, &namespace, &req).await?;
     }
@@ -356,31 +343,32 @@ async fn create(
 /// Gets an object.
 #[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}", tag = "flux",
     params(("namespace" = String, Path), ("resource" = String, Path), ("name" = String, Path), ClusterQuery),
-    responses((status = 200, body = ObjectView), (status = 403, body = Status), (status = 404, body = Status)))]
+    responses((status = 200, body = ObjectView), ApiErrors))]
 async fn get_object(
     State(ctx): State<ApiContext>,
     Extension(user): Extension<User>,
-    Path((namespace, resource, name)): Path<(String, String, String)>,
-    Query(q): Query<ClusterQuery>,
+    ApiPath((namespace, resource, name)): ApiPath<(String, String, String)>,
+    ApiQuery(q): ApiQuery<ClusterQuery>,
 ) -> Result<Json<ObjectView>> {
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
     Ok(Json(scope.get(&namespace, &name).await?))
 }
 
 /// Replaces an object's spec, labels and annotations; `metadata.resourceVersion` is required
-/// and a stale one is refused with 409.
+/// and a stale one is refused with 409. The user's right to update it is checked first.
 #[utoipa::path(put, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}", tag = "flux",
     params(("namespace" = String, Path), ("resource" = String, Path), ("name" = String, Path), ClusterQuery),
     request_body = ObjectRequest,
-    responses((status = 200, body = ObjectView), (status = 409, body = Status), (status = 422, body = Status)))]
+    responses((status = 200, body = ObjectView), ApiErrors, WriteErrors))]
 async fn update(
     State(ctx): State<ApiContext>,
     Extension(user): Extension<User>,
-    Path((namespace, resource, name)): Path<(String, String, String)>,
-    Query(q): Query<ClusterQuery>,
+    ApiPath((namespace, resource, name)): ApiPath<(String, String, String)>,
+    ApiQuery(q): ApiQuery<ClusterQuery>,
     ApiJson(req): ApiJson<ObjectRequest>,
 ) -> Result<Json<ObjectView>> {
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
+    scope.authorize(&user, "update", &namespace, Some(&name)).await?;
     if scope.kind.plural == applications::api::APPLICATION.plural {
         applications::api::check(&ctx.clusters, &namespace, &req).await?;
     }
@@ -390,100 +378,204 @@ async fn update(
 /// Deletes an object.
 #[utoipa::path(delete, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}", tag = "flux",
     params(("namespace" = String, Path), ("resource" = String, Path), ("name" = String, Path), ClusterQuery),
-    responses((status = 204), (status = 403, body = Status), (status = 404, body = Status)))]
+    responses((status = 204, description = "deleted"), ApiErrors))]
 async fn delete_object(
     State(ctx): State<ApiContext>,
     Extension(user): Extension<User>,
-    Path((namespace, resource, name)): Path<(String, String, String)>,
-    Query(q): Query<ClusterQuery>,
+    ApiPath((namespace, resource, name)): ApiPath<(String, String, String)>,
+    ApiQuery(q): ApiQuery<ClusterQuery>,
 ) -> Result<StatusCode> {
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
     scope.delete(&namespace, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Runs an action: `reconcile` (optionally `?wait=N` seconds for the controller to handle
-/// it, `?withSource=true` to reconcile the source first), `suspend`, `resume`, and for
-/// HelmRelease `force` and `reset`.
-#[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/{action}", tag = "flux",
-    params(("namespace" = String, Path), ("resource" = String, Path), ("name" = String, Path),
-           ("action" = Action, Path), ActionQuery),
-    request_body(content = Option<ObjectRequest>, description = "for applications' preview and diff: the edited application"),
-    responses((status = 200, body = ObjectView, description = "the object after the action"),
-              (status = 200, body = Vec<applications::render::Rendered>, description = "preview"),
-              (status = 200, body = Vec<applications::api::TargetDiff>, description = "diff"),
-              (status = 403, body = Status), (status = 404, body = Status), (status = 422, body = Status)))]
-async fn act(
-    State(ctx): State<ApiContext>,
-    Extension(user): Extension<User>,
-    Path((namespace, resource, name, action)): Path<(String, String, String, String)>,
-    Query(q): Query<ActionQuery>,
-    body: Bytes,
-) -> Result<Response> {
-    let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
-    let is_app = scope.kind.plural == applications::api::APPLICATION.plural;
-    if is_app && (action == "preview" || action == "diff") {
-        let de = &mut serde_json::Deserializer::from_slice(&body);
-        let mut req: ObjectRequest = serde_path_to_error::deserialize(de).map_err(|e| {
-            Error::invalid(vec![Cause::invalid(
-                e.path().to_string(),
-                e.into_inner().to_string(),
-            )])
-        })?;
-        if req.metadata.name.is_empty() {
-            req.metadata.name = name.clone();
-        }
-        return Ok(if action == "preview" {
-            Json(applications::api::preview(&ctx.clusters, &namespace, &req).await?).into_response()
-        } else {
-            Json(applications::api::diff(&ctx.clusters, &scope.client, &namespace, &name, &req).await?)
-                .into_response()
-        });
-    }
-    let action: Action = serde_json::from_value(serde_json::Value::String(action.clone())).map_err(|_| {
-        Error::NotFound(format!(
-            "unknown action {action:?}; use reconcile, suspend, resume, force or reset"
-        ))
-    })?;
-    if is_app && let Some(target) = q.target.as_deref() {
-        applications::api::act_on_target(&scope.client, &namespace, &name, target, action, &user).await?;
-        return Ok(Json(scope.get(&namespace, &name).await?).into_response());
+/// Runs `action` on an object (or, for an application with `?target=`, on one target).
+async fn run_action(
+    ctx: &ApiContext,
+    user: &User,
+    (namespace, resource, name): (String, String, String),
+    action: Action,
+    q: ActionQuery,
+) -> Result<Json<ObjectView>> {
+    let scope = ctx.scope(&resource, q.cluster.as_deref(), user)?;
+    if scope.kind.plural == applications::api::APPLICATION.plural
+        && let Some(target) = q.target.as_deref()
+    {
+        applications::api::act_on_target(&scope.client, &namespace, &name, target, action, user).await?;
+        return Ok(Json(scope.get(&namespace, &name).await?));
     }
     let opts = ActOptions {
         wait: q.wait,
         with_source: q.with_source.unwrap_or(false),
     };
-    Ok(Json(scope.act(&namespace, &name, action, opts, &user).await?).into_response())
+    Ok(Json(scope.act(&namespace, &name, action, opts, user).await?))
 }
 
-/// The charts and versions a HelmRepository offers (`{action}` = `charts`), from its artifact.
-#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/{action}", tag = "flux",
-    params(("namespace" = String, Path), ("resource" = String, Path, description = "helmrepositories"), ("name" = String, Path),
-           ("action" = String, Path, description = "charts"), ClusterQuery),
-    responses((status = 200, body = Vec<Chart>, description = "helmrepositories/{name}/charts"),
-              (status = 200, body = Vec<applications::api::TargetDetail>, description = "applications/{name}/targets"),
-              (status = 404, body = Status), (status = 503, body = Status)))]
-async fn subview(
+/// Asks the controller to reconcile now (`reconcile.fluxcd.io/requestedAt`); `?wait=N` waits
+/// up to N seconds until it handled the request, `?withSource=true` reconciles the source
+/// first, `?target=` (applications) acts on one target.
+#[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/reconcile", tag = "flux",
+    params(("namespace" = String, Path), ("resource" = String, Path), ("name" = String, Path), ActionQuery),
+    responses((status = 200, body = ObjectView, description = "the object after the request"), ApiErrors))]
+async fn reconcile(
     State(ctx): State<ApiContext>,
     Extension(user): Extension<User>,
-    Path((namespace, resource, name, view)): Path<(String, String, String, String)>,
-    Query(q): Query<ClusterQuery>,
-) -> Result<Response> {
-    let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
-    match (scope.kind.plural, view.as_str()) {
-        ("helmrepositories", "charts") => {
-            let api =
-                kube::Api::namespaced_with(scope.client.clone(), &namespace, &scope.kind.api_resource());
-            Ok(Json(sources::charts(&api, &name).await?).into_response())
-        }
-        ("applications", "targets") => Ok(Json(
-            applications::api::targets(&scope.client, &ctx.fleet, &namespace, &name).await?,
-        )
-        .into_response()),
-        _ => Err(Error::NotFound(format!(
-            "{resource}/{view} does not exist; see helmrepositories/<name>/charts and applications/<name>/targets"
-        ))),
+    ApiPath(path): ApiPath<(String, String, String)>,
+    ApiQuery(q): ApiQuery<ActionQuery>,
+) -> Result<Json<ObjectView>> {
+    run_action(&ctx, &user, path, Action::Reconcile, q).await
+}
+
+/// Suspends reconciliation (`spec.suspend: true`).
+#[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/suspend", tag = "flux",
+    params(("namespace" = String, Path), ("resource" = String, Path), ("name" = String, Path), ActionQuery),
+    responses((status = 200, body = ObjectView, description = "the suspended object"), ApiErrors))]
+async fn suspend(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiPath(path): ApiPath<(String, String, String)>,
+    ApiQuery(q): ApiQuery<ActionQuery>,
+) -> Result<Json<ObjectView>> {
+    run_action(&ctx, &user, path, Action::Suspend, q).await
+}
+
+/// Resumes reconciliation and asks for one now.
+#[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/resume", tag = "flux",
+    params(("namespace" = String, Path), ("resource" = String, Path), ("name" = String, Path), ActionQuery),
+    responses((status = 200, body = ObjectView, description = "the resumed object"), ApiErrors))]
+async fn resume(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiPath(path): ApiPath<(String, String, String)>,
+    ApiQuery(q): ApiQuery<ActionQuery>,
+) -> Result<Json<ObjectView>> {
+    run_action(&ctx, &user, path, Action::Resume, q).await
+}
+
+/// HelmRelease: a one-off forced install or upgrade (`reconcile.fluxcd.io/forceAt`).
+#[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/helmreleases/{name}/force", tag = "flux",
+    params(("namespace" = String, Path), ("name" = String, Path), ActionQuery),
+    responses((status = 200, body = ObjectView, description = "the HelmRelease after the request"), ApiErrors))]
+async fn force(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiPath((namespace, name)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<ActionQuery>,
+) -> Result<Json<ObjectView>> {
+    let path = (namespace, delivery::HELM_RELEASE.plural.to_string(), name);
+    run_action(&ctx, &user, path, Action::Force, q).await
+}
+
+/// HelmRelease: resets its failure counters (`reconcile.fluxcd.io/resetAt`).
+#[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/helmreleases/{name}/reset", tag = "flux",
+    params(("namespace" = String, Path), ("name" = String, Path), ActionQuery),
+    responses((status = 200, body = ObjectView, description = "the HelmRelease after the request"), ApiErrors))]
+async fn reset(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiPath((namespace, name)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<ActionQuery>,
+) -> Result<Json<ObjectView>> {
+    let path = (namespace, delivery::HELM_RELEASE.plural.to_string(), name);
+    run_action(&ctx, &user, path, Action::Reset, q).await
+}
+
+/// Checks that `user` may write applications in `namespace` (before anything is validated
+/// or rendered for them), and reads the edited application.
+async fn application_request(
+    ctx: &ApiContext,
+    user: &User,
+    verb: &str,
+    namespace: &str,
+    name: &str,
+    body: Result<ApiJson<ObjectRequest>>,
+) -> Result<ObjectRequest> {
+    let kind = &applications::api::APPLICATION;
+    let own = ctx.clusters.host().client();
+    let attrs = auth::Attributes {
+        verb,
+        group: kind.group,
+        resource: kind.plural,
+        namespace,
+        name: (verb != "create").then_some(name),
+    };
+    auth::authorize(&own, user, attrs).await?;
+    let ApiJson(mut req) = body?;
+    if req.metadata.name.is_empty() {
+        req.metadata.name = name.to_string();
     }
+    Ok(req)
+}
+
+/// The Flux objects an application would render for each target, writing nothing (for the
+/// wizard). Needs the right to create applications in the namespace.
+#[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/preview", tag = "applications",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    request_body(content = ObjectRequest, description = "the application as it would be created or saved"),
+    responses((status = 200, body = Vec<applications::render::Rendered>, description = "per target, the rendered Flux object"),
+              ApiErrors, WriteErrors))]
+async fn preview(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiPath((namespace, name)): ApiPath<(String, String)>,
+    body: Result<ApiJson<ObjectRequest>>,
+) -> Result<Json<Vec<applications::render::Rendered>>> {
+    let req = application_request(&ctx, &user, "create", &namespace, &name, body).await?;
+    Ok(Json(
+        applications::api::preview(&ctx.clusters, &namespace, &req).await?,
+    ))
+}
+
+/// What saving an edit would change in each target, writing nothing. Needs the right to
+/// update the application.
+#[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/diff", tag = "applications",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    request_body(content = ObjectRequest, description = "the edited application"),
+    responses((status = 200, body = Vec<applications::api::TargetDiff>, description = "per target, what would change"),
+              ApiErrors, WriteErrors))]
+async fn diff(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiPath((namespace, name)): ApiPath<(String, String)>,
+    body: Result<ApiJson<ObjectRequest>>,
+) -> Result<Json<Vec<applications::api::TargetDiff>>> {
+    let req = application_request(&ctx, &user, "update", &namespace, &name, body).await?;
+    let client = ctx.clusters.client_for(HOST, &user)?;
+    Ok(Json(
+        applications::api::diff(&ctx.clusters, &client, &namespace, &name, &req).await?,
+    ))
+}
+
+/// Each target of an application in detail: its Flux object, inventory, history and events.
+#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/targets", tag = "applications",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    responses((status = 200, body = Vec<applications::api::TargetDetail>), ApiErrors))]
+async fn targets(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiPath((namespace, name)): ApiPath<(String, String)>,
+) -> Result<Json<Vec<applications::api::TargetDetail>>> {
+    let client = ctx.clusters.client_for(HOST, &user)?;
+    Ok(Json(
+        applications::api::targets(&client, &ctx.fleet, &namespace, &name).await?,
+    ))
+}
+
+/// The charts and versions a HelmRepository offers, read from its index on the
+/// source-controller's storage (for a chart picker).
+#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/helmrepositories/{name}/charts", tag = "flux",
+    params(("namespace" = String, Path), ("name" = String, Path), ClusterQuery),
+    responses((status = 200, body = Vec<Chart>), ApiErrors))]
+async fn charts(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiPath((namespace, name)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<ClusterQuery>,
+) -> Result<Json<Vec<Chart>>> {
+    let scope = ctx.scope(sources::HELM_REPOSITORY.plural, q.cluster.as_deref(), &user)?;
+    let api = kube::Api::namespaced_with(scope.client.clone(), &namespace, &scope.kind.api_resource());
+    Ok(Json(sources::charts(&api, &name, &ctx.artifacts).await?))
 }
 
 #[derive(OpenApi)]
@@ -504,7 +596,15 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(list_all))
         .routes(routes!(list_namespaced, create))
         .routes(routes!(get_object, update, delete_object))
-        .routes(routes!(act, subview))
+        .routes(routes!(reconcile))
+        .routes(routes!(suspend))
+        .routes(routes!(resume))
+        .routes(routes!(force))
+        .routes(routes!(reset))
+        .routes(routes!(preview))
+        .routes(routes!(diff))
+        .routes(routes!(targets))
+        .routes(routes!(charts))
         .merge(crate::status::router())
 }
 
@@ -524,6 +624,7 @@ pub fn app(ctx: ApiContext, authenticator: Authenticator, console: Option<&std::
     let (api, doc) = api_router().split_for_parts();
     let doc = Arc::new(doc);
     let api = api
+        .layer(DefaultBodyLimit::max(extract::MAX_BODY))
         .layer(middleware::from_fn_with_state(authenticator, auth::require_user))
         .with_state(ctx.clone());
     let ready = ctx.ready.clone();
