@@ -106,12 +106,123 @@ pub struct Health {
     pub flux_apis: Vec<FluxApi>,
     /// Flux is installed but some kind is not served at the version ksflux needs.
     pub flux_too_old: bool,
+    /// Whether the cluster's Flux runs with its multi-tenancy lockdown; absent when no Flux
+    /// controller runs there (members in hub mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lockdown: Option<Lockdown>,
     /// Why the cluster is unreachable or what is missing; empty when all is well.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
     /// When this was checked (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_checked: Option<String>,
+}
+
+/// Flux's multi-tenancy lockdown on a cluster, read from the arguments of its controllers'
+/// Deployments (labelled `app.kubernetes.io/part-of=flux`, as Flux installs them).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Lockdown {
+    /// Both kustomize-controller and helm-controller refuse cross-namespace references and
+    /// impersonate a ServiceAccount when an object names none.
+    pub enabled: bool,
+    /// Every controller found that resolves references runs with `--no-cross-namespace-refs=true`.
+    pub no_cross_namespace_refs: bool,
+    /// The `--default-service-account` of kustomize-controller and helm-controller, when both
+    /// set the same one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_service_account: Option<String>,
+    /// The controllers whose arguments were read.
+    pub controllers: Vec<String>,
+}
+
+/// The value of flag `--name` in `args` (`--name=v`, `--name v`, or `--name` alone: `true`).
+fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    let long = format!("--{name}");
+    args.iter().enumerate().find_map(|(i, a)| {
+        if let Some(v) = a.strip_prefix(&long) {
+            if let Some(v) = v.strip_prefix('=') {
+                return Some(v);
+            }
+            if v.is_empty() {
+                return Some(match args.get(i + 1) {
+                    Some(next) if !next.starts_with('-') => next.as_str(),
+                    _ => "true",
+                });
+            }
+        }
+        None
+    })
+}
+
+/// The lockdown of Flux controllers given as (component, arguments).
+pub fn lockdown_of(controllers: &[(String, Vec<String>)]) -> Option<Lockdown> {
+    if controllers.is_empty() {
+        return None;
+    }
+    // The controllers that resolve references between objects (source-controller does not).
+    let resolving = [
+        "kustomize-controller",
+        "helm-controller",
+        "notification-controller",
+        "image-reflector-controller",
+        "image-automation-controller",
+    ];
+    let no_cross = controllers
+        .iter()
+        .filter(|(c, _)| resolving.contains(&c.as_str()))
+        .all(|(_, args)| flag(args, "no-cross-namespace-refs") == Some("true"));
+    let sa_of = |component: &str| {
+        controllers
+            .iter()
+            .find(|(c, _)| c == component)
+            .and_then(|(_, args)| flag(args, "default-service-account"))
+            .filter(|v| !v.is_empty())
+    };
+    let default_sa = match (sa_of("kustomize-controller"), sa_of("helm-controller")) {
+        (Some(k), Some(h)) if k == h => Some(k.to_string()),
+        _ => None,
+    };
+    let both = ["kustomize-controller", "helm-controller"]
+        .iter()
+        .all(|c| controllers.iter().any(|(x, _)| x == c));
+    Some(Lockdown {
+        enabled: both && no_cross && default_sa.is_some(),
+        no_cross_namespace_refs: no_cross,
+        default_service_account: default_sa,
+        controllers: controllers.iter().map(|(c, _)| c.clone()).collect(),
+    })
+}
+
+/// Reads the Flux controllers' Deployments of a cluster and their arguments.
+async fn flux_controllers(client: &Client) -> Vec<(String, Vec<String>)> {
+    let api: Api<k8s_openapi::api::apps::v1::Deployment> = Api::all(client.clone());
+    let Ok(list) = api
+        .list(&ListParams::default().labels("app.kubernetes.io/part-of=flux"))
+        .await
+    else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, Vec<String>)> = list
+        .items
+        .into_iter()
+        .filter_map(|d| {
+            let component = d.labels().get("app.kubernetes.io/component").cloned()?;
+            let args = d
+                .spec?
+                .template
+                .spec?
+                .containers
+                .into_iter()
+                .find(|c| c.name == "manager" || c.name == component)
+                .and_then(|c| c.args)
+                .unwrap_or_default();
+            Some((component, args))
+        })
+        .filter(|(c, _)| c.ends_with("-controller"))
+        .collect();
+    out.sort();
+    out
 }
 
 /// A cluster as the API shows it.
@@ -342,8 +453,10 @@ async fn probe(client: &Client) -> Result<Health, kube::Error> {
     } else {
         String::new()
     };
+    let lockdown = lockdown_of(&flux_controllers(client).await);
     Ok(Health {
         reachable: true,
+        lockdown,
         kubernetes_version: Some(version.git_version),
         flux_installed: installed,
         flux_version,
@@ -713,4 +826,48 @@ async fn kubesphere_clusters(host: &Client) -> Vec<(String, Kubeconfig)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lockdown_is_read_from_the_controllers_arguments() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(super::lockdown_of(&[]), None);
+        let on = super::lockdown_of(&[
+            (
+                "helm-controller".into(),
+                args(&[
+                    "--no-cross-namespace-refs=true",
+                    "--default-service-account=default",
+                ]),
+            ),
+            (
+                "kustomize-controller".into(),
+                args(&[
+                    "--no-cross-namespace-refs",
+                    "--default-service-account",
+                    "default",
+                ]),
+            ),
+            (
+                "source-controller".into(),
+                args(&["--no-cross-namespace-refs=true"]),
+            ),
+        ])
+        .expect("flux found");
+        assert!(on.enabled);
+        assert_eq!(on.default_service_account.as_deref(), Some("default"));
+        let off = super::lockdown_of(&[
+            (
+                "helm-controller".into(),
+                args(&["--no-cross-namespace-refs=true"]),
+            ),
+            ("kustomize-controller".into(), args(&["--log-level=info"])),
+        ])
+        .expect("flux found");
+        assert!(!off.enabled);
+        assert!(!off.no_cross_namespace_refs);
+        assert_eq!(off.default_service_account, None);
+    }
 }

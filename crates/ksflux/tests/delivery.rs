@@ -38,8 +38,11 @@ async fn helm_release_reports_history_and_takes_force_reset_and_reconcile_with_s
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
+    // The testbed's Flux runs with its multi-tenancy lockdown: the release runs as a
+    // ServiceAccount allowed in the namespace.
+    ksflux_testbed::grant_applier(&s.tb.client("host").await, &ns, &ns).await;
     let body = json!({"metadata": {"name": "app"}, "spec": {
-        "interval": "5m", "releaseName": "app", "targetNamespace": ns,
+        "interval": "5m", "releaseName": "app", "targetNamespace": ns, "serviceAccountName": ksflux_testbed::APPLIER,
         "chart": {"spec": {"chart": "demo-app", "version": "0.2.x", "sourceRef": {"kind": "HelmRepository", "name": "demo"}}},
         "values": {"message": "raw"}, "install": {"disableWait": true}, "upgrade": {"disableWait": true}}});
     let bad = s
@@ -153,12 +156,14 @@ async fn kustomization_reports_its_inventory() {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
+    ksflux_testbed::grant_applier(&s.tb.client("host").await, &ns, &ns).await;
     let r = s
         .post(
             "admin",
             &path(&ns, "kustomizations"),
             &json!({"metadata": {"name": "plain"}, "spec": {
             "interval": "5m", "path": "./plain", "prune": true, "targetNamespace": ns,
+            "serviceAccountName": ksflux_testbed::APPLIER,
             "sourceRef": {"kind": "GitRepository", "name": "demo"}}}),
         )
         .await;

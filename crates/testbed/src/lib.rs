@@ -266,6 +266,36 @@ pub async fn create_namespace(client: &Client, name: &str) -> String {
     name.to_string()
 }
 
+/// The ServiceAccount tests name in `spec.serviceAccountName` of their Kustomizations and
+/// HelmReleases. The testbed's Flux runs with its multi-tenancy lockdown: an object naming no
+/// ServiceAccount runs as its namespace's `default`, which may do nothing.
+pub const APPLIER: &str = "flux-applier";
+
+/// Lets Flux objects in namespace `ns` apply into namespace `target` of the cluster `client`
+/// reaches (the host, or a member they reach through `spec.kubeConfig`): there, the namespace
+/// `ns` (created if missing) gets the ServiceAccount [`APPLIER`], bound to `admin` in `target`.
+pub async fn grant_applier(client: &Client, ns: &str, target: &str) {
+    apply(
+        client,
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+    )
+    .await;
+    apply(
+        client,
+        serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": APPLIER, "namespace": ns}}),
+    )
+    .await;
+    apply(
+        client,
+        serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": format!("{APPLIER}-{ns}"), "namespace": target},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+            "subjects": [{"kind": "ServiceAccount", "name": APPLIER, "namespace": ns}]}),
+    )
+    .await;
+}
+
 /// Deletes a namespace, not waiting for it to go.
 pub async fn delete_namespace(client: &Client, name: &str) {
     let api: Api<Namespace> = Api::all(client.clone());

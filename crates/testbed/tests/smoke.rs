@@ -4,8 +4,8 @@
 use std::{path::PathBuf, time::Duration};
 
 use ksflux_testbed::{
-    Testbed, apply, create_namespace, delete_and_wait, delete_namespace, dynamic_api, flux_resource, get,
-    git, unique_name, wait_for,
+    APPLIER, Testbed, apply, create_namespace, delete_and_wait, delete_namespace, dynamic_api, flux_resource,
+    get, git, grant_applier, unique_name, wait_for,
 };
 use kube::{
     Client,
@@ -75,6 +75,7 @@ async fn git_repository_and_kustomization_apply_to_a_member() {
     let member = tb.client("member-1").await;
     let ns = create_namespace(&host, &unique_name("smoke-ks")).await;
     let target = create_namespace(&member, &unique_name("smoke-ks-target")).await;
+    grant_applier(&member, &ns, &target).await;
 
     apply(&host, tb.basic_auth_secret(&ns, "git-auth")).await;
     apply(
@@ -109,6 +110,7 @@ async fn git_repository_and_kustomization_apply_to_a_member() {
                 "sourceRef": {"kind": "GitRepository", "name": "demo"},
                 "targetNamespace": target,
                 "kubeConfig": {"secretRef": {"name": "member-1-kubeconfig"}},
+                "serviceAccountName": APPLIER,
                 "postBuild": {"substitute": {"greeting": "hello-member", "cluster_name": "member-1"}},
             },
         }),
@@ -146,6 +148,7 @@ async fn git_repository_and_kustomization_apply_to_a_member() {
 
     delete_namespace(&host, &ns).await;
     delete_namespace(&member, &target).await;
+    delete_namespace(&member, &ns).await;
 }
 
 #[tokio::test]
@@ -155,6 +158,7 @@ async fn helm_repository_and_helm_release_install_into_a_member() {
     let member = tb.client("member-2").await;
     let ns = create_namespace(&host, &unique_name("smoke-helm")).await;
     let target = create_namespace(&member, &unique_name("smoke-helm-target")).await;
+    grant_applier(&member, &ns, &target).await;
 
     apply(&host, tb.basic_auth_secret(&ns, "helm-auth")).await;
     apply(
@@ -185,6 +189,7 @@ async fn helm_repository_and_helm_release_install_into_a_member() {
                 "targetNamespace": target,
                 "storageNamespace": target,
                 "kubeConfig": {"secretRef": {"name": "member-2-kubeconfig"}},
+                "serviceAccountName": APPLIER,
                 "chart": {"spec": {"chart": "demo-app", "version": ">=0.1.0 <1.0.0",
                                    "sourceRef": {"kind": "HelmRepository", "name": "samples"}}},
                 // No kubelet runs: the Deployment never becomes ready, so do not wait for it.
@@ -230,6 +235,91 @@ async fn helm_repository_and_helm_release_install_into_a_member() {
 
     delete_namespace(&host, &ns).await;
     delete_namespace(&member, &target).await;
+    delete_namespace(&member, &ns).await;
+}
+
+/// The first condition of `type_` of an object: (status, reason, message).
+fn condition(obj: &DynamicObject, type_: &str) -> Option<(String, String, String)> {
+    obj.data["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)
+        .map(|c| {
+            (
+                c["status"].as_str().unwrap_or_default().to_string(),
+                c["reason"].as_str().unwrap_or_default().to_string(),
+                c["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+}
+
+#[tokio::test]
+async fn flux_runs_with_its_multi_tenancy_lockdown() {
+    let tb = Testbed::shared();
+    let host = tb.client("host").await;
+    let ns = create_namespace(&host, &unique_name("smoke-tenancy")).await;
+    let other = create_namespace(&host, &unique_name("smoke-tenancy-other")).await;
+    for n in [&ns, &other] {
+        apply(&host, tb.basic_auth_secret(n, "git-auth")).await;
+        apply(
+            &host,
+            json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+                "metadata": {"name": "demo", "namespace": n},
+                "spec": {"url": tb.git_repo_url("demo"), "interval": "10m", "ref": {"branch": "main"},
+                         "secretRef": {"name": "git-auth"}}}),
+        )
+        .await;
+        tb.wait_ready(&host, "GitRepository", n, "demo", TIMEOUT).await;
+    }
+    let kustomization = |name: &str, source_ns: Option<&str>, sa: Option<&str>| {
+        let mut spec = json!({"interval": "10m", "prune": true, "wait": false, "path": "./plain",
+            "sourceRef": {"kind": "GitRepository", "name": "demo"}, "targetNamespace": ns});
+        if let Some(s) = source_ns {
+            spec["sourceRef"]["namespace"] = json!(s);
+        }
+        if let Some(sa) = sa {
+            spec["serviceAccountName"] = json!(sa);
+        }
+        json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+               "metadata": {"name": name, "namespace": ns}, "spec": spec})
+    };
+    apply(&host, kustomization("as-default", None, None)).await;
+    apply(&host, kustomization("cross", Some(&other), Some(APPLIER))).await;
+    grant_applier(&host, &ns, &ns).await;
+    apply(&host, kustomization("granted", None, Some(APPLIER))).await;
+
+    let api = dynamic_api(&host, &flux_resource("Kustomization"), Some(&ns));
+    let failed = |name: &'static str| {
+        let api = api.clone();
+        async move {
+            wait_for(&format!("Kustomization {name} to fail"), TIMEOUT, || async {
+                let obj = api.get(name).await.map_err(|e| e.to_string())?;
+                match condition(&obj, "Ready") {
+                    Some((s, reason, message)) if s == "False" => Ok((reason, message)),
+                    other => Err(format!("{other:?}")),
+                }
+            })
+            .await
+        }
+    };
+    // No ServiceAccount named: Flux impersonates the namespace's `default`, which may do nothing.
+    let (_, message) = failed("as-default").await;
+    assert!(
+        message.contains(&format!("system:serviceaccount:{ns}:default")),
+        "{message}"
+    );
+    // A source in another namespace is refused by the controller.
+    let (reason, message) = failed("cross").await;
+    assert_eq!(reason, "AccessDenied", "{message}");
+    // With a ServiceAccount allowed in the target namespace, it applies.
+    tb.wait_ready(&host, "Kustomization", &ns, "granted", TIMEOUT)
+        .await;
+
+    for name in ["as-default", "cross", "granted"] {
+        delete_and_wait(&host, &flux_resource("Kustomization"), Some(&ns), name, TIMEOUT).await;
+    }
+    delete_namespace(&host, &ns).await;
+    delete_namespace(&host, &other).await;
 }
 
 /// Downloads an object's artifact from source-controller and checks it is a gzip stream of

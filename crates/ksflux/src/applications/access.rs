@@ -7,12 +7,15 @@
 //! - namespaces a platform admin lists in `P`'s annotation
 //!   `fluxcd.kubesphere.io/allowed-target-namespaces` (comma-separated `ns` or `cluster/ns`).
 //!
-//! **Credentials.** For each member cluster `C` a project deploys to, ksflux creates on `C` a
-//! ServiceAccount `ksflux-system/project-P`, bound to the `admin` ClusterRole in exactly the
-//! namespaces `P`'s applications target there (created if missing), mints a short-lived token
-//! for it (TokenRequest) and writes a kubeconfig with that token to the Secret
-//! `ksflux-kubeconfig-C` in `P`, rotating it well before it expires. No admin kubeconfig is
-//! ever copied into a project namespace.
+//! **Identity.** A project's applications deploy as the ServiceAccount `P/ksflux-deployer`
+//! on every cluster they target (`spec.serviceAccountName` of each rendered object), bound to
+//! the `admin` ClusterRole in exactly the namespaces `P`'s applications target there
+//! (created if missing). On the host, Flux impersonates it. For each member cluster `C`,
+//! ksflux also mints a short-lived token for it (TokenRequest) and writes a kubeconfig with
+//! that token to the Secret `ksflux-kubeconfig-C` in `P`, rotating it well before it
+//! expires; the ServiceAccount may impersonate itself there, so Flux's impersonation (which a
+//! multi-tenancy lockdown makes mandatory) changes nothing. No admin kubeconfig is ever
+//! copied into a project namespace.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,7 +25,7 @@ use k8s_openapi::{
     api::{
         authentication::v1::{TokenRequest, TokenRequestSpec},
         core::v1::{Namespace, Secret, ServiceAccount},
-        rbac::v1::{RoleBinding, RoleRef, Subject},
+        rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject},
     },
 };
 use kube::{
@@ -43,8 +46,9 @@ pub const PROJECT_LABEL: &str = "fluxcd.kubesphere.io/project";
 pub const EXPIRES_ANNOTATION: &str = "fluxcd.kubesphere.io/token-expires-at";
 /// Annotation on the kubeconfig Secret: the namespaces its identity may deploy to.
 pub const SCOPE_ANNOTATION: &str = "fluxcd.kubesphere.io/namespaces";
-/// Namespace on members holding the projects' ServiceAccounts.
-pub const AGENT_NAMESPACE: &str = "ksflux-system";
+/// The ServiceAccount a project's applications deploy as, in the project's namespace on
+/// every cluster they target.
+pub const DEPLOYER: &str = "ksflux-deployer";
 /// Lifetime of minted tokens.
 pub const TOKEN_SECONDS: i64 = 3600;
 /// Tokens are renewed when less than this many seconds remain.
@@ -115,10 +119,6 @@ pub struct Provisioned {
     pub renew_in: i64,
 }
 
-fn sa_name(project: &str) -> String {
-    format!("project-{project}")
-}
-
 fn pem(der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let lines: Vec<&str> = b64
@@ -132,21 +132,45 @@ fn pem(der: &[u8]) -> String {
     )
 }
 
-/// Ensures project `project` can deploy to `namespaces` of member `cluster`: namespaces,
-/// ServiceAccount, RoleBindings (and removal of bindings it no longer needs), and a fresh
-/// kubeconfig Secret in the project namespace on the host when the current one is missing,
-/// for other namespaces, or due for renewal.
-pub async fn ensure(
-    host: &Client,
-    cluster: &Cluster,
+fn binding_name(project: &str) -> String {
+    format!("ksflux-{project}")
+}
+
+fn impersonation_name(project: &str) -> String {
+    format!("ksflux-{project}-impersonate-self")
+}
+
+/// Server-side applies a typed object under ksflux's field manager.
+async fn apply<K>(api: &Api<K>, name: &str, obj: &K, api_version: &str, kind: &str) -> anyhow::Result<()>
+where
+    K: kube::Resource + Clone + serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let mut value = serde_json::to_value(obj)?;
+    value["apiVersion"] = json!(api_version);
+    value["kind"] = json!(kind);
+    api.patch(name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(value))
+        .await?;
+    Ok(())
+}
+
+/// Ensures, on one cluster, what project `project` deploys with there: the namespaces
+/// (created if missing), the ServiceAccount [`DEPLOYER`] in the project's namespace, a
+/// RoleBinding to `admin` in exactly `namespaces` (bindings no longer needed go), and — on
+/// members, where Flux reaches the cluster with that ServiceAccount's own token and then
+/// impersonates it — the right to impersonate itself and nothing else.
+async fn ensure_rbac(
+    client: &Client,
     project: &str,
     namespaces: &BTreeSet<String>,
-) -> anyhow::Result<Provisioned> {
-    let member = cluster.client();
-    let pp = PatchParams::apply(MANAGER).force();
-    let labels = json!({PROJECT_LABEL: project, MANAGED_LABEL.0: MANAGED_LABEL.1});
-    let ns_api: Api<Namespace> = Api::all(member.clone());
-    for ns in std::iter::once(AGENT_NAMESPACE).chain(namespaces.iter().map(String::as_str)) {
+    impersonate_self: bool,
+) -> anyhow::Result<()> {
+    let labels: BTreeMap<String, String> = [
+        (PROJECT_LABEL.to_string(), project.to_string()),
+        (MANAGED_LABEL.0.to_string(), MANAGED_LABEL.1.to_string()),
+    ]
+    .into();
+    let ns_api: Api<Namespace> = Api::all(client.clone());
+    for ns in std::iter::once(project).chain(namespaces.iter().map(String::as_str)) {
         if ns_api.get_metadata_opt(ns).await?.is_none() {
             let n = Namespace {
                 metadata: ObjectMeta {
@@ -162,55 +186,101 @@ pub async fn ensure(
             }
         }
     }
-    let sa = sa_name(project);
-    let sa_api: Api<ServiceAccount> = Api::namespaced(member.clone(), AGENT_NAMESPACE);
-    sa_api
-        .patch(
-            &sa,
-            &pp,
-            &Patch::Apply(json!({"apiVersion": "v1", "kind": "ServiceAccount",
-            "metadata": {"name": sa, "namespace": AGENT_NAMESPACE, "labels": labels}})),
-        )
-        .await?;
-    let binding = format!("ksflux-{project}");
+    let meta = |name: &str, ns: &str| ObjectMeta {
+        name: Some(name.into()),
+        namespace: Some(ns.into()),
+        labels: Some(labels.clone()),
+        ..Default::default()
+    };
+    let sa_api: Api<ServiceAccount> = Api::namespaced(client.clone(), project);
+    let sa = ServiceAccount {
+        metadata: meta(DEPLOYER, project),
+        ..Default::default()
+    };
+    apply(&sa_api, DEPLOYER, &sa, "v1", "ServiceAccount").await?;
+    let subject = Subject {
+        kind: "ServiceAccount".into(),
+        name: DEPLOYER.into(),
+        namespace: Some(project.into()),
+        ..Default::default()
+    };
+    let binding = binding_name(project);
     for ns in namespaces {
         let rb = RoleBinding {
-            metadata: ObjectMeta {
-                name: Some(binding.clone()),
-                namespace: Some(ns.clone()),
-                labels: Some(serde_json::from_value(labels.clone())?),
-                ..Default::default()
-            },
+            metadata: meta(&binding, ns),
             role_ref: RoleRef {
                 api_group: Some("rbac.authorization.k8s.io".into()),
                 kind: "ClusterRole".into(),
                 name: "admin".into(),
             },
-            subjects: Some(vec![Subject {
-                kind: "ServiceAccount".into(),
-                name: sa.clone(),
-                namespace: Some(AGENT_NAMESPACE.into()),
+            subjects: Some(vec![subject.clone()]),
+        };
+        let api: Api<RoleBinding> = Api::namespaced(client.clone(), ns);
+        apply(&api, &binding, &rb, "rbac.authorization.k8s.io/v1", "RoleBinding").await?;
+    }
+    let own = impersonation_name(project);
+    if impersonate_self {
+        let role = Role {
+            metadata: meta(&own, project),
+            rules: Some(vec![PolicyRule {
+                api_groups: Some(vec![String::new()]),
+                resources: Some(vec!["serviceaccounts".into()]),
+                resource_names: Some(vec![DEPLOYER.into()]),
+                verbs: vec!["impersonate".into()],
                 ..Default::default()
             }]),
         };
-        let api: Api<RoleBinding> = Api::namespaced(member.clone(), ns);
-        let mut value = serde_json::to_value(&rb)?;
-        value["apiVersion"] = json!("rbac.authorization.k8s.io/v1");
-        value["kind"] = json!("RoleBinding");
-        api.patch(&binding, &pp, &Patch::Apply(value)).await?;
+        let roles: Api<Role> = Api::namespaced(client.clone(), project);
+        apply(&roles, &own, &role, "rbac.authorization.k8s.io/v1", "Role").await?;
+        let rb = RoleBinding {
+            metadata: meta(&own, project),
+            role_ref: RoleRef {
+                api_group: Some("rbac.authorization.k8s.io".into()),
+                kind: "Role".into(),
+                name: own.clone(),
+            },
+            subjects: Some(vec![subject]),
+        };
+        let api: Api<RoleBinding> = Api::namespaced(client.clone(), project);
+        apply(&api, &own, &rb, "rbac.authorization.k8s.io/v1", "RoleBinding").await?;
     }
     // Bindings in namespaces the project no longer targets go.
-    let all: Api<RoleBinding> = Api::all(member.clone());
+    let all: Api<RoleBinding> = Api::all(client.clone());
     for rb in all
         .list_metadata(&ListParams::default().labels(&format!("{PROJECT_LABEL}={project}")))
         .await?
     {
         let ns = rb.namespace().unwrap_or_default();
-        if !namespaces.contains(&ns) {
-            let api: Api<RoleBinding> = Api::namespaced(member.clone(), &ns);
+        if rb.name_any() == binding && !namespaces.contains(&ns) {
+            let api: Api<RoleBinding> = Api::namespaced(client.clone(), &ns);
             api.delete(&rb.name_any(), &DeleteParams::default()).await?;
         }
     }
+    Ok(())
+}
+
+/// Ensures project `project` can deploy to `namespaces` of the host: Flux on the host runs
+/// the project's Kustomizations and HelmReleases as the project's [`DEPLOYER`]
+/// ServiceAccount (`spec.serviceAccountName`), which may act in exactly those namespaces.
+pub async fn ensure_host(host: &Client, project: &str, namespaces: &BTreeSet<String>) -> anyhow::Result<()> {
+    ensure_rbac(host, project, namespaces, false).await
+}
+
+/// Ensures project `project` can deploy to `namespaces` of member `cluster`: the same
+/// ServiceAccount and bindings on the member, and a fresh kubeconfig Secret with its token in
+/// the project namespace on the host when the current one is missing, for other namespaces,
+/// or due for renewal.
+pub async fn ensure(
+    host: &Client,
+    cluster: &Cluster,
+    project: &str,
+    namespaces: &BTreeSet<String>,
+) -> anyhow::Result<Provisioned> {
+    let member = cluster.client();
+    let pp = PatchParams::apply(MANAGER).force();
+    ensure_rbac(&member, project, namespaces, true).await?;
+    let sa = DEPLOYER.to_string();
+    let sa_api: Api<ServiceAccount> = Api::namespaced(member.clone(), project);
 
     // The kubeconfig Secret: reuse it while its token is fresh and its scope unchanged.
     let secret_name = super::render::kubeconfig_secret(&cluster.name);
@@ -296,20 +366,31 @@ pub async fn ensure(
     })
 }
 
+/// Removes what [`ensure`] or [`ensure_host`] made for `project` on a cluster (`client`):
+/// its RoleBindings, its impersonation Role and its ServiceAccount.
+async fn revoke_rbac(client: &Client, project: &str) {
+    let all: Api<RoleBinding> = Api::all(client.clone());
+    if let Ok(list) = all
+        .list_metadata(&ListParams::default().labels(&format!("{PROJECT_LABEL}={project}")))
+        .await
+    {
+        for rb in list {
+            let api: Api<RoleBinding> = Api::namespaced(client.clone(), &rb.namespace().unwrap_or_default());
+            let _ = api.delete(&rb.name_any(), &DeleteParams::default()).await;
+        }
+    }
+    let roles: Api<Role> = Api::namespaced(client.clone(), project);
+    let _ = roles
+        .delete(&impersonation_name(project), &DeleteParams::default())
+        .await;
+    let sa_api: Api<ServiceAccount> = Api::namespaced(client.clone(), project);
+    let _ = sa_api.delete(DEPLOYER, &DeleteParams::default()).await;
+}
+
 /// Removes what [`ensure`] made for `project` on member `cluster`, and its kubeconfig Secret.
 pub async fn revoke(host: &Client, cluster: Option<&Cluster>, project: &str) -> anyhow::Result<()> {
     if let Some(cluster) = cluster {
-        let member = cluster.client();
-        let all: Api<RoleBinding> = Api::all(member.clone());
-        for rb in all
-            .list_metadata(&ListParams::default().labels(&format!("{PROJECT_LABEL}={project}")))
-            .await?
-        {
-            let api: Api<RoleBinding> = Api::namespaced(member.clone(), &rb.namespace().unwrap_or_default());
-            let _ = api.delete(&rb.name_any(), &DeleteParams::default()).await;
-        }
-        let sa_api: Api<ServiceAccount> = Api::namespaced(member, AGENT_NAMESPACE);
-        let _ = sa_api.delete(&sa_name(project), &DeleteParams::default()).await;
+        revoke_rbac(&cluster.client(), project).await;
         let secrets: Api<Secret> = Api::namespaced(host.clone(), project);
         let _ = secrets
             .delete(
@@ -319,4 +400,9 @@ pub async fn revoke(host: &Client, cluster: Option<&Cluster>, project: &str) -> 
             .await;
     }
     Ok(())
+}
+
+/// Removes what [`ensure_host`] made for `project` on the host.
+pub async fn revoke_host(host: &Client, project: &str) {
+    revoke_rbac(host, project).await;
 }

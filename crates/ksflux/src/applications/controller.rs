@@ -266,8 +266,16 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
             problems.insert(t.cluster.clone(), ("False".into(), "TargetNotAllowed".into(), m));
             continue;
         }
-        if t.cluster != crate::clusters::HOST {
-            let allowed: BTreeSet<String> = scopes.get(&t.cluster).cloned().unwrap_or_default();
+        let allowed: BTreeSet<String> = scopes.get(&t.cluster).cloned().unwrap_or_default();
+        if t.cluster == crate::clusters::HOST {
+            if let Err(e) = access::ensure_host(&ctx.host, &ns, &allowed).await {
+                problems.insert(
+                    t.cluster.clone(),
+                    ("Unknown".into(), "CredentialsFailed".into(), format!("{e:#}")),
+                );
+                continue;
+            }
+        } else {
             match access::ensure(&ctx.host, &cluster, &ns, &allowed).await {
                 Ok(p) => renew_in = renew_in.min(p.renew_in),
                 Err(e) => {
@@ -530,7 +538,11 @@ async fn cleanup(app: &Application, ctx: &Context) -> Result<Action, Error> {
     }
     let still_used = project_targets(ctx, &ns, Some(&name));
     for t in &app.spec.targets {
-        if t.cluster == crate::clusters::HOST || still_used.contains_key(&t.cluster) {
+        if still_used.contains_key(&t.cluster) {
+            continue;
+        }
+        if t.cluster == crate::clusters::HOST {
+            access::revoke_host(&ctx.host, &ns).await;
             continue;
         }
         // Other applications' objects may still be finalizing against this cluster.

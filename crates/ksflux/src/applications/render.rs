@@ -1,6 +1,7 @@
 //! Rendering: an Application becomes one Flux object per target, in the application's
 //! namespace on the host (hub mode). Members are reached through a scoped kubeconfig Secret
-//! (`spec.kubeConfig.secretRef`); host targets need none. Also the validation of an
+//! (`spec.kubeConfig.secretRef`); host targets need none. Every object runs as the project's
+//! ServiceAccount (`spec.serviceAccountName`, see `access`). Also the validation of an
 //! application spec and the difference between two renderings.
 
 use std::collections::BTreeSet;
@@ -208,6 +209,8 @@ pub fn render(app: &Application) -> Vec<Rendered> {
             s.insert("interval".into(), json!(interval));
             s.insert("targetNamespace".into(), json!(t.namespace));
             s.insert("suspend".into(), json!(t.suspend.unwrap_or(false) || spec.suspend.unwrap_or(false)));
+            // Flux applies as the project's own identity, never as itself.
+            s.insert("serviceAccountName".into(), json!(super::access::DEPLOYER));
             if t.cluster != HOST {
                 s.insert("kubeConfig".into(), json!({"secretRef": {"name": kubeconfig_secret(&t.cluster), "key": "value"}}));
             }

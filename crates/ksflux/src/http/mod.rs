@@ -169,6 +169,23 @@ fn kind_of(resource: &str) -> Result<&'static FluxKind> {
 }
 
 impl ApiContext {
+    /// The checks that need a cluster: an application's targets, and a raw delivery's
+    /// references and target namespaces (see `delivery::check_tenancy`).
+    async fn check_tenancy(&self, scope: &Scope<'_>, namespace: &str, req: &ObjectRequest) -> Result<()> {
+        match scope.kind.plural {
+            p if p == applications::api::APPLICATION.plural => {
+                applications::api::check(&self.clusters, namespace, req).await?;
+            }
+            p if (p == delivery::KUSTOMIZATION.plural || p == delivery::HELM_RELEASE.plural)
+                && req.spec.is_object() =>
+            {
+                delivery::check_tenancy(&self.clusters, &scope.cluster, namespace, &req.spec).await?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     fn scope(&self, resource: &str, cluster: Option<&str>, user: &User) -> Result<Scope<'static>> {
         let kind = kind_of(resource)?;
         let cluster = cluster.filter(|c| !c.is_empty()).unwrap_or(HOST).to_string();
@@ -331,9 +348,7 @@ async fn create(
 ) -> Result<(StatusCode, Json<ObjectView>)> {
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
     scope.authorize(&user, "create", &namespace, None).await?;
-    if scope.kind.plural == applications::api::APPLICATION.plural {
-        applications::api::check(&ctx.clusters, &namespace, &req).await?;
-    }
+    ctx.check_tenancy(&scope, &namespace, &req).await?;
     Ok((
         StatusCode::CREATED,
         Json(scope.create(&namespace, req, &user).await?),
@@ -369,9 +384,7 @@ async fn update(
 ) -> Result<Json<ObjectView>> {
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
     scope.authorize(&user, "update", &namespace, Some(&name)).await?;
-    if scope.kind.plural == applications::api::APPLICATION.plural {
-        applications::api::check(&ctx.clusters, &namespace, &req).await?;
-    }
+    ctx.check_tenancy(&scope, &namespace, &req).await?;
     Ok(Json(scope.update(&namespace, &name, req, &user).await?))
 }
 
