@@ -14,7 +14,11 @@ export interface paths {
         /** Lists the clusters and their health. */
         get: operations["list_clusters"];
         put?: never;
-        /** Registers a member cluster; the kubeconfig is checked by connecting before it is stored. */
+        /**
+         * Registers a member cluster. Only users who may create Secrets in ksflux's namespace may
+         *     (checked before anything else); the kubeconfig is then checked by connecting before it is
+         *     stored, and a failed connection is reported by its class, never with the server's reply.
+         */
         post: operations["register_cluster"];
         delete?: never;
         options?: never;
@@ -29,12 +33,123 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One cluster and its health (checked now). */
+        /** One cluster and its health (checked now, unless checked in the last 10 seconds). */
         get: operations["get_cluster"];
         put?: never;
         post?: never;
         /** Removes a member registered through the API. */
         delete: operations["delete_cluster"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What saving an edit would change in each target, writing nothing. Needs the right to
+         *     update the application.
+         */
+        post: operations["diff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The Flux objects an application would render for each target, writing nothing (for the
+         *     wizard). Needs the right to create applications in the namespace.
+         */
+        post: operations["preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each target of an application in detail: its Flux object, inventory, history and events. */
+        get: operations["targets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/helmreleases/{name}/force": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** HelmRelease: a one-off forced install or upgrade (`reconcile.fluxcd.io/forceAt`). */
+        post: operations["force"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/helmreleases/{name}/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** HelmRelease: resets its failure counters (`reconcile.fluxcd.io/resetAt`). */
+        post: operations["reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/helmrepositories/{name}/charts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The charts and versions a HelmRepository offers, read from its index on the
+         *     source-controller's storage (for a chart picker).
+         */
+        get: operations["charts"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -50,7 +165,10 @@ export interface paths {
         /** Lists objects of a Flux kind in a namespace. */
         get: operations["list_namespaced"];
         put?: never;
-        /** Creates an object (and its credential Secrets). */
+        /**
+         * Creates an object (and its credential Secrets). The user's right to create it is checked
+         *     first; then the request is validated; nothing is written unless all of it is good.
+         */
         post: operations["create"];
         delete?: never;
         options?: never;
@@ -69,7 +187,7 @@ export interface paths {
         get: operations["get_object"];
         /**
          * Replaces an object's spec, labels and annotations; `metadata.resourceVersion` is required
-         *     and a stale one is refused with 409.
+         *     and a stale one is refused with 409. The user's right to update it is checked first.
          */
         put: operations["update"];
         post?: never;
@@ -80,22 +198,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/{action}": {
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/reconcile": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The charts and versions a HelmRepository offers (`{action}` = `charts`), from its artifact. */
-        get: operations["subview"];
+        get?: never;
         put?: never;
         /**
-         * Runs an action: `reconcile` (optionally `?wait=N` seconds for the controller to handle
-         *     it, `?withSource=true` to reconcile the source first), `suspend`, `resume`, and for
-         *     HelmRelease `force` and `reset`.
+         * Asks the controller to reconcile now (`reconcile.fluxcd.io/requestedAt`); `?wait=N` waits
+         *     up to N seconds until it handled the request, `?withSource=true` reconciles the source
+         *     first, `?target=` (applications) acts on one target.
          */
-        post: operations["act"];
+        post: operations["reconcile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resumes reconciliation and asks for one now. */
+        post: operations["resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Suspends reconciliation (`spec.suspend: true`). */
+        post: operations["suspend"];
         delete?: never;
         options?: never;
         head?: never;
@@ -414,10 +565,31 @@ export interface components {
             kubernetesVersion?: string | null;
             /** @description When this was checked (RFC 3339). */
             lastChecked?: string | null;
+            lockdown?: components["schemas"]["Lockdown"] | null;
             /** @description Why the cluster is unreachable or what is missing; empty when all is well. */
             message?: string;
             /** @description The apiserver answered the last check. */
             reachable: boolean;
+        };
+        /**
+         * @description Flux's multi-tenancy lockdown on a cluster, read from the arguments of its controllers'
+         *     Deployments (labelled `app.kubernetes.io/part-of=flux`, as Flux installs them).
+         */
+        Lockdown: {
+            /** @description The controllers whose arguments were read. */
+            controllers: string[];
+            /**
+             * @description The `--default-service-account` of kustomize-controller and helm-controller, when both
+             *     set the same one.
+             */
+            defaultServiceAccount?: string | null;
+            /**
+             * @description Both kustomize-controller and helm-controller refuse cross-namespace references and
+             *     impersonate a ServiceAccount when an object names none.
+             */
+            enabled: boolean;
+            /** @description Every controller found that resolves references runs with `--no-cross-namespace-refs=true`. */
+            noCrossNamespaceRefs: boolean;
         };
         /** @description One change of a watched object: the body of each Server-Sent Event. */
         ObjectChange: ({
@@ -683,7 +855,53 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterList"];
                 };
             };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -714,6 +932,25 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterView"];
                 };
             };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -722,6 +959,16 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The object exists, or the edit is based on a stale `resourceVersion`. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -730,7 +977,35 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -760,7 +1035,53 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterView"];
                 };
             };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -782,12 +1103,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description removed */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -796,7 +1119,595 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    diff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** @description the edited application */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ObjectRequest"];
+            };
+        };
+        responses: {
+            /** @description per target, what would change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetDiff"][];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The object exists, or the edit is based on a stale `resourceVersion`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** @description the application as it would be created or saved */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ObjectRequest"];
+            };
+        };
+        responses: {
+            /** @description per target, the rendered Flux object */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rendered"][];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The object exists, or the edit is based on a stale `resourceVersion`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    targets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetDetail"][];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    force: {
+        parameters: {
+            query?: {
+                /** @description The cluster (default `host`). */
+                cluster?: string;
+                /**
+                 * @description For `reconcile`, `resume`, `force`, `reset`: wait up to this many seconds (at most
+                 *     120) for the controller to handle the request before answering.
+                 */
+                wait?: number;
+                /** @description For `reconcile` of a Kustomization or HelmRelease: reconcile its source first. */
+                withSource?: boolean;
+                /** @description For applications: act on this target cluster only. */
+                target?: string;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the HelmRelease after the request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectView"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    reset: {
+        parameters: {
+            query?: {
+                /** @description The cluster (default `host`). */
+                cluster?: string;
+                /**
+                 * @description For `reconcile`, `resume`, `force`, `reset`: wait up to this many seconds (at most
+                 *     120) for the controller to handle the request before answering.
+                 */
+                wait?: number;
+                /** @description For `reconcile` of a Kustomization or HelmRelease: reconcile its source first. */
+                withSource?: boolean;
+                /** @description For applications: act on this target cluster only. */
+                target?: string;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the HelmRelease after the request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectView"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    charts: {
+        parameters: {
+            query?: {
+                /** @description The cluster (default `host`). */
+                cluster?: string;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Chart"][];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -845,7 +1756,53 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectList"];
                 };
             };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -882,6 +1839,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -890,6 +1848,16 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -898,6 +1866,16 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The object exists, or the edit is based on a stale `resourceVersion`. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -906,7 +1884,35 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -940,6 +1946,25 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -948,7 +1973,26 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description No such object, resource, cluster or path. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -986,6 +2030,43 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The object exists, or the edit is based on a stale `resourceVersion`. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -994,7 +2075,35 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1020,12 +2129,32 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description deleted */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1034,6 +2163,7 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description No such object, resource, cluster or path. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1042,37 +2172,8 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
-        };
-    };
-    subview: {
-        parameters: {
-            query?: {
-                /** @description The cluster (default `host`). */
-                cluster?: string;
-            };
-            header?: never;
-            path: {
-                namespace: string;
-                /** @description helmrepositories */
-                resource: string;
-                name: string;
-                /** @description charts */
-                action: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description applications/{name}/targets */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TargetDetail"][];
-                };
-            };
-            404: {
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1080,6 +2181,7 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description The cluster cannot be reached. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1090,7 +2192,7 @@ export interface operations {
             };
         };
     };
-    act: {
+    reconcile: {
         parameters: {
             query?: {
                 /** @description The cluster (default `host`). */
@@ -1110,26 +2212,39 @@ export interface operations {
                 namespace: string;
                 resource: string;
                 name: string;
-                action: components["schemas"]["Action"];
             };
             cookie?: never;
         };
-        /** @description for applications' preview and diff: the edited application */
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["ObjectRequest"] | null;
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description diff */
+            /** @description the object after the request */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TargetDiff"][];
+                    "application/json": components["schemas"]["ObjectView"];
                 };
             };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1138,6 +2253,7 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description No such object, resource, cluster or path. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1146,7 +2262,197 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
-            422: {
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    resume: {
+        parameters: {
+            query?: {
+                /** @description The cluster (default `host`). */
+                cluster?: string;
+                /**
+                 * @description For `reconcile`, `resume`, `force`, `reset`: wait up to this many seconds (at most
+                 *     120) for the controller to handle the request before answering.
+                 */
+                wait?: number;
+                /** @description For `reconcile` of a Kustomization or HelmRelease: reconcile its source first. */
+                withSource?: boolean;
+                /** @description For applications: act on this target cluster only. */
+                target?: string;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+                resource: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the resumed object */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectView"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    suspend: {
+        parameters: {
+            query?: {
+                /** @description The cluster (default `host`). */
+                cluster?: string;
+                /**
+                 * @description For `reconcile`, `resume`, `force`, `reset`: wait up to this many seconds (at most
+                 *     120) for the controller to handle the request before answering.
+                 */
+                wait?: number;
+                /** @description For `reconcile` of a Kustomization or HelmRelease: reconcile its source first. */
+                withSource?: boolean;
+                /** @description For applications: act on this target cluster only. */
+                target?: string;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+                resource: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the suspended object */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectView"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1180,6 +2486,7 @@ export interface operations {
                     "text/event-stream": components["schemas"]["ObjectChange"];
                 };
             };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1188,7 +2495,44 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1234,6 +2578,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectStatusList"];
                 };
             };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1242,7 +2587,44 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1274,6 +2656,7 @@ export interface operations {
                     "application/json": components["schemas"]["FleetSummary"];
                 };
             };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1282,7 +2665,44 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1309,7 +2729,53 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1343,7 +2809,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description a Flux kind's plural: gitrepositories, helmrepositories, helmcharts, buckets, ocirepositories, kustomizations, helmreleases, providers, alerts, receivers, imagerepositories, imagepolicies, imageupdateautomations */
+                /** @description a Flux kind's plural: gitrepositories, helmrepositories, helmcharts, buckets, ocirepositories, kustomizations, helmreleases, providers, alerts, receivers, imagerepositories, imagepolicies, imageupdateautomations, or applications */
                 resource: string;
             };
             cookie?: never;
@@ -1358,6 +2824,25 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectList"];
                 };
             };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1366,7 +2851,26 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description No such object, resource, cluster or path. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
