@@ -116,6 +116,17 @@ pub fn schema_check<K: serde::de::DeserializeOwned>(value: &Value) -> Result<(),
 // ---------------------------------------------------------------------------------------------
 // API shapes
 
+/// The revision a delivery last applied: a Kustomization's `status.lastAppliedRevision`, or
+/// for a HelmRelease (v2 has no such field) the chart version of its newest release,
+/// `status.history[0].chartVersion`.
+pub fn applied_revision(obj: &Value) -> Option<String> {
+    obj.pointer("/status/lastAppliedRevision")
+        .or_else(|| obj.pointer("/status/history/0/chartVersion"))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
 /// The state a console shows for an object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -396,8 +407,7 @@ pub fn summarize(obj: &Value) -> Summary {
             .unwrap_or_default()
             .to_string(),
         suspended,
-        revision: str_at(obj, "/status/artifact/revision")
-            .or_else(|| str_at(obj, "/status/lastAppliedRevision")),
+        revision: str_at(obj, "/status/artifact/revision").or_else(|| applied_revision(obj)),
         last_update_time: str_at(obj, "/status/artifact/lastUpdateTime").or_else(|| {
             ready
                 .and_then(|c| c["lastTransitionTime"].as_str())
@@ -1120,6 +1130,15 @@ pub fn page(mut items: Vec<ObjectView>, q: &ListQuery) -> ObjectList {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn applied_revision_of_kustomizations_and_helm_releases() {
+        let ks = json!({"status": {"lastAppliedRevision": "main@sha1:abc"}});
+        assert_eq!(super::applied_revision(&ks).as_deref(), Some("main@sha1:abc"));
+        let hr = json!({"status": {"history": [{"chartVersion": "1.0.0", "status": "deployed"}, {"chartVersion": "0.2.0"}]}});
+        assert_eq!(super::applied_revision(&hr).as_deref(), Some("1.0.0"));
+        assert_eq!(super::applied_revision(&json!({"status": {}})), None);
+    }
+
     use super::*;
 
     fn obj(ready: &str, suspend: bool) -> Value {

@@ -165,6 +165,20 @@ async fn helm_application_deploys_different_values_per_cluster() {
     assert_eq!(created.status, 201, "{}", created.text);
     let app = wait_app(&s, &ns, "web", "ready on 3 targets", |a| all_ready(a, 3)).await;
     assert_eq!(app["status"]["observedGeneration"], app["metadata"]["generation"]);
+    // Each Helm target reports the chart version it applied (HelmRelease v2 keeps it in
+    // status.history, not lastAppliedRevision), and runs as the project's ServiceAccount.
+    for t in app["status"]["targets"].as_array().into_iter().flatten() {
+        assert_eq!(t["lastAppliedRevision"], "1.0.0", "{t}");
+    }
+    for cluster in ["host", "member-1", "member-2"] {
+        let hr = s
+            .get("admin", &format!("{}/web-{cluster}", path(&ns, "helmreleases")))
+            .await;
+        assert_eq!(
+            hr.body["spec"]["serviceAccountName"], "ksflux-deployer",
+            "{cluster}"
+        );
+    }
 
     // The rendered values, observed in each cluster's objects.
     for (cluster, replicas, message) in [

@@ -361,10 +361,7 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
             ts.last_transition_time = ready
                 .and_then(|c| c["lastTransitionTime"].as_str())
                 .map(str::to_string);
-            ts.last_applied_revision = v
-                .pointer("/status/lastAppliedRevision")
-                .and_then(Value::as_str)
-                .map(str::to_string);
+            ts.last_applied_revision = crate::resources::applied_revision(&v);
             ts.last_attempted_revision = v
                 .pointer("/status/lastAttemptedRevision")
                 .and_then(Value::as_str)
