@@ -312,7 +312,7 @@ impl Cluster {
             Ok(Err(e)) => {
                 tracing::debug!(cluster = self.name, error = %e, "health check failed");
                 Health {
-                    message: format!("unreachable: {}", failure_class(&e)),
+                    message: format!("unreachable: {}", e.class()),
                     ..Default::default()
                 }
             }
@@ -398,8 +398,33 @@ pub fn failure_class(e: &kube::Error) -> String {
     }
 }
 
-async fn probe(client: &Client) -> Result<Health, kube::Error> {
+/// Why a health probe failed.
+#[derive(Debug, thiserror::Error)]
+enum ProbeError {
+    /// The request failed.
+    #[error(transparent)]
+    Kube(#[from] kube::Error),
+    /// Something answered, but not as a Kubernetes apiserver does.
+    #[error("not a Kubernetes apiserver")]
+    NotAnApiserver,
+}
+
+impl ProbeError {
+    fn class(&self) -> String {
+        match self {
+            ProbeError::Kube(e) => failure_class(e),
+            ProbeError::NotAnApiserver => {
+                "the server answered, but not as a Kubernetes apiserver (no version)".into()
+            }
+        }
+    }
+}
+
+async fn probe(client: &Client) -> Result<Health, ProbeError> {
     let version = client.apiserver_version().await?;
+    if version.git_version.is_empty() || version.major.is_empty() {
+        return Err(ProbeError::NotAnApiserver);
+    }
     let groups: Vec<&str> = {
         let mut g: Vec<&str> = FLUX_APIS.iter().map(|(g, _, _)| *g).collect();
         g.dedup();

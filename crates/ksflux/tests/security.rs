@@ -264,6 +264,7 @@ async fn previews_and_diffs_are_authorised_before_anything_is_rendered() {
 
 #[tokio::test]
 async fn objects_near_the_storage_limit_are_refused_naming_the_field_and_nothing_is_written() {
+    support::start_controller(); // installs the Application CRD
     let s = Server::start().await;
     let ns =
         ksflux_testbed::create_namespace(&s.tb.client("host").await, &ksflux_testbed::unique_name("big"))
