@@ -120,7 +120,7 @@ async fn helm_release_reports_history_and_takes_force_reset_and_reconcile_with_s
         "force upgraded the release: {}",
         forced.body["status"]["history"]
     );
-    // Sources have no force.
+    // Sources have no force: the operation exists for HelmReleases only.
     let r = s
         .post(
             "admin",
@@ -128,7 +128,8 @@ async fn helm_release_reports_history_and_takes_force_reset_and_reconcile_with_s
             &json!({}),
         )
         .await;
-    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(r.body["kind"], "Status", "{}", r.text);
 
     assert_eq!(s.delete("admin", &item).await.status, 204);
     wait_for("release uninstalled", Duration::from_secs(120), || async {

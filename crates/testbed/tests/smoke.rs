@@ -76,6 +76,8 @@ async fn git_repository_and_kustomization_apply_to_a_member() {
     let ns = create_namespace(&host, &unique_name("smoke-ks")).await;
     let target = create_namespace(&member, &unique_name("smoke-ks-target")).await;
     grant_applier(&member, &ns, &target).await;
+    // Flux looks the ServiceAccount up in the object's own cluster before pruning.
+    grant_applier(&host, &ns, &ns).await;
 
     apply(&host, tb.basic_auth_secret(&ns, "git-auth")).await;
     apply(
@@ -159,6 +161,8 @@ async fn helm_repository_and_helm_release_install_into_a_member() {
     let ns = create_namespace(&host, &unique_name("smoke-helm")).await;
     let target = create_namespace(&member, &unique_name("smoke-helm-target")).await;
     grant_applier(&member, &ns, &target).await;
+    // Flux looks the ServiceAccount up in the object's own cluster before pruning.
+    grant_applier(&host, &ns, &ns).await;
 
     apply(&host, tb.basic_auth_secret(&ns, "helm-auth")).await;
     apply(

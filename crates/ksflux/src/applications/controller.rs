@@ -233,6 +233,13 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
             .or_default()
             .insert(t.namespace.clone());
     }
+    // The project's ServiceAccount exists on the host for every target (Flux looks it up
+    // there before pruning, even for members), bound where the project targets the host.
+    let host_scope = scopes.get(crate::clusters::HOST).cloned().unwrap_or_default();
+    let host_identity = access::ensure_host(&ctx.host, &ns, &host_scope)
+        .await
+        .err()
+        .map(|e| format!("{e:#}"));
     for t in &app.spec.targets {
         let cluster = match ctx.clusters.get(&t.cluster) {
             Ok(c) => c,
@@ -267,15 +274,14 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
             continue;
         }
         let allowed: BTreeSet<String> = scopes.get(&t.cluster).cloned().unwrap_or_default();
-        if t.cluster == crate::clusters::HOST {
-            if let Err(e) = access::ensure_host(&ctx.host, &ns, &allowed).await {
-                problems.insert(
-                    t.cluster.clone(),
-                    ("Unknown".into(), "CredentialsFailed".into(), format!("{e:#}")),
-                );
-                continue;
-            }
-        } else {
+        if let Some(e) = &host_identity {
+            problems.insert(
+                t.cluster.clone(),
+                ("Unknown".into(), "CredentialsFailed".into(), e.clone()),
+            );
+            continue;
+        }
+        if t.cluster != crate::clusters::HOST {
             match access::ensure(&ctx.host, &cluster, &ns, &allowed).await {
                 Ok(p) => renew_in = renew_in.min(p.renew_in),
                 Err(e) => {
@@ -534,12 +540,11 @@ async fn cleanup(app: &Application, ctx: &Context) -> Result<Action, Error> {
         return Err(Error::Deleting(live.len()));
     }
     let still_used = project_targets(ctx, &ns, Some(&name));
+    if still_used.is_empty() {
+        access::revoke_host(&ctx.host, &ns).await;
+    }
     for t in &app.spec.targets {
-        if still_used.contains_key(&t.cluster) {
-            continue;
-        }
-        if t.cluster == crate::clusters::HOST {
-            access::revoke_host(&ctx.host, &ns).await;
+        if t.cluster == crate::clusters::HOST || still_used.contains_key(&t.cluster) {
             continue;
         }
         // Other applications' objects may still be finalizing against this cluster.
