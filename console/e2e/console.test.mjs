@@ -67,7 +67,11 @@ test('three clusters are healthy, with their Kubernetes and Flux versions', asyn
     await page.waitForSelector(`[data-testid=cluster-state-${c}] [data-state=ready]`);
     const row = await page.textContent(`[data-testid=cluster-${c}]`);
     assert.match(row, /v1\.36\.3/, `${c} shows its Kubernetes version`);
-    if (c === 'host') assert.match(row, /v2\.9\.4/, 'the host shows its Flux version');
+    if (c === 'host') {
+      assert.match(row, /v2\.9\.4/, 'the host shows its Flux version');
+      // The testbed's Flux runs with its multi-tenancy lockdown, and the page says so.
+      assert.equal((await page.textContent('[data-testid=cluster-lockdown-host]'))?.trim(), 'Locked down');
+    }
     else assert.match(row, /Deployed to from the host/, `${c} is served by the host's Flux`);
   }
   await shot(page, '03-clusters');

@@ -9,6 +9,7 @@ import { CodeArea, Field } from '../../components/Field';
 import { ErrorNote, Page, Table } from '../../components/Page';
 import { StateTag } from '../../components/StateTag';
 import { label, required, validate } from '../../forms/validation';
+import type { ClusterView } from '../../api/types';
 
 type Values = { name: string; kubeconfig: string };
 
@@ -39,6 +40,7 @@ export default function Clusters() {
             <th>{t('State')}</th>
             <th>{t('Kubernetes')}</th>
             <th>{t('Flux')}</th>
+            <th>{t('Tenancy')}</th>
             <th>{t('Source')}</th>
             <th>{t('Checked')}</th>
             <th />
@@ -66,6 +68,9 @@ export default function Clusters() {
                       ? t('Flux not installed')
                       : t('Deployed to from the host')}
                   {h.fluxTooOld && <div className="muted">{t('too old for ksflux')}</div>}
+                </td>
+                <td data-testid={`cluster-lockdown-${c.name}`}>
+                  <Lockdown lockdown={h.lockdown} />
                 </td>
                 <td>{t(c.origin)}</td>
                 <td className="muted">{h.lastChecked ? new Date(h.lastChecked).toLocaleTimeString() : '–'}</td>
@@ -100,6 +105,31 @@ export default function Clusters() {
         }}
       />
     </Page>
+  );
+}
+
+/**
+ * Whether the cluster's Flux runs with its multi-tenancy lockdown (no cross-namespace
+ * references, a default ServiceAccount to impersonate); members without Flux show a dash.
+ */
+function Lockdown({ lockdown }: { lockdown?: ClusterView['health']['lockdown'] }) {
+  const { t } = useTranslation();
+  if (!lockdown) return <>–</>;
+  if (lockdown.enabled)
+    return (
+      <span title={t('Runs as ServiceAccount {{sa}} when none is named', { sa: lockdown.defaultServiceAccount ?? '' })}>
+        {t('Locked down')}
+      </span>
+    );
+  return (
+    <>
+      {t('Not locked down')}
+      <div className="muted">
+        {lockdown.noCrossNamespaceRefs
+          ? t('no default ServiceAccount to impersonate')
+          : t('cross-namespace references allowed')}
+      </div>
+    </>
   );
 }
 
