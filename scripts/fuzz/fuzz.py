@@ -435,6 +435,16 @@ def first_line(text, limit=160):
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def summarize(message, limit=240):
+    """A failure message on one line: its first line and the lines that say where and what
+    (the schema location of a schema error, received and documented codes or types)."""
+    lines = [x.strip() for x in (message or "").splitlines() if x.strip()]
+    keep = lines[:1] + [
+        x.rstrip(":") for x in lines[1:] if x.startswith(("Schema at", "Received", "Documented"))
+    ]
+    return first_line("\n".join(keep), limit)
+
+
 def cmd_report(tb_path, run, ndjson, log, out):
     tb = load(tb_path)
     pats = patterns(tb)
@@ -510,7 +520,7 @@ def cmd_report(tb_path, run, ndjson, log, out):
                     entry = failures.setdefault(key, {"cases": set(), "examples": {}})
                     entry["cases"].add(cid)
                     # up to three examples with different messages (say, different schema errors)
-                    message = redact(first_line(fail.get("message", ""), 200), pats)
+                    message = redact(summarize(fail.get("message", "")), pats)
                     if message not in entry["examples"] and len(entry["examples"]) < 3:
                         req = inter.get("request", {})
                         body = body_bytes(resp.get("content")).decode("utf-8", "replace")
