@@ -24,6 +24,23 @@ fn apps(ns: &str) -> String {
     path(ns, "applications")
 }
 
+/// Saves a new spec computed from the application's current state, as a console does: a 409
+/// (the controller wrote its status meanwhile) means read again and re-apply the edit.
+async fn edit(s: &Server, item: &str, spec: impl Fn(&Value) -> Value) -> support::Reply {
+    let mut last = None;
+    for _ in 0..5 {
+        let current = s.get("admin", item).await.body;
+        let body = json!({"metadata": {"name": current["metadata"]["name"],
+            "resourceVersion": current["metadata"]["resourceVersion"]}, "spec": spec(&current)});
+        let r = s.put("admin", item, &body).await;
+        if r.status != 409 {
+            return r;
+        }
+        last = Some(r);
+    }
+    last.unwrap_or_else(|| panic!("no reply"))
+}
+
 async fn wait_app(s: &Server, ns: &str, name: &str, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
     let p = format!("{}/{name}", apps(ns));
     wait_for(&format!("application {name}: {what}"), LONG, || async {
@@ -365,12 +382,10 @@ async fn kustomize_application_with_per_cluster_patch_substitution_targets_and_s
 
     // Add a target: the host.
     let item = format!("{}/demo", apps(&ns));
-    let current = s.get("admin", &item).await.body;
-    body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
     if let Some(t) = body["spec"]["targets"].as_array_mut() {
         t.push(json!({"cluster": "host", "namespace": ns}));
     }
-    let r = s.put("admin", &item, &body).await;
+    let r = edit(&s, &item, |_| body["spec"].clone()).await;
     assert_eq!(r.status, 200, "{}", r.text);
     wait_configmap(tb, "host", &ns, "demo-config", "cluster", "host").await;
     wait_app(&s, &ns, "demo", "ready on 3 targets", |a| all_ready(a, 3)).await;
@@ -429,12 +444,14 @@ async fn kustomize_application_with_per_cluster_patch_substitution_targets_and_s
     );
 
     // Remove member-2: its object and what it applied go.
-    let current = s.get("admin", &item).await.body;
-    let mut edit = json!({"metadata": {"name": "demo", "resourceVersion": current["metadata"]["resourceVersion"]}, "spec": current["spec"].clone()});
-    if let Some(t) = edit["spec"]["targets"].as_array_mut() {
-        t.retain(|t| t["cluster"] != "member-2");
-    }
-    let r = s.put("admin", &item, &edit).await;
+    let r = edit(&s, &item, |current| {
+        let mut spec = current["spec"].clone();
+        if let Some(t) = spec["targets"].as_array_mut() {
+            t.retain(|t| t["cluster"] != "member-2");
+        }
+        spec
+    })
+    .await;
     assert_eq!(r.status, 200, "{}", r.text);
     wait_configmap_gone(tb, "member-2", &ns, "demo-config").await;
     wait_app(&s, &ns, "demo", "2 targets", |a| {
@@ -612,4 +629,54 @@ async fn targets_outside_the_project_allowance_are_rejected() {
     let r = s.post("alice", &apps(&ns), &body(&ns)).await;
     assert_eq!(r.status, 403, "{}", r.text);
     assert_eq!(s.delete("admin", &format!("{}/app", apps(&ns))).await.status, 204);
+}
+
+#[tokio::test]
+async fn unknown_and_mistyped_fields_are_refused_naming_them() {
+    start_controller();
+    let s = Server::start().await;
+    let ns = project(&s).await;
+    let app = |helm: Value, overrides: Value| {
+        json!({"metadata": {"name": "strict"}, "spec": {
+            "source": {"kind": "HelmRepository", "name": "demo"}, "helm": helm,
+            "targets": [{"cluster": "host", "namespace": ns, "overrides": overrides}]}})
+    };
+    for (helm, overrides, want) in [
+        (
+            json!({"chart": "demo-app", "nonsense": true}),
+            json!({}),
+            "spec.helm.nonsense",
+        ),
+        (
+            json!({"chart": "demo-app"}),
+            json!({"test": {"enable": true}}),
+            "spec.targets[0].overrides.test",
+        ),
+        (
+            json!({"chart": "demo-app", "install": {"disableWait": "yes"}}),
+            json!({}),
+            "spec.helm.install.disableWait",
+        ),
+        (
+            json!({"chart": "demo-app", "install": {"strategy": {"name": "Bogus"}}}),
+            json!({}),
+            "spec.helm.install.strategy.name",
+        ),
+        (
+            json!({"chart": "demo-app", "valuesFrom": [{"kind": "ConfigMap", "nam": "x"}]}),
+            json!({}),
+            "spec.helm.valuesFrom[0]",
+        ),
+    ] {
+        for p in [apps(&ns), format!("{}/strict/preview", apps(&ns))] {
+            let r = s.post("admin", &p, &app(helm.clone(), overrides.clone())).await;
+            assert_eq!(r.status, 422, "{want}: {}", r.text);
+            let fields: Vec<&str> = r.body["details"]["causes"]
+                .as_array()
+                .map(|c| c.iter().filter_map(|x| x["field"].as_str()).collect())
+                .unwrap_or_default();
+            assert_eq!(fields, [want], "{}", r.text);
+        }
+    }
+    assert_eq!(s.get("admin", &format!("{}/strict", apps(&ns))).await.status, 404);
 }

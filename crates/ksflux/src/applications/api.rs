@@ -41,14 +41,45 @@ pub static APPLICATION: FluxKind = FluxKind {
     rules: |_| Vec::new(),
 };
 
+/// A serde path as the API names fields: `spec.targets[1].overrides.test`.
+fn field_of(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => "spec".into(),
+        Path::Seq { parent, index } => format!("{}[{index}]", field_of(parent)),
+        Path::Map { parent, key } => format!("{}.{key}", field_of(parent)),
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
+            field_of(parent)
+        }
+    }
+}
+
+/// Reads an application spec: a field of the wrong type, or one the Application does not
+/// have, is a 422 naming it (nothing is silently dropped).
 fn spec_of(req: &ObjectRequest) -> Result<ApplicationSpec> {
-    serde_path_to_error::deserialize::<_, ApplicationSpec>(req.spec.clone()).map_err(|e| {
+    let mut unknown = Vec::new();
+    let mut note = |path: serde_ignored::Path<'_>| unknown.push(field_of(&path));
+    let de = serde_ignored::Deserializer::new(req.spec.clone(), &mut note);
+    let spec: ApplicationSpec = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         Error::invalid(vec![Cause::invalid(
             format!("spec.{path}").trim_end_matches('.'),
             e.inner().to_string(),
         )])
-    })
+    })?;
+    if !unknown.is_empty() {
+        return Err(Error::invalid(
+            unknown
+                .into_iter()
+                .map(|field| Cause {
+                    reason: "FieldValueNotSupported".into(),
+                    message: format!("{field} is not a field of an Application"),
+                    field,
+                })
+                .collect(),
+        ));
+    }
+    Ok(spec)
 }
 
 fn app_of(namespace: &str, req: &ObjectRequest, spec: ApplicationSpec) -> Application {
@@ -84,9 +115,70 @@ pub async fn check(clusters: &Clusters, namespace: &str, req: &ObjectRequest) ->
         }
     }
     if causes.is_empty() {
+        causes.extend(check_rendered(&app_of(namespace, req, spec.clone())));
+    }
+    if causes.is_empty() {
         Ok(spec)
     } else {
         Err(Error::invalid(causes))
+    }
+}
+
+/// Checks every rendered object against Flux's own schema (the generated types), so a field
+/// of the wrong type deep in a spec (`install.disableWait: "yes"`, an unknown install
+/// strategy) is refused when written, not found later by a controller that cannot apply it.
+/// The cause names the application's field the rendered one comes from.
+fn check_rendered(app: &Application) -> Vec<Cause> {
+    let helm = app.spec.helm.is_some();
+    let kind = if helm {
+        &crate::delivery::HELM_RELEASE
+    } else {
+        &crate::delivery::KUSTOMIZATION
+    };
+    let mut causes = Vec::new();
+    for (i, r) in render::render(app).iter().enumerate() {
+        if let Err(c) = (kind.schema)(&r.object) {
+            let field = application_field(helm, &c.field, i);
+            if !causes.iter().any(|x: &Cause| x.field == field) {
+                causes.push(Cause::invalid(
+                    field,
+                    format!(
+                        "{} (in the {} for cluster {:?}, at {})",
+                        c.message, kind.kind, r.cluster, c.field
+                    ),
+                ));
+            }
+        }
+    }
+    causes
+}
+
+/// The application field a rendered object's field comes from (the target itself when the
+/// field is computed).
+fn application_field(helm: bool, rendered: &str, target: usize) -> String {
+    let rest = rendered.strip_prefix("spec.").unwrap_or(rendered);
+    let top = rest.split(['.', '[']).next().unwrap_or_default();
+    let passthrough: &[&str] = if helm {
+        &[
+            "install",
+            "upgrade",
+            "rollback",
+            "uninstall",
+            "values",
+            "valuesFrom",
+            "test",
+            "timeout",
+            "driftDetection",
+            "postRenderers",
+            "maxHistory",
+        ]
+    } else {
+        &["patches", "images", "wait"]
+    };
+    if passthrough.contains(&top) {
+        format!("spec.{}.{rest}", if helm { "helm" } else { "kustomize" })
+    } else {
+        format!("spec.targets[{target}]")
     }
 }
 

@@ -315,11 +315,15 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
         .iter()
         .map(|r| (r.kind().to_string(), r.name().to_string()))
         .collect();
+    let mut deletion_pending = false;
     for child in children(ctx, &ns, &name).await? {
         let kind = child.types.as_ref().map(|t| t.kind.clone()).unwrap_or_default();
-        if !wanted.contains(&(kind.clone(), child.name_any())) && child.metadata.deletion_timestamp.is_none()
-        {
-            delete_child(ctx, &ns, &kind, &child).await?;
+        if wanted.contains(&(kind.clone(), child.name_any())) || child.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        if !delete_child(ctx, &ns, &kind, &child).await? {
+            deletion_pending = true;
+        } else {
             event(
                 ctx,
                 app,
@@ -447,7 +451,13 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
     if Some(&status) != app.status.as_ref() {
         write_status(ctx, app, &status).await?;
     }
-    let next = if ready.0 == "True" { 300 } else { 15 };
+    let next = if deletion_pending {
+        2
+    } else if ready.0 == "True" {
+        300
+    } else {
+        15
+    };
     let next = next.min(renew_in.max(5));
     Ok(Action::requeue(Duration::from_secs(next as u64)))
 }
@@ -513,15 +523,36 @@ async fn event(ctx: &Context, app: &Application, type_: EventType, reason: &str,
 
 /// Deletes a rendered object so that Flux cleans up after it: a suspended Flux object is
 /// deleted without pruning or uninstalling, so it is resumed first.
-async fn delete_child(ctx: &Context, ns: &str, kind: &str, child: &DynamicObject) -> Result<(), Error> {
+/// How long a child unsuspended for its deletion may take to be seen by its controller
+/// before it is deleted anyway.
+const UNSUSPEND_GRACE: Duration = Duration::from_secs(60);
+
+/// Deletes a child so that Flux cleans up what it applied. Flux skips that clean-up for a
+/// suspended object, so a suspended child is first resumed with a reconcile request, and
+/// deleted only once its controller handled that request (or after [`UNSUSPEND_GRACE`]);
+/// returns whether the delete was sent.
+async fn delete_child(ctx: &Context, ns: &str, kind: &str, child: &DynamicObject) -> Result<bool, Error> {
     let api = children_api(ctx, ns, kind);
     if child.data.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true) {
-        let patch = json!({"spec": {"suspend": false}});
+        let token = jiff::Timestamp::now().to_string();
+        let patch = json!({"metadata": {"annotations": {REQUESTED_AT: token}}, "spec": {"suspend": false}});
         api.patch(&child.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
             .await?;
+        return Ok(false);
+    }
+    let requested = child.annotations().get(REQUESTED_AT);
+    let handled = child
+        .data
+        .pointer("/status/lastHandledReconcileAt")
+        .and_then(Value::as_str);
+    let waited_enough = requested
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        .is_none_or(|t| jiff::Timestamp::now().duration_since(t).unsigned_abs() > UNSUSPEND_GRACE);
+    if requested.is_some() && requested.map(String::as_str) != handled && !waited_enough {
+        return Ok(false);
     }
     api.delete(&child.name_any(), &DeleteParams::background()).await?;
-    Ok(())
+    Ok(true)
 }
 
 async fn cleanup(app: &Application, ctx: &Context) -> Result<Action, Error> {
