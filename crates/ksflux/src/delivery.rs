@@ -1,16 +1,11 @@
 //! Flux deliveries: Kustomization and HelmRelease, served raw (any cluster, any namespace).
 //! Multi-cluster applications render these per target.
 
-use k8s_openapi::api::core::v1::Namespace;
-use kube::Api;
 use serde_json::Value;
 
 use crate::{
-    applications::access,
-    clusters::Clusters,
-    error::{Cause, Error, Result},
-    resources::{Action, FluxKind, SourceOf, TlsRef, schema_check},
-    sources::{interval, reference, s},
+    error::Cause,
+    kinds::{Action, FluxKind, SourceOf, TlsRef, interval, reference, s, schema_check},
     validation,
 };
 use ksflux_types::flux;
@@ -192,78 +187,6 @@ fn helm_release_source(obj: &Value) -> Option<SourceOf> {
     })
 }
 
-/// Where a delivery's references point outside its own namespace: Flux's
-/// `--no-cross-namespace-refs` refuses these, and so does ksflux, with the field named.
-fn cross_namespace_refs(namespace: &str, spec: &Value) -> Vec<Cause> {
-    let mut refs: Vec<(String, Option<&Value>)> = vec![
-        (
-            "spec.sourceRef.namespace".into(),
-            spec.pointer("/sourceRef/namespace"),
-        ),
-        (
-            "spec.chart.spec.sourceRef.namespace".into(),
-            spec.pointer("/chart/spec/sourceRef/namespace"),
-        ),
-        (
-            "spec.chartRef.namespace".into(),
-            spec.pointer("/chartRef/namespace"),
-        ),
-    ];
-    if let Some(deps) = spec.get("dependsOn").and_then(Value::as_array) {
-        for (i, d) in deps.iter().enumerate() {
-            refs.push((format!("spec.dependsOn[{i}].namespace"), d.get("namespace")));
-        }
-    }
-    refs.into_iter()
-        .filter_map(|(field, v)| {
-            let ns = v
-                .and_then(Value::as_str)
-                .filter(|n| !n.is_empty() && *n != namespace)?;
-            Some(Cause::forbidden(
-                field,
-                format!("references to namespace {ns:?} are not allowed; use objects in {namespace:?}"),
-            ))
-        })
-        .collect()
-}
-
-/// Checks a raw Kustomization or HelmRelease written through ksflux against the same
-/// tenancy rules as applications: references stay in the object's namespace, and the
-/// namespaces it applies to (`targetNamespace`, a HelmRelease's `storageNamespace`) are ones
-/// the project may target (see `applications::access`) in the cluster it applies to — the
-/// cluster it lives in, or the member whose ksflux-managed kubeconfig it uses. Objects using
-/// any other kubeconfig are bounded by that kubeconfig's identity.
-pub async fn check_tenancy(clusters: &Clusters, cluster: &str, namespace: &str, spec: &Value) -> Result<()> {
-    let mut causes = cross_namespace_refs(namespace, spec);
-    let kubeconfig = spec.pointer("/kubeConfig/secretRef/name").and_then(Value::as_str);
-    let applies_to = match kubeconfig {
-        None => Some(cluster.to_string()),
-        Some(secret) => clusters
-            .all()
-            .iter()
-            .map(|c| c.name.clone())
-            .find(|c| crate::applications::render::kubeconfig_secret(c) == secret),
-    };
-    if let Some(target) = applies_to {
-        let home = clusters.get(cluster)?.client();
-        let project: Api<Namespace> = Api::all(home);
-        let project = project.get(namespace).await?;
-        let target_client = clusters.get(&target).ok().map(|c| c.client());
-        for field in ["targetNamespace", "storageNamespace"] {
-            if let Some(ns) = s(spec, field).filter(|n| *n != namespace)
-                && let Err(m) = access::check_allowed(&project, &target, target_client.as_ref(), ns).await
-            {
-                causes.push(Cause::forbidden(format!("spec.{field}"), m));
-            }
-        }
-    }
-    if causes.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::invalid(causes))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,25 +235,5 @@ mod tests {
         );
         let ks = json!({"spec": {"sourceRef": {"kind": "GitRepository", "name": "g"}}});
         assert_eq!(kustomization_source(&ks).map(|s| s.name), Some("g".to_string()));
-    }
-
-    #[test]
-    fn references_stay_in_the_objects_namespace() {
-        let ok =
-            serde_json::json!({"sourceRef": {"kind": "GitRepository", "name": "a", "namespace": "team-a"}});
-        assert!(cross_namespace_refs("team-a", &ok).is_empty());
-        let bad = serde_json::json!({"chart": {"spec": {"sourceRef": {"kind": "HelmRepository", "name": "a", "namespace": "team-b"}}},
-            "dependsOn": [{"name": "x"}, {"name": "y", "namespace": "kube-system"}]});
-        let fields: Vec<String> = cross_namespace_refs("team-a", &bad)
-            .into_iter()
-            .map(|c| c.field)
-            .collect();
-        assert_eq!(
-            fields,
-            [
-                "spec.chart.spec.sourceRef.namespace",
-                "spec.dependsOn[1].namespace"
-            ]
-        );
     }
 }

@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use crate::{
     error::Cause,
-    resources::{Action, FluxKind, TlsRef, schema_check},
-    sources::{interval, s},
+    kinds::{Action, FluxKind, TlsRef, schema_check},
+    kinds::{interval, s},
     validation,
 };
 use ksflux_types::flux;

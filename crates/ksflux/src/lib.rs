@@ -8,6 +8,7 @@
 
 pub mod applications;
 pub mod auth;
+pub mod catalog;
 pub mod cli;
 pub mod clusters;
 pub mod credentials;
@@ -15,6 +16,7 @@ pub mod delivery;
 pub mod error;
 pub mod http;
 pub mod images;
+pub mod kinds;
 pub mod limits;
 pub mod notifications;
 pub mod resources;

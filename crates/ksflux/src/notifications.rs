@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use crate::{
     error::Cause,
-    resources::{Action, FluxKind, TlsRef, schema_check},
-    sources::s,
+    kinds::s,
+    kinds::{Action, FluxKind, TlsRef, schema_check},
     validation,
 };
 use ksflux_types::flux;

@@ -11,7 +11,7 @@ use std::{collections::BTreeMap, time::Duration};
 use k8s_openapi::api::core::v1::Secret;
 use kube::{
     Api, Client,
-    api::{ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams},
+    api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams},
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -21,6 +21,7 @@ use crate::{
     auth::User,
     credentials::{self, CredentialInfo, Credentials, Tls},
     error::{Cause, Error, Result},
+    kinds::{Action, FluxKind, TlsRef},
     validation,
 };
 
@@ -32,86 +33,6 @@ pub const FORCE_AT: &str = "reconcile.fluxcd.io/forceAt";
 pub const RESET_AT: &str = "reconcile.fluxcd.io/resetAt";
 /// Annotation recording who last suspended, resumed or changed an object through ksflux.
 pub const LAST_ACTION: &str = "fluxcd.kubesphere.io/last-action";
-
-/// Where a kind takes TLS material.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TlsRef {
-    /// The kind takes no TLS material.
-    None,
-    /// In the same Secret as its credentials (`spec.secretRef`), as GitRepository does.
-    SecretRef,
-    /// In its own Secret (`spec.certSecretRef`).
-    CertSecretRef,
-}
-
-/// A Flux kind the API serves.
-pub struct FluxKind {
-    /// The kind, e.g. `GitRepository`.
-    pub kind: &'static str,
-    /// Its API group.
-    pub group: &'static str,
-    /// The version ksflux speaks.
-    pub version: &'static str,
-    /// The plural resource name, used in paths.
-    pub plural: &'static str,
-    /// Short name used in the names of its credential Secrets.
-    pub short: &'static str,
-    /// Credential types it accepts (`basic`, `bearer`, `ssh`, `s3`).
-    pub auth_types: &'static [&'static str],
-    /// Where its TLS material goes.
-    pub tls: TlsRef,
-    /// For kinds that talk to an OCI registry: the registry host of a spec, so basic
-    /// credentials are stored as a docker config for it.
-    pub registry: Option<fn(&Value) -> Option<String>>,
-    /// The actions it supports.
-    pub actions: &'static [Action],
-    /// The source object it reads, for `reconcile?withSource=true`.
-    pub source: Option<fn(&Value) -> Option<SourceOf>>,
-    /// Checks the object against the Flux schema (the generated types).
-    pub schema: fn(&Value) -> Result<(), Cause>,
-    /// Checks the rules the schema cannot express.
-    pub rules: fn(&Value) -> Vec<Cause>,
-}
-
-impl FluxKind {
-    /// The dynamic API resource of this kind.
-    pub fn api_resource(&self) -> ApiResource {
-        ApiResource {
-            group: self.group.into(),
-            version: self.version.into(),
-            api_version: format!("{}/{}", self.group, self.version),
-            kind: self.kind.into(),
-            plural: self.plural.into(),
-        }
-    }
-
-    fn owner(&self, name: &str) -> String {
-        format!("{}/{name}", self.kind)
-    }
-}
-
-/// The source object a delivery reads.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SourceOf {
-    /// Its kind (`GitRepository`, `HelmChart`, ...).
-    pub kind: String,
-    /// Its name.
-    pub name: String,
-    /// Its namespace, when not the delivery's own.
-    pub namespace: Option<String>,
-}
-
-/// Checks `value` deserializes into the generated Flux type `K`, naming the failing field.
-pub fn schema_check<K: serde::de::DeserializeOwned>(value: &Value) -> Result<(), Cause> {
-    let de = value.clone();
-    serde_path_to_error::deserialize::<_, K>(de)
-        .map(|_| ())
-        .map_err(|e| {
-            let path = e.path().to_string();
-            let field = if path == "." { "spec".to_string() } else { path };
-            Cause::invalid(field, e.inner().to_string())
-        })
-}
 
 // ---------------------------------------------------------------------------------------------
 // API shapes
@@ -332,22 +253,6 @@ pub struct ActionQuery {
     pub with_source: Option<bool>,
     /// For applications: act on this target cluster only.
     pub target: Option<String>,
-}
-
-/// An action on an object.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum Action {
-    /// Ask the controller to reconcile now.
-    Reconcile,
-    /// Stop reconciling (`spec.suspend: true`).
-    Suspend,
-    /// Reconcile again (`spec.suspend: false`).
-    Resume,
-    /// HelmRelease: run a one-off install or upgrade, even without changes.
-    Force,
-    /// HelmRelease: reset the failure counts, so remediation starts over.
-    Reset,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::{
     error::{Cause, Error, Result},
-    resources::{Action, FluxKind, TlsRef, schema_check},
+    kinds::{Action, FluxKind, TlsRef, interval, one_ref, reference, s, schema_check},
     validation,
 };
 use ksflux_types::flux;
@@ -104,73 +104,6 @@ pub static SOURCES: [&FluxKind; 5] = [
     &BUCKET,
     &OCI_REPOSITORY,
 ];
-
-/// A string field of a spec.
-pub(crate) fn s<'a>(spec: &'a Value, field: &str) -> Option<&'a str> {
-    spec.get(field).and_then(Value::as_str)
-}
-
-/// Checks `spec.interval` (required or not) and `spec.timeout`.
-pub(crate) fn interval(spec: &Value, required: bool, causes: &mut Vec<Cause>) {
-    match s(spec, "interval") {
-        Some(v) => causes.extend(validation::duration("spec.interval", v)),
-        None if required => causes.push(Cause::required("spec.interval")),
-        None => {}
-    }
-    if let Some(v) = s(spec, "timeout") {
-        causes.extend(validation::duration("spec.timeout", v));
-    }
-}
-
-/// Checks a reference `spec.<field>` (a path such as `sourceRef` or `chart/spec/sourceRef`):
-/// its `name` is required, and its `kind` must be one of `kinds` (when `kinds` is not empty),
-/// else the error says `what` is wrong with the given kind.
-pub(crate) fn reference(spec: &Value, field: &str, kinds: &[&str], what: &str, causes: &mut Vec<Cause>) {
-    let dotted = format!("spec.{}", field.replace('/', "."));
-    let at = |key: &str| spec.pointer(&format!("/{field}/{key}")).and_then(Value::as_str);
-    if !kinds.is_empty() {
-        match at("kind") {
-            Some(k) if kinds.contains(&k) => {}
-            Some(k) => causes.push(Cause::invalid(
-                format!("{dotted}.kind"),
-                format!("{k:?} {what}; use {}", kinds.join(", ")),
-            )),
-            None => causes.push(Cause::required(format!("{dotted}.kind"))),
-        }
-    }
-    if at("name").unwrap_or_default().is_empty() {
-        causes.push(Cause::required(format!("{dotted}.name")));
-    }
-}
-
-/// Exactly one of `keys` set in `spec.ref`, and a valid range for `semver`.
-fn one_ref(spec: &Value, keys: &[&str], causes: &mut Vec<Cause>) {
-    let Some(r) = spec.get("ref").and_then(Value::as_object) else {
-        return;
-    };
-    let set: Vec<&str> = keys
-        .iter()
-        .copied()
-        .filter(|k| r.get(*k).and_then(Value::as_str).is_some_and(|v| !v.is_empty()))
-        .collect();
-    if set.len() != 1 {
-        causes.push(Cause::invalid(
-            "spec.ref",
-            format!(
-                "set exactly one of {} (found {})",
-                keys.join(", "),
-                if set.is_empty() {
-                    "none".into()
-                } else {
-                    set.join(", ")
-                }
-            ),
-        ));
-    }
-    if let Some(v) = r.get("semver").and_then(Value::as_str) {
-        causes.extend(validation::semver_range("spec.ref.semver", v));
-    }
-}
 
 fn git_rules(spec: &Value) -> Vec<Cause> {
     let mut c = validation::url(

@@ -32,9 +32,14 @@ use kube::{
     Api, Client, ResourceExt,
     api::{DeleteParams, ListParams, ObjectMeta, Patch, PatchParams, PostParams},
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::{clusters::Cluster, credentials::MANAGED_LABEL};
+use crate::{
+    clusters::{Cluster, Clusters},
+    credentials::MANAGED_LABEL,
+    error::{Cause, Error, Result},
+    kinds::s,
+};
 
 /// Label the workspace of a KubeSphere namespace.
 pub const WORKSPACE_LABEL: &str = "kubesphere.io/workspace";
@@ -405,4 +410,104 @@ pub async fn revoke(host: &Client, cluster: Option<&Cluster>, project: &str) -> 
 /// Removes what [`ensure_host`] made for `project` on the host.
 pub async fn revoke_host(host: &Client, project: &str) {
     revoke_rbac(host, project).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// raw deliveries
+
+/// Where a delivery's references point outside its own namespace: Flux's
+/// `--no-cross-namespace-refs` refuses these, and so does ksflux, with the field named.
+fn cross_namespace_refs(namespace: &str, spec: &Value) -> Vec<Cause> {
+    let mut refs: Vec<(String, Option<&Value>)> = vec![
+        (
+            "spec.sourceRef.namespace".into(),
+            spec.pointer("/sourceRef/namespace"),
+        ),
+        (
+            "spec.chart.spec.sourceRef.namespace".into(),
+            spec.pointer("/chart/spec/sourceRef/namespace"),
+        ),
+        (
+            "spec.chartRef.namespace".into(),
+            spec.pointer("/chartRef/namespace"),
+        ),
+    ];
+    if let Some(deps) = spec.get("dependsOn").and_then(Value::as_array) {
+        for (i, d) in deps.iter().enumerate() {
+            refs.push((format!("spec.dependsOn[{i}].namespace"), d.get("namespace")));
+        }
+    }
+    refs.into_iter()
+        .filter_map(|(field, v)| {
+            let ns = v
+                .and_then(Value::as_str)
+                .filter(|n| !n.is_empty() && *n != namespace)?;
+            Some(Cause::forbidden(
+                field,
+                format!("references to namespace {ns:?} are not allowed; use objects in {namespace:?}"),
+            ))
+        })
+        .collect()
+}
+
+/// Checks a raw Kustomization or HelmRelease written through ksflux against the same
+/// tenancy rules as applications: references stay in the object's namespace, and the
+/// namespaces it applies to (`targetNamespace`, a HelmRelease's `storageNamespace`) are ones
+/// the project may target (see [`check_allowed`]) in the cluster it applies to — the
+/// cluster it lives in, or the member whose ksflux-managed kubeconfig it uses. Objects using
+/// any other kubeconfig are bounded by that kubeconfig's identity.
+pub async fn check_delivery(clusters: &Clusters, cluster: &str, namespace: &str, spec: &Value) -> Result<()> {
+    let mut causes = cross_namespace_refs(namespace, spec);
+    let kubeconfig = spec.pointer("/kubeConfig/secretRef/name").and_then(Value::as_str);
+    let applies_to = match kubeconfig {
+        None => Some(cluster.to_string()),
+        Some(secret) => clusters
+            .all()
+            .iter()
+            .map(|c| c.name.clone())
+            .find(|c| super::render::kubeconfig_secret(c) == secret),
+    };
+    if let Some(target) = applies_to {
+        let home = clusters.get(cluster)?.client();
+        let project: Api<Namespace> = Api::all(home);
+        let project = project.get(namespace).await?;
+        let target_client = clusters.get(&target).ok().map(|c| c.client());
+        for field in ["targetNamespace", "storageNamespace"] {
+            if let Some(ns) = s(spec, field).filter(|n| *n != namespace)
+                && let Err(m) = check_allowed(&project, &target, target_client.as_ref(), ns).await
+            {
+                causes.push(Cause::forbidden(format!("spec.{field}"), m));
+            }
+        }
+    }
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::invalid(causes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_stay_in_the_objects_namespace() {
+        let ok =
+            serde_json::json!({"sourceRef": {"kind": "GitRepository", "name": "a", "namespace": "team-a"}});
+        assert!(cross_namespace_refs("team-a", &ok).is_empty());
+        let bad = serde_json::json!({"chart": {"spec": {"sourceRef": {"kind": "HelmRepository", "name": "a", "namespace": "team-b"}}},
+            "dependsOn": [{"name": "x"}, {"name": "y", "namespace": "kube-system"}]});
+        let fields: Vec<String> = cross_namespace_refs("team-a", &bad)
+            .into_iter()
+            .map(|c| c.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "spec.chart.spec.sourceRef.namespace",
+                "spec.dependsOn[1].namespace"
+            ]
+        );
+    }
 }

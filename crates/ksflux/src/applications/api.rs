@@ -21,24 +21,8 @@ use crate::{
     auth::User,
     clusters::Clusters,
     error::{Cause, Error, Result},
-    resources::{Action, FluxKind, LAST_ACTION, ObjectRequest, REQUESTED_AT, TlsRef, schema_check},
-};
-
-/// `Application` (fluxcd.kubesphere.io/v1alpha1), served by the generic Flux object handlers
-/// plus the checks, actions and views of this module.
-pub static APPLICATION: FluxKind = FluxKind {
-    kind: "Application",
-    group: "fluxcd.kubesphere.io",
-    version: "v1alpha1",
-    plural: "applications",
-    short: "app",
-    auth_types: &[],
-    tls: TlsRef::None,
-    registry: None,
-    actions: &[Action::Reconcile, Action::Suspend, Action::Resume],
-    source: None,
-    schema: schema_check::<Application>,
-    rules: |_| Vec::new(),
+    kinds::Action,
+    resources::{LAST_ACTION, ObjectRequest, REQUESTED_AT},
 };
 
 /// A serde path as the API names fields: `spec.targets[1].overrides.test`.

@@ -14,6 +14,7 @@ use std::{
 };
 
 pub mod extract;
+mod status;
 
 use axum::{
     Extension, Json, Router,
@@ -36,13 +37,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     applications,
     auth::{self, Authenticator, User},
+    catalog,
     clusters::{ClusterView, Clusters, HOST},
     delivery,
     error::{ApiErrors, Cause, Error, Result, Status, WriteErrors},
-    images, notifications,
+    kinds::{self, Action, FluxKind},
     resources::{
-        ActOptions, Action, ActionQuery, ClusterQuery, FluxKind, ListQuery, ObjectList, ObjectRequest,
-        ObjectView, Scope,
+        ActOptions, ActionQuery, ClusterQuery, ListQuery, ObjectList, ObjectRequest, ObjectView, Scope,
     },
     sources::{self, Chart},
 };
@@ -137,33 +138,19 @@ async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) ->
     res
 }
 
-/// Every Flux kind the API serves, by domain.
-pub static KINDS: [&FluxKind; 14] = [
-    &applications::api::APPLICATION,
-    &sources::GIT_REPOSITORY,
-    &sources::HELM_REPOSITORY,
-    &sources::HELM_CHART,
-    &sources::BUCKET,
-    &sources::OCI_REPOSITORY,
-    &delivery::KUSTOMIZATION,
-    &delivery::HELM_RELEASE,
-    &notifications::PROVIDER,
-    &notifications::ALERT,
-    &notifications::RECEIVER,
-    &images::IMAGE_REPOSITORY,
-    &images::IMAGE_POLICY,
-    &images::IMAGE_UPDATE_AUTOMATION,
-];
-
 fn kind_of(resource: &str) -> Result<&'static FluxKind> {
-    KINDS
+    catalog::KINDS
         .iter()
         .copied()
         .find(|k| k.plural == resource)
         .ok_or_else(|| {
             Error::NotFound(format!(
                 "unknown resource {resource:?}; use one of {}",
-                KINDS.iter().map(|k| k.plural).collect::<Vec<_>>().join(", ")
+                catalog::KINDS
+                    .iter()
+                    .map(|k| k.plural)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
         })
 }
@@ -173,13 +160,14 @@ impl ApiContext {
     /// references and target namespaces (see `delivery::check_tenancy`).
     async fn check_tenancy(&self, scope: &Scope<'_>, namespace: &str, req: &ObjectRequest) -> Result<()> {
         match scope.kind.plural {
-            p if p == applications::api::APPLICATION.plural => {
+            p if p == kinds::APPLICATION.plural => {
                 applications::api::check(&self.clusters, namespace, req).await?;
             }
             p if (p == delivery::KUSTOMIZATION.plural || p == delivery::HELM_RELEASE.plural)
                 && req.spec.is_object() =>
             {
-                delivery::check_tenancy(&self.clusters, &scope.cluster, namespace, &req.spec).await?;
+                applications::access::check_delivery(&self.clusters, &scope.cluster, namespace, &req.spec)
+                    .await?;
             }
             _ => {}
         }
@@ -197,7 +185,7 @@ impl ApiContext {
                 health.message
             )));
         }
-        if kind.plural == applications::api::APPLICATION.plural && cluster != HOST {
+        if kind.plural == kinds::APPLICATION.plural && cluster != HOST {
             return Err(Error::NotFound(format!(
                 "applications live on the host cluster, not {cluster:?}; leave out ?cluster="
             )));
@@ -412,7 +400,7 @@ async fn run_action(
     q: ActionQuery,
 ) -> Result<Json<ObjectView>> {
     let scope = ctx.scope(&resource, q.cluster.as_deref(), user)?;
-    if scope.kind.plural == applications::api::APPLICATION.plural
+    if scope.kind.plural == kinds::APPLICATION.plural
         && let Some(target) = q.target.as_deref()
     {
         applications::api::act_on_target(&scope.client, &namespace, &name, target, action, user).await?;
@@ -504,7 +492,7 @@ async fn application_request(
     name: &str,
     body: Result<ApiJson<ObjectRequest>>,
 ) -> Result<ObjectRequest> {
-    let kind = &applications::api::APPLICATION;
+    let kind = &kinds::APPLICATION;
     let own = ctx.clusters.host().client();
     let attrs = auth::Attributes {
         verb,
@@ -618,7 +606,7 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(diff))
         .routes(routes!(targets))
         .routes(routes!(charts))
-        .merge(crate::status::router())
+        .merge(status::router())
 }
 
 async fn not_found() -> Error {

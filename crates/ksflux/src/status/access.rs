@@ -14,7 +14,7 @@ use k8s_openapi::api::authorization::v1::{ResourceAttributes, SubjectAccessRevie
 use kube::{Api, Client, api::PostParams};
 
 use super::view::ObjectStatus;
-use crate::{auth::User, clusters::Clusters, resources::FluxKind};
+use crate::{auth::User, clusters::Clusters, kinds::FluxKind};
 
 /// How long a decision is reused.
 const TTL: Duration = Duration::from_secs(20);

@@ -28,7 +28,8 @@ use tokio::sync::broadcast;
 use super::view::{ChangeType, ClusterSync, ObjectChange, ObjectStatus, SyncState};
 use crate::{
     clusters::{Cluster, Clusters, Health},
-    resources::{FluxKind, summarize},
+    kinds::FluxKind,
+    resources::summarize,
 };
 
 /// How often the supervisor looks at the cluster registry (it also wakes on registry changes).
@@ -44,8 +45,8 @@ pub(crate) const CHANGES_CAPACITY: usize = 4096;
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// The Flux kinds the caches watch: every kind of the API but our own Application.
-pub(crate) fn flux_kinds() -> impl Iterator<Item = &'static FluxKind> {
-    crate::http::KINDS.iter().copied().filter(|k| {
+pub fn flux_kinds() -> impl Iterator<Item = &'static FluxKind> {
+    crate::catalog::KINDS.iter().copied().filter(|k| {
         crate::clusters::FLUX_APIS
             .iter()
             .any(|(g, _, kind)| *g == k.group && *kind == k.kind)

@@ -14,7 +14,6 @@
 //! trusted, and why not).
 
 mod access;
-mod api;
 mod cache;
 mod view;
 
@@ -23,14 +22,13 @@ use std::sync::Arc;
 use kube::api::DynamicObject;
 use tokio::sync::broadcast;
 
-pub use api::router;
-pub use cache::kind_named;
+pub use cache::{flux_kinds, kind_named};
 pub use view::{
     ChangeType, ClusterSync, FAILING_CAP, Failing, Filter, FleetSummary, ObjectChange, ObjectStatus,
     ObjectStatusList, StateCounts, SyncState, summarize_fleet, worst_first,
 };
 
-use crate::clusters::Clusters;
+use crate::{auth::User, clusters::Clusters};
 
 /// The watch caches of every cluster.
 #[derive(Clone)]
@@ -109,6 +107,32 @@ impl Fleet {
             out.extend(g.items);
         }
         out
+    }
+
+    /// Whether `user` may list `kind` in `namespace` of `cluster` (a cached
+    /// SubjectAccessReview decision).
+    pub async fn may_list(
+        &self,
+        clusters: &Clusters,
+        user: &User,
+        cluster: &str,
+        kind: &'static crate::kinds::FluxKind,
+        namespace: &str,
+    ) -> bool {
+        self.access
+            .allowed(clusters, user, cluster, kind, namespace)
+            .await
+    }
+
+    /// The statuses matching `filter` that `user` may list.
+    pub async fn visible(
+        &self,
+        clusters: &Clusters,
+        user: &User,
+        filter: Filter<'_>,
+    ) -> Vec<Arc<ObjectStatus>> {
+        let groups = self.groups(filter);
+        self.access.filter(clusters, user, groups, filter.namespace).await
     }
 
     /// The statuses matching `filter`, grouped by (cluster, kind).

@@ -1,4 +1,4 @@
-//! The status endpoints: the fleet summary, the object list and the change stream, all
+//! The status endpoints (the HTTP side of `crate::status`): the fleet summary, the object list and the change stream, all
 //! answered from the watch caches and filtered by what the caller may list.
 
 use std::{convert::Infallible, sync::Arc, time::Duration};
@@ -14,19 +14,17 @@ use tokio::sync::broadcast::error::RecvError;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{
-    Fleet,
-    cache::kind_named,
-    view::{
-        FAILING_CAP, Filter, FleetSummary, ObjectChange, ObjectStatus, ObjectStatusList, summarize_fleet,
-    },
-};
+use super::{ApiContext, extract::ApiQuery};
 use crate::{
     auth::User,
     clusters::Clusters,
     error::{ApiErrors, Error, Result},
-    http::{ApiContext, extract::ApiQuery},
-    resources::{FluxKind, ListQuery, State as ObjectState, page_by},
+    kinds::FluxKind,
+    resources::{ListQuery, State as ObjectState, page_by},
+    status::{
+        FAILING_CAP, Filter, Fleet, FleetSummary, ObjectChange, ObjectStatusList, flux_kinds, kind_named,
+        summarize_fleet,
+    },
 };
 
 /// Parameters of the fleet summary.
@@ -93,22 +91,11 @@ fn check(
         kind_named(k).ok_or_else(|| {
             Error::BadRequest(format!(
                 "kind: unknown Flux kind {k:?}; use one of {}",
-                super::cache::flux_kinds()
-                    .map(|k| k.kind)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                flux_kinds().map(|k| k.kind).collect::<Vec<_>>().join(", ")
             ))
         })
     })
     .transpose()
-}
-
-impl Fleet {
-    /// The statuses matching `filter` that `user` may list.
-    async fn visible(&self, clusters: &Clusters, user: &User, filter: Filter<'_>) -> Vec<Arc<ObjectStatus>> {
-        let groups = self.groups(filter);
-        self.access.filter(clusters, user, groups, filter.namespace).await
-    }
 }
 
 /// The fleet at a glance: objects by state, kind, cluster and namespace, each cluster's watch
@@ -215,8 +202,7 @@ impl Subscription {
             };
             if !self
                 .fleet
-                .access
-                .allowed(&self.clusters, &self.user, &o.cluster, kind, &o.namespace)
+                .may_list(&self.clusters, &self.user, &o.cluster, kind, &o.namespace)
                 .await
             {
                 continue;
