@@ -530,11 +530,17 @@ def cmd_report(tb_path, run, ndjson, log, out):
                             ),
                             "body": redact(first_line(body, 200), pats),
                         }
+    # Nothing a user sends may make ksflux log at ERROR (that pages an operator): bad input and
+    # refused requests are the user's problem, logged at most at WARN.
+    logged_errors = []
     try:
         with open(log, "rb") as f:
             for n, line in enumerate(f, 1):
                 for name in scan(line, pats):
                     hits.append((name, f"{log.rsplit('/', 1)[-1]} line {n}"))
+                plain = re.sub(rb"\x1b\[[0-9;]*m", b"", line)
+                if re.search(rb"^\S+\s+ERROR\s", plain) or b'"level":"ERROR"' in plain:
+                    logged_errors.append(f"{log.rsplit('/', 1)[-1]} line {n}: " + redact(first_line(plain.decode("utf-8", "replace"), 200), pats))
     except FileNotFoundError:
         hits.append(("-", f"{log} is missing: ksflux's log could not be scanned"))
 
@@ -566,6 +572,8 @@ def cmd_report(tb_path, run, ndjson, log, out):
                     print(f"        body: {ex['body']}")
     for e in errors:
         print(f"  error: {e}")
+    for e in logged_errors:
+        print(f"  ksflux logged an ERROR: {e}")
     if truncated:
         hits.append(
             ("-", f"{truncated} recorded responses were truncated; the canary scan is incomplete")
@@ -584,10 +592,11 @@ def cmd_report(tb_path, run, ndjson, log, out):
         "distinct_failures": len(failures),
         "errors": len(errors),
         "canary_hits": len(seen),
+        "logged_errors": len(logged_errors),
     }
     with open(out, "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=1)
-    return 1 if failures or errors or seen or not total else 0
+    return 1 if failures or errors or seen or logged_errors or not total else 0
 
 
 def cmd_summary(*paths):

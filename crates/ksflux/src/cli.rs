@@ -95,7 +95,10 @@ impl Serve {
     async fn run(self) -> anyhow::Result<()> {
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube=warn,tower_http=warn"));
-        let builder = tracing_subscriber::fmt().with_env_filter(filter);
+        // Colours only on a terminal: a log file must stay greppable.
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
         if self.log_json {
             builder.json().init();
         } else {

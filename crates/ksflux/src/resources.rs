@@ -125,7 +125,7 @@ pub struct ObjectView {
     /// The Flux spec.
     #[schema(value_type = Object)]
     pub spec: Value,
-    /// The Flux status.
+    /// The Flux status (`{}` until a controller has handled the object).
     #[schema(value_type = Object)]
     pub status: Value,
     /// What the status means.
@@ -346,8 +346,13 @@ pub fn view(kind: &FluxKind, cluster: &str, obj: DynamicObject, secrets: &[Secre
         api_version: format!("{}/{}", kind.group, kind.version),
         kind: kind.kind.to_string(),
         metadata: value.get("metadata").cloned().unwrap_or(Value::Null),
-        spec: value.get("spec").cloned().unwrap_or(Value::Null),
-        status: value.get("status").cloned().unwrap_or(Value::Null),
+        spec: value.get("spec").cloned().unwrap_or_else(|| json!({})),
+        // An object no controller has handled yet has no status: an empty one, as documented.
+        status: value
+            .get("status")
+            .filter(|s| s.is_object())
+            .cloned()
+            .unwrap_or_else(|| json!({})),
         summary,
         credential_status: CredentialsView { auth, tls },
     }
