@@ -195,7 +195,15 @@ export interface paths {
         delete: operations["delete_object"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Changes part of an object, as `kubectl patch` does: a JSON merge patch
+         *     (`application/merge-patch+json`) or a JSON patch (`application/json-patch+json`) applied to
+         *     its editable form — `metadata.labels`, `metadata.annotations`, `metadata.resourceVersion`,
+         *     `spec`, and `credentials` / `tls` to rotate them. The result is checked and written like a
+         *     PUT. A patch that sets (or tests) `metadata.resourceVersion` applies only to that version
+         *     (409 otherwise); one that does not applies to the current version.
+         */
+        patch: operations["patch_object"];
         trace?: never;
     };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/reconcile": {
@@ -675,7 +683,7 @@ export interface components {
             metadata: Record<string, unknown>;
             /** @description The Flux spec. */
             spec: Record<string, unknown>;
-            /** @description The Flux status. */
+            /** @description The Flux status (`{}` until a controller has handled the object). */
             status: Record<string, unknown>;
             /** @description What the status means. */
             summary: components["schemas"]["Summary"];
@@ -986,6 +994,15 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description The body's media type is not one the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
             /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
             422: {
                 headers: {
@@ -1246,6 +1263,15 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description The body's media type is not one the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
             /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
             422: {
                 headers: {
@@ -1348,6 +1374,15 @@ export interface operations {
             };
             /** @description The body is larger than the API accepts. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body's media type is not one the operation takes. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1893,6 +1928,15 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description The body's media type is not one the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
             /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
             422: {
                 headers: {
@@ -2084,6 +2128,15 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description The body's media type is not one the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
             /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
             422: {
                 headers: {
@@ -2165,6 +2218,128 @@ export interface operations {
             };
             /** @description No such object, resource, cluster or path. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    patch_object: {
+        parameters: {
+            query?: {
+                /** @description The cluster (default `host`). */
+                cluster?: string;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+                resource: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** @description a JSON merge patch or a JSON patch of the object's editable form */
+        requestBody: {
+            content: {
+                "application/json-patch+json": Record<string, unknown>[];
+                "application/merge-patch+json": Record<string, unknown>;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectView"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The object exists, or the edit is based on a stale `resourceVersion`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body's media type is not one the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -113,6 +113,9 @@ pub enum Error {
     /// The request body is larger than the API accepts (413).
     #[error("{0}")]
     TooLarge(String),
+    /// The body's media type is not one the operation takes (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// No or bad credentials (401).
     #[error("{0}")]
     Unauthorized(String),
@@ -165,6 +168,7 @@ impl Error {
             Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Error::BadRequest(_) | Error::BadParams(_) => StatusCode::BAD_REQUEST,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -198,6 +202,7 @@ impl Error {
                 }),
             ),
             Error::TooLarge(m) => ("RequestEntityTooLarge".into(), m.clone(), None),
+            Error::UnsupportedMediaType(m) => ("UnsupportedMediaType".into(), m.clone(), None),
             Error::BadGateway(m) => ("BadGateway".into(), m.clone(), None),
             Error::Unauthorized(m) => ("Unauthorized".into(), m.clone(), None),
             Error::Forbidden(m) => ("Forbidden".into(), m.clone(), None),
@@ -330,6 +335,9 @@ pub enum WriteErrors {
     /// The body is larger than the API accepts.
     #[response(status = 413)]
     TooLarge(Status),
+    /// The body's media type is not one the operation takes.
+    #[response(status = 415)]
+    UnsupportedMediaType(Status),
     /// A field is invalid (`details.causes[]` names each one); nothing was written.
     #[response(status = 422)]
     Invalid(Status),

@@ -484,3 +484,87 @@ async fn concurrent_edits_conflict_instead_of_overwriting() {
         "metadata.resourceVersion"
     );
 }
+
+#[tokio::test]
+async fn objects_take_merge_and_json_patches_with_preconditions() {
+    let s = Server::start().await;
+    let ns =
+        ksflux_testbed::create_namespace(&s.tb.client("host").await, &ksflux_testbed::unique_name("patch"))
+            .await;
+    let item = format!("{}/demo", path(&ns, "gitrepositories"));
+    let r = s
+        .post(
+            "admin",
+            &path(&ns, "gitrepositories"),
+            &json!({"metadata": {"name": "demo", "labels": {"team": "a"}},
+                    "spec": {"url": "https://example.com/demo.git", "interval": "1m", "ref": {"branch": "main"}}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let first_version = r.body["metadata"]["resourceVersion"].clone();
+    let patch = |ct: &'static str, body: Value| {
+        let url = format!("{}{item}", s.url);
+        let token = s.tb.token("admin").to_string();
+        async move {
+            let res = reqwest::Client::new()
+                .patch(url)
+                .bearer_auth(token)
+                .header("content-type", ct)
+                .body(body.to_string())
+                .send()
+                .await
+                .expect("patch");
+            let status = res.status().as_u16();
+            let body: Value = res.json().await.unwrap_or(Value::Null);
+            (status, body)
+        }
+    };
+    let merge = "application/merge-patch+json";
+    // A merge patch changes one field and keeps the rest.
+    let (status, body) = patch(
+        merge,
+        json!({"spec": {"interval": "5m"}, "metadata": {"labels": {"tier": "web"}}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["spec"]["interval"], "5m");
+    assert_eq!(body["spec"]["url"], "https://example.com/demo.git");
+    assert_eq!(body["metadata"]["labels"], json!({"team": "a", "tier": "web"}));
+    // A JSON patch, with null removing in a merge patch.
+    let (status, body) = patch(
+        "application/json-patch+json",
+        json!([{"op": "replace", "path": "/spec/ref/branch", "value": "dev"}]),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["spec"]["ref"]["branch"], "dev");
+    let (status, body) = patch(merge, json!({"metadata": {"labels": {"tier": null}}})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["metadata"]["labels"], json!({"team": "a"}));
+    // Preconditions: a stale resourceVersion is a conflict; a failed test op names the op.
+    let (status, body) = patch(
+        merge,
+        json!({"metadata": {"resourceVersion": first_version}, "spec": {"interval": "9m"}}),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = patch(
+        "application/json-patch+json",
+        json!([{"op": "test", "path": "/spec/interval", "value": "1m"}, {"op": "replace", "path": "/spec/interval", "value": "9m"}]),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["details"]["causes"][0]["field"], "patch[0]");
+    // Bad values are refused like a PUT's, naming the field; other patch types are a 415.
+    let (status, body) = patch(merge, json!({"spec": {"interval": "soon"}})).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["details"]["causes"][0]["field"], "spec.interval");
+    let (status, body) = patch("application/strategic-merge-patch+json", json!({})).await;
+    assert_eq!(status, 415, "{body}");
+    assert_eq!(body["kind"], "Status");
+    // Nothing of the refused patches was written.
+    let now = s.get("admin", &item).await.body;
+    assert_eq!(now["spec"]["interval"], "5m");
+    assert_eq!(now["spec"]["ref"]["branch"], "dev");
+    ksflux_testbed::delete_namespace(&s.tb.client("host").await, &ns).await;
+}

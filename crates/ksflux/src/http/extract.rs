@@ -49,6 +49,86 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A patch body: JSON merge patch or JSON patch, by `Content-Type`.
+pub enum PatchBody {
+    /// `application/merge-patch+json` (RFC 7386).
+    Merge(serde_json::Value),
+    /// `application/json-patch+json` (RFC 6902).
+    Json(json_patch::Patch),
+}
+
+impl<S: Send + Sync> FromRequest<S> for PatchBody {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self> {
+        let ct = req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        let merge = match ct.as_str() {
+            "application/merge-patch+json" => true,
+            "application/json-patch+json" => false,
+            other => {
+                return Err(Error::UnsupportedMediaType(format!(
+                    "{other:?} is not a patch type ksflux takes; use application/merge-patch+json or application/json-patch+json"
+                )));
+            }
+        };
+        let ApiJson(value) =
+            ApiJson::<serde_json::Value>::from_request(with_json_content_type(req), state).await?;
+        if merge {
+            if !value.is_object() {
+                return Err(Error::BadRequest("a merge patch must be a JSON object".into()));
+            }
+            Ok(PatchBody::Merge(value))
+        } else {
+            let patch: json_patch::Patch = serde_path_to_error::deserialize(value).map_err(|e| {
+                let path = e.path().to_string();
+                let field = if path == "." {
+                    "patch".to_string()
+                } else {
+                    format!("patch{path}")
+                };
+                Error::invalid(vec![Cause::invalid(field, e.inner().to_string())])
+            })?;
+            Ok(PatchBody::Json(patch))
+        }
+    }
+}
+
+fn with_json_content_type(mut req: Request) -> Request {
+    req.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    req
+}
+
+impl PatchBody {
+    /// Applies the patch to `doc`; a JSON patch operation that cannot apply (a missing path, a
+    /// failed `test`) is a 422 naming it.
+    pub fn apply(&self, doc: &mut serde_json::Value) -> Result<()> {
+        match self {
+            PatchBody::Merge(p) => {
+                json_patch::merge(doc, p);
+                Ok(())
+            }
+            PatchBody::Json(p) => json_patch::patch(doc, p).map_err(|e| {
+                Error::invalid(vec![Cause::invalid(
+                    format!("patch[{}]", e.operation),
+                    e.to_string(),
+                )])
+            }),
+        }
+    }
+}
+
 /// Parses a JSON body, naming the failing field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);

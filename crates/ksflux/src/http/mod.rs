@@ -376,6 +376,47 @@ async fn update(
     Ok(Json(scope.update(&namespace, &name, req, &user).await?))
 }
 
+/// Changes part of an object, as `kubectl patch` does: a JSON merge patch
+/// (`application/merge-patch+json`) or a JSON patch (`application/json-patch+json`) applied to
+/// its editable form — `metadata.labels`, `metadata.annotations`, `metadata.resourceVersion`,
+/// `spec`, and `credentials` / `tls` to rotate them. The result is checked and written like a
+/// PUT. A patch that sets (or tests) `metadata.resourceVersion` applies only to that version
+/// (409 otherwise); one that does not applies to the current version.
+#[utoipa::path(patch, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}", tag = "flux",
+    params(("namespace" = String, Path), ("resource" = String, Path), ("name" = String, Path), ClusterQuery),
+    request_body(content(
+        (Object = "application/merge-patch+json"),
+        (Vec<Object> = "application/json-patch+json"),
+    ), description = "a JSON merge patch or a JSON patch of the object's editable form"),
+    responses((status = 200, body = ObjectView), ApiErrors, WriteErrors))]
+async fn patch_object(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiPath((namespace, resource, name)): ApiPath<(String, String, String)>,
+    ApiQuery(q): ApiQuery<ClusterQuery>,
+    body: Result<extract::PatchBody>,
+) -> Result<Json<ObjectView>> {
+    let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
+    scope.authorize(&user, "patch", &namespace, Some(&name)).await?;
+    let patch = body?;
+    let current = scope.get(&namespace, &name).await?;
+    let meta = &current.metadata;
+    let mut doc = serde_json::json!({
+        "metadata": {
+            "name": name,
+            "labels": meta.get("labels").cloned().unwrap_or_else(|| serde_json::json!({})),
+            "annotations": meta.get("annotations").cloned().unwrap_or_else(|| serde_json::json!({})),
+            "resourceVersion": meta.get("resourceVersion").cloned().unwrap_or_default(),
+        },
+        "spec": current.spec,
+    });
+    patch.apply(&mut doc)?;
+    let req: ObjectRequest =
+        extract::parse_json(&serde_json::to_vec(&doc).map_err(|e| Error::Internal(e.into()))?)?;
+    ctx.check_tenancy(&scope, &namespace, &req).await?;
+    Ok(Json(scope.update(&namespace, &name, req, &user).await?))
+}
+
 /// Deletes an object.
 #[utoipa::path(delete, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}", tag = "flux",
     params(("namespace" = String, Path), ("resource" = String, Path), ("name" = String, Path), ClusterQuery),
@@ -596,7 +637,7 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(get_cluster, delete_cluster))
         .routes(routes!(list_all))
         .routes(routes!(list_namespaced, create))
-        .routes(routes!(get_object, update, delete_object))
+        .routes(routes!(get_object, update, patch_object, delete_object))
         .routes(routes!(reconcile))
         .routes(routes!(suspend))
         .routes(routes!(resume))
