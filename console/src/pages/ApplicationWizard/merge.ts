@@ -1,8 +1,8 @@
 /**
  * How a target's overrides combine with an application's base configuration, computed in the
  * browser for the wizard's "rendered" column. The rules are those of `docs/applications.md`
- * (implemented on the server in `applications/merge.rs`); the preview step shows the server's
- * own rendering.
+ * (implemented on the server in `applications/merge.rs`; both run the shared vectors of
+ * `applications/merge-vectors.json`); the preview step shows the server's own rendering.
  */
 import type { ApplicationSpec, Image, Json, Overrides, Patch, Target } from '../../api/types';
 

@@ -1,5 +1,7 @@
 //! How a target's `overrides` combine with the application's base configuration. These rules
 //! are the whole of "per-cluster differences"; `docs/applications.md` states them for users.
+//! The console computes them too (for the wizard): both run the test vectors of
+//! `merge-vectors.json`, so the two cannot drift apart.
 //!
 //! | field | rule |
 //! |---|---|
@@ -132,6 +134,62 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
+
+    /// The shared vectors (also run by the console's Vitest): `merge-vectors.json`.
+    #[test]
+    fn shared_vectors_hold() {
+        let vectors: Value =
+            serde_json::from_str(include_str!("merge-vectors.json")).expect("merge-vectors.json");
+        // Compare without nulls: absent optional fields serialize as null on one side only.
+        let clean = |v: Value| strip_nulls(&v);
+        let overrides = |field: &str, case: &Value| -> Option<Overrides> {
+            case.get("override")
+                .map(|o| serde_json::from_value(json!({ field: o })).expect("overrides"))
+        };
+        let mut n = 0;
+        for case in vectors["values"].as_array().into_iter().flatten() {
+            let got = values(case.get("base"), overrides("values", case).as_ref());
+            assert_eq!(
+                got.unwrap_or(Value::Null),
+                case["expected"],
+                "values: {}",
+                case["name"]
+            );
+            n += 1;
+        }
+        for (rule, field) in [
+            ("images", "images"),
+            ("patches", "patches"),
+            ("substitute", "substitute"),
+        ] {
+            for case in vectors[rule].as_array().into_iter().flatten() {
+                let over = overrides(field, case);
+                let got = match rule {
+                    "images" => {
+                        let base: Vec<Image> = serde_json::from_value(case["base"].clone()).expect("base");
+                        serde_json::to_value(images(&base, over.as_ref())).expect("json")
+                    }
+                    "patches" => {
+                        let base: Vec<Patch> = serde_json::from_value(case["base"].clone()).expect("base");
+                        serde_json::to_value(patches(&base, over.as_ref())).expect("json")
+                    }
+                    _ => {
+                        let base: BTreeMap<String, String> =
+                            serde_json::from_value(case["base"].clone()).expect("base");
+                        serde_json::to_value(substitute(&base, over.as_ref())).expect("json")
+                    }
+                };
+                assert_eq!(
+                    clean(got),
+                    clean(case["expected"].clone()),
+                    "{rule}: {}",
+                    case["name"]
+                );
+                n += 1;
+            }
+        }
+        assert!(n >= 15, "{n} vectors");
+    }
 
     #[test]
     fn maps_merge_lists_replace_null_deletes() {
