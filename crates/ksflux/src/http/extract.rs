@@ -18,6 +18,19 @@ use crate::{
 /// The largest request body the API reads (1 MiB); larger ones are refused with 413.
 pub const MAX_BODY: usize = 1024 * 1024;
 
+/// The media type of a request's body (`Content-Type` without parameters, lowercase).
+fn media_type(req: &Request) -> String {
+    req.headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
 /// A JSON body whose errors are a `Status` naming the failing field.
 pub struct ApiJson<T>(pub T);
 
@@ -25,12 +38,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self> {
-        let ct = req
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        if !ct.starts_with("application/json") {
+        if media_type(&req) != "application/json" {
             return Err(Error::BadRequest(
                 "the body must be JSON (Content-Type: application/json)".into(),
             ));
@@ -61,17 +69,7 @@ impl<S: Send + Sync> FromRequest<S> for PatchBody {
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self> {
-        let ct = req
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        let merge = match ct.as_str() {
+        let merge = match media_type(&req).as_str() {
             "application/merge-patch+json" => true,
             "application/json-patch+json" => false,
             other => {

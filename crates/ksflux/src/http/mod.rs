@@ -454,74 +454,72 @@ async fn run_action(
     Ok(Json(scope.act(&namespace, &name, action, opts, user).await?))
 }
 
-/// Asks the controller to reconcile now (`reconcile.fluxcd.io/requestedAt`); `?wait=N` waits
-/// up to N seconds until it handled the request, `?withSource=true` reconciles the source
-/// first, `?target=` (applications) acts on one target.
-#[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/reconcile", tag = "flux",
-    params(("namespace" = String, Path), ("resource" = String, Path), ("name" = String, Path), ActionQuery),
-    responses((status = 200, body = ObjectView, description = "the object after the request"), ApiErrors))]
-async fn reconcile(
-    State(ctx): State<ApiContext>,
-    Extension(user): Extension<User>,
-    ApiPath(path): ApiPath<(String, String, String)>,
-    ApiQuery(q): ApiQuery<ActionQuery>,
-) -> Result<Json<ObjectView>> {
-    run_action(&ctx, &user, path, Action::Reconcile, q).await
+/// One handler per action, so that each is its own OpenAPI operation with its own answer.
+macro_rules! action {
+    ($(#[doc = $doc:tt])* $name:ident, $action:expr, $path:tt, $answer:tt) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(post, path = $path, tag = "flux",
+            params(("namespace" = String, Path), ("resource" = String, Path), ("name" = String, Path), ActionQuery),
+            responses((status = 200, body = ObjectView, description = $answer), ApiErrors))]
+        async fn $name(
+            State(ctx): State<ApiContext>,
+            Extension(user): Extension<User>,
+            ApiPath(path): ApiPath<(String, String, String)>,
+            ApiQuery(q): ApiQuery<ActionQuery>,
+        ) -> Result<Json<ObjectView>> {
+            run_action(&ctx, &user, path, $action, q).await
+        }
+    };
+    // HelmRelease only.
+    ($(#[doc = $doc:tt])* helm $name:ident, $action:expr, $path:tt, $answer:tt) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(post, path = $path, tag = "flux",
+            params(("namespace" = String, Path), ("name" = String, Path), ActionQuery),
+            responses((status = 200, body = ObjectView, description = $answer), ApiErrors))]
+        async fn $name(
+            State(ctx): State<ApiContext>,
+            Extension(user): Extension<User>,
+            ApiPath((namespace, name)): ApiPath<(String, String)>,
+            ApiQuery(q): ApiQuery<ActionQuery>,
+        ) -> Result<Json<ObjectView>> {
+            let path = (namespace, delivery::HELM_RELEASE.plural.to_string(), name);
+            run_action(&ctx, &user, path, $action, q).await
+        }
+    };
 }
 
-/// Suspends reconciliation (`spec.suspend: true`).
-#[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/suspend", tag = "flux",
-    params(("namespace" = String, Path), ("resource" = String, Path), ("name" = String, Path), ActionQuery),
-    responses((status = 200, body = ObjectView, description = "the suspended object"), ApiErrors))]
-async fn suspend(
-    State(ctx): State<ApiContext>,
-    Extension(user): Extension<User>,
-    ApiPath(path): ApiPath<(String, String, String)>,
-    ApiQuery(q): ApiQuery<ActionQuery>,
-) -> Result<Json<ObjectView>> {
-    run_action(&ctx, &user, path, Action::Suspend, q).await
-}
-
-/// Resumes reconciliation and asks for one now.
-#[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/resume", tag = "flux",
-    params(("namespace" = String, Path), ("resource" = String, Path), ("name" = String, Path), ActionQuery),
-    responses((status = 200, body = ObjectView, description = "the resumed object"), ApiErrors))]
-async fn resume(
-    State(ctx): State<ApiContext>,
-    Extension(user): Extension<User>,
-    ApiPath(path): ApiPath<(String, String, String)>,
-    ApiQuery(q): ApiQuery<ActionQuery>,
-) -> Result<Json<ObjectView>> {
-    run_action(&ctx, &user, path, Action::Resume, q).await
-}
-
-/// HelmRelease: a one-off forced install or upgrade (`reconcile.fluxcd.io/forceAt`).
-#[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/helmreleases/{name}/force", tag = "flux",
-    params(("namespace" = String, Path), ("name" = String, Path), ActionQuery),
-    responses((status = 200, body = ObjectView, description = "the HelmRelease after the request"), ApiErrors))]
-async fn force(
-    State(ctx): State<ApiContext>,
-    Extension(user): Extension<User>,
-    ApiPath((namespace, name)): ApiPath<(String, String)>,
-    ApiQuery(q): ApiQuery<ActionQuery>,
-) -> Result<Json<ObjectView>> {
-    let path = (namespace, delivery::HELM_RELEASE.plural.to_string(), name);
-    run_action(&ctx, &user, path, Action::Force, q).await
-}
-
-/// HelmRelease: resets its failure counters (`reconcile.fluxcd.io/resetAt`).
-#[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/helmreleases/{name}/reset", tag = "flux",
-    params(("namespace" = String, Path), ("name" = String, Path), ActionQuery),
-    responses((status = 200, body = ObjectView, description = "the HelmRelease after the request"), ApiErrors))]
-async fn reset(
-    State(ctx): State<ApiContext>,
-    Extension(user): Extension<User>,
-    ApiPath((namespace, name)): ApiPath<(String, String)>,
-    ApiQuery(q): ApiQuery<ActionQuery>,
-) -> Result<Json<ObjectView>> {
-    let path = (namespace, delivery::HELM_RELEASE.plural.to_string(), name);
-    run_action(&ctx, &user, path, Action::Reset, q).await
-}
+action!(
+    /// Asks the controller to reconcile now (`reconcile.fluxcd.io/requestedAt`); `?wait=N` waits
+    /// up to N seconds until it handled the request, `?withSource=true` reconciles the source
+    /// first, `?target=` (applications) acts on one target.
+    reconcile, Action::Reconcile,
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/reconcile",
+    "the object after the request"
+);
+action!(
+    /// Suspends reconciliation (`spec.suspend: true`).
+    suspend, Action::Suspend,
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/suspend",
+    "the suspended object"
+);
+action!(
+    /// Resumes reconciliation and asks for one now.
+    resume, Action::Resume,
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/resume",
+    "the resumed object"
+);
+action!(
+    /// HelmRelease: a one-off forced install or upgrade (`reconcile.fluxcd.io/forceAt`).
+    helm force, Action::Force,
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/helmreleases/{name}/force",
+    "the HelmRelease after the request"
+);
+action!(
+    /// HelmRelease: resets its failure counters (`reconcile.fluxcd.io/resetAt`).
+    helm reset, Action::Reset,
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/helmreleases/{name}/reset",
+    "the HelmRelease after the request"
+);
 
 /// Checks that `user` may write applications in `namespace` (before anything is validated
 /// or rendered for them), and reads the edited application.
