@@ -109,6 +109,25 @@ fn with_json_content_type(mut req: Request) -> Request {
 }
 
 impl PatchBody {
+    /// Whether the patch names `metadata.resourceVersion` (sets or tests it): then it applies
+    /// to that version only.
+    pub fn names_resource_version(&self) -> bool {
+        match self {
+            PatchBody::Merge(p) => p.pointer("/metadata/resourceVersion").is_some(),
+            PatchBody::Json(p) => p.0.iter().any(|op| {
+                let path = match op {
+                    json_patch::PatchOperation::Add(o) => o.path.as_str(),
+                    json_patch::PatchOperation::Remove(o) => o.path.as_str(),
+                    json_patch::PatchOperation::Replace(o) => o.path.as_str(),
+                    json_patch::PatchOperation::Move(o) => o.path.as_str(),
+                    json_patch::PatchOperation::Copy(o) => o.path.as_str(),
+                    json_patch::PatchOperation::Test(o) => o.path.as_str(),
+                };
+                path.starts_with("/metadata/resourceVersion") || path == "/metadata" || path.is_empty()
+            }),
+        }
+    }
+
     /// Applies the patch to `doc`; a JSON patch operation that cannot apply (a missing path, a
     /// failed `test`) is a 422 naming it.
     pub fn apply(&self, doc: &mut serde_json::Value) -> Result<()> {

@@ -399,22 +399,32 @@ async fn patch_object(
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
     scope.authorize(&user, "patch", &namespace, Some(&name)).await?;
     let patch = body?;
-    let current = scope.get(&namespace, &name).await?;
-    let meta = &current.metadata;
-    let mut doc = serde_json::json!({
-        "metadata": {
-            "name": name,
-            "labels": meta.get("labels").cloned().unwrap_or_else(|| serde_json::json!({})),
-            "annotations": meta.get("annotations").cloned().unwrap_or_else(|| serde_json::json!({})),
-            "resourceVersion": meta.get("resourceVersion").cloned().unwrap_or_default(),
-        },
-        "spec": current.spec,
-    });
-    patch.apply(&mut doc)?;
-    let req: ObjectRequest =
-        extract::parse_json(&serde_json::to_vec(&doc).map_err(|e| Error::Internal(e.into()))?)?;
-    ctx.check_tenancy(&scope, &namespace, &req).await?;
-    Ok(Json(scope.update(&namespace, &name, req, &user).await?))
+    // Without a resourceVersion of its own, a patch applies to whatever version is current:
+    // when a controller writes the object between our read and our write, read again.
+    let precondition = patch.names_resource_version();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let current = scope.get(&namespace, &name).await?;
+        let meta = &current.metadata;
+        let mut doc = serde_json::json!({
+            "metadata": {
+                "name": name,
+                "labels": meta.get("labels").cloned().unwrap_or_else(|| serde_json::json!({})),
+                "annotations": meta.get("annotations").cloned().unwrap_or_else(|| serde_json::json!({})),
+                "resourceVersion": meta.get("resourceVersion").cloned().unwrap_or_default(),
+            },
+            "spec": current.spec,
+        });
+        patch.apply(&mut doc)?;
+        let req: ObjectRequest =
+            extract::parse_json(&serde_json::to_vec(&doc).map_err(|e| Error::Internal(e.into()))?)?;
+        ctx.check_tenancy(&scope, &namespace, &req).await?;
+        match scope.update(&namespace, &name, req, &user).await {
+            Err(Error::Kube(s)) if s.code == 409 && !precondition && attempt < 5 => continue,
+            other => return other.map(Json),
+        }
+    }
 }
 
 /// Deletes an object.
