@@ -680,3 +680,64 @@ async fn unknown_and_mistyped_fields_are_refused_naming_them() {
     }
     assert_eq!(s.get("admin", &format!("{}/strict", apps(&ns))).await.status, 404);
 }
+
+#[tokio::test]
+async fn a_rendered_object_the_cluster_refuses_shows_on_the_application() {
+    start_controller();
+    let s = Server::start().await;
+    let ns = project(&s).await;
+    // Written straight to the cluster, past the API's checks (as kubectl would): the
+    // rendered HelmRelease has `install.disableWait: "yes"`, which its CRD refuses.
+    let raw: Api<kube::api::DynamicObject> = Api::namespaced_with(
+        s.tb.client("host").await,
+        &ns,
+        &kube::api::ApiResource::erase::<ksflux::applications::Application>(&()),
+    );
+    let obj: kube::api::DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "fluxcd.kubesphere.io/v1alpha1", "kind": "Application",
+        "metadata": {"name": "refused"},
+        "spec": {"source": {"kind": "HelmRepository", "name": "demo"},
+                 "helm": {"chart": "demo-app", "install": {"disableWait": "yes"}},
+                 "targets": [{"cluster": "host", "namespace": ns}]}}))
+    .expect("object");
+    raw.create(&Default::default(), &obj)
+        .await
+        .expect("the CRD takes it");
+    let app = wait_app(&s, &ns, "refused", "Ready=False, Stalled", |a| {
+        let conds = a["status"]["conditions"].as_array().cloned().unwrap_or_default();
+        let has = |t: &str, st: &str| conds.iter().any(|c| c["type"] == t && c["status"] == st);
+        has("Ready", "False") && has("Stalled", "True")
+    })
+    .await;
+    let ready = app["status"]["conditions"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["type"] == "Ready").cloned())
+        .unwrap_or_default();
+    assert_eq!(ready["reason"], "ApplyRejected", "{ready}");
+    assert!(
+        ready["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("disableWait"),
+        "{ready}"
+    );
+    assert_eq!(app["summary"]["state"], "failed", "{}", app["summary"]);
+    // ... and as a Warning Event on the application.
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(s.tb.client("host").await, &ns);
+    wait_for("a Warning event ApplyRejected", LONG, || async {
+        let list = events
+            .list(&Default::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        list.items
+            .iter()
+            .find(|e| e.reason.as_deref() == Some("ApplyRejected") && e.type_.as_deref() == Some("Warning"))
+            .map(|_| ())
+            .ok_or_else(|| format!("{} events", list.items.len()))
+    })
+    .await;
+    assert_eq!(
+        s.delete("admin", &format!("{}/refused", apps(&ns))).await.status,
+        204
+    );
+}

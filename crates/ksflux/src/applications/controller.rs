@@ -150,7 +150,7 @@ pub async fn reconcile(
     let api: Api<Application> = Api::namespaced(ctx.host.clone(), &ns);
     finalizer(&api, FINALIZER, app, |event| async {
         match event {
-            Finalizer::Apply(app) => apply(&app, &ctx).await,
+            Finalizer::Apply(app) => apply_or_report(&app, &ctx).await,
             Finalizer::Cleanup(app) => cleanup(&app, &ctx).await,
         }
     })
@@ -460,6 +460,56 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
     };
     let next = next.min(renew_in.max(5));
     Ok(Action::requeue(Duration::from_secs(next as u64)))
+}
+
+/// Applies an application, and when that fails, says so on the application: Ready=False
+/// with the reason (and Stalled when a cluster refused a rendered object, which only an edit
+/// fixes), plus a Warning Event when the failure is new. The error still goes back to the
+/// controller, which retries.
+async fn apply_or_report(app: &Application, ctx: &Context) -> Result<Action, Error> {
+    let err = match apply(app, ctx).await {
+        Ok(action) => return Ok(action),
+        Err(e) => e,
+    };
+    let (reason, stalled, message) = match &err {
+        // A server-side apply of a field of the wrong type fails as a 500 "failed to create
+        // typed patch object": as much a refusal as a 422.
+        Error::Kube(kube::Error::Api(s))
+            if s.code == 422
+                || s.code == 400
+                || s.message.contains("failed to create typed patch object") =>
+        {
+            (
+                "ApplyRejected",
+                true,
+                format!("a rendered Flux object was refused: {}", s.message),
+            )
+        }
+        Error::Kube(kube::Error::Api(s)) => ("ReconcileFailed", false, s.message.clone()),
+        e => ("ReconcileFailed", false, e.to_string()),
+    };
+    let old = app.status.clone().unwrap_or_default();
+    let already = old
+        .conditions
+        .iter()
+        .any(|c| c.type_ == "Ready" && c.status == "False" && c.reason == reason && c.message == message);
+    if !already {
+        let status = ApplicationStatus {
+            conditions: conditions(
+                &old,
+                app.metadata.generation,
+                ("False", reason, &message),
+                false,
+                stalled,
+            ),
+            ..old.clone()
+        };
+        if let Err(e) = write_status(ctx, app, &status).await {
+            tracing::warn!(application = app.name_any(), error = %e, "cannot write the failure to the status");
+        }
+        event(ctx, app, EventType::Warning, reason, &message).await;
+    }
+    Err(err)
 }
 
 /// The Ready, Reconciling and Stalled conditions, keeping transition times that did not move.
