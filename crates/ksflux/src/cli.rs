@@ -91,10 +91,26 @@ impl Args {
     }
 }
 
+/// The log filter: `RUST_LOG`, or `info` for ksflux and `warn` for its libraries. kube-client
+/// logs every failed request to a cluster at ERROR (a 5xx, an unreachable member, the probe
+/// of a cluster someone tries to register); ksflux reports those itself at the level they
+/// deserve, so that line is off unless `RUST_LOG` names `kube_client` itself.
+fn log_filter(env: Option<&str>) -> tracing_subscriber::EnvFilter {
+    let given = env.filter(|s| !s.trim().is_empty());
+    let base = given.unwrap_or("info,kube=warn,tower_http=warn");
+    let mut filter = tracing_subscriber::EnvFilter::try_new(base)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube=warn,tower_http=warn"));
+    if !base.contains("kube_client")
+        && let Ok(d) = "kube_client::client::builder=off".parse()
+    {
+        filter = filter.add_directive(d);
+    }
+    filter
+}
+
 impl Serve {
     async fn run(self) -> anyhow::Result<()> {
-        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube=warn,tower_http=warn"));
+        let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
         // Colours only on a terminal: a log file must stay greppable.
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
@@ -171,5 +187,20 @@ impl Serve {
             r = refresher => r.context("cluster discovery stopped")?,
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_filter;
+
+    #[test]
+    fn kube_clients_error_lines_are_off_unless_asked_for() {
+        for env in [None, Some(""), Some("info,ksflux=debug,tower_http=debug")] {
+            let f = log_filter(env).to_string();
+            assert!(f.contains("kube_client::client::builder=off"), "{env:?}: {f}");
+        }
+        let f = log_filter(Some("debug,kube_client=trace")).to_string();
+        assert!(!f.contains("builder=off"), "{f}");
     }
 }

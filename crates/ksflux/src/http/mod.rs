@@ -718,5 +718,10 @@ pub fn app(ctx: ApiContext, authenticator: Authenticator, console: Option<&std::
     };
     router
         .layer(middleware::from_fn_with_state(metrics, track))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // 5xx answers are logged where they arise (internal errors at ERROR, an unready
+        // replica not at all), not again by the trace layer.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+        )
 }
