@@ -408,22 +408,18 @@ async fn every_error_is_a_status_and_every_action_has_its_own_operation() {
             "{action}"
         );
     }
-    assert_eq!(
-        ok("/applications/{name}/preview", "post")["items"]["$ref"],
-        "#/components/schemas/Rendered"
-    );
-    assert_eq!(
-        ok("/applications/{name}/diff", "post")["items"]["$ref"],
-        "#/components/schemas/TargetDiff"
-    );
-    assert_eq!(
-        ok("/applications/{name}/targets", "get")["items"]["$ref"],
-        "#/components/schemas/TargetDetail"
-    );
-    assert_eq!(
-        ok("/helmrepositories/{name}/charts", "get")["items"]["$ref"],
-        "#/components/schemas/Chart"
-    );
+    for (path, method, item) in [
+        ("/applications/{name}/preview", "post", "Rendered"),
+        ("/applications/{name}/diff", "post", "TargetDiff"),
+        ("/applications/{name}/targets", "get", "TargetDetail"),
+        ("/helmrepositories/{name}/charts", "get", "Chart"),
+    ] {
+        assert_eq!(
+            ok(path, method)["items"]["$ref"],
+            format!("#/components/schemas/{item}").as_str(),
+            "{path}"
+        );
+    }
     assert!(doc["paths"][format!("{api}/{{resource}}/{{name}}/{{action}}")].is_null());
     for (p, ops) in doc["paths"].as_object().into_iter().flatten() {
         for (m, op) in ops.as_object().into_iter().flatten() {
