@@ -156,16 +156,15 @@ pub struct Attributes<'a> {
     pub group: &'a str,
     /// The resource (plural).
     pub resource: &'a str,
-    /// The namespace.
+    /// The namespace (`""`: every namespace).
     pub namespace: &'a str,
     /// The object's name, when the request is about one object.
     pub name: Option<&'a str>,
 }
 
 /// Asks a cluster, with ksflux's own `client`, whether `user` may make `req` (a
-/// SubjectAccessReview), so a request is authorised before ksflux validates, renders or
-/// connects anywhere on the user's behalf. A 403 in Kubernetes' words when not.
-pub async fn authorize(client: &Client, user: &User, req: Attributes<'_>) -> Result<()> {
+/// SubjectAccessReview). An empty namespace asks about every namespace.
+pub async fn review(client: &Client, user: &User, req: Attributes<'_>) -> Result<bool, kube::Error> {
     use k8s_openapi::api::authorization::v1::{
         ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec,
     };
@@ -177,7 +176,7 @@ pub async fn authorize(client: &Client, user: &User, req: Attributes<'_>) -> Res
                 verb: Some(req.verb.into()),
                 group: Some(req.group.into()),
                 resource: Some(req.resource.into()),
-                namespace: Some(req.namespace.into()),
+                namespace: (!req.namespace.is_empty()).then(|| req.namespace.to_string()),
                 name: req.name.map(str::to_string),
                 ..Default::default()
             }),
@@ -186,17 +185,23 @@ pub async fn authorize(client: &Client, user: &User, req: Attributes<'_>) -> Res
         ..Default::default()
     };
     let api: Api<SubjectAccessReview> = Api::all(client.clone());
-    let answer = tokio::time::timeout(
-        Duration::from_secs(5),
-        api.create(&PostParams::default(), &review),
-    )
-    .await
-    .map_err(|_| Error::Unavailable("cannot check permissions: the cluster did not answer in time".into()))?
-    .map_err(|e| {
-        tracing::warn!(error = %e, "subject access review failed");
-        Error::Unavailable("cannot check permissions: the cluster did not answer".into())
-    })?;
-    if answer.status.is_some_and(|s| s.allowed) {
+    let answer = api.create(&PostParams::default(), &review).await?;
+    Ok(answer.status.is_some_and(|s| s.allowed))
+}
+
+/// [`review`] before ksflux validates, renders or connects anywhere on the user's behalf: a
+/// 403 in Kubernetes' words when the answer is no.
+pub async fn authorize(client: &Client, user: &User, req: Attributes<'_>) -> Result<()> {
+    let allowed = tokio::time::timeout(Duration::from_secs(5), review(client, user, req))
+        .await
+        .map_err(|_| {
+            Error::Unavailable("cannot check permissions: the cluster did not answer in time".into())
+        })?
+        .map_err(|e| {
+            tracing::warn!(error = %e, "subject access review failed");
+            Error::Unavailable("cannot check permissions: the cluster did not answer".into())
+        })?;
+    if allowed {
         return Ok(());
     }
     let what = if req.group.is_empty() {

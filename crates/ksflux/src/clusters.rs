@@ -361,7 +361,7 @@ impl Cluster {
 /// The class of a failed connection, for people: it never carries what the server at the
 /// other end said, so probing an address through ksflux reveals no more than whether an
 /// apiserver answers there.
-pub fn failure_class(e: &kube::Error) -> String {
+fn failure_class(e: &kube::Error) -> String {
     match e {
         kube::Error::Api(s) if s.code == 401 => "the apiserver refused the credentials (401)".into(),
         kube::Error::Api(s) if s.code == 403 => {

@@ -43,18 +43,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "the body must be JSON (Content-Type: application/json)".into(),
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Error::TooLarge(format!(
-                    "the body is larger than {} KiB, the most the API accepts",
-                    MAX_BODY / 1024
-                ))
-            } else {
-                Error::BadRequest("cannot read the body".into())
-            }
-        })?;
+        let bytes = read_body(req, state).await?;
         parse_json(&bytes).map(ApiJson)
     }
+}
+
+/// The body's bytes, up to [`MAX_BODY`] (413 beyond).
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes> {
+    Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::TooLarge(format!(
+                "the body is larger than {} KiB, the most the API accepts",
+                MAX_BODY / 1024
+            ))
+        } else {
+            Error::BadRequest("cannot read the body".into())
+        }
+    })
 }
 
 /// A patch body: JSON merge patch or JSON patch, by `Content-Type`.
@@ -78,8 +83,7 @@ impl<S: Send + Sync> FromRequest<S> for PatchBody {
                 )));
             }
         };
-        let ApiJson(value) =
-            ApiJson::<serde_json::Value>::from_request(with_json_content_type(req), state).await?;
+        let value: serde_json::Value = parse_json(&read_body(req, state).await?)?;
         if merge {
             if !value.is_object() {
                 return Err(Error::BadRequest("a merge patch must be a JSON object".into()));
@@ -98,14 +102,6 @@ impl<S: Send + Sync> FromRequest<S> for PatchBody {
             Ok(PatchBody::Json(patch))
         }
     }
-}
-
-fn with_json_content_type(mut req: Request) -> Request {
-    req.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    req
 }
 
 impl PatchBody {

@@ -139,20 +139,16 @@ async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) ->
 }
 
 fn kind_of(resource: &str) -> Result<&'static FluxKind> {
-    catalog::KINDS
-        .iter()
-        .copied()
-        .find(|k| k.plural == resource)
-        .ok_or_else(|| {
-            Error::NotFound(format!(
-                "unknown resource {resource:?}; use one of {}",
-                catalog::KINDS
-                    .iter()
-                    .map(|k| k.plural)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })
+    catalog::by_plural(resource).ok_or_else(|| {
+        Error::NotFound(format!(
+            "unknown resource {resource:?}; use one of {}",
+            catalog::KINDS
+                .iter()
+                .map(|k| k.plural)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
 }
 
 impl ApiContext {
@@ -532,7 +528,7 @@ action!(
 );
 
 /// Checks that `user` may write applications in `namespace` (before anything is validated
-/// or rendered for them), and reads the edited application.
+/// or rendered for them), and reads the edited application; the scope is the host's.
 async fn application_request(
     ctx: &ApiContext,
     user: &User,
@@ -540,22 +536,16 @@ async fn application_request(
     namespace: &str,
     name: &str,
     body: Result<ApiJson<ObjectRequest>>,
-) -> Result<ObjectRequest> {
-    let kind = &kinds::APPLICATION;
-    let own = ctx.clusters.host().client();
-    let attrs = auth::Attributes {
-        verb,
-        group: kind.group,
-        resource: kind.plural,
-        namespace,
-        name: (verb != "create").then_some(name),
-    };
-    auth::authorize(&own, user, attrs).await?;
+) -> Result<(Scope<'static>, ObjectRequest)> {
+    let scope = ctx.scope(kinds::APPLICATION.plural, None, user)?;
+    scope
+        .authorize(user, verb, namespace, (verb != "create").then_some(name))
+        .await?;
     let ApiJson(mut req) = body?;
     if req.metadata.name.is_empty() {
         req.metadata.name = name.to_string();
     }
-    Ok(req)
+    Ok((scope, req))
 }
 
 /// The Flux objects an application would render for each target, writing nothing (for the
@@ -571,7 +561,7 @@ async fn preview(
     ApiPath((namespace, name)): ApiPath<(String, String)>,
     body: Result<ApiJson<ObjectRequest>>,
 ) -> Result<Json<Vec<applications::render::Rendered>>> {
-    let req = application_request(&ctx, &user, "create", &namespace, &name, body).await?;
+    let (_, req) = application_request(&ctx, &user, "create", &namespace, &name, body).await?;
     Ok(Json(
         applications::api::preview(&ctx.clusters, &namespace, &req).await?,
     ))
@@ -590,10 +580,9 @@ async fn diff(
     ApiPath((namespace, name)): ApiPath<(String, String)>,
     body: Result<ApiJson<ObjectRequest>>,
 ) -> Result<Json<Vec<applications::api::TargetDiff>>> {
-    let req = application_request(&ctx, &user, "update", &namespace, &name, body).await?;
-    let client = ctx.clusters.client_for(HOST, &user)?;
+    let (scope, req) = application_request(&ctx, &user, "update", &namespace, &name, body).await?;
     Ok(Json(
-        applications::api::diff(&ctx.clusters, &client, &namespace, &name, &req).await?,
+        applications::api::diff(&ctx.clusters, &scope.client, &namespace, &name, &req).await?,
     ))
 }
 

@@ -10,8 +10,7 @@ use std::{
 };
 
 use futures::StreamExt;
-use k8s_openapi::api::authorization::v1::{ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec};
-use kube::{Api, Client, api::PostParams};
+use kube::Client;
 
 use super::view::ObjectStatus;
 use crate::{auth::User, clusters::Clusters, kinds::FluxKind};
@@ -169,22 +168,12 @@ impl Access {
 }
 
 async fn review(client: Client, user: &User, kind: &FluxKind, namespace: &str) -> Result<bool, kube::Error> {
-    let sar = SubjectAccessReview {
-        spec: SubjectAccessReviewSpec {
-            user: Some(user.name.clone()),
-            groups: Some(user.groups.clone()),
-            resource_attributes: Some(ResourceAttributes {
-                verb: Some("list".into()),
-                group: Some(kind.group.into()),
-                resource: Some(kind.plural.into()),
-                namespace: (!namespace.is_empty()).then(|| namespace.to_string()),
-                ..Default::default()
-            }),
-            ..Default::default()
-        },
-        ..Default::default()
+    let attrs = crate::auth::Attributes {
+        verb: "list",
+        group: kind.group,
+        resource: kind.plural,
+        namespace,
+        name: None,
     };
-    let api: Api<SubjectAccessReview> = Api::all(client);
-    let out = api.create(&PostParams::default(), &sar).await?;
-    Ok(out.status.is_some_and(|s| s.allowed))
+    crate::auth::review(&client, user, attrs).await
 }
