@@ -45,22 +45,13 @@ const CLIENT_CACHE_TTL: Duration = Duration::from_secs(300);
 /// The least time between two health checks of a cluster asked for through the API.
 pub const MIN_CHECK_INTERVAL: Duration = Duration::from_secs(10);
 
-/// The Flux API versions ksflux uses: (group, version, kind).
-pub const FLUX_APIS: &[(&str, &str, &str)] = &[
-    ("source.toolkit.fluxcd.io", "v1", "GitRepository"),
-    ("source.toolkit.fluxcd.io", "v1", "HelmRepository"),
-    ("source.toolkit.fluxcd.io", "v1", "HelmChart"),
-    ("source.toolkit.fluxcd.io", "v1", "Bucket"),
-    ("source.toolkit.fluxcd.io", "v1", "OCIRepository"),
-    ("kustomize.toolkit.fluxcd.io", "v1", "Kustomization"),
-    ("helm.toolkit.fluxcd.io", "v2", "HelmRelease"),
-    ("notification.toolkit.fluxcd.io", "v1beta3", "Provider"),
-    ("notification.toolkit.fluxcd.io", "v1beta3", "Alert"),
-    ("notification.toolkit.fluxcd.io", "v1", "Receiver"),
-    ("image.toolkit.fluxcd.io", "v1", "ImageRepository"),
-    ("image.toolkit.fluxcd.io", "v1", "ImagePolicy"),
-    ("image.toolkit.fluxcd.io", "v1", "ImageUpdateAutomation"),
-];
+/// The Flux kinds ksflux uses (every kind of the catalog but its own Application).
+pub fn flux_kinds() -> impl Iterator<Item = &'static crate::kinds::FluxKind> {
+    crate::catalog::KINDS
+        .iter()
+        .copied()
+        .filter(|k| k.family != crate::kinds::Family::Application)
+}
 
 /// Where a cluster's connection comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -426,7 +417,7 @@ async fn probe(client: &Client) -> Result<Health, ProbeError> {
         return Err(ProbeError::NotAnApiserver);
     }
     let groups: Vec<&str> = {
-        let mut g: Vec<&str> = FLUX_APIS.iter().map(|(g, _, _)| *g).collect();
+        let mut g: Vec<&str> = flux_kinds().map(|k| k.group).collect();
         g.dedup();
         g
     };
@@ -434,7 +425,8 @@ async fn probe(client: &Client) -> Result<Health, ProbeError> {
     let mut apis = Vec::new();
     let mut missing = Vec::new();
     let mut too_old = Vec::new();
-    for (group, required, kind) in FLUX_APIS {
+    for k in flux_kinds() {
+        let (group, required, kind) = (&k.group, &k.version, &k.kind);
         let mut served = Vec::new();
         if let Some(g) = discovery.get(group) {
             for v in g.versions() {

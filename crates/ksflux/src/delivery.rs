@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::{
     error::Cause,
-    kinds::{Action, FluxKind, SourceOf, TlsRef, interval, reference, s, schema_check},
+    kinds::{Action, Family, FluxKind, SourceOf, TlsRef, interval, reference, s, schema_check},
     validation,
 };
 use ksflux_types::flux;
@@ -13,6 +13,8 @@ use ksflux_types::flux;
 /// `Kustomization` (kustomize.toolkit.fluxcd.io/v1).
 pub static KUSTOMIZATION: FluxKind = FluxKind {
     kind: "Kustomization",
+    family: Family::Delivery,
+    default_interval: Some("10m"),
     group: "kustomize.toolkit.fluxcd.io",
     version: "v1",
     plural: "kustomizations",
@@ -29,6 +31,8 @@ pub static KUSTOMIZATION: FluxKind = FluxKind {
 /// `HelmRelease` (helm.toolkit.fluxcd.io/v2).
 pub static HELM_RELEASE: FluxKind = FluxKind {
     kind: "HelmRelease",
+    family: Family::Delivery,
+    default_interval: Some("10m"),
     group: "helm.toolkit.fluxcd.io",
     version: "v2",
     plural: "helmreleases",

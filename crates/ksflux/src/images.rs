@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::{
     error::Cause,
-    kinds::{Action, FluxKind, TlsRef, schema_check},
+    kinds::{Action, Family, FluxKind, TlsRef, schema_check},
     kinds::{interval, s},
     validation,
 };
@@ -15,6 +15,8 @@ use ksflux_types::flux;
 /// docker config for the image's host.
 pub static IMAGE_REPOSITORY: FluxKind = FluxKind {
     kind: "ImageRepository",
+    family: Family::Image,
+    default_interval: Some("5m"),
     group: "image.toolkit.fluxcd.io",
     version: "v1",
     plural: "imagerepositories",
@@ -31,6 +33,8 @@ pub static IMAGE_REPOSITORY: FluxKind = FluxKind {
 /// `ImagePolicy`: picks the latest tag by a policy.
 pub static IMAGE_POLICY: FluxKind = FluxKind {
     kind: "ImagePolicy",
+    family: Family::Image,
+    default_interval: None,
     group: "image.toolkit.fluxcd.io",
     version: "v1",
     plural: "imagepolicies",
@@ -47,6 +51,8 @@ pub static IMAGE_POLICY: FluxKind = FluxKind {
 /// `ImageUpdateAutomation`: commits policy results to git.
 pub static IMAGE_UPDATE_AUTOMATION: FluxKind = FluxKind {
     kind: "ImageUpdateAutomation",
+    family: Family::Image,
+    default_interval: Some("30m"),
     group: "image.toolkit.fluxcd.io",
     version: "v1",
     plural: "imageupdateautomations",

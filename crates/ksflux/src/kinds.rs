@@ -27,10 +27,31 @@ pub enum TlsRef {
     CertSecretRef,
 }
 
+/// The family a kind belongs to: what the console groups it under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Family {
+    /// ksflux's multi-cluster Application.
+    Application,
+    /// Where artifacts come from (source-controller).
+    Source,
+    /// What deploys them (kustomize- and helm-controller).
+    Delivery,
+    /// Alerts and webhooks (notification-controller).
+    Notification,
+    /// Image scanning and update automation (image controllers).
+    Image,
+}
+
 /// A Flux kind the API serves.
 pub struct FluxKind {
     /// The kind, e.g. `GitRepository`.
     pub kind: &'static str,
+    /// Its family.
+    pub family: Family,
+    /// The reconcile interval a new object gets when none is given by the user (a form
+    /// default; `None` where the kind has no interval).
+    pub default_interval: Option<&'static str>,
     /// Its API group.
     pub group: &'static str,
     /// The version ksflux speaks.
@@ -71,6 +92,47 @@ impl FluxKind {
     pub(crate) fn owner(&self, name: &str) -> String {
         format!("{}/{name}", self.kind)
     }
+
+    /// What `GET /kinds` says about this kind.
+    pub fn view(&self) -> KindView {
+        KindView {
+            kind: self.kind.into(),
+            group: self.group.into(),
+            version: self.version.into(),
+            plural: self.plural.into(),
+            family: self.family,
+            actions: self.actions.to_vec(),
+            credential_types: self.auth_types.iter().map(|s| s.to_string()).collect(),
+            tls: self.tls != TlsRef::None,
+            default_interval: self.default_interval.map(str::to_string),
+        }
+    }
+}
+
+/// A kind as the API describes it to clients (the console builds its tabs and forms from
+/// these, so it keeps no table of its own).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KindView {
+    /// The kind, e.g. `GitRepository`.
+    pub kind: String,
+    /// Its API group.
+    pub group: String,
+    /// The version ksflux speaks.
+    pub version: String,
+    /// The plural: the `{resource}` of the API's paths.
+    pub plural: String,
+    /// Its family.
+    pub family: Family,
+    /// The actions it takes (`POST .../{name}/{action}`).
+    pub actions: Vec<Action>,
+    /// The credential types a request may carry (`credentials.type`, besides `none`).
+    pub credential_types: Vec<String>,
+    /// Whether a request may carry TLS material (`tls`).
+    pub tls: bool,
+    /// The interval a new object gets in the console's forms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_interval: Option<String>,
 }
 
 /// The source object a delivery reads.
@@ -183,6 +245,8 @@ pub fn one_ref(spec: &Value, keys: &[&str], causes: &mut Vec<Cause>) {
 /// by the generic object handlers plus the checks, actions and views of `applications`.
 pub static APPLICATION: FluxKind = FluxKind {
     kind: "Application",
+    family: Family::Application,
+    default_interval: Some("5m"),
     group: "fluxcd.kubesphere.io",
     version: "v1alpha1",
     plural: "applications",

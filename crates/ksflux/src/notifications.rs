@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::{
     error::Cause,
     kinds::s,
-    kinds::{Action, FluxKind, TlsRef, schema_check},
+    kinds::{Action, Family, FluxKind, TlsRef, schema_check},
     validation,
 };
 use ksflux_types::flux;
@@ -64,6 +64,8 @@ pub const RECEIVER_TYPES: &[&str] = &[
 /// `Provider` (notification.toolkit.fluxcd.io/v1beta3).
 pub static PROVIDER: FluxKind = FluxKind {
     kind: "Provider",
+    family: Family::Notification,
+    default_interval: None,
     group: "notification.toolkit.fluxcd.io",
     version: "v1beta3",
     plural: "providers",
@@ -80,6 +82,8 @@ pub static PROVIDER: FluxKind = FluxKind {
 /// `Alert` (notification.toolkit.fluxcd.io/v1beta3).
 pub static ALERT: FluxKind = FluxKind {
     kind: "Alert",
+    family: Family::Notification,
+    default_interval: None,
     group: "notification.toolkit.fluxcd.io",
     version: "v1beta3",
     plural: "alerts",
@@ -96,6 +100,8 @@ pub static ALERT: FluxKind = FluxKind {
 /// `Receiver` (notification.toolkit.fluxcd.io/v1).
 pub static RECEIVER: FluxKind = FluxKind {
     kind: "Receiver",
+    family: Family::Notification,
+    default_interval: Some("10m"),
     group: "notification.toolkit.fluxcd.io",
     version: "v1",
     plural: "receivers",

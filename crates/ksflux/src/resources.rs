@@ -851,9 +851,10 @@ impl Scope<'_> {
                 self.kind.source.and_then(|f| f(&value)).ok_or_else(|| {
                     Error::BadRequest(format!("{} has no source to reconcile", self.kind.kind))
                 })?;
-            let kind = crate::sources::SOURCES
+            let kind = crate::catalog::KINDS
                 .iter()
-                .find(|k| k.kind == source.kind)
+                .copied()
+                .find(|k| k.family == crate::kinds::Family::Source && k.kind == source.kind)
                 .ok_or_else(|| Error::BadRequest(format!("cannot reconcile a {} source", source.kind)))?;
             let scope = Scope {
                 kind,

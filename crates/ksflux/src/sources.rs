@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::{
     error::{Cause, Error, Result},
-    kinds::{Action, FluxKind, TlsRef, interval, one_ref, reference, s, schema_check},
+    kinds::{Action, Family, FluxKind, TlsRef, interval, one_ref, reference, s, schema_check},
     validation,
 };
 use ksflux_types::flux;
@@ -19,6 +19,8 @@ use ksflux_types::flux;
 /// `GitRepository` (source.toolkit.fluxcd.io/v1).
 pub static GIT_REPOSITORY: FluxKind = FluxKind {
     kind: "GitRepository",
+    family: Family::Source,
+    default_interval: Some("1m"),
     registry: None,
     actions: &[Action::Reconcile, Action::Suspend, Action::Resume],
     source: None,
@@ -35,6 +37,8 @@ pub static GIT_REPOSITORY: FluxKind = FluxKind {
 /// `HelmRepository` (source.toolkit.fluxcd.io/v1), `type: default` (HTTP) or `oci`.
 pub static HELM_REPOSITORY: FluxKind = FluxKind {
     kind: "HelmRepository",
+    family: Family::Source,
+    default_interval: Some("5m"),
     registry: None,
     actions: &[Action::Reconcile, Action::Suspend, Action::Resume],
     source: None,
@@ -51,6 +55,8 @@ pub static HELM_REPOSITORY: FluxKind = FluxKind {
 /// `HelmChart` (source.toolkit.fluxcd.io/v1); it uses its source's credentials.
 pub static HELM_CHART: FluxKind = FluxKind {
     kind: "HelmChart",
+    family: Family::Source,
+    default_interval: Some("5m"),
     registry: None,
     actions: &[Action::Reconcile, Action::Suspend, Action::Resume],
     source: None,
@@ -67,6 +73,8 @@ pub static HELM_CHART: FluxKind = FluxKind {
 /// `Bucket` (source.toolkit.fluxcd.io/v1).
 pub static BUCKET: FluxKind = FluxKind {
     kind: "Bucket",
+    family: Family::Source,
+    default_interval: Some("1m"),
     registry: None,
     actions: &[Action::Reconcile, Action::Suspend, Action::Resume],
     source: None,
@@ -83,6 +91,8 @@ pub static BUCKET: FluxKind = FluxKind {
 /// `OCIRepository` (source.toolkit.fluxcd.io/v1).
 pub static OCI_REPOSITORY: FluxKind = FluxKind {
     kind: "OCIRepository",
+    family: Family::Source,
+    default_interval: Some("1m"),
     registry: Some(oci_registry),
     actions: &[Action::Reconcile, Action::Suspend, Action::Resume],
     source: None,
@@ -95,15 +105,6 @@ pub static OCI_REPOSITORY: FluxKind = FluxKind {
     schema: schema_check::<flux::ocirepositories::OciRepository>,
     rules: oci_rules,
 };
-
-/// Every source kind.
-pub static SOURCES: [&FluxKind; 5] = [
-    &GIT_REPOSITORY,
-    &HELM_REPOSITORY,
-    &HELM_CHART,
-    &BUCKET,
-    &OCI_REPOSITORY,
-];
 
 fn git_rules(spec: &Value) -> Vec<Cause> {
     let mut c = validation::url(

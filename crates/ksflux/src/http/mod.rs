@@ -13,6 +13,7 @@ use std::{
     time::Instant,
 };
 
+mod application_routes;
 pub mod extract;
 mod status;
 
@@ -235,6 +236,27 @@ impl std::fmt::Debug for RegisterCluster {
     responses((status = 200, body = User), ApiErrors))]
 async fn whoami(Extension(user): Extension<User>) -> Json<User> {
     Json(user)
+}
+
+/// A list of kinds.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KindList {
+    /// Every kind the API serves: the Application, then Flux's kinds by family.
+    pub items: Vec<kinds::KindView>,
+    /// How many.
+    pub total_items: usize,
+}
+
+/// The kinds the API serves: their names, family, actions and what credentials they take.
+#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/kinds", tag = "flux",
+    responses((status = 200, body = KindList), ApiErrors))]
+async fn list_kinds() -> Json<KindList> {
+    let items: Vec<kinds::KindView> = catalog::KINDS.iter().map(|k| k.view()).collect();
+    Json(KindList {
+        total_items: items.len(),
+        items,
+    })
 }
 
 /// Lists the clusters and their health.
@@ -527,80 +549,6 @@ action!(
     "the HelmRelease after the request"
 );
 
-/// Checks that `user` may write applications in `namespace` (before anything is validated
-/// or rendered for them), and reads the edited application; the scope is the host's.
-async fn application_request(
-    ctx: &ApiContext,
-    user: &User,
-    verb: &str,
-    namespace: &str,
-    name: &str,
-    body: Result<ApiJson<ObjectRequest>>,
-) -> Result<(Scope<'static>, ObjectRequest)> {
-    let scope = ctx.scope(kinds::APPLICATION.plural, None, user)?;
-    scope
-        .authorize(user, verb, namespace, (verb != "create").then_some(name))
-        .await?;
-    let ApiJson(mut req) = body?;
-    if req.metadata.name.is_empty() {
-        req.metadata.name = name.to_string();
-    }
-    Ok((scope, req))
-}
-
-/// The Flux objects an application would render for each target, writing nothing (for the
-/// wizard). Needs the right to create applications in the namespace.
-#[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/preview", tag = "applications",
-    params(("namespace" = String, Path), ("name" = String, Path)),
-    request_body(content = ObjectRequest, description = "the application as it would be created or saved"),
-    responses((status = 200, body = Vec<applications::render::Rendered>, description = "per target, the rendered Flux object"),
-              ApiErrors, WriteErrors))]
-async fn preview(
-    State(ctx): State<ApiContext>,
-    Extension(user): Extension<User>,
-    ApiPath((namespace, name)): ApiPath<(String, String)>,
-    body: Result<ApiJson<ObjectRequest>>,
-) -> Result<Json<Vec<applications::render::Rendered>>> {
-    let (_, req) = application_request(&ctx, &user, "create", &namespace, &name, body).await?;
-    Ok(Json(
-        applications::api::preview(&ctx.clusters, &namespace, &req).await?,
-    ))
-}
-
-/// What saving an edit would change in each target, writing nothing. Needs the right to
-/// update the application.
-#[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/diff", tag = "applications",
-    params(("namespace" = String, Path), ("name" = String, Path)),
-    request_body(content = ObjectRequest, description = "the edited application"),
-    responses((status = 200, body = Vec<applications::api::TargetDiff>, description = "per target, what would change"),
-              ApiErrors, WriteErrors))]
-async fn diff(
-    State(ctx): State<ApiContext>,
-    Extension(user): Extension<User>,
-    ApiPath((namespace, name)): ApiPath<(String, String)>,
-    body: Result<ApiJson<ObjectRequest>>,
-) -> Result<Json<Vec<applications::api::TargetDiff>>> {
-    let (scope, req) = application_request(&ctx, &user, "update", &namespace, &name, body).await?;
-    Ok(Json(
-        applications::api::diff(&ctx.clusters, &scope.client, &namespace, &name, &req).await?,
-    ))
-}
-
-/// Each target of an application in detail: its Flux object, inventory, history and events.
-#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/targets", tag = "applications",
-    params(("namespace" = String, Path), ("name" = String, Path)),
-    responses((status = 200, body = Vec<applications::api::TargetDetail>), ApiErrors))]
-async fn targets(
-    State(ctx): State<ApiContext>,
-    Extension(user): Extension<User>,
-    ApiPath((namespace, name)): ApiPath<(String, String)>,
-) -> Result<Json<Vec<applications::api::TargetDetail>>> {
-    let client = ctx.clusters.client_for(HOST, &user)?;
-    Ok(Json(
-        applications::api::targets(&client, &ctx.fleet, &namespace, &name).await?,
-    ))
-}
-
 /// The charts and versions a HelmRepository offers, read from its index on the
 /// source-controller's storage (for a chart picker).
 #[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/helmrepositories/{name}/charts", tag = "flux",
@@ -630,6 +578,7 @@ struct ApiDoc;
 fn api_router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(whoami))
+        .routes(routes!(list_kinds))
         .routes(routes!(list_clusters, register_cluster))
         .routes(routes!(get_cluster, delete_cluster))
         .routes(routes!(list_all))
@@ -640,10 +589,8 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(resume))
         .routes(routes!(force))
         .routes(routes!(reset))
-        .routes(routes!(preview))
-        .routes(routes!(diff))
-        .routes(routes!(targets))
         .routes(routes!(charts))
+        .merge(application_routes::router())
         .merge(status::router())
 }
 
@@ -651,16 +598,25 @@ async fn not_found() -> Error {
     Error::NotFound("no such path".into())
 }
 
+/// The API's routes and its OpenAPI document (with the Application's schemas, which come
+/// from its CRD).
+fn document() -> (Router<ApiContext>, utoipa::openapi::OpenApi) {
+    let (router, mut doc) = api_router().split_for_parts();
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.schemas.extend(application_routes::schemas());
+    (router, doc)
+}
+
 /// The OpenAPI document of the API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    document().1
 }
 
 /// The whole HTTP application: the authenticated API plus unauthenticated health, metrics
 /// and OpenAPI endpoints, and the console's files from `console` when given (any other path
 /// outside the API gets its `index.html`, so the console's routes can be reloaded).
 pub fn app(ctx: ApiContext, authenticator: Authenticator, console: Option<&std::path::Path>) -> Router {
-    let (api, doc) = api_router().split_for_parts();
+    let (api, doc) = document();
     let doc = Arc::new(doc);
     let api = api
         .layer(DefaultBodyLimit::max(extract::MAX_BODY))

@@ -44,14 +44,7 @@ pub(crate) const CHANGES_CAPACITY: usize = 4096;
 /// The annotation `kubectl apply` leaves: a full copy of the object, not worth keeping.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-/// The Flux kinds the caches watch: every kind of the API but our own Application.
-pub fn flux_kinds() -> impl Iterator<Item = &'static FluxKind> {
-    crate::catalog::KINDS.iter().copied().filter(|k| {
-        crate::clusters::FLUX_APIS
-            .iter()
-            .any(|(g, _, kind)| *g == k.group && *kind == k.kind)
-    })
-}
+pub use crate::clusters::flux_kinds;
 
 /// The Flux kind called `name` (its kind, case-insensitive, or its plural).
 pub fn kind_named(name: &str) -> Option<&'static FluxKind> {
@@ -677,6 +670,6 @@ mod tests {
         assert_eq!(kind_named("helmreleases").map(|k| k.kind), Some("HelmRelease"));
         assert!(kind_named("Application").is_none());
         assert!(kind_named("Pod").is_none());
-        assert_eq!(flux_kinds().count(), crate::clusters::FLUX_APIS.len());
+        assert_eq!(flux_kinds().count(), crate::catalog::KINDS.len() - 1);
     }
 }
