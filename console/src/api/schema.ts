@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists applications in every namespace the user may list. */
+        get: operations["list_all_applications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/clusters": {
         parameters: {
             query?: never;
@@ -42,6 +59,70 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The kinds the API serves: their names, family, actions and what credentials they take. */
+        get: operations["list_kinds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists the applications of a namespace. */
+        get: operations["list_applications"];
+        put?: never;
+        /**
+         * Creates an application. The user's right to create it is checked first; then its targets
+         *     (clusters, namespaces the user may deploy to) and the Flux objects it renders.
+         */
+        post: operations["create_application"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Gets an application. */
+        get: operations["get_application"];
+        /**
+         * Replaces an application's spec, labels and annotations; `metadata.resourceVersion` is
+         *     required and a stale one is refused with 409.
+         */
+        put: operations["update_application"];
+        post?: never;
+        /** Deletes an application and, through it, what it deployed. */
+        delete: operations["delete_application"];
+        options?: never;
+        head?: never;
+        /**
+         * Changes part of an application (a JSON merge patch or a JSON patch of its editable form),
+         *     as `kubectl patch` does; see the generic PATCH for the rules.
+         */
+        patch: operations["patch_application"];
         trace?: never;
     };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/diff": {
@@ -368,6 +449,231 @@ export interface components {
          * @enum {string}
          */
         Action: "reconcile" | "suspend" | "resume" | "force" | "reset";
+        /** @description A page of applications. */
+        ApplicationList: {
+            /** @description This page. */
+            items: components["schemas"]["ApplicationView"][];
+            /** @description How many applications match, over all pages. */
+            totalItems: number;
+        };
+        /** @description A create or update request for an application. */
+        ApplicationRequest: {
+            /** @description `fluxcd.kubesphere.io/v1alpha1`; optional. */
+            apiVersion?: string;
+            /** @description `Application`; optional. */
+            kind?: string;
+            /**
+             * @description `name` (required), `labels`, `annotations`; for updates also `resourceVersion`
+             *     (required: a stale one is refused with 409).
+             */
+            metadata: Record<string, unknown>;
+            spec: components["schemas"]["ApplicationSpec"];
+        };
+        /** @description What the application deploys, to which clusters, with which differences. */
+        ApplicationSpec: {
+            /**
+             * @description Applications (in the same namespace) that must be Ready in a cluster before this one
+             *     is deployed there.
+             */
+            dependsOn?: string[];
+            /** @description A Helm application: a chart from the source. */
+            helm?: {
+                /** @description The chart name (Helm repository) or its path in the source (git, bucket). */
+                chart: string;
+                /** @description HelmRelease `install` settings. */
+                install?: Record<string, unknown>;
+                /** @description The Helm release name in each target (default: the application's name). */
+                releaseName?: string;
+                /** @description HelmRelease `rollback` settings. */
+                rollback?: Record<string, unknown>;
+                /** @description HelmRelease `uninstall` settings. */
+                uninstall?: Record<string, unknown>;
+                /** @description HelmRelease `upgrade` settings. */
+                upgrade?: Record<string, unknown>;
+                /** @description Base values, merged under each target's values. */
+                values?: Record<string, unknown>;
+                /** @description Base values references (ConfigMaps or Secrets in the application's namespace). */
+                valuesFrom?: Record<string, unknown>[];
+                /** @description A semver range of chart versions (Helm repositories; default `*`). */
+                version?: string;
+            };
+            /** @description How often Flux reconciles each target (a Go duration; default 5m). */
+            interval?: string;
+            /** @description A Kustomize application: a path in the source. */
+            kustomize?: {
+                /** @description Image overrides, as Kustomize takes them. */
+                images?: {
+                    /** @description Replacement digest. */
+                    digest?: string;
+                    /** @description The image name in the manifests. */
+                    name: string;
+                    /** @description Replacement name. */
+                    newName?: string;
+                    /** @description Replacement tag. */
+                    newTag?: string;
+                }[];
+                /** @description Strategic-merge or JSON6902 patches, as Flux takes them. */
+                patches?: {
+                    /** @description The patch (YAML or JSON). */
+                    patch: string;
+                    /** @description Which objects it applies to. */
+                    target?: Record<string, unknown>;
+                }[];
+                /** @description The path in the source (default: its root). */
+                path?: string;
+                /** @description Delete objects removed from the source (default true). */
+                prune?: boolean;
+                /** @description Variables substituted in the manifests (`${name}`), Flux's `postBuild.substitute`. */
+                substitute?: {
+                    [key: string]: string;
+                };
+                /** @description Wait for the applied objects to become ready. */
+                wait?: boolean;
+            };
+            /** @description The Flux source the application is built from, in the application's namespace. */
+            source: {
+                /**
+                 * @description The source's kind.
+                 * @enum {string}
+                 */
+                kind: "GitRepository" | "OCIRepository" | "Bucket" | "HelmRepository";
+                /** @description The source's name. */
+                name: string;
+            };
+            /** @description Suspends every target. */
+            suspend?: boolean;
+            /** @description Where to deploy, and each target's differences. */
+            targets: {
+                /** @description The cluster: `host` or a member's name. */
+                cluster: string;
+                /** @description The namespace in that cluster. */
+                namespace: string;
+                /** @description This target's differences from the base. */
+                overrides?: {
+                    /** @description Kustomize images; an entry replaces the base entry of the same name. */
+                    images?: {
+                        /** @description Replacement digest. */
+                        digest?: string;
+                        /** @description The image name in the manifests. */
+                        name: string;
+                        /** @description Replacement name. */
+                        newName?: string;
+                        /** @description Replacement tag. */
+                        newTag?: string;
+                    }[];
+                    /** @description Kustomize patches appended after the base ones. */
+                    patches?: {
+                        /** @description The patch (YAML or JSON). */
+                        patch: string;
+                        /** @description Which objects it applies to. */
+                        target?: Record<string, unknown>;
+                    }[];
+                    /** @description Kustomize path replacing the base one. */
+                    path?: string;
+                    /** @description Substitutions merged over the base ones. */
+                    substitute?: {
+                        [key: string]: string;
+                    };
+                    /** @description Helm values deep-merged over the base (maps merge, lists replace, null deletes). */
+                    values?: Record<string, unknown>;
+                    /** @description Helm values references appended after the base ones. */
+                    valuesFrom?: Record<string, unknown>[];
+                    /** @description Helm chart version range replacing the base one. */
+                    version?: string;
+                };
+                /** @description Suspends this target only. */
+                suspend?: boolean;
+            }[];
+        };
+        /** @description What the controller observed. */
+        ApplicationStatus: {
+            /** @description Ready, Reconciling, Stalled. */
+            conditions?: {
+                /**
+                 * Format: date-time
+                 * @description lastTransitionTime is the last time the condition transitioned from one status to another. This should be when the underlying condition changed.  If that is not known, then using the time when the API field changed is acceptable.
+                 */
+                lastTransitionTime: string;
+                /** @description message is a human readable message indicating details about the transition. This may be an empty string. */
+                message: string;
+                /**
+                 * Format: int64
+                 * @description observedGeneration represents the .metadata.generation that the condition was set based upon. For instance, if .metadata.generation is currently 12, but the .status.conditions[x].observedGeneration is 9, the condition is out of date with respect to the current state of the instance.
+                 */
+                observedGeneration?: number;
+                /** @description reason contains a programmatic identifier indicating the reason for the condition's last transition. Producers of specific condition types may define expected values and meanings for this field, and whether the values are considered a guaranteed API. The value should be a CamelCase string. This field may not be empty. */
+                reason: string;
+                /** @description status of the condition, one of True, False, Unknown. */
+                status: string;
+                /** @description type of condition in CamelCase or in foo.example.com/CamelCase. */
+                type: string;
+            }[];
+            /** @description The last `reconcile.fluxcd.io/requestedAt` the controller handled. */
+            lastHandledReconcileAt?: string;
+            /**
+             * Format: int64
+             * @description The generation the status describes.
+             */
+            observedGeneration?: number;
+            /** @description Ready targets out of all. */
+            summary?: {
+                /**
+                 * Format: uint32
+                 * @description Targets whose Flux object is Ready.
+                 */
+                ready: number;
+                /** @description `ready/total`, for display. */
+                text: string;
+                /**
+                 * Format: uint32
+                 * @description All targets.
+                 */
+                total: number;
+            };
+            /** @description One entry per target. */
+            targets?: {
+                /** @description The target cluster. */
+                cluster: string;
+                /** @description The revision last applied. */
+                lastAppliedRevision?: string;
+                /** @description The revision last attempted. */
+                lastAttemptedRevision?: string;
+                /** @description When `ready` last changed. */
+                lastTransitionTime?: string;
+                /** @description Details. */
+                message?: string;
+                /** @description The target namespace. */
+                namespace: string;
+                /** @description The rendered Flux object in the host: `Kind/namespace/name`. */
+                objectRef: string;
+                /** @description `True`, `False` or `Unknown`. */
+                ready: string;
+                /** @description Why. */
+                reason?: string;
+                /** @description The target is suspended. */
+                suspended?: boolean;
+            }[];
+        };
+        /**
+         * @description An application as the API returns it: an [`ObjectView`] whose `spec` and `status` are the
+         *     Application's (the CRD's schema).
+         */
+        ApplicationView: {
+            /** @description `fluxcd.kubesphere.io/v1alpha1`. */
+            apiVersion: string;
+            /** @description Always `host`: applications live on the host cluster. */
+            cluster: string;
+            /** @description Always empty: applications carry no credentials. */
+            credentialStatus: components["schemas"]["CredentialsView"];
+            /** @description `Application`. */
+            kind: string;
+            /** @description Kubernetes object metadata. */
+            metadata: Record<string, unknown>;
+            spec: components["schemas"]["ApplicationSpec"];
+            status: components["schemas"]["ApplicationStatus"];
+            /** @description What the status means. */
+            summary: components["schemas"]["Summary"];
+        };
         /** @description One failing field of a request. */
         Cause: {
             /** @description The field's JSON path, such as `spec.url`. */
@@ -522,6 +828,11 @@ export interface components {
             /** @description Failed, progressing or unknown. */
             state: components["schemas"]["State"];
         };
+        /**
+         * @description The family a kind belongs to: what the console groups it under.
+         * @enum {string}
+         */
+        Family: "application" | "source" | "delivery" | "notification" | "image";
         /** @description The fleet at a glance. */
         FleetSummary: {
             /** @description By cluster. */
@@ -578,6 +889,37 @@ export interface components {
             message?: string;
             /** @description The apiserver answered the last check. */
             reachable: boolean;
+        };
+        /** @description A list of kinds. */
+        KindList: {
+            /** @description Every kind the API serves: the Application, then Flux's kinds by family. */
+            items: components["schemas"]["KindView"][];
+            /** @description How many. */
+            totalItems: number;
+        };
+        /**
+         * @description A kind as the API describes it to clients (the console builds its tabs and forms from
+         *     these, so it keeps no table of its own).
+         */
+        KindView: {
+            /** @description The actions it takes (`POST .../{name}/{action}`). */
+            actions: components["schemas"]["Action"][];
+            /** @description The credential types a request may carry (`credentials.type`, besides `none`). */
+            credentialTypes: string[];
+            /** @description The interval a new object gets in the console's forms. */
+            defaultInterval?: string | null;
+            /** @description Its family. */
+            family: components["schemas"]["Family"];
+            /** @description Its API group. */
+            group: string;
+            /** @description The kind, e.g. `GitRepository`. */
+            kind: string;
+            /** @description The plural: the `{resource}` of the API's paths. */
+            plural: string;
+            /** @description Whether a request may carry TLS material (`tls`). */
+            tls: boolean;
+            /** @description The version ksflux speaks. */
+            version: string;
         };
         /**
          * @description Flux's multi-tenancy lockdown on a cluster, read from the arguments of its controllers'
@@ -846,6 +1188,98 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_all_applications: {
+        parameters: {
+            query?: {
+                /** @description The cluster (default `host`). */
+                cluster?: string;
+                /** @description 1-based page (default 1). */
+                page?: number;
+                /** @description Page size (default 10, at most 10000). */
+                limit?: number;
+                /** @description `name`, `namespace`, `createTime` (default) or `state`. */
+                sortBy?: string;
+                /** @description Sort ascending (default false, i.e. newest first for createTime). */
+                ascending?: boolean;
+                /** @description Substring the name must contain. */
+                name?: string;
+                /** @description A Kubernetes label selector. */
+                labelSelector?: string;
+                /** @description Only objects in this state. */
+                state?: components["schemas"]["State"];
+                /** @description Applications only: those with a target in this cluster. */
+                target?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationList"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
     list_clusters: {
         parameters: {
             query?: never;
@@ -1183,6 +1617,673 @@ export interface operations {
             };
         };
     };
+    list_kinds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KindList"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    list_applications: {
+        parameters: {
+            query?: {
+                /** @description The cluster (default `host`). */
+                cluster?: string;
+                /** @description 1-based page (default 1). */
+                page?: number;
+                /** @description Page size (default 10, at most 10000). */
+                limit?: number;
+                /** @description `name`, `namespace`, `createTime` (default) or `state`. */
+                sortBy?: string;
+                /** @description Sort ascending (default false, i.e. newest first for createTime). */
+                ascending?: boolean;
+                /** @description Substring the name must contain. */
+                name?: string;
+                /** @description A Kubernetes label selector. */
+                labelSelector?: string;
+                /** @description Only objects in this state. */
+                state?: components["schemas"]["State"];
+                /** @description Applications only: those with a target in this cluster. */
+                target?: string;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationList"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    create_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplicationRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationView"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The object exists, or the edit is based on a stale `resourceVersion`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body's media type is not one the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    get_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationView"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    update_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplicationRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationView"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The object exists, or the edit is based on a stale `resourceVersion`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body's media type is not one the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    delete_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    patch_application: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** @description a JSON merge patch or a JSON patch of the application's editable form */
+        requestBody: {
+            content: {
+                "application/json-patch+json": Record<string, unknown>[];
+                "application/merge-patch+json": Record<string, unknown>;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationView"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The object exists, or the edit is based on a stale `resourceVersion`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body's media type is not one the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
     diff: {
         parameters: {
             query?: never;
@@ -1196,7 +2297,7 @@ export interface operations {
         /** @description the edited application */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ObjectRequest"];
+                "application/json": components["schemas"]["ApplicationRequest"];
             };
         };
         responses: {
@@ -1314,7 +2415,7 @@ export interface operations {
         /** @description the application as it would be created or saved */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ObjectRequest"];
+                "application/json": components["schemas"]["ApplicationRequest"];
             };
         };
         responses: {
