@@ -57,6 +57,10 @@ struct Serve {
     /// Serve the API and console only; leave the applications controller to another replica.
     #[arg(long)]
     no_controller: bool,
+    /// Answer every list and get from the clusters' apiservers instead of the watch caches
+    /// (for comparison and troubleshooting).
+    #[arg(long, env = "KSFLUX_DIRECT_READS")]
+    direct_reads: bool,
     /// A directory with the console's built files (`console/dist`), served at `/`.
     #[arg(long, env = "KSFLUX_CONSOLE_DIR")]
     console_dir: Option<PathBuf>,
@@ -148,6 +152,7 @@ impl Serve {
             fleet,
             artifacts: crate::sources::ArtifactPolicy::with_storage(&self.artifact_storage)
                 .map_err(anyhow::Error::msg)?,
+            direct_reads: self.direct_reads,
         };
         let authenticator = Authenticator::new(host, self.trusted_proxies.clone());
         let app = http::app(ctx, authenticator, self.console_dir.as_deref());

@@ -53,6 +53,43 @@ pub fn flux_kinds() -> impl Iterator<Item = &'static crate::kinds::FluxKind> {
         .filter(|k| k.family != crate::kinds::Family::Application)
 }
 
+/// Labels of [`KUBE_REQUESTS`].
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+pub struct KubeRequestLabels {
+    /// The cluster.
+    pub cluster: String,
+    /// Whose identity: `ksflux` (its own: caches, controllers, access reviews) or `user`
+    /// (impersonating the requesting user).
+    pub identity: &'static str,
+    /// The HTTP method.
+    pub method: String,
+}
+
+/// Requests ksflux sent to the clusters' apiservers (a watch counts once, when it starts).
+pub static KUBE_REQUESTS: std::sync::LazyLock<
+    prometheus_client::metrics::family::Family<
+        KubeRequestLabels,
+        prometheus_client::metrics::counter::Counter,
+    >,
+> = std::sync::LazyLock::new(Default::default);
+
+/// A client for `config` whose requests are counted in [`KUBE_REQUESTS`].
+fn counted_client(config: kube::Config, cluster: &str, identity: &'static str) -> Result<Client> {
+    let cluster = cluster.to_string();
+    let count = tower::util::MapRequestLayer::new(move |req: http::Request<kube::client::Body>| {
+        KUBE_REQUESTS
+            .get_or_create(&KubeRequestLabels {
+                cluster: cluster.clone(),
+                identity,
+                method: req.method().to_string(),
+            })
+            .inc();
+        req
+    });
+    let builder = kube::client::ClientBuilder::try_from(config).map_err(|e| Error::Internal(e.into()))?;
+    Ok(builder.with_layer(&count).build())
+}
+
 /// Where a cluster's connection comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -251,7 +288,7 @@ impl Cluster {
     ) -> Result<Self> {
         config.connect_timeout = Some(CONNECT_TIMEOUT);
         config.read_timeout = Some(Duration::from_secs(60));
-        let client = Client::try_from(config.clone()).map_err(|e| Error::Internal(e.into()))?;
+        let client = counted_client(config.clone(), &name, "ksflux")?;
         Ok(Cluster {
             name,
             origin,
@@ -561,7 +598,7 @@ impl Clusters {
         let mut config = c.config.clone();
         config.auth_info.impersonate = Some(user.name.clone());
         config.auth_info.impersonate_groups = Some(user.groups.clone());
-        let client = Client::try_from(config).map_err(|e| Error::Internal(e.into()))?;
+        let client = counted_client(config, cluster, "user")?;
         if let Ok(mut cache) = self.user_clients.lock() {
             if cache.len() > 2048 {
                 cache.clear();

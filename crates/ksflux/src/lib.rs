@@ -19,6 +19,7 @@ pub mod images;
 pub mod kinds;
 pub mod limits;
 pub mod notifications;
+pub mod objects;
 pub mod resources;
 pub mod sources;
 pub mod status;

@@ -383,7 +383,9 @@ impl Scope<'_> {
         }
     }
 
-    async fn secrets(&self, namespace: &str) -> Vec<Secret> {
+    /// The metadata (never the values) of the credential Secrets ksflux manages in
+    /// `namespace`, read with ksflux's own client.
+    pub async fn secrets(&self, namespace: &str) -> Vec<Secret> {
         // Metadata only: values never leave the apiserver for a view.
         let api: Api<Secret> = Api::namespaced(self.own.clone(), namespace);
         match api
@@ -833,7 +835,7 @@ impl Scope<'_> {
         namespace: &str,
         name: &str,
         action: Action,
-        opts: ActOptions,
+        opts: ActOptions<'_>,
         user: &User,
     ) -> Result<ObjectView> {
         if !self.kind.actions.contains(&action) {
@@ -864,10 +866,10 @@ impl Scope<'_> {
             };
             let ns = source.namespace.as_deref().unwrap_or(namespace);
             scope
-                .request(ns, &source.name, Action::Reconcile, opts.wait, user)
+                .request(ns, &source.name, Action::Reconcile, opts, user)
                 .await?;
         }
-        let obj = self.request(namespace, name, action, opts.wait, user).await?;
+        let obj = self.request(namespace, name, action, opts, user).await?;
         let secrets = self.secrets(namespace).await;
         Ok(view(self.kind, &self.cluster, obj, &secrets))
     }
@@ -877,7 +879,7 @@ impl Scope<'_> {
         namespace: &str,
         name: &str,
         action: Action,
-        wait: Option<u64>,
+        opts: ActOptions<'_>,
         user: &User,
     ) -> Result<DynamicObject> {
         let api = self.api(Some(namespace));
@@ -901,10 +903,21 @@ impl Scope<'_> {
         let mut obj = api
             .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
             .await?;
-        if action != Action::Suspend
-            && let Some(secs) = wait
+        let Some(secs) = opts.wait.filter(|_| action != Action::Suspend) else {
+            return Ok(obj);
+        };
+        let timeout = Duration::from_secs(secs.min(120));
+        if let Some(watch) = opts.watch.filter(|w| w.watches(&self.cluster, self.kind)) {
+            let latest = watch
+                .handled(&self.cluster, self.kind, namespace, name, &now, timeout)
+                .await;
+            return match latest {
+                Some(o) => Ok(o),
+                None => Ok(api.get(name).await?),
+            };
+        }
         {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(secs.min(120));
+            let deadline = tokio::time::Instant::now() + timeout;
             while tokio::time::Instant::now() < deadline {
                 let handled = obj
                     .data
@@ -921,13 +934,37 @@ impl Scope<'_> {
     }
 }
 
+/// The latest version of an object a [`Watch`] has seen.
+pub type Watched<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Option<DynamicObject>> + Send + 'a>>;
+
+/// Something that watches objects (the watch caches), so an action can wait for a
+/// controller's answer without polling the cluster.
+pub trait Watch: Send + Sync {
+    /// Whether a current watch holds `kind` in `cluster`.
+    fn watches(&self, cluster: &str, kind: &FluxKind) -> bool;
+    /// Waits up to `timeout` until the object's `status.lastHandledReconcileAt` is `token`,
+    /// and answers its latest version (`None` if the watch does not hold it).
+    fn handled<'a>(
+        &'a self,
+        cluster: &'a str,
+        kind: &'a FluxKind,
+        namespace: &'a str,
+        name: &'a str,
+        token: &'a str,
+        timeout: Duration,
+    ) -> Watched<'a>;
+}
+
 /// Options of an action.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ActOptions {
+#[derive(Clone, Copy, Default)]
+pub struct ActOptions<'a> {
     /// Seconds to wait for the controller to handle a reconcile request.
     pub wait: Option<u64>,
     /// Reconcile the object's source first.
     pub with_source: bool,
+    /// Where to watch for the controller's answer; without one, the object is polled.
+    pub watch: Option<&'a dyn Watch>,
 }
 
 fn action_name(a: Action) -> &'static str {
@@ -1022,7 +1059,7 @@ pub fn page_by<T: Listed>(mut items: Vec<T>, q: &ListQuery) -> (Vec<T>, usize) {
 }
 
 /// Whether an application's spec has a target in `cluster`.
-fn targets_cluster(spec: &Value, cluster: &str) -> bool {
+pub fn targets_cluster(spec: &Value, cluster: &str) -> bool {
     spec.get("targets").and_then(Value::as_array).is_some_and(|ts| {
         ts.iter()
             .any(|t| t.get("cluster").and_then(Value::as_str) == Some(cluster))

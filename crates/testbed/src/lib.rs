@@ -109,9 +109,18 @@ pub struct Testbed {
     pub info: TestbedInfo,
 }
 
-/// The repository's `testbed/` directory.
+/// The repository's `testbed/` directory: found from the working directory (cargo runs tests
+/// in their package's directory), so a build reused from another checkout still finds this
+/// one's; else beside this crate's sources.
 pub fn testbed_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testbed")
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| {
+            cwd.ancestors()
+                .map(|d| d.join("testbed"))
+                .find(|d| d.join("up").is_file())
+        })
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testbed"))
 }
 
 fn state_dir() -> PathBuf {

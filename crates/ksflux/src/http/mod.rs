@@ -43,6 +43,7 @@ use crate::{
     delivery,
     error::{ApiErrors, Cause, Error, Result, Status, WriteErrors},
     kinds::{self, Action, FluxKind},
+    objects::Reads,
     resources::{
         ActOptions, ActionQuery, ClusterQuery, ListQuery, ObjectList, ObjectRequest, ObjectView, Scope,
     },
@@ -66,6 +67,8 @@ pub struct ApiContext {
     pub fleet: crate::status::Fleet,
     /// Where artifacts (Helm repository indexes) may be fetched from.
     pub artifacts: sources::ArtifactPolicy,
+    /// Answer every read from the clusters, never from the watch caches.
+    pub direct_reads: bool,
 }
 
 /// Labels of the request metrics.
@@ -97,6 +100,11 @@ impl Default for Metrics {
             "http_request_duration_seconds",
             "HTTP request latency",
             latency.clone(),
+        );
+        registry.register(
+            "kube_requests",
+            "Requests sent to the clusters' apiservers",
+            crate::clusters::KUBE_REQUESTS.clone(),
         );
         Metrics {
             registry,
@@ -153,6 +161,15 @@ fn kind_of(resource: &str) -> Result<&'static FluxKind> {
 }
 
 impl ApiContext {
+    /// Where reads are answered from.
+    fn reads(&self) -> Reads {
+        Reads {
+            fleet: self.fleet.clone(),
+            clusters: self.clusters.clone(),
+            direct: self.direct_reads,
+        }
+    }
+
     /// The checks that need a cluster: an application's targets, and a raw delivery's
     /// references and target namespaces (see `delivery::check_tenancy`).
     async fn check_tenancy(&self, scope: &Scope<'_>, namespace: &str, req: &ObjectRequest) -> Result<()> {
@@ -322,7 +339,7 @@ async fn list_all(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ObjectList>> {
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
-    Ok(Json(scope.list(None, &q).await?))
+    Ok(Json(ctx.reads().list(&scope, &user, None, &q).await?))
 }
 
 /// Lists objects of a Flux kind in a namespace.
@@ -336,7 +353,7 @@ async fn list_namespaced(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ObjectList>> {
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
-    Ok(Json(scope.list(Some(&namespace), &q).await?))
+    Ok(Json(ctx.reads().list(&scope, &user, Some(&namespace), &q).await?))
 }
 
 /// Creates an object (and its credential Secrets). The user's right to create it is checked
@@ -355,10 +372,9 @@ async fn create(
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
     scope.authorize(&user, "create", &namespace, None).await?;
     ctx.check_tenancy(&scope, &namespace, &req).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(scope.create(&namespace, req, &user).await?),
-    ))
+    let created = scope.create(&namespace, req, &user).await?;
+    ctx.reads().written(&scope, &created).await;
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// Gets an object.
@@ -372,7 +388,7 @@ async fn get_object(
     ApiQuery(q): ApiQuery<ClusterQuery>,
 ) -> Result<Json<ObjectView>> {
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
-    Ok(Json(scope.get(&namespace, &name).await?))
+    Ok(Json(ctx.reads().get(&scope, &user, &namespace, &name).await?))
 }
 
 /// Replaces an object's spec, labels and annotations; `metadata.resourceVersion` is required
@@ -391,7 +407,9 @@ async fn update(
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
     scope.authorize(&user, "update", &namespace, Some(&name)).await?;
     ctx.check_tenancy(&scope, &namespace, &req).await?;
-    Ok(Json(scope.update(&namespace, &name, req, &user).await?))
+    let updated = scope.update(&namespace, &name, req, &user).await?;
+    ctx.reads().written(&scope, &updated).await;
+    Ok(Json(updated))
 }
 
 /// Changes part of an object, as `kubectl patch` does: a JSON merge patch
@@ -440,7 +458,11 @@ async fn patch_object(
         ctx.check_tenancy(&scope, &namespace, &req).await?;
         match scope.update(&namespace, &name, req, &user).await {
             Err(Error::Kube(s)) if s.code == 409 && !precondition && attempt < 5 => continue,
-            other => return other.map(Json),
+            Ok(updated) => {
+                ctx.reads().written(&scope, &updated).await;
+                return Ok(Json(updated));
+            }
+            Err(e) => return Err(e),
         }
     }
 }
@@ -457,6 +479,7 @@ async fn delete_object(
 ) -> Result<StatusCode> {
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
     scope.delete(&namespace, &name).await?;
+    ctx.reads().deleted(&scope, &namespace, &name).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -473,13 +496,18 @@ async fn run_action(
         && let Some(target) = q.target.as_deref()
     {
         applications::api::act_on_target(&scope.client, &namespace, &name, target, action, user).await?;
-        return Ok(Json(scope.get(&namespace, &name).await?));
+        let view = scope.get(&namespace, &name).await?;
+        ctx.reads().written(&scope, &view).await;
+        return Ok(Json(view));
     }
     let opts = ActOptions {
         wait: q.wait,
         with_source: q.with_source.unwrap_or(false),
+        watch: (!ctx.direct_reads).then_some(&ctx.fleet as &dyn crate::resources::Watch),
     };
-    Ok(Json(scope.act(&namespace, &name, action, opts, user).await?))
+    let view = scope.act(&namespace, &name, action, opts, user).await?;
+    ctx.reads().written(&scope, &view).await;
+    Ok(Json(view))
 }
 
 /// One handler per action, so that each is its own OpenAPI operation with its own answer.

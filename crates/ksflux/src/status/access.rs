@@ -1,5 +1,5 @@
 //! Who may see what the caches hold: a user sees a cached object only if the object's
-//! cluster lets them `list` its kind in its namespace. Each decision is a SubjectAccessReview
+//! cluster lets them `list` its kind in its namespace (`get`, for a single object). Each decision is a SubjectAccessReview
 //! sent with ksflux's own client to that cluster, cached briefly per (user, cluster, resource,
 //! namespace). When a cluster cannot answer, the last decision stands, or the answer is no.
 
@@ -43,8 +43,8 @@ pub(crate) struct Access {
     size: Arc<std::sync::atomic::AtomicUsize>,
 }
 
-fn key(cluster: &str, kind: &FluxKind, namespace: &str) -> String {
-    format!("{cluster}\n{}\n{namespace}", kind.plural)
+fn key(verb: &str, cluster: &str, kind: &FluxKind, namespace: &str) -> String {
+    format!("{verb}\n{cluster}\n{}\n{namespace}", kind.plural)
 }
 
 impl Access {
@@ -81,7 +81,21 @@ impl Access {
         kind: &FluxKind,
         namespace: &str,
     ) -> bool {
-        let key = key(cluster, kind, namespace);
+        self.allowed_to("list", clusters, user, cluster, kind, namespace)
+            .await
+    }
+
+    /// Whether `user` may `verb` (`list` or `get`) `kind` in `namespace` of `cluster`.
+    pub(crate) async fn allowed_to(
+        &self,
+        verb: &'static str,
+        clusters: &Clusters,
+        user: &User,
+        cluster: &str,
+        kind: &FluxKind,
+        namespace: &str,
+    ) -> bool {
+        let key = key(verb, cluster, kind, namespace);
         let last = match self.cached(user, &key) {
             Some((allowed, true)) => return allowed,
             Some((allowed, false)) => Some(allowed),
@@ -94,7 +108,7 @@ impl Access {
         if health.last_checked.is_some() && !health.reachable {
             return last.unwrap_or(false);
         }
-        match tokio::time::timeout(REVIEW_TIMEOUT, review(c.client(), user, kind, namespace)).await {
+        match tokio::time::timeout(REVIEW_TIMEOUT, review(c.client(), user, verb, kind, namespace)).await {
             Ok(Ok(allowed)) => {
                 self.remember(user, key, allowed);
                 allowed
@@ -167,9 +181,15 @@ impl Access {
     }
 }
 
-async fn review(client: Client, user: &User, kind: &FluxKind, namespace: &str) -> Result<bool, kube::Error> {
+async fn review(
+    client: Client,
+    user: &User,
+    verb: &str,
+    kind: &FluxKind,
+    namespace: &str,
+) -> Result<bool, kube::Error> {
     let attrs = crate::auth::Attributes {
-        verb: "list",
+        verb,
         group: kind.group,
         resource: kind.plural,
         namespace,

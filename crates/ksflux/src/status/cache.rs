@@ -119,10 +119,12 @@ pub(crate) struct KindCache {
     store: Store<DynamicObject>,
     items: RwLock<HashMap<Key, Arc<ObjectStatus>>>,
     sync: Mutex<KindSync>,
+    /// Bumped after every watch event, so writers can wait for the cache to catch up.
+    seen: tokio::sync::watch::Sender<u64>,
 }
 
 impl KindCache {
-    fn new(cluster: &str, kind: &'static FluxKind) -> (Arc<KindCache>, Writer<DynamicObject>) {
+    pub(crate) fn new(cluster: &str, kind: &'static FluxKind) -> (Arc<KindCache>, Writer<DynamicObject>) {
         let writer = Writer::new(kind.api_resource());
         let cache = Arc::new(KindCache {
             cluster: cluster.to_string(),
@@ -130,8 +132,31 @@ impl KindCache {
             store: writer.as_reader(),
             items: Default::default(),
             sync: Default::default(),
+            seen: tokio::sync::watch::Sender::new(0),
         });
         (cache, writer)
+    }
+
+    /// Whether the cache holds a complete, current list: listed, and watching without error.
+    pub(crate) fn current(&self) -> bool {
+        let s = self.sync();
+        s.synced && s.error.is_none()
+    }
+
+    /// Waits until `done` holds for the cache, or `timeout` passes; returns whether it held.
+    pub(crate) async fn wait_until(&self, timeout: Duration, done: impl Fn(&KindCache) -> bool) -> bool {
+        let mut seen = self.seen.subscribe();
+        let waiting = async {
+            loop {
+                if done(self) {
+                    return true;
+                }
+                if seen.changed().await.is_err() {
+                    return done(self);
+                }
+            }
+        };
+        tokio::time::timeout(timeout, waiting).await.unwrap_or(false)
     }
 
     pub(crate) fn get(&self, namespace: &str, name: &str) -> Option<Arc<DynamicObject>> {
@@ -227,6 +252,12 @@ impl Indexer {
 
     /// Applies one watcher event; returns true when a (re)list has just completed.
     pub(crate) fn apply(&mut self, event: watcher::Event<DynamicObject>) -> bool {
+        let listed = self.index(event);
+        self.cache.seen.send_modify(|n| *n = n.wrapping_add(1));
+        listed
+    }
+
+    fn index(&mut self, event: watcher::Event<DynamicObject>) -> bool {
         let mut event = event.modify(strip);
         let status = match &mut event {
             watcher::Event::Apply(o) | watcher::Event::InitApply(o) | watcher::Event::Delete(o) => {
@@ -300,7 +331,7 @@ impl Indexer {
 
     /// Lists and watches, forever: a failed watch marks the cache unknown with the error and
     /// starts over after a backoff, keeping the last known objects meanwhile.
-    async fn run(mut self, client: Client) {
+    pub(crate) async fn run(mut self, client: Client) {
         let api: Api<DynamicObject> = Api::all_with(client, &self.cache.kind.api_resource());
         let mut backoff = BACKOFF_MIN;
         loop {

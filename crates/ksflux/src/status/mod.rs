@@ -17,7 +17,7 @@ mod access;
 mod cache;
 mod view;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use kube::api::DynamicObject;
 use tokio::sync::broadcast;
@@ -28,31 +28,182 @@ pub use view::{
     ObjectStatusList, StateCounts, SyncState, summarize_fleet, worst_first,
 };
 
-use crate::{auth::User, clusters::Clusters};
+use crate::{
+    auth::User,
+    clusters::{Clusters, HOST},
+    kinds::{APPLICATION, FluxKind},
+};
+
+/// Whether resourceVersion `have` is `want` or newer. Kubernetes' resourceVersions are
+/// opaque, but etcd's are increasing integers; anything else compares equal or not.
+fn at_least(have: Option<&str>, want: &str) -> bool {
+    match (have.and_then(|h| h.parse::<u64>().ok()), want.parse::<u64>().ok()) {
+        (Some(h), Some(w)) => h >= w,
+        _ => have == Some(want),
+    }
+}
 
 /// The watch caches of every cluster.
 #[derive(Clone)]
 pub struct Fleet {
     caches: Arc<cache::Caches>,
     access: access::Access,
+    /// The host's Applications (ksflux's own kind, kept apart from the Flux kinds the status
+    /// views count).
+    applications: Arc<Applications>,
 }
 
+/// The cache of the host's Applications; dropping it stops its watch.
+struct Applications {
+    cache: Arc<cache::KindCache>,
+    task: Option<tokio::task::AbortHandle>,
+}
+
+impl Drop for Applications {
+    fn drop(&mut self) {
+        if let Some(t) = &self.task {
+            t.abort();
+        }
+    }
+}
+
+/// How long a write waits for the caches to show it, so the writer's next read does.
+const CATCH_UP: Duration = Duration::from_secs(3);
+
 impl Fleet {
-    /// Starts watching every Flux kind in every cluster of `clusters`, following the registry
-    /// as it changes. The watches stop when the last clone of the fleet is dropped.
+    /// Starts watching every Flux kind in every cluster of `clusters`, and the host's
+    /// Applications, following the registry as it changes. The watches stop when the last
+    /// clone of the fleet is dropped.
     pub fn start(clusters: Clusters) -> Fleet {
         let caches = Arc::new(cache::Caches::default());
         caches.follow(&clusters);
+        let (apps, writer) = cache::KindCache::new(HOST, &APPLICATION);
+        // Application changes are not published on the status stream.
+        let indexer = cache::Indexer::new(apps.clone(), writer, broadcast::Sender::new(1));
+        let task = clusters
+            .get(HOST)
+            .ok()
+            .map(|host| tokio::spawn(indexer.run(host.client())).abort_handle());
         tokio::spawn(cache::supervise(Arc::downgrade(&caches), clusters));
         Fleet {
             caches,
             access: Default::default(),
+            applications: Arc::new(Applications { cache: apps, task }),
         }
     }
 
     fn kind_cache(&self, cluster: &str, kind: &str) -> Option<Arc<cache::KindCache>> {
         let kind = kind_named(kind)?;
         self.caches.cluster(cluster)?.kind(kind.kind)
+    }
+
+    /// The cache of `kind` (any kind of the catalog) in `cluster`, when it holds a complete,
+    /// current list.
+    fn current(&self, cluster: &str, kind: &FluxKind) -> Option<Arc<cache::KindCache>> {
+        let cache = if kind.kind == APPLICATION.kind {
+            (cluster == HOST).then(|| self.applications.cache.clone())?
+        } else {
+            self.caches.cluster(cluster)?.kind(kind.kind)?
+        };
+        cache.current().then_some(cache)
+    }
+
+    /// The compact statuses of `kind` in `cluster` that `user` may list, from a current cache
+    /// (`namespace`: of that namespace only). `None` when no current cache holds the kind, or
+    /// when `user` may not list it in `namespace`: the caller asks the cluster instead, which
+    /// answers with its own error.
+    pub async fn readable(
+        &self,
+        clusters: &Clusters,
+        user: &User,
+        cluster: &str,
+        kind: &'static FluxKind,
+        namespace: Option<&str>,
+    ) -> Option<Vec<Arc<ObjectStatus>>> {
+        let cache = self.current(cluster, kind)?;
+        if let Some(ns) = namespace
+            && !self.access.allowed(clusters, user, cluster, kind, ns).await
+        {
+            return None;
+        }
+        let group = access::Group {
+            cluster: cluster.to_string(),
+            kind,
+            items: cache.statuses(namespace),
+        };
+        Some(self.access.filter(clusters, user, vec![group], namespace).await)
+    }
+
+    /// The cached object, from a current cache, when `user` may get `kind` in `namespace`.
+    /// `None` when it is not cached or the user may not read it there: the caller asks the
+    /// cluster, which answers with the object or its own error.
+    pub async fn readable_object(
+        &self,
+        clusters: &Clusters,
+        user: &User,
+        cluster: &str,
+        kind: &'static FluxKind,
+        namespace: &str,
+        name: &str,
+    ) -> Option<Arc<DynamicObject>> {
+        let cache = self.current(cluster, kind)?;
+        let obj = cache.get(namespace, name)?;
+        self.access
+            .allowed_to("get", clusters, user, cluster, kind, namespace)
+            .await
+            .then_some(obj)
+    }
+
+    /// A cached object of a current cache, not filtered for any user.
+    pub fn cached(
+        &self,
+        cluster: &str,
+        kind: &FluxKind,
+        namespace: &str,
+        name: &str,
+    ) -> Option<Arc<DynamicObject>> {
+        self.current(cluster, kind)?.get(namespace, name)
+    }
+
+    /// Waits (briefly) until the caches show a write: the object at `resource_version` or
+    /// newer, or gone (`None`). Returns whether they do.
+    pub async fn caught_up(
+        &self,
+        cluster: &str,
+        kind: &FluxKind,
+        namespace: &str,
+        name: &str,
+        resource_version: Option<&str>,
+    ) -> bool {
+        let Some(cache) = self.current(cluster, kind) else {
+            return false;
+        };
+        cache
+            .wait_until(CATCH_UP, |c| match (c.get(namespace, name), resource_version) {
+                (Some(o), Some(rv)) => at_least(o.metadata.resource_version.as_deref(), rv),
+                (Some(o), None) => o.metadata.deletion_timestamp.is_some(),
+                (None, rv) => rv.is_none(),
+            })
+            .await
+    }
+
+    /// Waits until `done` holds for the cached object (`None`: not cached), at most `timeout`;
+    /// returns the object then. `None` when no current cache holds the kind or time ran out.
+    pub async fn wait_for(
+        &self,
+        cluster: &str,
+        kind: &FluxKind,
+        namespace: &str,
+        name: &str,
+        timeout: Duration,
+        done: impl Fn(Option<&DynamicObject>) -> bool,
+    ) -> Option<Arc<DynamicObject>> {
+        let cache = self.current(cluster, kind)?;
+        cache
+            .wait_until(timeout, |c| done(c.get(namespace, name).as_deref()))
+            .await
+            .then(|| cache.get(namespace, name))
+            .flatten()
     }
 
     /// The cached object `kind` (kind or plural) `namespace/name` of `cluster`.
@@ -116,7 +267,7 @@ impl Fleet {
         clusters: &Clusters,
         user: &User,
         cluster: &str,
-        kind: &'static crate::kinds::FluxKind,
+        kind: &'static FluxKind,
         namespace: &str,
     ) -> bool {
         self.access
@@ -190,5 +341,36 @@ impl Fleet {
     /// changes behind gets `Lagged` and should read the lists again.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<ObjectChange>> {
         self.caches.changes.subscribe()
+    }
+}
+
+impl crate::resources::Watch for Fleet {
+    fn watches(&self, cluster: &str, kind: &FluxKind) -> bool {
+        self.current(cluster, kind).is_some()
+    }
+
+    fn handled<'a>(
+        &'a self,
+        cluster: &'a str,
+        kind: &'a FluxKind,
+        namespace: &'a str,
+        name: &'a str,
+        token: &'a str,
+        timeout: Duration,
+    ) -> crate::resources::Watched<'a> {
+        Box::pin(async move {
+            let cache = self.current(cluster, kind)?;
+            cache
+                .wait_until(timeout, |c| {
+                    c.get(namespace, name).is_none_or(|o| {
+                        o.data
+                            .pointer("/status/lastHandledReconcileAt")
+                            .and_then(|v| v.as_str())
+                            == Some(token)
+                    })
+                })
+                .await;
+            cache.get(namespace, name).map(|o| (*o).clone())
+        })
     }
 }

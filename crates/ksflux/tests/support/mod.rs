@@ -92,6 +92,7 @@ impl Server {
                 &tb.info.flux.storage_url,
             ))
             .expect("storage address"),
+            direct_reads: false,
         };
         let router = app(ctx, Authenticator::new(host, trusted), None);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
