@@ -8,15 +8,18 @@
 //! host's controllers do not churn; objects in members get a Ready/Failed/Progressing status
 //! written through the status subresource, as a controller would.
 
+mod common;
+
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
 use anyhow::{Context as _, bail};
 use clap::Parser;
+use common::{Figures, Ksflux, base64_encode, ensure_namespace, figures, ms};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::{
     api::core::v1::{Namespace, Secret},
@@ -148,19 +151,6 @@ async fn remove_crds(client: &Client, crds: &[CustomResourceDefinition]) {
     }
 }
 
-async fn ensure_namespace(client: &Client, name: &str) -> anyhow::Result<()> {
-    let api: Api<Namespace> = Api::all(client.clone());
-    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
-    api.patch(
-        name,
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&ns),
-    )
-    .await
-    .with_context(|| format!("namespace {name}"))?;
-    Ok(())
-}
-
 /// One object of the benchmark.
 #[derive(Clone)]
 struct Planned {
@@ -276,102 +266,6 @@ async fn create_objects(clients: &BTreeMap<String, Client>, planned: &[Planned])
     Ok(start.elapsed())
 }
 
-/// Latency figures of a series of timings.
-struct Figures {
-    n: usize,
-    p50: Duration,
-    p99: Duration,
-    max: Duration,
-}
-
-fn figures(mut d: Vec<Duration>) -> Figures {
-    d.sort();
-    let at = |q: f64| -> Duration {
-        if d.is_empty() {
-            return Duration::ZERO;
-        }
-        let i = ((q * d.len() as f64).ceil() as usize).clamp(1, d.len()) - 1;
-        d[i]
-    };
-    Figures {
-        n: d.len(),
-        p50: at(0.50),
-        p99: at(0.99),
-        max: d.last().copied().unwrap_or_default(),
-    }
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2}", d.as_secs_f64() * 1000.0)
-}
-
-struct Ksflux {
-    child: Child,
-    url: String,
-    http: reqwest::Client,
-    tokens: BTreeMap<String, String>,
-}
-
-impl Ksflux {
-    async fn get(&self, user: &str, path: &str) -> anyhow::Result<Value> {
-        let res = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .bearer_auth(&self.tokens[user])
-            .send()
-            .await?;
-        let status = res.status();
-        let body = res.bytes().await?;
-        if !status.is_success() {
-            bail!("GET {path}: {status} {}", String::from_utf8_lossy(&body));
-        }
-        Ok(serde_json::from_slice(&body)?)
-    }
-
-    async fn time(&self, user: &str, path: &str, n: usize) -> anyhow::Result<Figures> {
-        for _ in 0..n.min(20) {
-            self.get(user, path).await?;
-        }
-        let mut d = Vec::with_capacity(n);
-        for _ in 0..n {
-            let start = Instant::now();
-            let res = self
-                .http
-                .get(format!("{}{path}", self.url))
-                .bearer_auth(&self.tokens[user])
-                .send()
-                .await?;
-            let status = res.status();
-            let _ = res.bytes().await?;
-            d.push(start.elapsed());
-            if !status.is_success() {
-                bail!("GET {path}: {status}");
-            }
-        }
-        Ok(figures(d))
-    }
-
-    fn rss_kib(&self) -> (u64, u64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        let field = |name: &str| -> u64 {
-            status
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        (field("VmRSS:"), field("VmHWM:"))
-    }
-}
-
-impl Drop for Ksflux {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 const STATUS: &str = "/kapis/fluxcd.kubesphere.io/v1alpha1/status";
 
 /// Runs a flux command against one cluster `runs` times; returns the timings and the number of
@@ -407,11 +301,6 @@ fn time_flux(
             .count();
     }
     Ok((d, lines))
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(l.local_addr()?.port())
 }
 
 #[tokio::main]
@@ -487,27 +376,15 @@ async fn bench(
         }))?;
         secrets.create(&PostParams::default(), &s).await?;
     }
-    let port = free_port()?;
-    let log = std::fs::File::create(tb.info.state_dir.join("logs").join(format!("{run}-ksflux.log")))?;
     let started = Instant::now();
-    let child = Command::new(&args.ksflux)
-        .args(["serve", "--refresh-seconds", "5", "--namespace", &ns, "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--kubeconfig")
-        .arg(&tb.cluster("host").kubeconfig)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .context("starting ksflux")?;
-    let ksflux = Ksflux {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()?,
-        tokens: tb.info.users.clone(),
-    };
+    let ksflux = Ksflux::start(
+        &args.ksflux,
+        &tb.cluster("host").kubeconfig,
+        &ns,
+        &["--refresh-seconds", "5"],
+        &tb.info.state_dir.join("logs").join(format!("{run}-ksflux.log")),
+        tb.info.users.clone(),
+    )?;
     let mine = format!("{STATUS}/objects?name={run}-&limit=1");
     let deadline = Instant::now() + Duration::from_secs(300);
     let synced_in = loop {
@@ -714,9 +591,4 @@ async fn stream_latency(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Ok(figures(d))
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }

@@ -1,0 +1,198 @@
+//! What the benchmarks share: latency figures, a `ksflux serve` child process, namespaces.
+
+#![allow(dead_code)]
+
+use std::{
+    collections::BTreeMap,
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context as _, bail};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::{
+    Api, Client,
+    api::{Patch, PatchParams},
+};
+use serde_json::{Value, json};
+
+const FIELD_MANAGER: &str = "ksflux-bench";
+
+/// Creates (or keeps) namespace `name`.
+pub async fn ensure_namespace(client: &Client, name: &str) -> anyhow::Result<()> {
+    let api: Api<Namespace> = Api::all(client.clone());
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+    api.patch(
+        name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&ns),
+    )
+    .await
+    .with_context(|| format!("namespace {name}"))?;
+    Ok(())
+}
+
+/// Latency figures of a series of timings.
+pub struct Figures {
+    pub n: usize,
+    pub p50: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+}
+
+/// The figures of a series of timings.
+pub fn figures(mut d: Vec<Duration>) -> Figures {
+    d.sort();
+    let at = |q: f64| -> Duration {
+        if d.is_empty() {
+            return Duration::ZERO;
+        }
+        let i = ((q * d.len() as f64).ceil() as usize).clamp(1, d.len()) - 1;
+        d[i]
+    };
+    Figures {
+        n: d.len(),
+        p50: at(0.50),
+        p99: at(0.99),
+        max: d.last().copied().unwrap_or_default(),
+    }
+}
+
+/// Milliseconds with two decimals.
+pub fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+/// A `ksflux serve` process.
+pub struct Ksflux {
+    pub child: Child,
+    pub url: String,
+    pub http: reqwest::Client,
+    pub tokens: BTreeMap<String, String>,
+}
+
+impl Ksflux {
+    /// GETs `path` as `user`; fails on an error status.
+    pub async fn get(&self, user: &str, path: &str) -> anyhow::Result<Value> {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.tokens[user])
+            .send()
+            .await?;
+        let status = res.status();
+        let body = res.bytes().await?;
+        if !status.is_success() {
+            bail!("GET {path}: {status} {}", String::from_utf8_lossy(&body));
+        }
+        Ok(serde_json::from_slice(&body)?)
+    }
+
+    /// Times `n` sequential GETs of `path` as `user`, after up to 20 warm-up requests.
+    pub async fn time(&self, user: &str, path: &str, n: usize) -> anyhow::Result<Figures> {
+        for _ in 0..n.min(20) {
+            self.get(user, path).await?;
+        }
+        let mut d = Vec::with_capacity(n);
+        for _ in 0..n {
+            let start = Instant::now();
+            let res = self
+                .http
+                .get(format!("{}{path}", self.url))
+                .bearer_auth(&self.tokens[user])
+                .send()
+                .await?;
+            let status = res.status();
+            let _ = res.bytes().await?;
+            d.push(start.elapsed());
+            if !status.is_success() {
+                bail!("GET {path}: {status}");
+            }
+        }
+        Ok(figures(d))
+    }
+
+    /// Resident and peak memory (KiB).
+    pub fn rss_kib(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let field = |name: &str| -> u64 {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+}
+
+impl Drop for Ksflux {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free loopback port.
+pub fn free_port() -> anyhow::Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
+}
+
+/// Standard base64.
+pub fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+impl Ksflux {
+    /// Starts `ksflux serve` on the testbed's host with `extra` arguments, members read from
+    /// `namespace`, logging to `log`.
+    pub fn start(
+        bin: &Path,
+        host_kubeconfig: &Path,
+        namespace: &str,
+        extra: &[&str],
+        log: &Path,
+        tokens: BTreeMap<String, String>,
+    ) -> anyhow::Result<Ksflux> {
+        let port = free_port()?;
+        let child = Command::new(bin)
+            .args(["serve", "--namespace", namespace, "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--kubeconfig")
+            .arg(host_kubeconfig)
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log)?)
+            .spawn()
+            .context("starting ksflux")?;
+        Ok(Ksflux {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()?,
+            tokens,
+        })
+    }
+
+    /// The sum of the metric samples whose line starts with `prefix` (name and labels).
+    pub async fn metric(&self, prefix: &str) -> anyhow::Result<f64> {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .await?
+            .text()
+            .await?;
+        Ok(text
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum())
+    }
+}
