@@ -1,7 +1,10 @@
-//! The Application controller: one reconcile per Application. It validates the spec, checks
-//! every target is allowed, provisions scoped member credentials, applies one Flux object per
-//! target (server-side apply, field manager `ksflux`), deletes the objects of removed
-//! targets, and writes per-target and aggregated status back. A finalizer deletes every
+//! The Application controller: one reconcile per Application. It validates the spec, observes
+//! which targets can be served (clusters, allowed namespaces, credentials from the
+//! per-(project, cluster) `grants` reconciler) and the children in the host, lets the pure
+//! `plan` decide, then applies one Flux object per target (server-side apply, field manager
+//! `ksflux`), deletes the objects of removed targets, publishes Events and writes the status
+//! (server-side apply, field manager `ksflux-status`). Reconciles are counted and timed
+//! (`ksflux_application_reconciles_total`, `ksflux_application_reconcile_duration_seconds`). A finalizer deletes every
 //! rendered object (whose own Flux finalizers clean up the member clusters) before the
 //! Application goes, then revokes credentials no other application of the project needs.
 
@@ -12,10 +15,7 @@ use std::{
 };
 
 use futures::StreamExt;
-use k8s_openapi::{
-    api::core::v1::Namespace,
-    apimachinery::pkg::apis::meta::v1::{Condition, Time},
-};
+use k8s_openapi::api::core::v1::Namespace;
 use kube::{
     Api, Client, Resource, ResourceExt,
     api::{ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams},
@@ -31,15 +31,50 @@ use kube::{
 use serde_json::{Value, json};
 
 use super::{
-    APPLICATION_LABEL, Application, ApplicationStatus, CLUSTER_LABEL, StatusSummary, TargetStatus, access,
+    APPLICATION_LABEL, Application, ApplicationStatus, CLUSTER_LABEL, access,
+    grants::{self, Grants},
+    plan::{self, Observed, Problem},
     render,
 };
-use crate::{clusters::Clusters, resources::REQUESTED_AT};
+use crate::{
+    clusters::{Clusters, HOST},
+    resources::REQUESTED_AT,
+};
 
 /// The finalizer ksflux puts on Applications.
 pub const FINALIZER: &str = "fluxcd.kubesphere.io/cleanup";
 /// The field manager of everything the controller applies.
 pub const MANAGER: &str = "ksflux";
+/// The field manager of the Applications' status.
+pub const STATUS_MANAGER: &str = "ksflux-status";
+
+/// Labels of [`RECONCILES`].
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+pub struct ReconcileLabels {
+    /// `ok`, or why it failed (`ApplyRejected`, `ReconcileFailed`).
+    pub result: String,
+}
+
+/// Application reconciles, by result.
+pub static RECONCILES: std::sync::LazyLock<
+    prometheus_client::metrics::family::Family<ReconcileLabels, prometheus_client::metrics::counter::Counter>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// How long Application reconciles take.
+pub static RECONCILE_SECONDS: std::sync::LazyLock<prometheus_client::metrics::histogram::Histogram> =
+    std::sync::LazyLock::new(|| {
+        prometheus_client::metrics::histogram::Histogram::new([
+            0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+        ])
+    });
+
+fn count(result: &str) {
+    RECONCILES
+        .get_or_create(&ReconcileLabels {
+            result: result.to_string(),
+        })
+        .inc();
+}
 
 /// Errors of a reconcile; each says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +100,8 @@ pub struct Context {
     pub store: Store<Application>,
     /// Publishes Kubernetes Events on Applications.
     pub recorder: Recorder,
+    /// The per-(project, cluster) credentials.
+    pub grants: Grants,
 }
 
 fn ar(kind: &str) -> ApiResource {
@@ -111,6 +148,7 @@ pub async fn run(clusters: Clusters) -> anyhow::Result<()> {
         host,
         store: controller.store(),
         recorder,
+        grants: Grants::default(),
     });
     controller
         .reconcile_all_on(changes)
@@ -197,33 +235,20 @@ fn project_targets(ctx: &Context, ns: &str, skip: Option<&str>) -> BTreeMap<Stri
     out
 }
 
-async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
+/// Observes an application's targets: which can be served now (clusters registered and
+/// reachable, targets allowed, credentials granted), and its children in the host.
+async fn observe(app: &Application, ctx: &Context) -> Result<(BTreeMap<String, Problem>, Duration), Error> {
     let name = app.name_any();
     let ns = app.namespace().unwrap_or_default();
-    let generation = app.metadata.generation;
-    let old = app.status.clone().unwrap_or_default();
-    let causes = render::validate(&name, &app.spec);
-    if !causes.is_empty() {
-        let message = causes
-            .iter()
-            .map(|c| format!("{}: {}", c.field, c.message))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let status = ApplicationStatus {
-            observed_generation: generation,
-            conditions: conditions(&old, generation, ("False", "InvalidSpec", &message), false, true),
-            ..old.clone()
-        };
-        write_status(ctx, app, &status).await?;
-        event(ctx, app, EventType::Warning, "InvalidSpec", &message).await;
-        return Ok(Action::await_change());
-    }
-
     let namespaces: Api<Namespace> = Api::all(ctx.host.clone());
     let project = namespaces.get(&ns).await?;
-    let requested = app.annotations().get(REQUESTED_AT).cloned();
-    let mut problems: BTreeMap<String, (String, String, String)> = BTreeMap::new(); // cluster -> (ready, reason, message)
-    let mut renew_in = i64::MAX;
+    let mut problems: BTreeMap<String, Problem> = BTreeMap::new();
+    let mut renew_in = grants::RECHECK;
+    let problem = |ready, reason, message: String| Problem {
+        ready,
+        reason,
+        message,
+    };
 
     // Which members this project uses, and where, across all its applications.
     let mut scopes = project_targets(ctx, &ns, Some(&name));
@@ -235,231 +260,115 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
     }
     // The project's ServiceAccount exists on the host for every target (Flux looks it up
     // there before pruning, even for members), bound where the project targets the host.
-    let host_scope = scopes.get(crate::clusters::HOST).cloned().unwrap_or_default();
-    let host_identity = access::ensure_host(&ctx.host, &ns, &host_scope)
+    let host_scope = scopes.get(HOST).cloned().unwrap_or_default();
+    let host_identity = ctx
+        .grants
+        .host(&ctx.host, &ns, &host_scope)
         .await
         .err()
         .map(|e| format!("{e:#}"));
     for t in &app.spec.targets {
-        let cluster = match ctx.clusters.get(&t.cluster) {
-            Ok(c) => c,
-            Err(_) => {
-                problems.insert(
-                    t.cluster.clone(),
-                    (
-                        "False".into(),
-                        "ClusterNotFound".into(),
-                        format!("cluster {:?} is not registered", t.cluster),
-                    ),
-                );
-                continue;
-            }
+        let Ok(cluster) = ctx.clusters.get(&t.cluster) else {
+            let m = format!("cluster {:?} is not registered", t.cluster);
+            problems.insert(t.cluster.clone(), problem("False", "ClusterNotFound", m));
+            continue;
         };
         let health = cluster.health();
         if health.last_checked.is_some() && !health.reachable {
-            problems.insert(
-                t.cluster.clone(),
-                (
-                    "Unknown".into(),
-                    "ClusterUnreachable".into(),
-                    health.message.clone(),
-                ),
-            );
+            let m = health.message.clone();
+            problems.insert(t.cluster.clone(), problem("Unknown", "ClusterUnreachable", m));
             continue;
         }
         if let Err(m) =
             access::check_allowed(&project, &t.cluster, Some(&cluster.client()), &t.namespace).await
         {
-            problems.insert(t.cluster.clone(), ("False".into(), "TargetNotAllowed".into(), m));
+            problems.insert(t.cluster.clone(), problem("False", "TargetNotAllowed", m));
             continue;
         }
-        let allowed: BTreeSet<String> = scopes.get(&t.cluster).cloned().unwrap_or_default();
         if let Some(e) = &host_identity {
             problems.insert(
                 t.cluster.clone(),
-                ("Unknown".into(), "CredentialsFailed".into(), e.clone()),
+                problem("Unknown", "CredentialsFailed", e.clone()),
             );
             continue;
         }
-        if t.cluster != crate::clusters::HOST {
-            match access::ensure(&ctx.host, &cluster, &ns, &allowed).await {
-                Ok(p) => renew_in = renew_in.min(p.renew_in),
+        if t.cluster != HOST {
+            let scope: BTreeSet<String> = scopes.get(&t.cluster).cloned().unwrap_or_default();
+            match ctx.grants.member(&ctx.host, &cluster, &ns, &scope).await {
+                Ok(due) => renew_in = renew_in.min(due),
                 Err(e) => {
                     problems.insert(
                         t.cluster.clone(),
-                        ("Unknown".into(), "CredentialsFailed".into(), format!("{e:#}")),
+                        problem("Unknown", "CredentialsFailed", format!("{e:#}")),
                     );
-                    continue;
                 }
             }
         }
     }
+    Ok((problems, renew_in))
+}
 
-    // Apply the rendered objects of the targets that can be served.
+/// One reconcile: observe, [`plan`](super::plan::plan), then apply the rendered objects,
+/// delete those of removed targets, publish Events and write the status.
+async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
+    let name = app.name_any();
+    let ns = app.namespace().unwrap_or_default();
+    let causes = render::validate(&name, &app.spec);
+    if !causes.is_empty() {
+        let message = causes
+            .iter()
+            .map(|c| format!("{}: {}", c.field, c.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        write_status(ctx, app, &plan::invalid(app, &message)).await?;
+        event(ctx, app, EventType::Warning, "InvalidSpec", &message).await;
+        return Ok(Action::await_change());
+    }
+    let (problems, renew_in) = observe(app, ctx).await?;
     let rendered = render::render(app);
+    let live = children(ctx, &ns, &name).await?;
+    let plan = plan::plan(&Observed {
+        app,
+        rendered: &rendered,
+        children: &live,
+        problems: &problems,
+    });
+
     let pp = PatchParams::apply(MANAGER).force();
-    for r in &rendered {
-        if problems.contains_key(&r.cluster) {
-            continue;
-        }
-        let mut obj = r.object.clone();
-        if let Some(token) = &requested {
-            obj["metadata"]["annotations"] = json!({REQUESTED_AT: token});
-        }
-        children_api(ctx, &ns, r.kind())
-            .patch(r.name(), &pp, &Patch::Apply(&obj))
+    for obj in &plan.apply {
+        let kind = obj["kind"].as_str().unwrap_or_default();
+        let child = obj["metadata"]["name"].as_str().unwrap_or_default();
+        children_api(ctx, &ns, kind)
+            .patch(child, &pp, &Patch::Apply(obj))
             .await?;
     }
-    // Objects of targets that are gone.
-    let wanted: BTreeSet<(String, String)> = rendered
-        .iter()
-        .map(|r| (r.kind().to_string(), r.name().to_string()))
-        .collect();
     let mut deletion_pending = false;
-    for child in children(ctx, &ns, &name).await? {
+    for child in &plan.delete {
         let kind = child.types.as_ref().map(|t| t.kind.clone()).unwrap_or_default();
-        if wanted.contains(&(kind.clone(), child.name_any())) || child.metadata.deletion_timestamp.is_some() {
-            continue;
-        }
-        if !delete_child(ctx, &ns, &kind, &child).await? {
+        if delete_child(ctx, &ns, &kind, child).await? {
+            let note = format!("deleted {kind} {}", child.name_any());
+            event(ctx, app, EventType::Normal, "TargetRemoved", &note).await;
+        } else {
             deletion_pending = true;
-        } else {
-            event(
-                ctx,
-                app,
-                EventType::Normal,
-                "TargetRemoved",
-                &format!("deleted {kind} {}", child.name_any()),
-            )
-            .await;
         }
     }
-
-    // Status, per target then overall.
-    let live = children(ctx, &ns, &name).await?;
-    let mut targets = Vec::new();
-    for r in &rendered {
-        let t = app.spec.targets.iter().find(|t| t.cluster == r.cluster);
-        let suspended = r.object["spec"]["suspend"].as_bool().unwrap_or(false);
-        let object_ref = format!("{}/{}/{}", r.kind(), ns, r.name());
-        let mut ts = TargetStatus {
-            cluster: r.cluster.clone(),
-            namespace: t.map(|t| t.namespace.clone()).unwrap_or_default(),
-            object_ref,
-            suspended,
-            ..Default::default()
+    for n in &plan.notes {
+        let type_ = if n.warning {
+            EventType::Warning
+        } else {
+            EventType::Normal
         };
-        let child = live.iter().find(|c| c.name_any() == r.name());
-        if let Some(c) = child {
-            let v = serde_json::to_value(c).unwrap_or_default();
-            let ready = v
-                .pointer("/status/conditions")
-                .and_then(Value::as_array)
-                .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"));
-            ts.ready = ready
-                .and_then(|c| c["status"].as_str())
-                .unwrap_or("Unknown")
-                .to_string();
-            ts.reason = ready
-                .and_then(|c| c["reason"].as_str())
-                .unwrap_or("Progressing")
-                .to_string();
-            ts.message = ready
-                .and_then(|c| c["message"].as_str())
-                .unwrap_or_default()
-                .to_string();
-            ts.last_transition_time = ready
-                .and_then(|c| c["lastTransitionTime"].as_str())
-                .map(str::to_string);
-            ts.last_applied_revision = crate::resources::applied_revision(&v);
-            ts.last_attempted_revision = v
-                .pointer("/status/lastAttemptedRevision")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            // A stale Ready from an older generation is still progressing.
-            let gen_ = v.pointer("/metadata/generation").and_then(Value::as_i64);
-            let observed = v.pointer("/status/observedGeneration").and_then(Value::as_i64);
-            if ts.ready == "True" && gen_.is_some() && gen_ != observed && !suspended {
-                ts.ready = "Unknown".into();
-                ts.reason = "Progressing".into();
-            }
-        } else {
-            ts.ready = "Unknown".into();
-            ts.reason = "Progressing".into();
-            ts.message = "the Flux object is being created".into();
-        }
-        if let Some((ready, reason, message)) = problems.get(&r.cluster) {
-            ts.ready = ready.clone();
-            ts.reason = reason.clone();
-            ts.message = message.clone();
-            let previous = old.targets.iter().find(|o| o.cluster == r.cluster);
-            ts.last_transition_time = match previous {
-                Some(p) if p.ready == *ready => p.last_transition_time.clone(),
-                _ => Some(jiff::Timestamp::now().to_string()),
-            };
-        }
-        targets.push(ts);
+        event(ctx, app, type_, n.reason, &n.message).await;
     }
-    for ts in &targets {
-        let before = old.targets.iter().find(|o| o.cluster == ts.cluster);
-        if before.map(|b| (&b.ready, &b.reason)) != Some((&ts.ready, &ts.reason)) {
-            let (kind, reason) = match ts.ready.as_str() {
-                "True" => (EventType::Normal, "TargetReady"),
-                "False" => (EventType::Warning, "TargetFailed"),
-                _ => (EventType::Normal, "TargetProgressing"),
-            };
-            let note = format!("{}/{}: {} {}", ts.cluster, ts.namespace, ts.reason, ts.message);
-            event(ctx, app, kind, reason, &note).await;
-        }
-    }
-    let ready_count = targets.iter().filter(|t| t.ready == "True").count() as u32;
-    let total = targets.len() as u32;
-    let failed = targets.iter().find(|t| t.ready == "False");
-    let waiting = targets.iter().find(|t| t.ready != "True" && t.ready != "False");
-    let ready = if let Some(f) = failed {
-        ("False", f.reason.clone(), format!("{}: {}", f.cluster, f.message))
-    } else if let Some(w) = waiting {
-        (
-            "Unknown",
-            w.reason.clone(),
-            format!("{}: {}", w.cluster, w.message),
-        )
-    } else {
-        (
-            "True",
-            "Succeeded".to_string(),
-            format!("{ready_count}/{total} targets ready"),
-        )
-    };
-    let status = ApplicationStatus {
-        observed_generation: generation,
-        conditions: conditions(
-            &old,
-            generation,
-            (ready.0, &ready.1, &ready.2),
-            waiting.is_some(),
-            false,
-        ),
-        summary: Some(StatusSummary {
-            ready: ready_count,
-            total,
-            text: format!("{ready_count}/{total}"),
-        }),
-        targets,
-        last_handled_reconcile_at: requested.or(old.last_handled_reconcile_at.clone()),
-    };
-    if Some(&status) != app.status.as_ref() {
-        write_status(ctx, app, &status).await?;
+    if let Some(status) = &plan.status {
+        write_status(ctx, app, status).await?;
     }
     let next = if deletion_pending {
-        2
-    } else if ready.0 == "True" {
-        300
+        Duration::from_secs(2)
     } else {
-        15
+        plan.requeue.min(renew_in.max(Duration::from_secs(5)))
     };
-    let next = next.min(renew_in.max(5));
-    Ok(Action::requeue(Duration::from_secs(next as u64)))
+    Ok(Action::requeue(next))
 }
 
 /// Applies an application, and when that fails, says so on the application: Ready=False
@@ -467,8 +376,14 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
 /// fixes), plus a Warning Event when the failure is new. The error still goes back to the
 /// controller, which retries.
 async fn apply_or_report(app: &Application, ctx: &Context) -> Result<Action, Error> {
-    let err = match apply(app, ctx).await {
-        Ok(action) => return Ok(action),
+    let start = std::time::Instant::now();
+    let outcome = apply(app, ctx).await;
+    RECONCILE_SECONDS.observe(start.elapsed().as_secs_f64());
+    let err = match outcome {
+        Ok(action) => {
+            count("ok");
+            return Ok(action);
+        }
         Err(e) => e,
     };
     let (reason, stalled, message) = match &err {
@@ -488,22 +403,8 @@ async fn apply_or_report(app: &Application, ctx: &Context) -> Result<Action, Err
         Error::Kube(kube::Error::Api(s)) => ("ReconcileFailed", false, s.message.clone()),
         e => ("ReconcileFailed", false, e.to_string()),
     };
-    let old = app.status.clone().unwrap_or_default();
-    let already = old
-        .conditions
-        .iter()
-        .any(|c| c.type_ == "Ready" && c.status == "False" && c.reason == reason && c.message == message);
-    if !already {
-        let status = ApplicationStatus {
-            conditions: conditions(
-                &old,
-                app.metadata.generation,
-                ("False", reason, &message),
-                false,
-                stalled,
-            ),
-            ..old.clone()
-        };
+    count(reason);
+    if let Some(status) = plan::failed(app, reason, &message, stalled) {
         if let Err(e) = write_status(ctx, app, &status).await {
             tracing::warn!(application = app.name_any(), error = %e, "cannot write the failure to the status");
         }
@@ -512,49 +413,21 @@ async fn apply_or_report(app: &Application, ctx: &Context) -> Result<Action, Err
     Err(err)
 }
 
-/// The Ready, Reconciling and Stalled conditions, keeping transition times that did not move.
-fn conditions(
-    old: &ApplicationStatus,
-    generation: Option<i64>,
-    ready: (&str, &str, &str),
-    reconciling: bool,
-    stalled: bool,
-) -> Vec<Condition> {
-    let now = Time(jiff::Timestamp::now());
-    let make = |type_: &str, status: &str, reason: &str, message: &str| {
-        let previous = old.conditions.iter().find(|c| c.type_ == type_);
-        Condition {
-            type_: type_.into(),
-            status: status.into(),
-            reason: reason.into(),
-            message: message.into(),
-            observed_generation: generation,
-            last_transition_time: match previous {
-                Some(p) if p.status == status => p.last_transition_time.clone(),
-                _ => now.clone(),
-            },
-        }
-    };
-    let mut out = vec![make("Ready", ready.0, ready.1, ready.2)];
-    if reconciling {
-        out.push(make(
-            "Reconciling",
-            "True",
-            "Progressing",
-            "waiting for targets to become ready",
-        ));
-    }
-    if stalled {
-        out.push(make("Stalled", "True", ready.1, ready.2));
-    }
-    out
-}
-
+/// Writes the status by server-side apply, as its own field manager: the controller owns the
+/// whole status, and nothing else writes it.
 async fn write_status(ctx: &Context, app: &Application, status: &ApplicationStatus) -> Result<(), Error> {
     let api: Api<Application> = Api::namespaced(ctx.host.clone(), &app.namespace().unwrap_or_default());
-    let patch = json!({"status": status});
-    api.patch_status(&app.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
-        .await?;
+    let patch = json!({
+        "apiVersion": Application::api_version(&()),
+        "kind": Application::kind(&()),
+        "status": status,
+    });
+    api.patch_status(
+        &app.name_any(),
+        &PatchParams::apply(STATUS_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await?;
     Ok(())
 }
 
@@ -623,9 +496,10 @@ async fn cleanup(app: &Application, ctx: &Context) -> Result<Action, Error> {
     let still_used = project_targets(ctx, &ns, Some(&name));
     if still_used.is_empty() {
         access::revoke_host(&ctx.host, &ns).await;
+        ctx.grants.forget(&ns, Some(HOST));
     }
     for t in &app.spec.targets {
-        if t.cluster == crate::clusters::HOST || still_used.contains_key(&t.cluster) {
+        if t.cluster == HOST || still_used.contains_key(&t.cluster) {
             continue;
         }
         // Other applications' objects may still be finalizing against this cluster.
@@ -640,6 +514,7 @@ async fn cleanup(app: &Application, ctx: &Context) -> Result<Action, Error> {
         }
         if !in_use {
             access::revoke(&ctx.host, ctx.clusters.get(&t.cluster).ok().as_deref(), &ns).await?;
+            ctx.grants.forget(&ns, Some(&t.cluster));
         }
     }
     event(

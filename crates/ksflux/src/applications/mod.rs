@@ -5,7 +5,9 @@
 pub mod access;
 pub mod api;
 pub mod controller;
+pub mod grants;
 pub mod merge;
+pub mod plan;
 pub mod render;
 
 pub use ksflux_types::application::*;

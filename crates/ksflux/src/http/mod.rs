@@ -102,6 +102,16 @@ impl Default for Metrics {
             latency.clone(),
         );
         registry.register(
+            "application_reconciles",
+            "Application reconciles, by result",
+            applications::controller::RECONCILES.clone(),
+        );
+        registry.register(
+            "application_reconcile_duration_seconds",
+            "How long Application reconciles take",
+            applications::controller::RECONCILE_SECONDS.clone(),
+        );
+        registry.register(
             "kube_requests",
             "Requests sent to the clusters' apiservers",
             crate::clusters::KUBE_REQUESTS.clone(),

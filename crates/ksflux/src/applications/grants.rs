@@ -1,0 +1,118 @@
+//! The credentials reconciler: one grant per (project, cluster) — the project's deployer
+//! identity, bound in the namespaces the project's applications target there, and for a member
+//! a scoped kubeconfig Secret in the project namespace (see `access`). A grant is reconciled
+//! when its scope changes, when its token is due for renewal, and at least every
+//! [`RECHECK`] (so a binding or Secret removed by hand comes back); not on every reconcile of
+//! every application.
+
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use kube::Client;
+
+use super::access;
+use crate::clusters::{Cluster, HOST};
+
+/// How long a grant is trusted before it is checked again.
+pub const RECHECK: Duration = Duration::from_secs(300);
+
+/// A grant as last reconciled.
+struct Grant {
+    scope: BTreeSet<String>,
+    next: Instant,
+}
+
+/// The grants, by (project, cluster).
+#[derive(Default)]
+pub struct Grants {
+    done: Mutex<HashMap<(String, String), Grant>>,
+}
+
+impl Grants {
+    fn fresh(&self, project: &str, cluster: &str, scope: &BTreeSet<String>) -> bool {
+        let key = (project.to_string(), cluster.to_string());
+        self.done
+            .lock()
+            .ok()
+            .and_then(|d| d.get(&key).map(|g| g.scope == *scope && Instant::now() < g.next))
+            .unwrap_or(false)
+    }
+
+    fn remember(&self, project: &str, cluster: &str, scope: &BTreeSet<String>, valid_for: Duration) {
+        if let Ok(mut d) = self.done.lock() {
+            d.insert(
+                (project.to_string(), cluster.to_string()),
+                Grant {
+                    scope: scope.clone(),
+                    next: Instant::now() + valid_for.min(RECHECK),
+                },
+            );
+        }
+    }
+
+    /// Forgets the grants of `project` in `cluster` (all clusters: `None`), after a revoke.
+    pub fn forget(&self, project: &str, cluster: Option<&str>) {
+        if let Ok(mut d) = self.done.lock() {
+            d.retain(|(p, c), _| p != project || cluster.is_some_and(|x| x != c));
+        }
+    }
+
+    /// Reconciles the host grant of `project` for `scope` (its target namespaces on the host;
+    /// the deployer exists on the host even when empty, as Flux looks it up there).
+    pub async fn host(&self, host: &Client, project: &str, scope: &BTreeSet<String>) -> anyhow::Result<()> {
+        if self.fresh(project, HOST, scope) {
+            return Ok(());
+        }
+        access::ensure_host(host, project, scope).await?;
+        self.remember(project, HOST, scope, RECHECK);
+        Ok(())
+    }
+
+    /// Reconciles the grant of `project` in member `cluster` for `scope`; returns how long
+    /// until it is due again.
+    pub async fn member(
+        &self,
+        host: &Client,
+        cluster: &Cluster,
+        project: &str,
+        scope: &BTreeSet<String>,
+    ) -> anyhow::Result<Duration> {
+        if self.fresh(project, &cluster.name, scope) {
+            return Ok(RECHECK);
+        }
+        let p = access::ensure(host, cluster, project, scope).await?;
+        let renew_in = Duration::from_secs(p.renew_in.max(5) as u64);
+        self.remember(project, &cluster.name, scope, renew_in);
+        Ok(renew_in.min(RECHECK))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_grant_is_fresh_for_its_scope_until_due_or_forgotten() {
+        let g = Grants::default();
+        let web: BTreeSet<String> = ["web".to_string()].into();
+        let more: BTreeSet<String> = ["web".to_string(), "api".to_string()].into();
+        assert!(!g.fresh("team-a", "member-1", &web));
+        g.remember("team-a", "member-1", &web, RECHECK);
+        assert!(g.fresh("team-a", "member-1", &web));
+        assert!(
+            !g.fresh("team-a", "member-1", &more),
+            "a new namespace needs a new grant"
+        );
+        assert!(!g.fresh("team-b", "member-1", &web));
+        g.remember("team-a", "member-2", &web, Duration::ZERO);
+        assert!(!g.fresh("team-a", "member-2", &web), "due for renewal");
+        g.forget("team-a", Some("member-1"));
+        assert!(!g.fresh("team-a", "member-1", &web));
+        g.remember("team-a", "member-1", &web, RECHECK);
+        g.forget("team-a", None);
+        assert!(!g.fresh("team-a", "member-1", &web));
+    }
+}
