@@ -7,7 +7,7 @@ use http::StatusCode;
 use serde_json::Value;
 use utoipa::{
     ToSchema,
-    openapi::{RefOr, Ref, schema::Schema},
+    openapi::{Ref, RefOr, schema::Schema},
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -18,7 +18,9 @@ use crate::{
     clusters::HOST,
     error::{ApiErrors, Result, WriteErrors},
     kinds,
-    resources::{ClusterQuery, CredentialsView, ListQuery, ObjectList, ObjectRequest, ObjectView, Scope, Summary},
+    resources::{
+        ClusterQuery, CredentialsView, ListQuery, ObjectList, ObjectRequest, ObjectView, Scope, Summary,
+    },
 };
 
 const PLURAL: &str = "applications";
@@ -300,7 +302,12 @@ pub(super) fn router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::new()
         .routes(routes!(list_all_applications))
         .routes(routes!(list_applications, create_application))
-        .routes(routes!(get_application, update_application, patch_application, delete_application))
+        .routes(routes!(
+            get_application,
+            update_application,
+            patch_application,
+            delete_application
+        ))
         .routes(routes!(preview))
         .routes(routes!(diff))
         .routes(routes!(targets))
@@ -324,7 +331,10 @@ mod tests {
 
     #[test]
     fn the_application_view_documents_every_field_of_an_object_view() {
-        assert_eq!(properties(ApplicationView::schema()), properties(ObjectView::schema()));
+        assert_eq!(
+            properties(ApplicationView::schema()),
+            properties(ObjectView::schema())
+        );
     }
 
     #[test]
