@@ -154,10 +154,33 @@ fn application_field(helm: bool, rendered: &str, target: usize) -> String {
             "timeout",
             "driftDetection",
             "postRenderers",
+            "postRenderStrategy",
             "maxHistory",
+            "persistentClient",
+            "commonMetadata",
+            "healthCheckExprs",
+            "waitStrategy",
         ]
     } else {
-        &["patches", "images", "wait"]
+        &[
+            "patches",
+            "images",
+            "wait",
+            "components",
+            "ignoreMissingComponents",
+            "commonMetadata",
+            "force",
+            "healthChecks",
+            "healthCheckExprs",
+            "namePrefix",
+            "nameSuffix",
+            "timeout",
+            "retryInterval",
+            "deletionPolicy",
+            "decryption",
+            "ignore",
+            "buildMetadata",
+        ]
     };
     if passthrough.contains(&top) {
         format!("spec.{}.{rest}", if helm { "helm" } else { "kustomize" })
