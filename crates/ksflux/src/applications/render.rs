@@ -1,8 +1,9 @@
 //! Rendering: an Application becomes one Flux object per target, in the application's
 //! namespace on the host (hub mode). Members are reached through a scoped kubeconfig Secret
 //! (`spec.kubeConfig.secretRef`); host targets need none. Every object runs as the project's
-//! ServiceAccount (`spec.serviceAccountName`, see `access`). Also the validation of an
-//! application spec and the difference between two renderings.
+//! ServiceAccount (`spec.serviceAccountName`, see `access`). Objects are built as the Flux
+//! types generated from Flux's CRDs. Also the validation of an application spec (with the
+//! rules of Flux's CRDs those types do not carry) and the difference between two renderings.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -548,22 +549,15 @@ fn helm_release(
     c: Common,
 ) -> hr::HelmReleaseSpec {
     let over = t.overrides.as_ref();
-    let source_kind = match spec.source.kind {
-        SourceKind::HelmRepository => hr::HelmReleaseChartSpecSourceRefKind::HelmRepository,
-        SourceKind::GitRepository => hr::HelmReleaseChartSpecSourceRefKind::GitRepository,
-        SourceKind::Bucket => hr::HelmReleaseChartSpecSourceRefKind::Bucket,
-        // A chart from an OCIRepository is a `chartRef` (refused by `validate`, see there).
-        SourceKind::OciRepository => hr::HelmReleaseChartSpecSourceRefKind::HelmRepository,
+    let chart_source = match spec.source.kind {
+        SourceKind::HelmRepository => Some(hr::HelmReleaseChartSpecSourceRefKind::HelmRepository),
+        SourceKind::GitRepository => Some(hr::HelmReleaseChartSpecSourceRefKind::GitRepository),
+        SourceKind::Bucket => Some(hr::HelmReleaseChartSpecSourceRefKind::Bucket),
+        // A chart in an OCIRepository is a `chartRef` (`validate` asks for a HelmRepository
+        // of type oci instead).
+        SourceKind::OciRepository => None,
     };
-    let (chart, chart_ref) = if spec.source.kind == SourceKind::OciRepository {
-        let chart_ref = hr::HelmReleaseChartRef {
-            api_version: None,
-            kind: hr::HelmReleaseChartRefKind::OciRepository,
-            name: spec.source.name.clone(),
-            namespace: None,
-        };
-        (None, Some(chart_ref))
-    } else {
+    let (chart, chart_ref) = if let Some(source_kind) = chart_source {
         let chart = hr::HelmReleaseChart {
             metadata: None,
             spec: hr::HelmReleaseChartSpec {
@@ -583,6 +577,14 @@ fn helm_release(
             },
         };
         (Some(chart), None)
+    } else {
+        let chart_ref = hr::HelmReleaseChartRef {
+            api_version: None,
+            kind: hr::HelmReleaseChartRefKind::OciRepository,
+            name: spec.source.name.clone(),
+            namespace: None,
+        };
+        (None, Some(chart_ref))
     };
     hr::HelmReleaseSpec {
         chart,
