@@ -721,10 +721,10 @@ async fn unknown_and_mistyped_fields_are_refused_naming_them() {
     assert_eq!(s.get("admin", &format!("{}/strict", apps(&ns))).await.status, 404);
 }
 
-/// The Flux options an application carries (typed as Flux's own), with a per-target
-/// override, reach the rendered HelmReleases, and Flux takes them.
+/// The Flux options an application carries (typed as Flux's own), with per-target
+/// overrides, reach the rendered HelmReleases (which Flux takes) and Kustomizations.
 #[tokio::test]
-async fn helm_options_with_a_per_target_override_reach_each_release() {
+async fn flux_options_with_per_target_overrides_reach_each_rendered_object() {
     start_controller();
     let s = Server::start().await;
     let ns = project(&s).await;
@@ -790,6 +790,57 @@ async fn helm_options_with_a_per_target_override_reach_each_release() {
     assert_eq!(
         s.delete("admin", &format!("{}/opts", apps(&ns))).await.status,
         204
+    );
+
+    // The Kustomize options and their overrides, as previewed.
+    let kustomize = json!({
+        "metadata": {"name": "kopts"},
+        "spec": {
+            "source": {"kind": "GitRepository", "name": "demo"},
+            "kustomize": {"path": "./plain", "timeout": "2m", "force": false, "namePrefix": "base-",
+                          "components": ["../components/a"], "substituteFrom": [{"kind": "ConfigMap", "name": "vars"}]},
+            "targets": [
+                {"cluster": "host", "namespace": ns},
+                {"cluster": "member-1", "namespace": ns, "overrides": {
+                    "timeout": "6m", "force": true, "namePrefix": "edge-", "components": [],
+                    "substituteFrom": [{"kind": "Secret", "name": "edge-vars", "optional": true}]}}
+            ]
+        }
+    });
+    let preview = s
+        .post("admin", &format!("{}/kopts/preview", apps(&ns)), &kustomize)
+        .await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    let (host, member) = (
+        &preview.body[0]["object"]["spec"],
+        &preview.body[1]["object"]["spec"],
+    );
+    assert_eq!(
+        (
+            &host["timeout"],
+            &host["force"],
+            &host["namePrefix"],
+            &host["components"]
+        ),
+        (
+            &json!("2m"),
+            &json!(false),
+            &json!("base-"),
+            &json!(["../components/a"])
+        )
+    );
+    assert_eq!(
+        (
+            &member["timeout"],
+            &member["force"],
+            &member["namePrefix"],
+            &member["components"]
+        ),
+        (&json!("6m"), &json!(true), &json!("edge-"), &Value::Null)
+    );
+    assert_eq!(
+        member["postBuild"]["substituteFrom"],
+        json!([{"kind": "ConfigMap", "name": "vars"}, {"kind": "Secret", "name": "edge-vars", "optional": true}])
     );
 }
 
