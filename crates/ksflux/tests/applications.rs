@@ -649,8 +649,48 @@ async fn unknown_and_mistyped_fields_are_refused_naming_them() {
         ),
         (
             json!({"chart": "demo-app"}),
-            json!({"test": {"enable": true}}),
-            "spec.targets[0].overrides.test",
+            json!({"serviceAccountName": "flux"}),
+            "spec.targets[0].overrides.serviceAccountName",
+        ),
+        (
+            json!({"chart": "demo-app", "serviceAccountName": "flux"}),
+            json!({}),
+            "spec.helm.serviceAccountName",
+        ),
+        (
+            json!({"chart": "demo-app", "kubeConfig": {"secretRef": {"name": "admin"}}}),
+            json!({}),
+            "spec.helm.kubeConfig",
+        ),
+        (
+            json!({"chart": "demo-app", "chartRef": {"kind": "OCIRepository", "name": "x", "namespace": "flux-system"}}),
+            json!({}),
+            "spec.helm.chartRef",
+        ),
+        (
+            json!({"chart": "demo-app"}),
+            json!({"storageNamespace": "kube-system"}),
+            "spec.targets[0].overrides.storageNamespace",
+        ),
+        (
+            json!({"chart": "demo-app", "test": {"enable": "yes"}}),
+            json!({}),
+            "spec.helm.test.enable",
+        ),
+        (
+            json!({"chart": "demo-app", "driftDetection": {"mode": "sometimes"}}),
+            json!({}),
+            "spec.helm.driftDetection.mode",
+        ),
+        (
+            json!({"chart": "demo-app"}),
+            json!({"maxHistory": "many"}),
+            "spec.targets[0].overrides.maxHistory",
+        ),
+        (
+            json!({"chart": "demo-app", "timeout": "soon"}),
+            json!({}),
+            "spec.helm.timeout",
         ),
         (
             json!({"chart": "demo-app", "install": {"disableWait": "yes"}}),
@@ -681,26 +721,163 @@ async fn unknown_and_mistyped_fields_are_refused_naming_them() {
     assert_eq!(s.get("admin", &format!("{}/strict", apps(&ns))).await.status, 404);
 }
 
+/// The Flux options an application carries (typed as Flux's own), with per-target
+/// overrides, reach the rendered HelmReleases (which Flux takes) and Kustomizations.
+#[tokio::test]
+async fn flux_options_with_per_target_overrides_reach_each_rendered_object() {
+    start_controller();
+    let s = Server::start().await;
+    let ns = project(&s).await;
+    helm_repository(&s, &ns).await;
+    let body = json!({
+        "metadata": {"name": "opts"},
+        "spec": {
+            "source": {"kind": "HelmRepository", "name": "demo"},
+            "helm": {"chart": "demo-app", "version": "1.x",
+                     "install": {"disableWait": true}, "upgrade": {"disableWait": true},
+                     "test": {"enable": true, "ignoreFailures": true}, "timeout": "3m",
+                     "driftDetection": {"mode": "enabled", "ignore": [{"paths": ["/spec/replicas"]}]},
+                     "maxHistory": 3},
+            "targets": [
+                {"cluster": "host", "namespace": ns},
+                {"cluster": "member-1", "namespace": ns, "overrides": {
+                    "timeout": "4m", "driftDetection": {"mode": "warn"}, "maxHistory": 0,
+                    "test": {"enable": false}}}
+            ]
+        }
+    });
+    let created = s.post("admin", &apps(&ns), &body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(
+        created.body["spec"]["helm"]["driftDetection"]["mode"], "enabled",
+        "stored as given"
+    );
+    let release = |cluster: &str| format!("{}/opts-{cluster}", path(&ns, "helmreleases"));
+    for (cluster, timeout, drift, history, test) in [
+        (
+            "host",
+            "3m",
+            json!({"mode": "enabled", "ignore": [{"paths": ["/spec/replicas"]}]}),
+            3,
+            json!({"enable": true, "ignoreFailures": true}),
+        ),
+        (
+            "member-1",
+            "4m",
+            json!({"mode": "warn"}),
+            0,
+            json!({"enable": false}),
+        ),
+    ] {
+        let hr = wait_for(&format!("HelmRelease opts-{cluster}"), LONG, || async {
+            let r = s.get("admin", &release(cluster)).await;
+            if r.status == 200 {
+                Ok(r.body)
+            } else {
+                Err(r.status.to_string())
+            }
+        })
+        .await;
+        let spec = &hr["spec"];
+        assert_eq!(spec["timeout"], timeout, "{cluster}: {spec}");
+        assert_eq!(spec["driftDetection"], drift, "{cluster}");
+        assert_eq!(spec["maxHistory"], history, "{cluster}");
+        assert_eq!(spec["test"], test, "{cluster}");
+        assert_eq!(spec["serviceAccountName"], "ksflux-deployer", "{cluster}");
+        assert_eq!(spec["storageNamespace"], ns.as_str(), "{cluster}");
+    }
+    wait_app(&s, &ns, "opts", "ready on 2 targets", |a| all_ready(a, 2)).await;
+    assert_eq!(
+        s.delete("admin", &format!("{}/opts", apps(&ns))).await.status,
+        204
+    );
+
+    // The Kustomize options and their overrides, as previewed.
+    let kustomize = json!({
+        "metadata": {"name": "kopts"},
+        "spec": {
+            "source": {"kind": "GitRepository", "name": "demo"},
+            "kustomize": {"path": "./plain", "timeout": "2m", "force": false, "namePrefix": "base-",
+                          "components": ["../components/a"], "substituteFrom": [{"kind": "ConfigMap", "name": "vars"}]},
+            "targets": [
+                {"cluster": "host", "namespace": ns},
+                {"cluster": "member-1", "namespace": ns, "overrides": {
+                    "timeout": "6m", "force": true, "namePrefix": "edge-", "components": [],
+                    "substituteFrom": [{"kind": "Secret", "name": "edge-vars", "optional": true}]}}
+            ]
+        }
+    });
+    let preview = s
+        .post("admin", &format!("{}/kopts/preview", apps(&ns)), &kustomize)
+        .await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    let (host, member) = (
+        &preview.body[0]["object"]["spec"],
+        &preview.body[1]["object"]["spec"],
+    );
+    assert_eq!(
+        (
+            &host["timeout"],
+            &host["force"],
+            &host["namePrefix"],
+            &host["components"]
+        ),
+        (
+            &json!("2m"),
+            &json!(false),
+            &json!("base-"),
+            &json!(["../components/a"])
+        )
+    );
+    assert_eq!(
+        (
+            &member["timeout"],
+            &member["force"],
+            &member["namePrefix"],
+            &member["components"]
+        ),
+        (&json!("6m"), &json!(true), &json!("edge-"), &Value::Null)
+    );
+    assert_eq!(
+        member["postBuild"]["substituteFrom"],
+        json!([{"kind": "ConfigMap", "name": "vars"}, {"kind": "Secret", "name": "edge-vars", "optional": true}])
+    );
+}
+
 #[tokio::test]
 async fn a_rendered_object_the_cluster_refuses_shows_on_the_application() {
     start_controller();
     let s = Server::start().await;
     let ns = project(&s).await;
-    // Written straight to the cluster, past the API's checks (as kubectl would): the
-    // rendered HelmRelease has `install.disableWait: "yes"`, which its CRD refuses.
+    // Written straight to the cluster, past the API's checks (as kubectl would). The
+    // Application's CRD carries Flux's types, so a wrong type is refused there already ...
     let raw: Api<kube::api::DynamicObject> = Api::namespaced_with(
         s.tb.client("host").await,
         &ns,
         &kube::api::ApiResource::erase::<ksflux::applications::Application>(&()),
     );
-    let obj: kube::api::DynamicObject = serde_json::from_value(json!({
-        "apiVersion": "fluxcd.kubesphere.io/v1alpha1", "kind": "Application",
-        "metadata": {"name": "refused"},
-        "spec": {"source": {"kind": "HelmRepository", "name": "demo"},
-                 "helm": {"chart": "demo-app", "install": {"disableWait": "yes"}},
-                 "targets": [{"cluster": "host", "namespace": ns}]}}))
-    .expect("object");
-    raw.create(&Default::default(), &obj)
+    let object = |helm: Value| -> kube::api::DynamicObject {
+        serde_json::from_value(json!({
+            "apiVersion": "fluxcd.kubesphere.io/v1alpha1", "kind": "Application",
+            "metadata": {"name": "refused"},
+            "spec": {"source": {"kind": "HelmRepository", "name": "demo"}, "helm": helm,
+                     "targets": [{"cluster": "host", "namespace": ns}]}}))
+        .expect("object")
+    };
+    let err = raw
+        .create(
+            &Default::default(),
+            &object(json!({"chart": "demo-app", "install": {"disableWait": "yes"}})),
+        )
+        .await
+        .expect_err("the CRD refuses a mistyped Flux option");
+    assert!(
+        matches!(err, kube::Error::Api(ref st) if st.code == 422),
+        "{err:?}"
+    );
+    // ... but not a chart name longer than Flux's CRD allows (2048): the rendered
+    // HelmRelease is refused when applied.
+    raw.create(&Default::default(), &object(json!({"chart": "c".repeat(2049)})))
         .await
         .expect("the CRD takes it");
     let app = wait_app(&s, &ns, "refused", "Ready=False, Stalled", |a| {
@@ -718,7 +895,7 @@ async fn a_rendered_object_the_cluster_refuses_shows_on_the_application() {
         ready["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("disableWait"),
+            .contains("spec.chart.spec.chart"),
         "{ready}"
     );
     assert_eq!(app["summary"]["state"], "failed", "{}", app["summary"]);

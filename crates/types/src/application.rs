@@ -13,6 +13,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::flux::{helmreleases as hr, kustomizations as ks};
+
 /// Label on every Flux object rendered for an application: the application's name.
 pub const APPLICATION_LABEL: &str = "fluxcd.kubesphere.io/application";
 /// Label on every Flux object rendered for an application: the target cluster.
@@ -22,12 +24,8 @@ fn preserve_unknown(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({"type": "object", "x-kubernetes-preserve-unknown-fields": true})
 }
 
-fn preserve_unknown_list(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    schemars::json_schema!({"type": "array", "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}})
-}
-
 /// What the application deploys, to which clusters, with which differences.
-#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, Default)]
 #[kube(
     group = "fluxcd.kubesphere.io",
     version = "v1alpha1",
@@ -104,8 +102,11 @@ impl SourceKind {
     }
 }
 
-/// The Helm part of an application.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+/// The Helm part of an application. Every option of a Flux `HelmRelease` that is the
+/// user's to choose is here, typed as Flux defines it; what ksflux controls (the chart's
+/// source, the ServiceAccount, the kubeconfig, the target and storage namespaces,
+/// `dependsOn`, `suspend`, `interval`) is not.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HelmSpec {
     /// The chart name (Helm repository) or its path in the source (git, bucket).
@@ -113,37 +114,82 @@ pub struct HelmSpec {
     /// A semver range of chart versions (Helm repositories; default `*`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// Values files of the chart merged in order, replacing its `values.yaml` (the chart's
+    /// `valuesFiles`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values_files: Vec<String>,
+    /// Do not fail when a file of `valuesFiles` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_missing_values_files: Option<bool>,
+    /// When a new chart artifact is fetched: `ChartVersion` (default) or `Revision`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconcile_strategy: Option<hr::HelmReleaseChartSpecReconcileStrategy>,
+    /// Verification of the chart's signature (OCI Helm repositories).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<hr::HelmReleaseChartSpecVerify>,
     /// Base values, merged under each target's values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "preserve_unknown")]
     pub values: Option<Value>,
     /// Base values references (ConfigMaps or Secrets in the application's namespace).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(schema_with = "preserve_unknown_list")]
-    pub values_from: Vec<Value>,
+    pub values_from: Vec<hr::HelmReleaseValuesFrom>,
     /// The Helm release name in each target (default: the application's name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release_name: Option<String>,
     /// HelmRelease `install` settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "preserve_unknown")]
-    pub install: Option<Value>,
+    pub install: Option<hr::HelmReleaseInstall>,
     /// HelmRelease `upgrade` settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "preserve_unknown")]
-    pub upgrade: Option<Value>,
+    pub upgrade: Option<hr::HelmReleaseUpgrade>,
     /// HelmRelease `rollback` settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "preserve_unknown")]
-    pub rollback: Option<Value>,
+    pub rollback: Option<hr::HelmReleaseRollback>,
     /// HelmRelease `uninstall` settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "preserve_unknown")]
-    pub uninstall: Option<Value>,
+    pub uninstall: Option<hr::HelmReleaseUninstall>,
+    /// HelmRelease `test` settings: run the chart's Helm tests after an install or upgrade.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<hr::HelmReleaseTest>,
+    /// The time to wait for any single Kubernetes operation of a Helm action (a Go
+    /// duration; Flux's default 5m).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    pub timeout: Option<String>,
+    /// Detection (and correction) of changes made in the cluster to the release's objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_detection: Option<hr::HelmReleaseDriftDetection>,
+    /// Kustomize post-renderers applied, in order, to the chart's rendered manifests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_renderers: Vec<hr::HelmReleasePostRenderers>,
+    /// Which manifests the post-renderers get (hooks or not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_render_strategy: Option<hr::HelmReleasePostRenderStrategy>,
+    /// The number of release revisions Helm keeps (0: unlimited; Flux's default 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub max_history: Option<i64>,
+    /// Reuse one Kubernetes client for a whole reconciliation (Flux's default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persistent_client: Option<bool>,
+    /// Labels and annotations set on every object of the release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub common_metadata: Option<hr::HelmReleaseCommonMetadata>,
+    /// CEL health checks of custom resources, used when Helm waits with the `poller`
+    /// strategy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub health_check_exprs: Vec<hr::HelmReleaseHealthCheckExprs>,
+    /// How Helm waits for the release's objects to become ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_strategy: Option<hr::HelmReleaseWaitStrategy>,
 }
 
-/// The Kustomize part of an application.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+/// The Kustomize part of an application. Every option of a Flux `Kustomization` that is the
+/// user's to choose is here, typed as Flux defines it; what ksflux controls (the source, the
+/// ServiceAccount, the kubeconfig, the target namespace, `dependsOn`, `suspend`,
+/// `interval`) is not.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct KustomizeSpec {
     /// The path in the source (default: its root).
@@ -161,21 +207,74 @@ pub struct KustomizeSpec {
     /// Variables substituted in the manifests (`${name}`), Flux's `postBuild.substitute`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub substitute: BTreeMap<String, String>,
+    /// ConfigMaps and Secrets (in the application's namespace) holding more variables,
+    /// Flux's `postBuild.substituteFrom`; `substitute` wins for a variable in both.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub substitute_from: Vec<ks::KustomizationPostBuildSubstituteFrom>,
+    /// Which objects get substituted, Flux's `postBuild.substituteStrategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub substitute_strategy: Option<ks::KustomizationPostBuildSubstituteStrategy>,
     /// Wait for the applied objects to become ready.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait: Option<bool>,
+    /// Kustomize components (paths relative to `path`) included in the build.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<String>,
+    /// Do not fail when a component is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_missing_components: Option<bool>,
+    /// Labels and annotations set on every applied object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub common_metadata: Option<ks::KustomizationCommonMetadata>,
+    /// Recreate objects whose immutable fields changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force: Option<bool>,
+    /// Objects whose readiness Flux checks after applying.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub health_checks: Vec<ks::KustomizationHealthChecks>,
+    /// CEL health checks of custom resources.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub health_check_exprs: Vec<ks::KustomizationHealthCheckExprs>,
+    /// A prefix added to the names of all objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_prefix: Option<String>,
+    /// A suffix added to the names of all objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_suffix: Option<String>,
+    /// The time to wait for applying, health checks and pruning (a Go duration; Flux's
+    /// default: the interval).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    pub timeout: Option<String>,
+    /// How soon a failed reconciliation is retried (a Go duration; Flux's default: the
+    /// interval).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    pub retry_interval: Option<String>,
+    /// What happens to the applied objects when a target is removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<ks::KustomizationDeletionPolicy>,
+    /// SOPS decryption of the manifests, with keys from a Secret in the application's
+    /// namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decryption: Option<ks::KustomizationDecryption>,
+    /// Paths in the applied objects that drift detection and applying leave alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<ks::KustomizationIgnore>,
+    /// Build metadata Kustomize adds to the objects (`originAnnotations`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub build_metadata: Vec<String>,
 }
 
 /// A Kustomize patch.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Patch {
     /// The patch (YAML or JSON).
     pub patch: String,
     /// Which objects it applies to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "preserve_unknown")]
-    pub target: Option<Value>,
+    pub target: Option<ks::KustomizationPatchesTarget>,
 }
 
 /// A Kustomize image override.
@@ -196,7 +295,7 @@ pub struct Image {
 }
 
 /// One cluster and namespace the application is deployed to.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Target {
     /// The cluster: `host` or a member's name.
@@ -214,7 +313,7 @@ pub struct Target {
 }
 
 /// A target's differences. See `docs/applications.md` for how each merges.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Overrides {
     /// Helm values deep-merged over the base (maps merge, lists replace, null deletes).
@@ -223,11 +322,27 @@ pub struct Overrides {
     pub values: Option<Value>,
     /// Helm values references appended after the base ones.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(schema_with = "preserve_unknown_list")]
-    pub values_from: Vec<Value>,
+    pub values_from: Vec<hr::HelmReleaseValuesFrom>,
     /// Helm chart version range replacing the base one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// Helm `test` settings replacing the base ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<hr::HelmReleaseTest>,
+    /// Helm `driftDetection` settings replacing the base ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_detection: Option<hr::HelmReleaseDriftDetection>,
+    /// Helm post-renderers run after the base ones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_renderers: Vec<hr::HelmReleasePostRenderers>,
+    /// Helm `maxHistory` replacing the base one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub max_history: Option<i64>,
+    /// Timeout (Helm or Kustomize) replacing the base one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    pub timeout: Option<String>,
     /// Kustomize patches appended after the base ones.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patches: Vec<Patch>,
@@ -237,9 +352,24 @@ pub struct Overrides {
     /// Substitutions merged over the base ones.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub substitute: BTreeMap<String, String>,
+    /// Kustomize substitution references appended after the base ones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub substitute_from: Vec<ks::KustomizationPostBuildSubstituteFrom>,
     /// Kustomize path replacing the base one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Kustomize components replacing the base list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub components: Option<Vec<String>>,
+    /// Kustomize `force` replacing the base one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force: Option<bool>,
+    /// Kustomize name prefix replacing the base one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_prefix: Option<String>,
+    /// Kustomize name suffix replacing the base one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_suffix: Option<String>,
 }
 
 /// What the controller observed.

@@ -125,6 +125,43 @@ describe('renderTarget', () => {
     expect(member.suspend).toBeUndefined();
   });
 
+  it('replaces or appends the overridable Flux options per target', () => {
+    const helm = {
+      chart: 'podinfo',
+      timeout: '5m',
+      test: { enable: true },
+      postRenderers: [{ kustomize: { patches: [{ patch: 'a' }] } }],
+    };
+    const spec = {
+      source: { kind: 'HelmRepository', name: 'charts' },
+      helm,
+      targets: [
+        { cluster: 'host', namespace: 'a' },
+        {
+          cluster: 'member-1',
+          namespace: 'a',
+          overrides: { timeout: '10m', maxHistory: 0, postRenderers: [{ kustomize: { images: [{ name: 'x' }] } }] },
+        },
+      ],
+    } as unknown as ApplicationSpec;
+    expect(renderTarget(spec, spec.targets[0])).toMatchObject({ timeout: '5m', test: { enable: true } });
+    expect(renderTarget(spec, spec.targets[0]).maxHistory).toBeUndefined();
+    expect(renderTarget(spec, spec.targets[1])).toMatchObject({
+      timeout: '10m',
+      test: { enable: true },
+      maxHistory: 0,
+      postRenderers: [{ kustomize: { patches: [{ patch: 'a' }] } }, { kustomize: { images: [{ name: 'x' }] } }],
+    });
+    const k = {
+      source: { kind: 'GitRepository', name: 'repo' },
+      kustomize: { components: ['../a'], namePrefix: 'p-' },
+      targets: [{ cluster: 'host', namespace: 'a', overrides: { components: [], force: true } }],
+    } as unknown as ApplicationSpec;
+    const host = renderTarget(k, k.targets[0]);
+    expect(host).toMatchObject({ namePrefix: 'p-', force: true });
+    expect(host.components).toBeUndefined();
+  });
+
   it('suspends every target of a suspended application', () => {
     const spec: ApplicationSpec = {
       source: { kind: 'GitRepository', name: 'repo' },

@@ -4,7 +4,24 @@
  * (implemented on the server in `applications/merge.rs`; both run the shared vectors of
  * `applications/merge-vectors.json`); the preview step shows the server's own rendering.
  */
-import type { ApplicationSpec, Image, Json, Overrides, Patch, Target } from '../../api/types';
+import type { ApplicationSpec, HelmSpec, Image, Json, KustomizeSpec, Overrides, Patch, Target } from '../../api/types';
+
+/**
+ * The Flux options a target can override besides values, versions, paths, patches, images and
+ * substitutions (whole-value or appended; see `mergeReplace` and `mergeAppend`).
+ */
+export interface OverridableOptions {
+  timeout?: string;
+  test?: Json;
+  driftDetection?: Json;
+  maxHistory?: number;
+  postRenderers?: Json[];
+  components?: string[];
+  force?: boolean;
+  namePrefix?: string;
+  nameSuffix?: string;
+  substituteFrom?: Json[];
+}
 
 /** The substitution variable set to the target's cluster unless the application sets it. */
 export const CLUSTER_NAME_VAR = 'cluster_name';
@@ -75,16 +92,37 @@ export function mergeSubstitute(
 
 /** Patches: the base ones, then the target's. */
 export function mergePatches(base: Patch[] | undefined, over: Patch[] | undefined): Patch[] {
+  return mergeAppend(base, over);
+}
+
+/**
+ * A field whose target value replaces the base value as a whole (`timeout`, `test`,
+ * `driftDetection`, `maxHistory`, `components`, `force`, `namePrefix`, `nameSuffix`): the
+ * target's when it sets one, else the base's.
+ */
+export function mergeReplace<T>(base: T | undefined, over: T | undefined): T | undefined {
+  return over !== undefined ? over : base;
+}
+
+/** A list the target extends (`valuesFrom`, `postRenderers`, `substituteFrom`): base, then target. */
+export function mergeAppend<T>(base: T[] | undefined, over: T[] | undefined): T[] {
   return [...(base ?? []), ...(over ?? [])];
+}
+
+/** Sets `out[key]` to the merged option when there is one (an empty list counts as none). */
+function setOption(out: Json, key: keyof OverridableOptions, v: unknown) {
+  if (v === undefined || (Array.isArray(v) && v.length === 0)) return;
+  out[key] = v;
 }
 
 /**
  * What one target of `spec` gets after its overrides are applied: for Helm the chart,
- * version range, release name and values; for Kustomize the path, prune, patches, images and
- * substitutions (with `cluster_name`). Also the target namespace and whether it is suspended.
+ * version range, release name, values and the overridable options; for Kustomize the path,
+ * prune, patches, images, substitutions (with `cluster_name`) and the overridable options.
+ * Also the target namespace and whether it is suspended.
  */
 export function renderTarget(spec: ApplicationSpec, target: Target): Json {
-  const over = target.overrides;
+  const over = target.overrides as (Overrides & OverridableOptions) | undefined;
   const suspend = !!target.suspend || !!spec.suspend;
   if (spec.helm) {
     const h = spec.helm;
@@ -98,9 +136,14 @@ export function renderTarget(spec: ApplicationSpec, target: Target): Json {
     if (values !== undefined) out.values = values;
     const valuesFrom = [...(h.valuesFrom ?? []), ...(over?.valuesFrom ?? [])];
     if (valuesFrom.length) out.valuesFrom = valuesFrom;
+    const o = h as HelmSpec & OverridableOptions;
+    for (const key of ['test', 'timeout', 'driftDetection', 'maxHistory'] as const) {
+      setOption(out, key, mergeReplace<unknown>(o[key], over?.[key]));
+    }
+    setOption(out, 'postRenderers', mergeAppend(o.postRenderers, over?.postRenderers));
     return out;
   }
-  const k = spec.kustomize ?? {};
+  const k: KustomizeSpec & OverridableOptions = spec.kustomize ?? {};
   const out: Json = {
     path: over?.path ?? k.path ?? './',
     prune: k.prune ?? true,
@@ -114,5 +157,9 @@ export function renderTarget(spec: ApplicationSpec, target: Target): Json {
   const substitute = mergeSubstitute(k.substitute, over?.substitute);
   if (!(CLUSTER_NAME_VAR in substitute)) substitute[CLUSTER_NAME_VAR] = target.cluster;
   out.substitute = substitute;
+  setOption(out, 'substituteFrom', mergeAppend(k.substituteFrom, over?.substituteFrom));
+  for (const key of ['components', 'timeout', 'force', 'namePrefix', 'nameSuffix'] as const) {
+    setOption(out, key, mergeReplace<unknown>(k[key], over?.[key]));
+  }
   return out;
 }

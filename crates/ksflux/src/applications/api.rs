@@ -25,7 +25,7 @@ use crate::{
     resources::{LAST_ACTION, ObjectRequest, REQUESTED_AT},
 };
 
-/// A serde path as the API names fields: `spec.targets[1].overrides.test`.
+/// A serde path as the API names fields: `spec.targets[1].overrides.values`.
 fn field_of(path: &serde_ignored::Path<'_>) -> String {
     use serde_ignored::Path;
     match path {
@@ -108,10 +108,10 @@ pub async fn check(clusters: &Clusters, namespace: &str, req: &ObjectRequest) ->
     }
 }
 
-/// Checks every rendered object against Flux's own schema (the generated types), so a field
-/// of the wrong type deep in a spec (`install.disableWait: "yes"`, an unknown install
-/// strategy) is refused when written, not found later by a controller that cannot apply it.
-/// The cause names the application's field the rendered one comes from.
+/// Checks every rendered object against Flux's own schema (the generated types). The
+/// application's Flux options are typed already (`install.disableWait: "yes"` is refused when
+/// the spec is read); this guards the whole rendered object, so nothing a controller cannot
+/// apply is written. The cause names the application's field the rendered one comes from.
 fn check_rendered(app: &Application) -> Vec<Cause> {
     let helm = app.spec.helm.is_some();
     let kind = if helm {
@@ -154,10 +154,33 @@ fn application_field(helm: bool, rendered: &str, target: usize) -> String {
             "timeout",
             "driftDetection",
             "postRenderers",
+            "postRenderStrategy",
             "maxHistory",
+            "persistentClient",
+            "commonMetadata",
+            "healthCheckExprs",
+            "waitStrategy",
         ]
     } else {
-        &["patches", "images", "wait"]
+        &[
+            "patches",
+            "images",
+            "wait",
+            "components",
+            "ignoreMissingComponents",
+            "commonMetadata",
+            "force",
+            "healthChecks",
+            "healthCheckExprs",
+            "namePrefix",
+            "nameSuffix",
+            "timeout",
+            "retryInterval",
+            "deletionPolicy",
+            "decryption",
+            "ignore",
+            "buildMetadata",
+        ]
     };
     if passthrough.contains(&top) {
         format!("spec.{}.{rest}", if helm { "helm" } else { "kustomize" })

@@ -8,15 +8,23 @@
 //! | `values` (Helm) | deep merge: maps merge key by key, lists and scalars are replaced, `null` deletes the key |
 //! | `valuesFrom` (Helm) | the target's entries are appended after the base ones |
 //! | `version` (Helm) | the target's range replaces the base one |
+//! | `test`, `driftDetection`, `maxHistory` (Helm) | the target's value replaces the base one as a whole |
+//! | `postRenderers` (Helm) | the target's post-renderers run after the base ones |
+//! | `timeout` (both) | the target's duration replaces the base one |
 //! | `patches` (Kustomize) | the target's patches are appended after the base ones |
 //! | `images` (Kustomize) | by `name`: a target entry replaces the base entry of the same name; new names are appended |
 //! | `substitute` (Kustomize) | merged; the target's value wins for a key in both |
 //! | `path` (Kustomize) | the target's path replaces the base one |
+//! | `substituteFrom` (Kustomize) | the target's entries are appended after the base ones |
+//! | `components` (Kustomize) | the target's list replaces the base list (an empty list removes them all) |
+//! | `force`, `namePrefix`, `nameSuffix` (Kustomize) | the target's value replaces the base one |
 //! | `suspend` | a target is suspended if it or the application is |
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
+
+use ksflux_types::flux::helmreleases::HelmReleaseValuesFrom;
 
 use super::{Image, Overrides, Patch};
 
@@ -74,11 +82,22 @@ pub fn values(base: Option<&Value>, over: Option<&Overrides>) -> Option<Value> {
 }
 
 /// The Helm `valuesFrom` of a target: base, then the target's.
-pub fn values_from(base: &[Value], over: Option<&Overrides>) -> Vec<Value> {
+pub fn values_from(base: &[HelmReleaseValuesFrom], over: Option<&Overrides>) -> Vec<HelmReleaseValuesFrom> {
+    append(base, over.map(|o| o.values_from.as_slice()))
+}
+
+/// A field whose target value replaces the base value as a whole (`timeout`, `test`,
+/// `driftDetection`, `maxHistory`, `components`, `force`, `namePrefix`, `nameSuffix`): the
+/// target's when it sets one, else the base's.
+pub fn replace<T: Clone>(base: Option<&T>, over: Option<&T>) -> Option<T> {
+    over.or(base).cloned()
+}
+
+/// A list the target extends (`valuesFrom`, `postRenderers`, `substituteFrom`, `patches`):
+/// the base entries, then the target's.
+pub fn append<T: Clone>(base: &[T], over: Option<&[T]>) -> Vec<T> {
     let mut out = base.to_vec();
-    if let Some(o) = over {
-        out.extend(o.values_from.iter().cloned());
-    }
+    out.extend(over.unwrap_or_default().iter().cloned());
     out
 }
 
@@ -90,11 +109,7 @@ pub fn version(base: Option<&str>, over: Option<&Overrides>) -> Option<String> {
 
 /// The Kustomize patches of a target: base, then the target's.
 pub fn patches(base: &[Patch], over: Option<&Overrides>) -> Vec<Patch> {
-    let mut out = base.to_vec();
-    if let Some(o) = over {
-        out.extend(o.patches.iter().cloned());
-    }
-    out
+    append(base, over.map(|o| o.patches.as_slice()))
 }
 
 /// The Kustomize images of a target: the base list with same-named entries replaced by the
@@ -188,7 +203,29 @@ mod tests {
                 n += 1;
             }
         }
-        assert!(n >= 15, "{n} vectors");
+        // Whole-value and appended fields: the override is read as a target's `overrides`
+        // (so the field exists there, with that type) and combined by the generic rule.
+        for (rule, case) in ["replace", "append"]
+            .into_iter()
+            .flat_map(|r| vectors[r].as_array().into_iter().flatten().map(move |c| (r, c)))
+        {
+            let field = case["field"].as_str().expect("field");
+            let over = overrides(field, case).map(|o| serde_json::to_value(o).expect("json"));
+            let over = over.as_ref().and_then(|o| o.get(field));
+            if let (Some(o), Some(given)) = (over, case.get("override")) {
+                assert_eq!(o, given, "{rule}: {} (the override reads back)", case["name"]);
+            }
+            let got = if rule == "replace" {
+                replace(case.get("base"), over).unwrap_or(Value::Null)
+            } else {
+                let list = |v: Option<&Value>| v.and_then(Value::as_array).cloned().unwrap_or_default();
+                let o = list(over);
+                Value::Array(append(&list(case.get("base")), Some(o.as_slice())))
+            };
+            assert_eq!(got, case["expected"], "{rule}: {}", case["name"]);
+            n += 1;
+        }
+        assert!(n >= 25, "{n} vectors");
     }
 
     #[test]
@@ -250,8 +287,11 @@ mod tests {
 
     #[test]
     fn lists_append_and_images_replace_by_name() {
+        let from = |kind: &str, name: &str| -> HelmReleaseValuesFrom {
+            serde_json::from_value(json!({"kind": kind, "name": name})).expect("valuesFrom")
+        };
         let o = Overrides {
-            values_from: vec![json!({"kind": "ConfigMap", "name": "m1"})],
+            values_from: vec![from("ConfigMap", "m1")],
             patches: vec![Patch {
                 patch: "p2".into(),
                 target: None,
@@ -259,10 +299,7 @@ mod tests {
             images: vec![img("api", "2.0"), img("worker", "1.5")],
             ..Default::default()
         };
-        assert_eq!(
-            values_from(&[json!({"kind": "Secret", "name": "s"})], Some(&o)).len(),
-            2
-        );
+        assert_eq!(values_from(&[from("Secret", "s")], Some(&o)).len(), 2);
         let p = patches(
             &[Patch {
                 patch: "p1".into(),

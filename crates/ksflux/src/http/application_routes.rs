@@ -345,5 +345,14 @@ mod tests {
         let spec = serde_json::to_value(&s[0].1).unwrap_or_default();
         assert!(spec["properties"]["targets"]["items"]["properties"]["cluster"].is_object());
         assert_eq!(spec["required"], serde_json::json!(["source", "targets"]));
+        // The Flux options are typed through to the console's generated types.
+        let helm = &spec["properties"]["helm"]["properties"];
+        assert_eq!(helm["install"]["properties"]["disableWait"]["type"], "boolean");
+        let modes = helm["driftDetection"]["properties"]["mode"]["enum"]
+            .as_array()
+            .cloned();
+        assert!(modes.unwrap_or_default().contains(&"warn".into()), "{helm}");
+        let overrides = &spec["properties"]["targets"]["items"]["properties"]["overrides"]["properties"];
+        assert!(overrides["components"]["items"].is_object(), "{overrides}");
     }
 }
