@@ -4,7 +4,7 @@
  * stream invalidate the affected queries (see `live.tsx`).
  */
 import { useMutation, useQuery, useQueryClient, type UseQueryOptions } from '@tanstack/react-query';
-import { del, get, post, put, type Params } from './client';
+import { del, get, HOST, post, put, type Params } from './client';
 import type {
   ApplicationSpec,
   ApplicationStatus,
@@ -113,7 +113,7 @@ export function useCharts(cluster: string, namespace: string, repository: string
 
 export function useApplicationTargets(namespace: string, name: string) {
   return useQuery(
-    keys.sub('applications', 'host', namespace, name, 'targets'),
+    keys.sub('applications', HOST, namespace, name, 'targets'),
     () => get<TargetDetail[]>(resourcePath('applications', namespace, name, 'targets')),
     { enabled: !!name },
   );

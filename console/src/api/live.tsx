@@ -8,6 +8,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 import { subscribe } from './events';
 import type { ObjectChange } from './types';
+import { HOST } from './client';
 
 /** Plural resource names per Flux kind. */
 export const PLURALS: Record<string, string> = {
@@ -61,7 +62,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     const onChange = (c: ObjectChange) => {
       const plural = PLURALS[c.kind];
       if (plural) pending.current.add(plural);
-      if (c.cluster === 'host' && (c.kind === 'HelmRelease' || c.kind === 'Kustomization')) {
+      if (c.cluster === HOST && (c.kind === 'HelmRelease' || c.kind === 'Kustomization')) {
         pending.current.add('applications');
         // The application's own status follows the Flux object's; read it again shortly
         // (once for a burst of changes).

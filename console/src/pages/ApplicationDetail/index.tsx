@@ -9,7 +9,7 @@ import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import styled from 'styled-components';
-import { ApiError } from '../../api/client';
+import { ApiError, HOST } from '../../api/client';
 import { useApplicationTargets, useDelete, useObject, type Application } from '../../api/hooks';
 import { ConfirmDelete } from '../../components/ConfirmDelete';
 import { NativeSelect } from '../../components/Field';
@@ -57,7 +57,7 @@ export default function ApplicationDetail() {
   const namespace = params.namespace ?? '';
   const name = params.name ?? '';
   const navigate = useNavigate();
-  const appQuery = useObject('applications', 'host', namespace, name);
+  const appQuery = useObject('applications', HOST, namespace, name);
   const targetsQuery = useApplicationTargets(namespace, name);
   const { run, pending } = useAppAction(namespace, name);
   const remove = useDelete('applications');
@@ -228,7 +228,7 @@ export default function ApplicationDetail() {
         onCancel={() => setDeleting(false)}
         onConfirm={() =>
           remove.mutate(
-            { cluster: 'host', namespace, name },
+            { cluster: HOST, namespace, name },
             {
               onSuccess: () => {
                 setDeleting(false);

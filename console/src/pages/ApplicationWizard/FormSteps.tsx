@@ -15,6 +15,7 @@ import { StateTag } from '../../components/StateTag';
 import { label } from '../../forms/validation';
 import { SOURCE_KINDS, type AppType, type WizardState } from './model';
 import { ImageRows, PatchRows, SubstituteRows } from './Rows';
+import { HOST } from '../../api/client';
 
 /** What every step receives. */
 export interface StepProps {
@@ -85,7 +86,7 @@ export function BasicsStep({ state, update, errorOf, editing }: StepProps) {
   const nsValid = !label(63)(state.namespace);
   const sources = useObjectList(
     PLURALS[state.sourceKind] ?? 'gitrepositories',
-    'host',
+    HOST,
     nsValid ? state.namespace : '',
     { limit: 1000 },
     { enabled: nsValid },
@@ -250,7 +251,7 @@ const CUSTOM = '__range';
 /** The chart and version picker of a HelmRepository (free text when the index cannot be read). */
 function ChartPicker({ state, update, errorOf }: StepProps) {
   const { t } = useTranslation();
-  const charts = useCharts('host', state.namespace, state.sourceName);
+  const charts = useCharts(HOST, state.namespace, state.sourceName);
   const [custom, setCustom] = useState(false);
   if (charts.isLoading) {
     return (

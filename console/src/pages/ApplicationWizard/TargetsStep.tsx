@@ -13,6 +13,7 @@ import { emptyTarget, hasOverrides, type TargetState } from './model';
 import { OverridesEditor } from './OverridesEditor';
 import type { StepProps } from './FormSteps';
 import { Marker } from './Marker';
+import { HOST } from '../../api/client';
 
 const List = styled.div`
   border: 1px solid #e3e9ef;
@@ -101,7 +102,7 @@ export function TargetsStep({
               : !c.health.reachable
                 ? c.health.message || t('Unreachable')
                 : // Members are deployed to by the host's Flux; only the host needs its own.
-                  c.origin === 'host' && !c.health.fluxInstalled
+                  c.origin === HOST && !c.health.fluxInstalled
                   ? t('Flux is not installed')
                   : '';
             return (

@@ -9,7 +9,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router-dom';
 import styled from 'styled-components';
-import { ApiError } from '../../api/client';
+import { ApiError, HOST } from '../../api/client';
 import {
   applicationRequest,
   useDiff,
@@ -210,7 +210,7 @@ function Wizard({
     const spec = stateToSpec(state);
     save.mutate(
       {
-        cluster: 'host',
+        cluster: HOST,
         namespace: state.namespace,
         create: !editing,
         req: applicationRequest(state.name, spec, resourceVersion),
@@ -334,7 +334,7 @@ export default function ApplicationWizard() {
   const editNs = params.namespace ?? '';
   const editName = params.name ?? '';
   const editing = !!editNs && !!editName;
-  const obj = useObject('applications', 'host', editNs, editName, editing);
+  const obj = useObject('applications', HOST, editNs, editName, editing);
   // The application as first loaded: later changes (live updates) must not reset the form.
   const [loaded, setLoaded] = useState<Application>();
   const app = loaded ?? (obj.data as unknown as Application | undefined);

@@ -9,6 +9,7 @@ import { NativeSelect } from '../../components/Field';
 import { ErrorNote, Page, Table, Toolbar } from '../../components/Page';
 import { Pager } from '../../components/Pager';
 import { StateTag, targetState } from '../../components/StateTag';
+import { HOST } from '../../api/client';
 
 const PAGE_SIZE = 20;
 
@@ -94,7 +95,7 @@ export default function Applications() {
   const [cluster, setCluster] = useState('');
   const clusters = useClusters();
   const [page, setPage] = useState(1);
-  const list = useObjectList('applications', 'host', namespace, {
+  const list = useObjectList('applications', HOST, namespace, {
     name: query,
     state,
     target: cluster,

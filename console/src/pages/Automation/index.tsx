@@ -13,7 +13,7 @@ import { Pager } from '../../components/Pager';
 import { StateTag } from '../../components/StateTag';
 import { AUTOMATION_KINDS, automationKind, type AutomationKind } from './kinds';
 import { nameOf } from '../../api/json';
-import { messageOf } from '../../api/client';
+import { HOST, messageOf } from '../../api/client';
 
 const LIMIT = 20;
 
@@ -38,7 +38,7 @@ function AutomationList({ kind }: { kind: AutomationKind }) {
   const { t } = useTranslation();
   const { namespace } = useNamespace();
   const clusters = useClusters();
-  const [cluster, setCluster] = useState('host');
+  const [cluster, setCluster] = useState(HOST);
   const [search, setSearch] = useState('');
   const [page, setPage] = useState(1);
   const [viewing, setViewing] = useState<ObjectView | null>(null);
@@ -85,7 +85,7 @@ function AutomationList({ kind }: { kind: AutomationKind }) {
           value={cluster}
           onChange={(e) => setCluster(e.target.value)}
         >
-          {(clusters.data?.items ?? [{ name: 'host' }]).map((c) => (
+          {(clusters.data?.items ?? [{ name: HOST }]).map((c) => (
             <option key={c.name} value={c.name}>
               {c.name}
             </option>

@@ -1,7 +1,7 @@
 import { Button, Input, Modal, notify } from '@kubed/components';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError, messageOf } from '../../api/client';
+import { ApiError, HOST, messageOf } from '../../api/client';
 import { useClusters, useRegisterCluster, useRemoveCluster } from '../../api/hooks';
 import { clusterHealthy } from './health';
 import { ConfirmDelete } from '../../components/ConfirmDelete';
@@ -64,7 +64,7 @@ export default function Clusters() {
                 <td>
                   {h.fluxInstalled
                     ? (h.fluxVersion ?? t('installed'))
-                    : c.origin === 'host'
+                    : c.origin === HOST
                       ? t('Flux not installed')
                       : t('Deployed to from the host')}
                   {h.fluxTooOld && <div className="muted">{t('too old for ksflux')}</div>}

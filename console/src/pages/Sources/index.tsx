@@ -3,7 +3,7 @@ import { useEffect, useState, type ChangeEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink, useParams } from 'react-router-dom';
 import styled from 'styled-components';
-import { ApiError, messageOf } from '../../api/client';
+import { ApiError, HOST, messageOf } from '../../api/client';
 import { useAction, useClusters, useObjectList, type Action } from '../../api/hooks';
 import type { ObjectView } from '../../api/types';
 import { useNamespace } from '../../app/namespace';
@@ -79,7 +79,7 @@ function SourceList({ kind }: { kind: SourceKind }) {
   const { t, i18n } = useTranslation();
   const { namespace } = useNamespace();
   const clusters = useClusters();
-  const [cluster, setCluster] = useState('host');
+  const [cluster, setCluster] = useState(HOST);
   const [search, setSearch] = useState('');
   const [page, setPage] = useState(1);
   const [editing, setEditing] = useState<ObjectView | 'new' | null>(null);
