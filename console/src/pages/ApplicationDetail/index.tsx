@@ -10,7 +10,8 @@ import type { TFunction } from 'i18next';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import styled from 'styled-components';
 import { ApiError, HOST } from '../../api/client';
-import { useApplicationTargets, useDelete, useObject, type Application } from '../../api/hooks';
+import { useApplication, useApplicationTargets, useDelete } from '../../api/hooks';
+import type { ApplicationView as Application } from '../../api/types';
 import { ConfirmDelete } from '../../components/ConfirmDelete';
 import { NativeSelect } from '../../components/Field';
 import { ErrorNote, Page } from '../../components/Page';
@@ -57,7 +58,7 @@ export default function ApplicationDetail() {
   const namespace = params.namespace ?? '';
   const name = params.name ?? '';
   const navigate = useNavigate();
-  const appQuery = useObject('applications', HOST, namespace, name);
+  const appQuery = useApplication(namespace, name);
   const targetsQuery = useApplicationTargets(namespace, name);
   const { run, pending } = useAppAction(namespace, name);
   const remove = useDelete('applications');
@@ -84,7 +85,7 @@ export default function ApplicationDetail() {
     );
   }
 
-  const app = appQuery.data as unknown as Application;
+  const app = appQuery.data;
   const rows = targetRows(app, targetsQuery.data);
   const readyCond = app.status?.conditions?.find((c) => c.type === 'Ready');
   const state = targetState(readyCond?.status, app.spec.suspend);

@@ -9,16 +9,15 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router-dom';
 import styled from 'styled-components';
-import { ApiError, HOST } from '../../api/client';
+import { ApiError } from '../../api/client';
 import {
   applicationRequest,
   useDiff,
-  useObject,
+  useApplication,
   usePreview,
-  useSave,
-  type Application,
+  useSaveApplication,
 } from '../../api/hooks';
-import type { Rendered, TargetDiff } from '../../api/types';
+import type { ApplicationView, Rendered, TargetDiff } from '../../api/types';
 import { useNamespace } from '../../app/namespace';
 import { ErrorNote, Page } from '../../components/Page';
 import { BasicsStep, ChartStep, ConfigStep, type StepProps } from './FormSteps';
@@ -129,7 +128,7 @@ function Wizard({
   const [diff, setDiff] = useState<TargetDiff[]>();
   const preview = usePreview();
   const diffing = useDiff();
-  const save = useSave('applications');
+  const save = useSaveApplication();
 
   const clientErrors = validateStep(state, step);
   const errorOf = (field: string): string | undefined => {
@@ -210,7 +209,6 @@ function Wizard({
     const spec = stateToSpec(state);
     save.mutate(
       {
-        cluster: HOST,
         namespace: state.namespace,
         create: !editing,
         req: applicationRequest(state.name, spec, resourceVersion),
@@ -334,12 +332,12 @@ export default function ApplicationWizard() {
   const editNs = params.namespace ?? '';
   const editName = params.name ?? '';
   const editing = !!editNs && !!editName;
-  const obj = useObject('applications', HOST, editNs, editName, editing);
+  const obj = useApplication(editNs, editName, editing);
   // The application as first loaded: later changes (live updates) must not reset the form.
-  const [loaded, setLoaded] = useState<Application>();
-  const app = loaded ?? (obj.data as unknown as Application | undefined);
+  const [loaded, setLoaded] = useState<ApplicationView>();
+  const app = loaded ?? obj.data;
   useEffect(() => {
-    if (!loaded && obj.data) setLoaded(obj.data as unknown as Application);
+    if (!loaded && obj.data) setLoaded(obj.data);
   }, [loaded, obj.data]);
 
   if (!editing) return <Wizard initial={emptyState(namespace)} onReload={() => undefined} />;
@@ -359,7 +357,7 @@ export default function ApplicationWizard() {
       resourceVersion={rv}
       onReload={() => {
         void obj.refetch().then((r) => {
-          if (r.data) setLoaded(r.data as unknown as Application);
+          if (r.data) setLoaded(r.data);
         });
       }}
     />

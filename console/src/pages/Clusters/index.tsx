@@ -149,7 +149,10 @@ function RegisterCluster({ onClose }: { onClose: () => void }) {
   const set = (k: keyof Values, v: string) => {
     setValues((x) => ({ ...x, [k]: v }));
     setTouched((x) => ({ ...x, [k]: true }));
-    setServer((x) => ({ ...x, [k]: undefined as unknown as string }));
+    setServer(({ [k]: _gone, ...rest }) => {
+      void _gone;
+      return rest;
+    });
   };
 
   const submit = () => {
