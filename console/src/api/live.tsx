@@ -7,25 +7,10 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 import { subscribe } from './events';
+import { useKinds } from './hooks';
+import { pluralOf } from './kinds';
 import type { ObjectChange } from './types';
 import { HOST } from './client';
-
-/** Plural resource names per Flux kind. */
-export const PLURALS: Record<string, string> = {
-  GitRepository: 'gitrepositories',
-  HelmRepository: 'helmrepositories',
-  HelmChart: 'helmcharts',
-  Bucket: 'buckets',
-  OCIRepository: 'ocirepositories',
-  Kustomization: 'kustomizations',
-  HelmRelease: 'helmreleases',
-  Provider: 'providers',
-  Alert: 'alerts',
-  Receiver: 'receivers',
-  ImageRepository: 'imagerepositories',
-  ImagePolicy: 'imagepolicies',
-  ImageUpdateAutomation: 'imageupdateautomations',
-};
 
 interface Live {
   connected: boolean;
@@ -42,6 +27,9 @@ export function useLive(): Live {
 
 export function LiveProvider({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
+  const kinds = useKinds().data?.items;
+  const kindsRef = useRef(kinds);
+  kindsRef.current = kinds;
   const [live, setLive] = useState<Live>({ connected: false, version: 0 });
   const pending = useRef(new Set<string>());
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -60,7 +48,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       if (timer.current === null) timer.current = setTimeout(flush, 400);
     };
     const onChange = (c: ObjectChange) => {
-      const plural = PLURALS[c.kind];
+      const plural = pluralOf(kindsRef.current ?? [], c.kind);
       if (plural) pending.current.add(plural);
       if (c.cluster === HOST && (c.kind === 'HelmRelease' || c.kind === 'Kustomization')) {
         pending.current.add('applications');

@@ -7,13 +7,13 @@ import { Input, Loading } from '@kubed/components';
 import { useState, type ChangeEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import styled from 'styled-components';
-import { useCharts, useObjectList } from '../../api/hooks';
-import { PLURALS } from '../../api/live';
+import { useCharts, useKinds, useObjectList } from '../../api/hooks';
+import { kindLabel as labelOf, pluralOf } from '../../api/kinds';
 import type { SourceKind } from '../../api/types';
 import { CodeArea, Field, NativeSelect } from '../../components/Field';
 import { StateTag } from '../../components/StateTag';
 import { label } from '../../forms/validation';
-import { SOURCE_KINDS, type AppType, type WizardState } from './model';
+import { appSourceKind, sourceChoices, type AppType, type WizardState } from './model';
 import { ImageRows, PatchRows, SubstituteRows } from './Rows';
 import { HOST } from '../../api/client';
 
@@ -73,28 +73,25 @@ const Check = styled.label`
   cursor: pointer;
 `;
 
-const KIND_LABELS: Record<SourceKind, string> = {
-  HelmRepository: 'Helm repository',
-  GitRepository: 'Git repository',
-  OCIRepository: 'OCI repository',
-  Bucket: 'Bucket',
-};
-
 /** Step 1: name, namespace, type, source and interval. */
 export function BasicsStep({ state, update, errorOf, editing }: StepProps) {
   const { t } = useTranslation();
   const nsValid = !label(63)(state.namespace);
+  const all = useKinds().data?.items ?? [];
+  const plural = pluralOf(all, state.sourceKind) ?? '';
   const sources = useObjectList(
-    PLURALS[state.sourceKind] ?? 'gitrepositories',
+    plural,
     HOST,
     nsValid ? state.namespace : '',
     { limit: 1000 },
-    { enabled: nsValid },
+    { enabled: nsValid && plural !== '' },
   );
   const items = nsValid ? (sources.data?.items ?? []) : [];
   const names = items.map((o) => String(o.metadata.name ?? ''));
-  const kinds = SOURCE_KINDS[state.type];
-  const kindLabel = (k: SourceKind) => t(KIND_LABELS[k]);
+  const choices = sourceChoices(all, state.type);
+  // The current kind stays offered while the kinds load (and if the API stops serving it).
+  const kinds = choices.includes(state.sourceKind) ? choices : [state.sourceKind, ...choices];
+  const kindLabel = (k: SourceKind) => labelOf(t, k, 'singular');
   const stateLabel: Record<string, string> = {
     ready: t('Ready'),
     progressing: t('Progressing'),
@@ -104,8 +101,8 @@ export function BasicsStep({ state, update, errorOf, editing }: StepProps) {
   };
 
   const setType = (type: AppType) => {
-    const allowed = SOURCE_KINDS[type];
-    const sourceKind = allowed.includes(state.sourceKind) ? state.sourceKind : allowed[0];
+    const allowed = sourceChoices(all, type);
+    const sourceKind = allowed.includes(state.sourceKind) || allowed.length === 0 ? state.sourceKind : allowed[0];
     update(
       { type, sourceKind, sourceName: sourceKind === state.sourceKind ? state.sourceName : '' },
       'type',
@@ -162,7 +159,7 @@ export function BasicsStep({ state, update, errorOf, editing }: StepProps) {
           value={state.sourceKind}
           onChange={(e) =>
             update(
-              { sourceKind: e.target.value as SourceKind, sourceName: '' },
+              { sourceKind: appSourceKind(e.target.value) ?? state.sourceKind, sourceName: '' },
               'spec.source.kind',
               'spec.source.name',
             )

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ApplicationSpec } from '../../api/types';
+import { KINDS } from '../../test/kinds';
 import {
+  appSourceKind,
   emptyState,
   emptyTarget,
   hasOverrides,
+  sourceChoices,
   specToState,
   stateToSpec,
   STEP,
@@ -161,5 +164,22 @@ describe('stepOf', () => {
     expect(stepOf('spec.kustomize.patches[0].patch')).toBe(STEP.config);
     expect(stepOf('spec.targets[1].namespace')).toBe(STEP.targets);
     expect(stepOf('spec.targets[0].overrides.values')).toBe(STEP.targets);
+  });
+});
+
+describe('source choices', () => {
+  it("offers the API's source kinds an application type can build from, in its order", () => {
+    expect(sourceChoices(KINDS, 'helm')).toEqual(['GitRepository', 'HelmRepository', 'Bucket']);
+    expect(sourceChoices(KINDS, 'kustomize')).toEqual(['GitRepository', 'Bucket', 'OCIRepository']);
+    // Only kinds the API serves are offered.
+    const noBuckets = KINDS.filter((k) => k.kind !== 'Bucket');
+    expect(sourceChoices(noBuckets, 'helm')).toEqual(['GitRepository', 'HelmRepository']);
+    expect(sourceChoices([], 'helm')).toEqual([]);
+  });
+
+  it('knows which kinds an application can name as its source', () => {
+    expect(appSourceKind('OCIRepository')).toBe('OCIRepository');
+    expect(appSourceKind('HelmChart')).toBeUndefined();
+    expect(appSourceKind('Kustomization')).toBeUndefined();
   });
 });

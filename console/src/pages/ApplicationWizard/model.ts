@@ -4,7 +4,8 @@
  * React, so it is unit-tested on its own.
  */
 import { parse, stringify } from 'yaml';
-import type { ApplicationSpec, Image, Json, Overrides, Patch, SourceKind, Target } from '../../api/types';
+import { ofFamilies } from '../../api/kinds';
+import type { ApplicationSpec, Image, Json, KindView, Overrides, Patch, SourceKind, Target } from '../../api/types';
 import {
   all,
   duration,
@@ -93,11 +94,33 @@ export interface WizardState extends KustomizeRows {
   kept: Kept;
 }
 
-/** The source kinds each application type can use, the first being the default. */
-export const SOURCE_KINDS: Record<AppType, SourceKind[]> = {
-  helm: ['HelmRepository', 'GitRepository', 'Bucket'],
-  kustomize: ['GitRepository', 'OCIRepository', 'Bucket'],
-};
+/** `kind` when an application can be built from a source of that kind. */
+export function appSourceKind(kind: string): SourceKind | undefined {
+  switch (kind) {
+    case 'GitRepository':
+    case 'OCIRepository':
+    case 'Bucket':
+    case 'HelmRepository':
+      return kind;
+    default:
+      return undefined;
+  }
+}
+
+/** Whether an application of `type` can use a source of `kind`: charts come from Helm
+ * repositories, Git repositories and buckets; Kustomize paths from any source but a Helm
+ * repository. */
+export function usableBy(type: AppType, kind: SourceKind): boolean {
+  return type === 'helm' ? kind !== 'OCIRepository' : kind !== 'HelmRepository';
+}
+
+/** The source kinds an application of `type` can use, among the kinds the API serves. */
+export function sourceChoices(kinds: readonly KindView[], type: AppType): SourceKind[] {
+  return ofFamilies(kinds, 'source').flatMap((k) => {
+    const kind = appSourceKind(k.kind);
+    return kind && usableBy(type, kind) ? [kind] : [];
+  });
+}
 
 /** A new application in `namespace`. */
 export function emptyState(namespace = ''): WizardState {

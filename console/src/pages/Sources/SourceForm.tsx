@@ -3,22 +3,24 @@ import { useState, type ChangeEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import styled from 'styled-components';
 import { ApiError } from '../../api/client';
-import { useObjectList, useSave } from '../../api/hooks';
-import { PLURALS } from '../../api/live';
+import { useKinds, useObjectList, useSave } from '../../api/hooks';
+import { kindLabel, pluralOf } from '../../api/kinds';
+import { nameOf } from '../../api/json';
 import type { ObjectView } from '../../api/types';
 import { CodeArea, Field, NativeSelect } from '../../components/Field';
 import { validate } from '../../forms/validation';
 import {
   BUCKET_PROVIDERS,
-  CHART_SOURCES,
   CREDENTIAL_FIELDS,
-  GIT_REFS,
   KEEP,
-  OCI_REFS,
   checksFor,
   emptyValues,
   fieldNames,
   fromObject,
+  hasUrl,
+  refKeys,
+  servesCharts,
+  sourceKinds,
   toRequest,
   type SourceKind,
   type Values,
@@ -122,7 +124,7 @@ export function SourceForm({
     </Field>
   );
 
-  const kindLabel = t(kind.singular);
+  const kindName = kindLabel(t, kind.kind, 'singular');
   const auth = object?.credentialStatus?.auth;
   const tlsInfo = object?.credentialStatus?.tls;
   const credType = values['credentials.type'];
@@ -139,8 +141,8 @@ export function SourceForm({
           const name = values['metadata.name'];
           notify.success(
             object
-              ? t('{{kind}} {{name}} saved', { kind: kindLabel, name })
-              : t('{{kind}} {{name}} created', { kind: kindLabel, name }),
+              ? t('{{kind}} {{name}} saved', { kind: kindName, name })
+              : t('{{kind}} {{name}} created', { kind: kindName, name }),
           );
           onClose();
         },
@@ -172,8 +174,7 @@ export function SourceForm({
     );
   };
 
-  const refs: readonly string[] =
-    kind.plural === 'gitrepositories' ? GIT_REFS : kind.plural === 'ocirepositories' ? OCI_REFS : [];
+  const refs = refKeys(kind);
   const refLabels: Record<string, string> = {
     branch: t('Branch'),
     tag: t('Tag'),
@@ -187,7 +188,7 @@ export function SourceForm({
   return (
     <Modal
       visible
-      title={object ? t('Edit {{kind}}', { kind: kindLabel }) : t('Create {{kind}}', { kind: kindLabel })}
+      title={object ? t('Edit {{kind}}', { kind: kindName }) : t('Create {{kind}}', { kind: kindName })}
       onCancel={onClose}
       onOk={submit}
       okText={object ? t('Save') : t('Create')}
@@ -220,7 +221,7 @@ export function SourceForm({
           {text('metadata.namespace', t('Namespace'), undefined, !!object)}
         </Row>
 
-        {kind.plural === 'helmrepositories' && (
+        {kind.kind === 'HelmRepository' && (
           <Field label={t('Repository type')} name="spec.type" error={errorOf('spec.type')}>
             <NativeSelect {...bind('spec.type')}>
               <option value="default">{t('HTTP(S) index')}</option>
@@ -228,15 +229,13 @@ export function SourceForm({
             </NativeSelect>
           </Field>
         )}
-        {(kind.plural === 'gitrepositories' ||
-          kind.plural === 'helmrepositories' ||
-          kind.plural === 'ocirepositories') &&
+        {hasUrl(kind) &&
           text(
             'spec.url',
             t('URL'),
-            kind.plural === 'gitrepositories'
+            kind.kind === 'GitRepository'
               ? t('https://host/org/repo or ssh://git@host/org/repo')
-              : kind.plural === 'ocirepositories' || values['spec.type'] === 'oci'
+              : kind.kind === 'OCIRepository' || values['spec.type'] === 'oci'
                 ? t('oci://registry/path')
                 : t('https://charts.example.com'),
           )}
@@ -260,7 +259,7 @@ export function SourceForm({
           </Row>
         )}
 
-        {kind.plural === 'buckets' && (
+        {kind.kind === 'Bucket' && (
           <>
             <Row>
               {text('spec.endpoint', t('Endpoint'), t('host[:port], without a scheme'))}
@@ -293,7 +292,7 @@ export function SourceForm({
           </>
         )}
 
-        {kind.plural === 'helmcharts' && (
+        {kind.kind === 'HelmChart' && (
           <ChartFields
             cluster={cluster}
             namespace={values['metadata.namespace']}
@@ -334,7 +333,9 @@ export function SourceForm({
                       ? t('Bearer token')
                       : c === 'ssh'
                         ? t('SSH key')
-                        : t('Access keys')}
+                        : c === 's3'
+                          ? t('Access keys')
+                          : c}
                 </option>
               ))}
             </NativeSelect>
@@ -451,15 +452,17 @@ function ChartFields({
   errorOf: (name: string) => string | undefined;
 }) {
   const { t } = useTranslation();
-  const plural = PLURALS[sourceKind] ?? 'helmrepositories';
+  const kinds = useKinds().data?.items ?? [];
+  const chartSources = sourceKinds(kinds).filter((k) => servesCharts(k.kind));
+  const plural = pluralOf(kinds, sourceKind) ?? '';
   const sources = useObjectList(
     plural,
     cluster,
     namespace,
     { limit: 100 },
-    { enabled: namespace.trim() !== '' },
+    { enabled: namespace.trim() !== '' && plural !== '' },
   );
-  const names = (sources.data?.items ?? []).map((o) => String((o.metadata as { name?: string }).name ?? ''));
+  const names = (sources.data?.items ?? []).map((o) => nameOf(o).name);
   return (
     <>
       <Row>
@@ -469,9 +472,10 @@ function ChartFields({
       <Row>
         <Field label={t('Source kind')} name="spec.sourceRef.kind" error={errorOf('spec.sourceRef.kind')}>
           <NativeSelect {...bind('spec.sourceRef.kind')}>
-            {CHART_SOURCES.map((k) => (
-              <option key={k} value={k}>
-                {k}
+            {!chartSources.some((k) => k.kind === sourceKind) && <option value={sourceKind}>{sourceKind}</option>}
+            {chartSources.map((k) => (
+              <option key={k.kind} value={k.kind}>
+                {k.kind}
               </option>
             ))}
           </NativeSelect>
