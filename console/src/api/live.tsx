@@ -1,20 +1,23 @@
 /**
- * One event stream per tab: each change invalidates the queries that show that kind (at most
- * every 400 ms), and changes to rendered HelmReleases/Kustomizations in the host also refresh
- * applications (their controller writes the application's status right after). The latest
- * state of each object seen is kept so pages can show it without waiting for a refetch.
+ * One event stream per tab. Each change updates the cached reads of its kind in its cluster
+ * (see `changes.ts`): an object already shown gets its new summary in place, a deleted one
+ * leaves the lists, and only a new object makes that kind's lists of that cluster be read
+ * again (at most every 400 ms, with the fleet status views). Changes to HelmReleases and
+ * Kustomizations in the host also refresh applications: their controller writes the
+ * application's status right after.
  */
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
+import { planChange } from './changes';
+import { HOST } from './client';
 import { subscribe } from './events';
 import { useKinds } from './hooks';
 import { pluralOf } from './kinds';
 import type { ObjectChange } from './types';
-import { HOST } from './client';
 
 interface Live {
   connected: boolean;
-  /** Changes received so far (bumps on each). */
+  /** Changes received so far (bumps on each batch). */
   version: number;
 }
 
@@ -25,33 +28,55 @@ export function useLive(): Live {
   return useContext(LiveContext);
 }
 
+/** Whether a change of `c` means an application's status changes soon. */
+const touchesApplications = (c: ObjectChange) =>
+  c.cluster === HOST && (c.kind === 'HelmRelease' || c.kind === 'Kustomization');
+
 export function LiveProvider({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
   const kinds = useKinds().data?.items;
   const kindsRef = useRef(kinds);
   kindsRef.current = kinds;
   const [live, setLive] = useState<Live>({ connected: false, version: 0 });
-  const pending = useRef(new Set<string>());
+  /** Lists to read again: [plural, cluster]; `null` for every list (kinds not known yet). */
+  const pending = useRef(new Map<string, [string, string] | null>());
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const appsTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
   useEffect(() => {
+    const lists = (plural: string, cluster: string) =>
+      void qc.invalidateQueries({
+        queryKey: ['flux', plural, cluster],
+        predicate: (q) => q.queryKey[4] === 'list',
+      });
     const flush = () => {
       timer.current = null;
-      const kinds = [...pending.current];
+      const batch = [...pending.current.values()];
       pending.current.clear();
       void qc.invalidateQueries(['status']);
-      for (const k of kinds) void qc.invalidateQueries(['flux', k]);
+      for (const p of batch) {
+        if (p === null) void qc.invalidateQueries({ queryKey: ['flux'], predicate: (q) => q.queryKey[4] === 'list' });
+        else lists(p[0], p[1]);
+      }
       setLive((l) => ({ ...l, version: l.version + 1 }));
     };
     const schedule = () => {
       if (timer.current === null) timer.current = setTimeout(flush, 400);
     };
     const onChange = (c: ObjectChange) => {
-      const plural = pluralOf(kindsRef.current ?? [], c.kind);
-      if (plural) pending.current.add(plural);
-      if (c.cluster === HOST && (c.kind === 'HelmRelease' || c.kind === 'Kustomization')) {
-        pending.current.add('applications');
+      const known = kindsRef.current;
+      const plural = known ? pluralOf(known, c.kind) : undefined;
+      if (plural) {
+        const entries = qc.getQueriesData(['flux', plural, c.cluster]).map(([key, data]) => ({ key, data }));
+        const plan = planChange(entries, c);
+        for (const e of plan.set) qc.setQueryData(e.key, e.data);
+        for (const key of plan.stale) void qc.invalidateQueries({ queryKey: key, exact: true });
+        if (plan.newObject) pending.current.set(`${plural}/${c.cluster}`, [plural, c.cluster]);
+      } else if (!known) {
+        pending.current.set('', null);
+      }
+      if (touchesApplications(c)) {
+        pending.current.set(`applications/${HOST}`, ['applications', HOST]);
         // The application's own status follows the Flux object's; read it again shortly
         // (once for a burst of changes).
         if (appsTimer.current === null) {
@@ -67,7 +92,14 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       void qc.invalidateQueries(['status']);
       void qc.invalidateQueries(['flux']);
     };
-    return subscribe(onChange, onResync, (connected) => setLive((l) => ({ ...l, connected })));
+    const stop = subscribe(onChange, onResync, (connected) => setLive((l) => ({ ...l, connected })));
+    return () => {
+      stop();
+      if (timer.current !== null) clearTimeout(timer.current);
+      if (appsTimer.current !== null) clearTimeout(appsTimer.current);
+      timer.current = null;
+      appsTimer.current = null;
+    };
   }, [qc]);
 
   return <LiveContext.Provider value={live}>{children}</LiveContext.Provider>;

@@ -9,7 +9,7 @@ import { useTranslation } from 'react-i18next';
 import styled from 'styled-components';
 import { messageOf } from '../api/client';
 import { useAction } from '../api/hooks';
-import { nameOf, obj } from '../api/json';
+import { nameOf } from '../api/json';
 import type { Action, KindView, ObjectView } from '../api/types';
 import { Table } from './Page';
 import { StateTag } from './StateTag';
@@ -46,8 +46,8 @@ export function stateColumn(header: ReactNode, opts: { testId?: (name: string) =
   };
 }
 
-/** Whether an object is suspended (the summary says so, or its spec does). */
-export const isSuspended = (o: ObjectView): boolean => o.summary.suspended || obj(o.spec).suspend === true;
+/** Whether an object is suspended (its summary follows `spec.suspend`, also when it changes live). */
+export const isSuspended = (o: ObjectView): boolean => o.summary.suspended;
 
 /** The kind's actions on one object, in `cluster`, with a message when done. */
 function KindActions({ kind, cluster, object }: { kind: KindView; cluster: string; object: ObjectView }) {
