@@ -21,7 +21,18 @@ import type { ApplicationView, Rendered, TargetDiff } from '../../api/types';
 import { useNamespace } from '../../app/namespace';
 import { ErrorNote, Page } from '../../components/Page';
 import { BasicsStep, ChartStep, ConfigStep, type StepProps } from './FormSteps';
-import { emptyState, specToState, stateToSpec, STEP, stepOf, validateStep, type WizardState } from './model';
+import type { FormBinding } from '../../components/Field';
+import {
+  emptyState,
+  fieldValue,
+  specToState,
+  stateToSpec,
+  STEP,
+  stepOf,
+  validateStep,
+  withField,
+  type WizardState,
+} from './model';
 import { PreviewStep } from './PreviewStep';
 import { TargetsStep } from './TargetsStep';
 import { Summary } from './Summary';
@@ -227,7 +238,12 @@ function Wizard({
     );
   };
 
-  const props: StepProps = { state, update, errorOf, editing };
+  const form: FormBinding = {
+    value: (path) => fieldValue(state, path),
+    set: (path, value) => update(withField(state, path, value), path),
+    error: errorOf,
+  };
+  const props: StepProps = { state, form, update, errorOf, editing };
   const titles = [
     t('Basics & source'),
     t('Chart or path'),
