@@ -94,6 +94,17 @@ describe('planChange', () => {
     expect(plan).toEqual({ set: [], stale: [], newObject: true });
   });
 
+  it('reads a patched view again when it shows more than the summary', () => {
+    const entries: CacheEntry[] = [
+      { key: allApps, data: list(view('podinfo')), refetch: true },
+      { key: inApps, data: list(view('podinfo')) },
+      { key: keys.list('gitrepositories', 'host', 'team-b', {}), data: list(view('x', 'team-b')), refetch: true },
+    ];
+    const plan = planChange(entries, change('applied', 'podinfo'));
+    expect(plan.set.map((e) => e.key)).toEqual([allApps, inApps]);
+    expect(plan.stale).toEqual([allApps]);
+  });
+
   it('matches by namespace as well as name', () => {
     const entries: CacheEntry[] = [{ key: allApps, data: list(view('podinfo', 'team-b')) }];
     expect(planChange(entries, change('applied', 'podinfo')).newObject).toBe(true);

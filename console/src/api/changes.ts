@@ -2,7 +2,8 @@
  * What one live change does to the cached reads of its kind in its cluster: an object seen in
  * a cached list or detail gets the change's summary and resourceVersion in place; a deleted
  * one leaves the lists (its detail is read again); an applied object that no cached list holds
- * is new, so the caller reads that kind's lists of that cluster again. Pure: it gets the cached
+ * is new, so the caller reads that kind's lists of that cluster again. A view that shows more
+ * than the summary asks to be read again as well (`refetch`). Pure: it gets the cached
  * entries and returns what to write, so it is unit-tested without a query client.
  */
 import type { QueryKey } from '@tanstack/react-query';
@@ -12,13 +13,18 @@ import type { ObjectChange, Summary } from './types';
 export interface CacheEntry {
   key: QueryKey;
   data: unknown;
+  /**
+   * The view shows more of its objects than the summary (e.g. status fields): after the
+   * summary is patched in, it is also read again.
+   */
+  refetch?: boolean;
 }
 
 /** What to do with the cache for one change. */
 export interface ChangePlan {
   /** Cached reads with their new data. */
   set: CacheEntry[];
-  /** Cached reads to read again (the detail of a deleted object). */
+  /** Cached reads to read again: the detail of a deleted object, patched reads that ask for it. */
   stale: QueryKey[];
   /** An applied object no cached list holds: the kind's lists of the cluster are read again. */
   newObject: boolean;
@@ -55,7 +61,7 @@ function patched<T extends Item>(o: T, c: ObjectChange): T {
 export function planChange(entries: readonly CacheEntry[], c: ObjectChange): ChangePlan {
   const plan: ChangePlan = { set: [], stale: [], newObject: false };
   let listed = false;
-  for (const { key, data } of entries) {
+  for (const { key, data, refetch } of entries) {
     const [, , cluster, namespace, view, name] = key;
     if (cluster !== c.cluster) continue;
     if (view === 'list' && isList(data)) {
@@ -68,9 +74,13 @@ export function planChange(entries: readonly CacheEntry[], c: ObjectChange): Cha
           : data.items.map((o, j) => (j === i ? patched(o, c) : o));
       const totalItems = c.type === 'deleted' ? Math.max(0, data.totalItems - 1) : data.totalItems;
       plan.set.push({ key, data: { ...data, items, totalItems } });
+      if (refetch) plan.stale.push(key);
     } else if (view === 'object' && namespace === c.namespace && name === c.name && isItem(data)) {
       if (c.type === 'deleted') plan.stale.push(key);
-      else plan.set.push({ key, data: patched(data, c) });
+      else {
+        plan.set.push({ key, data: patched(data, c) });
+        if (refetch) plan.stale.push(key);
+      }
     }
   }
   plan.newObject = c.type === 'applied' && !listed;

@@ -90,18 +90,26 @@ export function useStatusObjects(p: Params, enabled = true) {
   });
 }
 
-/** A page of objects of one resource (plural) in one cluster and namespace ('' = all). */
+/** The query meta flag of a view that shows more than its objects' summaries (see `live.tsx`). */
+export const REFETCH_ON_CHANGE = 'refetchOnChange';
+
+/**
+ * A page of objects of one resource (plural) in one cluster and namespace ('' = all). Live
+ * changes patch each listed object's summary; with `refetchOnChange` (a view that shows more
+ * of the objects, such as status fields) a change also reads the page again.
+ */
 export function useObjectList(
   resource: string,
   cluster: string,
   namespace: string,
   p: Params = {},
-  opts: Pick<UseQueryOptions<ObjectList>, 'enabled'> = {},
+  opts: Pick<UseQueryOptions<ObjectList>, 'enabled'> & { refetchOnChange?: boolean } = {},
 ) {
+  const { refetchOnChange, ...rest } = opts;
   return useQuery(
     keys.list(resource, cluster, namespace, p),
     ({ signal }) => get<ObjectList>(resourcePath(resource, namespace), { cluster, ...p }, signal),
-    { keepPreviousData: true, ...opts },
+    { keepPreviousData: true, meta: refetchOnChange ? { [REFETCH_ON_CHANGE]: true } : undefined, ...rest },
   );
 }
 

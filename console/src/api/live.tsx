@@ -2,16 +2,17 @@
  * One event stream per tab. Each change updates the cached reads of its kind in its cluster
  * (see `changes.ts`): an object already shown gets its new summary in place, a deleted one
  * leaves the lists, and only a new object makes that kind's lists of that cluster be read
- * again (at most every 400 ms, with the fleet status views). Changes to HelmReleases and
+ * again (at most every 400 ms, with the fleet status views). Views that show more than the
+ * summary are read again too (`refetchOnChange` of `useObjectList`). Changes to HelmReleases and
  * Kustomizations in the host also refresh applications: their controller writes the
  * application's status right after.
  */
-import { useQueryClient } from '@tanstack/react-query';
+import { useQueryClient, type QueryKey } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 import { planChange } from './changes';
 import { HOST } from './client';
 import { subscribe } from './events';
-import { useKinds } from './hooks';
+import { REFETCH_ON_CHANGE, useKinds } from './hooks';
 import { pluralOf } from './kinds';
 import type { ObjectChange } from './types';
 
@@ -40,6 +41,8 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   const [live, setLive] = useState<Live>({ connected: false, version: 0 });
   /** Lists to read again: [plural, cluster]; `null` for every list (kinds not known yet). */
   const pending = useRef(new Map<string, [string, string] | null>());
+  /** Single reads to read again, by their key as JSON. */
+  const stale = useRef(new Map<string, QueryKey>());
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const appsTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
@@ -53,6 +56,9 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       timer.current = null;
       const batch = [...pending.current.values()];
       pending.current.clear();
+      const reads = [...stale.current.values()];
+      stale.current.clear();
+      for (const key of reads) void qc.invalidateQueries({ queryKey: key, exact: true });
       void qc.invalidateQueries(['status']);
       for (const p of batch) {
         if (p === null) void qc.invalidateQueries({ queryKey: ['flux'], predicate: (q) => q.queryKey[4] === 'list' });
@@ -67,10 +73,13 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       const known = kindsRef.current;
       const plural = known ? pluralOf(known, c.kind) : undefined;
       if (plural) {
-        const entries = qc.getQueriesData(['flux', plural, c.cluster]).map(([key, data]) => ({ key, data }));
+        const entries = qc
+          .getQueryCache()
+          .findAll(['flux', plural, c.cluster])
+          .map((q) => ({ key: q.queryKey, data: q.state.data, refetch: q.meta?.[REFETCH_ON_CHANGE] === true }));
         const plan = planChange(entries, c);
         for (const e of plan.set) qc.setQueryData(e.key, e.data);
-        for (const key of plan.stale) void qc.invalidateQueries({ queryKey: key, exact: true });
+        for (const key of plan.stale) stale.current.set(JSON.stringify(key), key);
         if (plan.newObject) pending.current.set(`${plural}/${c.cluster}`, [plural, c.cluster]);
       } else if (!known) {
         pending.current.set('', null);

@@ -54,13 +54,14 @@ function AutomationList({ kind, all }: { kind: KindView; all: KindView[] }) {
   const [deleting, setDeleting] = useState<ObjectView | null>(null);
   useEffect(() => setPage(1), [kind.plural, cluster, namespace, search]);
 
-  const list = useObjectList(kind.plural, cluster, namespace, {
-    name: search,
-    page,
-    limit: LIMIT,
-    sortBy: 'name',
-    ascending: true,
-  });
+  // What each object does is read from its status too: a live change reads the page again.
+  const list = useObjectList(
+    kind.plural,
+    cluster,
+    namespace,
+    { name: search, page, limit: LIMIT, sortBy: 'name', ascending: true },
+    { refetchOnChange: true },
+  );
   const items = list.data?.items ?? [];
   const pages = Math.max(1, Math.ceil((list.data?.totalItems ?? 0) / LIMIT));
 
