@@ -1,7 +1,8 @@
 /**
- * Server state: one react-query hook per thing the pages read, keyed by cluster (every
- * query key names its cluster), and the mutations they perform. Live changes from the event
- * stream invalidate the affected queries (see `live.tsx`).
+ * Server state: one react-query hook per thing the pages read, keyed by cluster (every Flux
+ * query key names its cluster), typed by what the API returns (applications have their own
+ * hooks), and the mutations they perform. Live changes from the event stream update the
+ * cached reads of their kind and cluster (see `live.tsx`).
  */
 import { useMutation, useQuery, useQueryClient, type UseQueryOptions } from '@tanstack/react-query';
 import { del, get, HOST, post, put, type Params } from './client';
@@ -110,14 +111,6 @@ export function useObjectList(
     keys.list(resource, cluster, namespace, p),
     ({ signal }) => get<ObjectList>(resourcePath(resource, namespace), { cluster, ...p }, signal),
     { keepPreviousData: true, meta: refetchOnChange ? { [REFETCH_ON_CHANGE]: true } : undefined, ...rest },
-  );
-}
-
-export function useObject(resource: string, cluster: string, namespace: string, name: string, enabled = true) {
-  return useQuery(
-    keys.object(resource, cluster, namespace, name),
-    () => get<ObjectView>(resourcePath(resource, namespace, name), { cluster }),
-    { enabled: enabled && !!name && !!namespace },
   );
 }
 

@@ -1,7 +1,8 @@
 /**
  * The form steps before the targets: basics and source, chart or path, base configuration.
- * Each step gets the wizard's state, an `update` that also names the fields it touches (so
- * their server errors are cleared), and `errorOf` for the message to show under a field.
+ * Each step gets the wizard's state, its fields by path (`form`, for `FormField`), an `update`
+ * that also names the fields it touches (so their server errors are cleared), and `errorOf`
+ * for the message to show under a field.
  */
 import { Input, Loading } from '@kubed/components';
 import { useState, type ChangeEvent } from 'react';
