@@ -3,9 +3,9 @@
  * (see `changes.ts`): an object already shown gets its new summary in place, a deleted one
  * leaves the lists, and only a new object makes that kind's lists of that cluster be read
  * again (at most every 400 ms, with the fleet status views). Views that show more than the
- * summary are read again too (`refetchOnChange` of `useObjectList`). Changes to HelmReleases and
- * Kustomizations in the host also refresh applications: their controller writes the
- * application's status right after.
+ * summary are read again too (`refetchOnChange` of `useObjectList`). Changes to delivery
+ * objects (HelmReleases, Kustomizations) in the host also refresh applications: their
+ * controller writes the application's status right after.
  */
 import { useQueryClient, type QueryKey } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
@@ -13,8 +13,8 @@ import { planChange } from './changes';
 import { HOST } from './client';
 import { subscribe } from './events';
 import { REFETCH_ON_CHANGE, useKinds } from './hooks';
-import { pluralOf } from './kinds';
-import type { ObjectChange } from './types';
+import { byKind, pluralOf } from './kinds';
+import type { KindView, ObjectChange } from './types';
 
 interface Live {
   connected: boolean;
@@ -29,9 +29,12 @@ export function useLive(): Live {
   return useContext(LiveContext);
 }
 
-/** Whether a change of `c` means an application's status changes soon. */
-const touchesApplications = (c: ObjectChange) =>
-  c.cluster === HOST && (c.kind === 'HelmRelease' || c.kind === 'Kustomization');
+/**
+ * Whether change `c` means an application's status changes soon: applications render
+ * delivery objects (HelmReleases, Kustomizations) in the host. Unknown while the kinds load.
+ */
+const touchesApplications = (c: ObjectChange, kinds: readonly KindView[] | undefined) =>
+  c.cluster === HOST && (kinds === undefined || byKind(kinds, c.kind)?.family === 'delivery');
 
 export function LiveProvider({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
@@ -84,7 +87,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       } else if (!known) {
         pending.current.set('', null);
       }
-      if (touchesApplications(c)) {
+      if (touchesApplications(c, known)) {
         pending.current.set(`applications/${HOST}`, ['applications', HOST]);
         // The application's own status follows the Flux object's; read it again shortly
         // (once for a burst of changes).
