@@ -116,3 +116,9 @@ export const del = <T>(path: string, params?: Params) => request<T>('DELETE', pa
 export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/**
+ * The host cluster's name: where ksflux runs, where applications live and where their Flux
+ * objects are rendered (also the `origin` of that cluster's connection).
+ */
+export const HOST = 'host';

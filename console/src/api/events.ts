@@ -1,10 +1,12 @@
 /**
  * Live changes: reads `/status/events` (Server-Sent Events) with `fetch`, so the login token
  * travels in the Authorization header (EventSource cannot send it). Reconnects with backoff;
- * after a reconnect or a `lagged` event the caller re-reads its lists (`onResync`).
+ * after a reconnect or a `lagged` event the caller re-reads its lists (`onResync`). Each
+ * event's data is checked against `ObjectChange` before it is handed on.
  */
 import { getToken, url } from './client';
 import type { ObjectChange } from './types';
+import { parseChange } from './validate';
 
 /** Parses a chunk of an event stream; returns complete events and the unparsed rest. */
 export function parseEvents(buffer: string): { events: { event: string; data: string }[]; rest: string } {
@@ -65,11 +67,9 @@ export function subscribe(
               onResync();
               continue;
             }
-            try {
-              onChange(JSON.parse(e.data) as ObjectChange);
-            } catch {
-              // not a change; ignore
-            }
+            // Invalid payloads are logged and dropped.
+            const change = parseChange(e.data);
+            if (change) onChange(change);
           }
         }
       } catch {

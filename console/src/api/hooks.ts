@@ -1,17 +1,22 @@
 /**
- * Server state: one react-query hook per thing the pages read, keyed by cluster (every
- * query key names its cluster), and the mutations they perform. Live changes from the event
- * stream invalidate the affected queries (see `live.tsx`).
+ * Server state: one react-query hook per thing the pages read, keyed by cluster (every Flux
+ * query key names its cluster), typed by what the API returns (applications have their own
+ * hooks), and the mutations they perform. Live changes from the event stream update the
+ * cached reads of their kind and cluster (see `live.tsx`).
  */
 import { useMutation, useQuery, useQueryClient, type UseQueryOptions } from '@tanstack/react-query';
-import { del, get, post, put, type Params } from './client';
+import { del, get, HOST, post, put, type Params } from './client';
 import type {
+  Action,
+  ApplicationList,
+  ApplicationRequest,
   ApplicationSpec,
-  ApplicationStatus,
+  ApplicationView,
   Chart,
   ClusterList,
   ClusterView,
   FleetSummary,
+  KindList,
   ObjectList,
   ObjectRequest,
   ObjectStatusList,
@@ -26,6 +31,7 @@ import type {
 /** Query keys, so invalidation and the live stream agree on them. */
 export const keys = {
   whoami: ['whoami'] as const,
+  kinds: ['kinds'] as const,
   clusters: ['clusters'] as const,
   summary: (p: Params) => ['status', 'summary', p] as const,
   objects: (p: Params) => ['status', 'objects', p] as const,
@@ -45,6 +51,11 @@ export function resourcePath(resource: string, namespace: string, name?: string,
 
 export function useWhoami() {
   return useQuery(keys.whoami, () => get<User>('/whoami'), { staleTime: 60_000, retry: false });
+}
+
+/** The kinds the API serves; they change only with the server, so they are read once. */
+export function useKinds() {
+  return useQuery(keys.kinds, () => get<KindList>('/kinds'), { staleTime: Infinity, cacheTime: Infinity });
 }
 
 export function useClusters(opts: { refetchInterval?: number } = {}) {
@@ -80,26 +91,26 @@ export function useStatusObjects(p: Params, enabled = true) {
   });
 }
 
-/** A page of objects of one resource (plural) in one cluster and namespace ('' = all). */
+/** The query meta flag of a view that shows more than its objects' summaries (see `live.tsx`). */
+export const REFETCH_ON_CHANGE = 'refetchOnChange';
+
+/**
+ * A page of objects of one resource (plural) in one cluster and namespace ('' = all). Live
+ * changes patch each listed object's summary; with `refetchOnChange` (a view that shows more
+ * of the objects, such as status fields) a change also reads the page again.
+ */
 export function useObjectList(
   resource: string,
   cluster: string,
   namespace: string,
   p: Params = {},
-  opts: Pick<UseQueryOptions<ObjectList>, 'enabled'> = {},
+  opts: Pick<UseQueryOptions<ObjectList>, 'enabled'> & { refetchOnChange?: boolean } = {},
 ) {
+  const { refetchOnChange, ...rest } = opts;
   return useQuery(
     keys.list(resource, cluster, namespace, p),
     ({ signal }) => get<ObjectList>(resourcePath(resource, namespace), { cluster, ...p }, signal),
-    { keepPreviousData: true, ...opts },
-  );
-}
-
-export function useObject(resource: string, cluster: string, namespace: string, name: string, enabled = true) {
-  return useQuery(
-    keys.object(resource, cluster, namespace, name),
-    () => get<ObjectView>(resourcePath(resource, namespace, name), { cluster }),
-    { enabled: enabled && !!name && !!namespace },
+    { keepPreviousData: true, meta: refetchOnChange ? { [REFETCH_ON_CHANGE]: true } : undefined, ...rest },
   );
 }
 
@@ -113,7 +124,7 @@ export function useCharts(cluster: string, namespace: string, repository: string
 
 export function useApplicationTargets(namespace: string, name: string) {
   return useQuery(
-    keys.sub('applications', 'host', namespace, name, 'targets'),
+    keys.sub('applications', HOST, namespace, name, 'targets'),
     () => get<TargetDetail[]>(resourcePath('applications', namespace, name, 'targets')),
     { enabled: !!name },
   );
@@ -138,7 +149,7 @@ export function useSave(resource: string) {
   const invalidate = useInvalidate(resource);
   return useMutation(
     ({ cluster, namespace, req, create }: Target & { req: ObjectRequest; create: boolean }) => {
-      const name = String((req.metadata as { name?: string }).name ?? '');
+      const name = String(req.metadata.name ?? '');
       return create
         ? post<ObjectView>(resourcePath(resource, namespace), req, { cluster })
         : put<ObjectView>(resourcePath(resource, namespace, name), req, { cluster });
@@ -156,8 +167,8 @@ export function useDelete(resource: string) {
   );
 }
 
-/** The actions every Flux object (and an application) takes. */
-export type Action = 'reconcile' | 'suspend' | 'resume' | 'force' | 'reset';
+/** The actions objects take (the kinds list says which each kind takes). */
+export type { Action };
 
 export function useAction(resource: string) {
   const invalidate = useInvalidate(resource);
@@ -188,15 +199,39 @@ export function useAction(resource: string) {
   );
 }
 
-/** An Application as the API returns it. */
-export type Application = Omit<ObjectView, 'spec' | 'status'> & {
-  spec: ApplicationSpec;
-  status: ApplicationStatus;
-};
+/** A page of applications (they live in the host cluster) in a namespace ('' = all). */
+export function useApplications(namespace: string, p: Params = {}) {
+  return useQuery(
+    keys.list('applications', HOST, namespace, p),
+    ({ signal }) => get<ApplicationList>(resourcePath('applications', namespace), p, signal),
+    { keepPreviousData: true },
+  );
+}
 
-/** A request body for an application (create or update). */
-export function applicationRequest(name: string, spec: ApplicationSpec, resourceVersion?: string): ObjectRequest {
-  return { metadata: resourceVersion ? { name, resourceVersion } : { name }, spec: spec as unknown as Record<string, unknown> };
+/** One application. */
+export function useApplication(namespace: string, name: string, enabled = true) {
+  return useQuery(
+    keys.object('applications', HOST, namespace, name),
+    () => get<ApplicationView>(resourcePath('applications', namespace, name)),
+    { enabled: enabled && !!name && !!namespace },
+  );
+}
+
+/** A request body for an application (create, or update with `resourceVersion`). */
+export function applicationRequest(name: string, spec: ApplicationSpec, resourceVersion?: string): ApplicationRequest {
+  return { metadata: resourceVersion ? { name, resourceVersion } : { name }, spec };
+}
+
+/** Create (no `resourceVersion` in the request) or update an application. */
+export function useSaveApplication() {
+  const invalidate = useInvalidate('applications');
+  return useMutation(
+    ({ namespace, req, create }: { namespace: string; req: ApplicationRequest; create: boolean }) =>
+      create
+        ? post<ApplicationView>(resourcePath('applications', namespace), req)
+        : put<ApplicationView>(resourcePath('applications', namespace, String(req.metadata.name ?? '')), req),
+    { onSuccess: invalidate },
+  );
 }
 
 /** What an application would render (nothing written). */

@@ -1,34 +1,24 @@
 /**
- * One event stream per tab: each change invalidates the queries that show that kind (at most
- * every 400 ms), and changes to rendered HelmReleases/Kustomizations in the host also refresh
- * applications (their controller writes the application's status right after). The latest
- * state of each object seen is kept so pages can show it without waiting for a refetch.
+ * One event stream per tab. Each change updates the cached reads of its kind in its cluster
+ * (see `changes.ts`): an object already shown gets its new summary in place, a deleted one
+ * leaves the lists, and only a new object makes that kind's lists of that cluster be read
+ * again (at most every 400 ms, with the fleet status views). Views that show more than the
+ * summary are read again too (`refetchOnChange` of `useObjectList`). Changes to delivery
+ * objects (HelmReleases, Kustomizations) in the host also refresh applications: their
+ * controller writes the application's status right after.
  */
-import { useQueryClient } from '@tanstack/react-query';
+import { useQueryClient, type QueryKey } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
+import { planChange } from './changes';
+import { HOST } from './client';
 import { subscribe } from './events';
-import type { ObjectChange } from './types';
-
-/** Plural resource names per Flux kind. */
-export const PLURALS: Record<string, string> = {
-  GitRepository: 'gitrepositories',
-  HelmRepository: 'helmrepositories',
-  HelmChart: 'helmcharts',
-  Bucket: 'buckets',
-  OCIRepository: 'ocirepositories',
-  Kustomization: 'kustomizations',
-  HelmRelease: 'helmreleases',
-  Provider: 'providers',
-  Alert: 'alerts',
-  Receiver: 'receivers',
-  ImageRepository: 'imagerepositories',
-  ImagePolicy: 'imagepolicies',
-  ImageUpdateAutomation: 'imageupdateautomations',
-};
+import { REFETCH_ON_CHANGE, useKinds } from './hooks';
+import { byKind, pluralOf } from './kinds';
+import type { KindView, ObjectChange } from './types';
 
 interface Live {
   connected: boolean;
-  /** Changes received so far (bumps on each). */
+  /** Changes received so far (bumps on each batch). */
   version: number;
 }
 
@@ -39,30 +29,66 @@ export function useLive(): Live {
   return useContext(LiveContext);
 }
 
+/**
+ * Whether change `c` means an application's status changes soon: applications render
+ * delivery objects (HelmReleases, Kustomizations) in the host. Unknown while the kinds load.
+ */
+const touchesApplications = (c: ObjectChange, kinds: readonly KindView[] | undefined) =>
+  c.cluster === HOST && (kinds === undefined || byKind(kinds, c.kind)?.family === 'delivery');
+
 export function LiveProvider({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
+  const kinds = useKinds().data?.items;
+  const kindsRef = useRef(kinds);
+  kindsRef.current = kinds;
   const [live, setLive] = useState<Live>({ connected: false, version: 0 });
-  const pending = useRef(new Set<string>());
+  /** Lists to read again: [plural, cluster]; `null` for every list (kinds not known yet). */
+  const pending = useRef(new Map<string, [string, string] | null>());
+  /** Single reads to read again, by their key as JSON. */
+  const stale = useRef(new Map<string, QueryKey>());
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const appsTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
   useEffect(() => {
+    const lists = (plural: string, cluster: string) =>
+      void qc.invalidateQueries({
+        queryKey: ['flux', plural, cluster],
+        predicate: (q) => q.queryKey[4] === 'list',
+      });
     const flush = () => {
       timer.current = null;
-      const kinds = [...pending.current];
+      const batch = [...pending.current.values()];
       pending.current.clear();
+      const reads = [...stale.current.values()];
+      stale.current.clear();
+      for (const key of reads) void qc.invalidateQueries({ queryKey: key, exact: true });
       void qc.invalidateQueries(['status']);
-      for (const k of kinds) void qc.invalidateQueries(['flux', k]);
+      for (const p of batch) {
+        if (p === null) void qc.invalidateQueries({ queryKey: ['flux'], predicate: (q) => q.queryKey[4] === 'list' });
+        else lists(p[0], p[1]);
+      }
       setLive((l) => ({ ...l, version: l.version + 1 }));
     };
     const schedule = () => {
       if (timer.current === null) timer.current = setTimeout(flush, 400);
     };
     const onChange = (c: ObjectChange) => {
-      const plural = PLURALS[c.kind];
-      if (plural) pending.current.add(plural);
-      if (c.cluster === 'host' && (c.kind === 'HelmRelease' || c.kind === 'Kustomization')) {
-        pending.current.add('applications');
+      const known = kindsRef.current;
+      const plural = known ? pluralOf(known, c.kind) : undefined;
+      if (plural) {
+        const entries = qc
+          .getQueryCache()
+          .findAll(['flux', plural, c.cluster])
+          .map((q) => ({ key: q.queryKey, data: q.state.data, refetch: q.meta?.[REFETCH_ON_CHANGE] === true }));
+        const plan = planChange(entries, c);
+        for (const e of plan.set) qc.setQueryData(e.key, e.data);
+        for (const key of plan.stale) stale.current.set(JSON.stringify(key), key);
+        if (plan.newObject) pending.current.set(`${plural}/${c.cluster}`, [plural, c.cluster]);
+      } else if (!known) {
+        pending.current.set('', null);
+      }
+      if (touchesApplications(c, known)) {
+        pending.current.set(`applications/${HOST}`, ['applications', HOST]);
         // The application's own status follows the Flux object's; read it again shortly
         // (once for a burst of changes).
         if (appsTimer.current === null) {
@@ -78,7 +104,14 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       void qc.invalidateQueries(['status']);
       void qc.invalidateQueries(['flux']);
     };
-    return subscribe(onChange, onResync, (connected) => setLive((l) => ({ ...l, connected })));
+    const stop = subscribe(onChange, onResync, (connected) => setLive((l) => ({ ...l, connected })));
+    return () => {
+      stop();
+      if (timer.current !== null) clearTimeout(timer.current);
+      if (appsTimer.current !== null) clearTimeout(appsTimer.current);
+      timer.current = null;
+      appsTimer.current = null;
+    };
   }, [qc]);
 
   return <LiveContext.Provider value={live}>{children}</LiveContext.Provider>;

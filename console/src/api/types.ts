@@ -24,94 +24,35 @@ export type Cause = S['Cause'];
 export type Chart = S['Chart'];
 export type Rendered = S['Rendered'];
 export type TargetDiff = S['TargetDiff'];
-export type TargetDetail = S['TargetDetail'];
+/** A target's detail; `object` is null until the Flux object is created (the schema omits that). */
+export type TargetDetail = Omit<S['TargetDetail'], 'object'> & { object: Record<string, unknown> | null };
 export type User = S['User'];
 
 /** A JSON object whose shape the API leaves open (Flux specs and statuses). */
 export type Json = { [key: string]: unknown };
 
 /** A Kubernetes condition. */
-export interface Condition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-  lastTransitionTime?: string;
-}
+export type Condition = NonNullable<ApplicationStatus['conditions']>[number];
 
-/** The Application's spec, as `crates/types/src/application.rs` defines it. */
-export interface ApplicationSpec {
-  source: { kind: SourceKind; name: string };
-  helm?: HelmSpec;
-  kustomize?: KustomizeSpec;
-  targets: Target[];
-  dependsOn?: string[];
-  interval?: string;
-  suspend?: boolean;
-}
-export type SourceKind = 'GitRepository' | 'OCIRepository' | 'Bucket' | 'HelmRepository';
-export interface HelmSpec {
-  chart: string;
-  version?: string;
-  values?: Json;
-  valuesFrom?: Json[];
-  releaseName?: string;
-  /** HelmRelease `install` settings, e.g. `{ disableWait: true }`. */
-  install?: Json;
-  /** HelmRelease `upgrade` settings. */
-  upgrade?: Json;
-  rollback?: Json;
-  uninstall?: Json;
-}
-export interface KustomizeSpec {
-  path?: string;
-  prune?: boolean;
-  patches?: Patch[];
-  images?: Image[];
-  substitute?: Record<string, string>;
-  wait?: boolean;
-}
-export interface Patch {
-  patch: string;
-  target?: Json;
-}
-export interface Image {
-  name: string;
-  newName?: string;
-  newTag?: string;
-  digest?: string;
-}
-export interface Target {
-  cluster: string;
-  namespace: string;
-  suspend?: boolean;
-  overrides?: Overrides;
-}
-export interface Overrides {
-  values?: Json;
-  valuesFrom?: Json[];
-  version?: string;
-  patches?: Patch[];
-  images?: Image[];
-  substitute?: Record<string, string>;
-  path?: string;
-}
-export interface TargetStatus {
-  cluster: string;
-  namespace: string;
-  objectRef?: string;
-  ready: string;
-  reason?: string;
-  message?: string;
-  lastAppliedRevision?: string;
-  lastAttemptedRevision?: string;
-  lastTransitionTime?: string;
-  suspended?: boolean;
-}
-export interface ApplicationStatus {
-  observedGeneration?: number;
-  conditions?: Condition[];
-  targets?: TargetStatus[];
-  summary?: { ready: number; total: number; text: string };
-  lastHandledReconcileAt?: string;
-}
+/** The kinds the API serves (`GET /kinds`), each with its family, actions and form defaults. */
+export type KindView = S['KindView'];
+export type KindList = S['KindList'];
+export type Family = S['Family'];
+export type Action = S['Action'];
+
+/** An Application as the API returns it, its list and its create/update request. */
+export type ApplicationView = S['ApplicationView'];
+export type ApplicationList = S['ApplicationList'];
+export type ApplicationRequest = S['ApplicationRequest'];
+/** The Application's spec and status (the CRD's schema). */
+export type ApplicationSpec = S['ApplicationSpec'];
+export type ApplicationStatus = S['ApplicationStatus'];
+/** The kinds an application's source may be. */
+export type SourceKind = ApplicationSpec['source']['kind'];
+export type HelmSpec = NonNullable<ApplicationSpec['helm']>;
+export type KustomizeSpec = NonNullable<ApplicationSpec['kustomize']>;
+export type Patch = NonNullable<KustomizeSpec['patches']>[number];
+export type Image = NonNullable<KustomizeSpec['images']>[number];
+export type Target = ApplicationSpec['targets'][number];
+export type Overrides = NonNullable<Target['overrides']>;
+export type TargetStatus = NonNullable<ApplicationStatus['targets']>[number];

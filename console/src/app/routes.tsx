@@ -19,9 +19,9 @@ const wait = (node: ReactNode) => <Suspense fallback={<Loading />}>{node}</Suspe
 export const routes: RouteObject[] = [
   { index: true, element: <Overview /> },
   { path: 'clusters', element: wait(<Clusters />) },
-  { path: 'sources', element: <Navigate to="gitrepositories" replace /> },
+  { path: 'sources', element: wait(<Sources />) },
   { path: 'sources/:kind', element: wait(<Sources />) },
-  { path: 'automation', element: <Navigate to="providers" replace /> },
+  { path: 'automation', element: wait(<Automation />) },
   { path: 'automation/:kind', element: wait(<Automation />) },
   { path: 'applications', element: <Applications /> },
   { path: 'applications/new', element: wait(<ApplicationWizard />) },

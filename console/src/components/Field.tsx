@@ -1,4 +1,5 @@
-import type { ReactNode } from 'react';
+import { Input, InputPassword } from '@kubed/components';
+import type { ChangeEvent, CSSProperties, ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import styled from 'styled-components';
@@ -33,6 +34,9 @@ const Wrap = styled.div`
     color: #ca2621;
     margin-top: 3px;
   }
+  &.bare {
+    margin-bottom: 0;
+  }
   &.has-error input,
   &.has-error textarea,
   &.has-error select {
@@ -48,7 +52,8 @@ export function Field({
   help,
   children,
 }: {
-  label: ReactNode;
+  /** The label; none for a field in a row of fields (its control carries an aria-label). */
+  label?: ReactNode;
   /** The field path, e.g. `spec.url` (tests and server errors use it). */
   name: string;
   error?: string;
@@ -56,11 +61,14 @@ export function Field({
   children: ReactNode;
 }) {
   const { t } = useTranslation();
+  const classes = [error ? 'has-error' : '', label === undefined ? 'bare' : ''].filter(Boolean).join(' ');
   return (
-    <Wrap className={error ? 'has-error' : undefined} data-field={name}>
-      <label className="field-label" htmlFor={name}>
-        {label}
-      </label>
+    <Wrap className={classes || undefined} data-field={name}>
+      {label !== undefined && (
+        <label className="field-label" htmlFor={name}>
+          {label}
+        </label>
+      )}
       {children}
       {error ? (
         <div className="field-error" role="alert" data-error-for={name}>
@@ -72,6 +80,145 @@ export function Field({
     </Wrap>
   );
 }
+
+/**
+ * A form's fields by path (the paths the server names in its errors, e.g. `spec.url` or
+ * `spec.targets[0].namespace`): each field's text, how to change it and its message.
+ * Check boxes hold `'true'` or `''`.
+ */
+export interface FormBinding {
+  value: (path: string) => string;
+  set: (path: string, value: string) => void;
+  error: (path: string) => string | undefined;
+  /** Called when a field loses focus. */
+  touch?: (path: string) => void;
+}
+
+/** A binding over a flat map of values keyed by path. */
+export function bindValues(
+  values: Record<string, string>,
+  set: (path: string, value: string) => void,
+  error: (path: string) => string | undefined,
+  touch?: (path: string) => void,
+): FormBinding {
+  return { value: (p) => values[p] ?? '', set, error, touch };
+}
+
+type Change = ChangeEvent<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>;
+
+/**
+ * The field at `path` of `form`: its control (named and identified by the path) shows the
+ * path's value and sets it; its message is the form's error for the same path.
+ */
+export function FormField({
+  form,
+  path,
+  label,
+  help,
+  control = 'text',
+  name = path,
+  onChange,
+  disabled,
+  placeholder,
+  ariaLabel,
+  autoComplete,
+  style,
+  list,
+  check,
+  children,
+}: {
+  form: FormBinding;
+  path: string;
+  /** The label; leave it out in a row of fields (then give `ariaLabel` or `placeholder`). */
+  label?: ReactNode;
+  help?: ReactNode;
+  /** The control: a text input (default), a password, a YAML area, a select, a check box. */
+  control?: 'text' | 'password' | 'code' | 'select' | 'check';
+  /** The control's name, when it differs from the path. */
+  name?: string;
+  /** Sets the value instead of `form.set`, for fields whose change does more. */
+  onChange?: (value: string) => void;
+  disabled?: boolean;
+  placeholder?: string;
+  ariaLabel?: string;
+  autoComplete?: string;
+  style?: CSSProperties;
+  /** The id of a datalist of suggestions (text inputs). */
+  list?: string;
+  /** The check box's own text. */
+  check?: ReactNode;
+  /** The options of a select; after a text input, its datalist. */
+  children?: ReactNode;
+}) {
+  const value = form.value(path);
+  const set = onChange ?? ((v: string) => form.set(path, v));
+  const common = {
+    id: path,
+    name,
+    disabled,
+    'aria-label': ariaLabel,
+    onBlur: form.touch ? () => form.touch?.(path) : undefined,
+  };
+  const onText = (e: Change) => set(e.target.value);
+  let input: ReactNode;
+  switch (control) {
+    case 'password':
+      input = <InputPassword {...common} value={value} onChange={onText} autoComplete={autoComplete ?? 'new-password'} />;
+      break;
+    case 'code':
+      input = <CodeArea {...common} value={value} onChange={onText} placeholder={placeholder} style={style} spellCheck={false} />;
+      break;
+    case 'select':
+      input = (
+        <NativeSelect {...common} value={value} onChange={onText} style={style}>
+          {children}
+        </NativeSelect>
+      );
+      break;
+    case 'check':
+      input = (
+        <CheckLabel>
+          <input
+            {...common}
+            type="checkbox"
+            checked={value === 'true'}
+            onChange={(e) => set(e.target.checked ? 'true' : '')}
+          />
+          {check}
+        </CheckLabel>
+      );
+      break;
+    default:
+      input = (
+        <>
+          <Input
+            {...common}
+            value={value}
+            onChange={onText}
+            placeholder={placeholder}
+            autoComplete={autoComplete ?? 'off'}
+            list={list}
+            style={style}
+          />
+          {children}
+        </>
+      );
+  }
+  return (
+    <Field label={label} name={path} error={form.error(path)} help={help}>
+      {input}
+    </Field>
+  );
+}
+
+/** A check box with its text. */
+const CheckLabel = styled.label`
+  display: inline-flex;
+  gap: 6px;
+  align-items: center;
+  font-size: 12px;
+  cursor: pointer;
+`;
 
 /** A native select, styled like the kit's inputs (easy to drive by keyboard and in tests). */
 export const NativeSelect = styled.select`

@@ -6,7 +6,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { zhCN } from './index';
+import { kindKey } from '../api/kinds';
+import { KINDS } from '../test/kinds';
+import { en, zhCN } from './index';
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -65,5 +67,17 @@ describe('Simplified Chinese', () => {
 
   it('has no empty translations', () => {
     expect(Object.entries(zhCN).filter(([, v]) => !v.trim())).toEqual([]);
+  });
+});
+
+describe('kind names', () => {
+  it('names every kind the API serves, in both languages', () => {
+    const keys = KINDS.flatMap((k) => [kindKey(k.kind, 'plural'), kindKey(k.kind, 'singular')]);
+    expect(keys.filter((k) => !(k in en))).toEqual([]);
+    expect(keys.filter((k) => !(k in zhCN))).toEqual([]);
+  });
+
+  it('translates every English entry', () => {
+    expect(Object.keys(en).filter((k) => !(k in zhCN))).toEqual([]);
   });
 });

@@ -1,14 +1,22 @@
 /**
- * English and Simplified Chinese. Keys are the English text (so English needs no file of its
- * own); `locales/zh-CN/*.json` (one file per part of the console, merged) translate every key
- * the sources use — a unit test checks that. The choice is remembered per browser.
+ * English and Simplified Chinese. Keys are the English text (so English needs no file for
+ * them); `locales/zh-CN/*.json` (one file per part of the console, merged) translate every key
+ * the sources use — a unit test checks that. Names of the API's kinds have keys of their own
+ * (`kinds.<Kind>.plural` and `.singular`), translated in `locales/en` and `locales/zh-CN`.
+ * The choice is remembered per browser.
  */
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
 
-const parts = import.meta.glob<{ default: Record<string, string> }>('./locales/zh-CN/*.json', { eager: true });
+type Part = { default: Record<string, string> };
+const zhParts = import.meta.glob<Part>('./locales/zh-CN/*.json', { eager: true });
+const enParts = import.meta.glob<Part>('./locales/en/*.json', { eager: true });
+const merge = (parts: Record<string, Part>): Record<string, string> =>
+  Object.assign({}, ...Object.values(parts).map((m) => m.default));
 /** Every Simplified Chinese string, from all parts. */
-export const zhCN: Record<string, string> = Object.assign({}, ...Object.values(parts).map((m) => m.default));
+export const zhCN: Record<string, string> = merge(zhParts);
+/** The English strings whose keys are not the text itself. */
+export const en: Record<string, string> = merge(enParts);
 
 /** The languages the console speaks. */
 export const LANGUAGES = [
@@ -26,7 +34,7 @@ function initialLanguage(): string {
 }
 
 void i18n.use(initReactI18next).init({
-  resources: { en: { translation: {} }, 'zh-CN': { translation: zhCN } },
+  resources: { en: { translation: en }, 'zh-CN': { translation: zhCN } },
   lng: initialLanguage(),
   fallbackLng: 'en',
   keySeparator: false,

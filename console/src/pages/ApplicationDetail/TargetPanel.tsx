@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import styled from 'styled-components';
 import { stringify } from 'yaml';
-import type { Application } from '../../api/hooks';
+import type { ApplicationView as Application } from '../../api/types';
 import { Code, Table } from '../../components/Page';
 import { Mono } from './common';
 import { DependsOn } from './DependsOn';

@@ -1,11 +1,10 @@
 import { Button } from '@kubed/components';
 import { useTranslation } from 'react-i18next';
-import type { Application } from '../../api/hooks';
-import type { TargetDetail, TargetStatus } from '../../api/types';
+import type { ApplicationView as Application, TargetDetail, TargetStatus } from '../../api/types';
 import { Table } from '../../components/Page';
 import { StateTag, targetState } from '../../components/StateTag';
 import { Actions, fmtTime, Mono, useAppAction } from './common';
-import { isRecord } from './inventory';
+import { asTargetStatus } from '../../api/validate';
 
 /** One target of an application: what the spec asks and what the controller reported. */
 export interface TargetRow {
@@ -19,9 +18,7 @@ export interface TargetRow {
 
 /** The status a target detail carries, when it has one. */
 export function detailStatus(d: TargetDetail | undefined): TargetStatus | undefined {
-  return d && isRecord(d.status) && typeof d.status.cluster === 'string'
-    ? (d.status as unknown as TargetStatus)
-    : undefined;
+  return d ? asTargetStatus(d.status) : undefined;
 }
 
 /** Every target: those in the spec, in its order, then any the status still reports. */

@@ -1,7 +1,7 @@
 import { notify } from '@kubed/components';
 import { useTranslation } from 'react-i18next';
 import styled from 'styled-components';
-import { ApiError } from '../../api/client';
+import { ApiError, HOST } from '../../api/client';
 import { useAction, type Action } from '../../api/hooks';
 
 /** A timestamp as local date and time, or a dash. */
@@ -37,7 +37,7 @@ export function useAppAction(namespace: string, name: string) {
     m.mutate(
       // A reconcile waits (up to 30 s) until the controller handled it, so the button's
       // progress means the work, not just the request.
-      { cluster: 'host', namespace, name, action, target, wait: action === 'reconcile' ? 30 : undefined },
+      { cluster: HOST, namespace, name, action, target, wait: action === 'reconcile' ? 30 : undefined },
       {
         onSuccess: () => notify.success(done(action, target)),
         onError: (e) => notify.error(t('Action failed: {{message}}', { message: errorText(e) })),

@@ -5,11 +5,33 @@ import userEvent from '@testing-library/user-event';
 import { MemoryRouter, Route, Routes } from 'react-router-dom';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { API } from '../../api/client';
-import { keys, type Application } from '../../api/hooks';
-import type { TargetDetail } from '../../api/types';
+import { keys } from '../../api/hooks';
+import type { ApplicationView, TargetDetail, TargetStatus } from '../../api/types';
 import ApplicationDetail from '.';
 
-const app = {
+const statuses: TargetStatus[] = [
+  {
+    cluster: 'member-1',
+    namespace: 'web',
+    objectRef: 'Kustomization/demo/web-member-1',
+    ready: 'True',
+    reason: 'ReconciliationSucceeded',
+    message: 'Applied revision: main@sha1:abc',
+    lastAppliedRevision: 'main@sha1:abc',
+  },
+  {
+    cluster: 'member-2',
+    namespace: 'web',
+    objectRef: 'Kustomization/demo/web-member-2',
+    ready: 'True',
+    reason: 'Suspended',
+    message: 'suspended by the application',
+    lastAppliedRevision: 'main@sha1:old',
+    suspended: true,
+  },
+];
+
+const app: ApplicationView = {
   apiVersion: 'fluxcd.kubesphere.io/v1alpha1',
   kind: 'Application',
   cluster: 'host',
@@ -29,37 +51,27 @@ const app = {
     dependsOn: ['db'],
   },
   status: {
-    conditions: [{ type: 'Ready', status: 'False', reason: 'Progressing', message: '1 of 2 targets ready' }],
-    targets: [
+    conditions: [
       {
-        cluster: 'member-1',
-        namespace: 'web',
-        ready: 'True',
-        reason: 'ReconciliationSucceeded',
-        message: 'Applied revision: main@sha1:abc',
-        lastAppliedRevision: 'main@sha1:abc',
-      },
-      {
-        cluster: 'member-2',
-        namespace: 'web',
-        ready: 'True',
-        reason: 'Suspended',
-        message: 'suspended by the application',
-        lastAppliedRevision: 'main@sha1:old',
-        suspended: true,
+        type: 'Ready',
+        status: 'False',
+        reason: 'Progressing',
+        message: '1 of 2 targets ready',
+        lastTransitionTime: '2024-05-01T10:06:00Z',
       },
     ],
+    targets: statuses,
     summary: { ready: 1, total: 2, text: '1/2' },
   },
   summary: { state: 'progressing', ready: 'False', suspended: false, reconcileHandled: true },
   credentialStatus: {},
-} as unknown as Application;
+};
 
 const targets: TargetDetail[] = [
   {
     cluster: 'member-1',
     namespace: 'web',
-    status: app.status.targets?.[0] as unknown as Record<string, unknown>,
+    status: statuses[0],
     object: {
       kind: 'Kustomization',
       metadata: { name: 'web-member-1', namespace: 'demo' },
@@ -94,8 +106,8 @@ const targets: TargetDetail[] = [
   {
     cluster: 'member-2',
     namespace: 'web',
-    status: app.status.targets?.[1] as unknown as Record<string, unknown>,
-    object: null as unknown as Record<string, unknown>,
+    status: statuses[1],
+    object: null,
     events: [],
     dependsOn: [],
   },
@@ -124,7 +136,7 @@ function stubFetch(notFound = false) {
   return fetchMock;
 }
 
-function renderPage(preset = true, data: { app: Application; targets: TargetDetail[] } = { app, targets }) {
+function renderPage(preset = true, data: { app: ApplicationView; targets: TargetDetail[] } = { app, targets }) {
   const qc = new QueryClient({
     defaultOptions: { queries: { retry: false, staleTime: Infinity } },
     logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
@@ -247,7 +259,7 @@ describe('ApplicationDetail', () => {
 
   it('shows a Helm release: chart version, history newest first', async () => {
     const user = userEvent.setup();
-    const helmApp = {
+    const helmApp: ApplicationView = {
       ...app,
       spec: {
         ...app.spec,
@@ -255,7 +267,7 @@ describe('ApplicationDetail', () => {
         kustomize: undefined,
         helm: { chart: 'podinfo', version: '6.x' },
       },
-    } as Application;
+    };
     const release = (version: number, chartVersion: string, status: string) => ({
       version,
       name: 'web',

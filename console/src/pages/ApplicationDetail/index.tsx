@@ -9,8 +9,9 @@ import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import styled from 'styled-components';
-import { ApiError } from '../../api/client';
-import { useApplicationTargets, useDelete, useObject, type Application } from '../../api/hooks';
+import { ApiError, HOST } from '../../api/client';
+import { useApplication, useApplicationTargets, useDelete } from '../../api/hooks';
+import type { ApplicationView as Application } from '../../api/types';
 import { ConfirmDelete } from '../../components/ConfirmDelete';
 import { NativeSelect } from '../../components/Field';
 import { ErrorNote, Page } from '../../components/Page';
@@ -57,7 +58,7 @@ export default function ApplicationDetail() {
   const namespace = params.namespace ?? '';
   const name = params.name ?? '';
   const navigate = useNavigate();
-  const appQuery = useObject('applications', 'host', namespace, name);
+  const appQuery = useApplication(namespace, name);
   const targetsQuery = useApplicationTargets(namespace, name);
   const { run, pending } = useAppAction(namespace, name);
   const remove = useDelete('applications');
@@ -84,7 +85,7 @@ export default function ApplicationDetail() {
     );
   }
 
-  const app = appQuery.data as unknown as Application;
+  const app = appQuery.data;
   const rows = targetRows(app, targetsQuery.data);
   const readyCond = app.status?.conditions?.find((c) => c.type === 'Ready');
   const state = targetState(readyCond?.status, app.spec.suspend);
@@ -228,7 +229,7 @@ export default function ApplicationDetail() {
         onCancel={() => setDeleting(false)}
         onConfirm={() =>
           remove.mutate(
-            { cluster: 'host', namespace, name },
+            { cluster: HOST, namespace, name },
             {
               onSuccess: () => {
                 setDeleting(false);

@@ -1,24 +1,28 @@
 /**
  * The form steps before the targets: basics and source, chart or path, base configuration.
- * Each step gets the wizard's state, an `update` that also names the fields it touches (so
- * their server errors are cleared), and `errorOf` for the message to show under a field.
+ * Each step gets the wizard's state, its fields by path (`form`, for `FormField`), an `update`
+ * that also names the fields it touches (so their server errors are cleared), and `errorOf`
+ * for the message to show under a field.
  */
 import { Input, Loading } from '@kubed/components';
 import { useState, type ChangeEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import styled from 'styled-components';
-import { useCharts, useObjectList } from '../../api/hooks';
-import { PLURALS } from '../../api/live';
+import { useCharts, useKinds, useObjectList } from '../../api/hooks';
+import { kindLabel as labelOf, pluralOf } from '../../api/kinds';
 import type { SourceKind } from '../../api/types';
-import { CodeArea, Field, NativeSelect } from '../../components/Field';
+import { Field, FormField, NativeSelect, type FormBinding } from '../../components/Field';
 import { StateTag } from '../../components/StateTag';
 import { label } from '../../forms/validation';
-import { SOURCE_KINDS, type AppType, type WizardState } from './model';
+import { appSourceKind, sourceChoices, type AppType, type WizardState } from './model';
 import { ImageRows, PatchRows, SubstituteRows } from './Rows';
+import { HOST } from '../../api/client';
 
 /** What every step receives. */
 export interface StepProps {
   state: WizardState;
+  /** The state's fields by path (values, setters that also clear their server errors, messages). */
+  form: FormBinding;
   /** Applies `patch`; `fields` are the field paths it changes. */
   update: (patch: Partial<WizardState>, ...fields: string[]) => void;
   /** The message to show under a field, if any. */
@@ -72,28 +76,25 @@ const Check = styled.label`
   cursor: pointer;
 `;
 
-const KIND_LABELS: Record<SourceKind, string> = {
-  HelmRepository: 'Helm repository',
-  GitRepository: 'Git repository',
-  OCIRepository: 'OCI repository',
-  Bucket: 'Bucket',
-};
-
 /** Step 1: name, namespace, type, source and interval. */
-export function BasicsStep({ state, update, errorOf, editing }: StepProps) {
+export function BasicsStep({ state, form, update, editing }: StepProps) {
   const { t } = useTranslation();
   const nsValid = !label(63)(state.namespace);
+  const all = useKinds().data?.items ?? [];
+  const plural = pluralOf(all, state.sourceKind) ?? '';
   const sources = useObjectList(
-    PLURALS[state.sourceKind] ?? 'gitrepositories',
-    'host',
+    plural,
+    HOST,
     nsValid ? state.namespace : '',
     { limit: 1000 },
-    { enabled: nsValid },
+    { enabled: nsValid && plural !== '' },
   );
   const items = nsValid ? (sources.data?.items ?? []) : [];
   const names = items.map((o) => String(o.metadata.name ?? ''));
-  const kinds = SOURCE_KINDS[state.type];
-  const kindLabel = (k: SourceKind) => t(KIND_LABELS[k]);
+  const choices = sourceChoices(all, state.type);
+  // The current kind stays offered while the kinds load (and if the API stops serving it).
+  const kinds = choices.includes(state.sourceKind) ? choices : [state.sourceKind, ...choices];
+  const kindLabel = (k: SourceKind) => labelOf(t, k, 'singular');
   const stateLabel: Record<string, string> = {
     ready: t('Ready'),
     progressing: t('Progressing'),
@@ -102,9 +103,10 @@ export function BasicsStep({ state, update, errorOf, editing }: StepProps) {
     unknown: t('Unknown'),
   };
 
-  const setType = (type: AppType) => {
-    const allowed = SOURCE_KINDS[type];
-    const sourceKind = allowed.includes(state.sourceKind) ? state.sourceKind : allowed[0];
+  const setType = (value: string) => {
+    const type: AppType = value === 'kustomize' ? 'kustomize' : 'helm';
+    const allowed = sourceChoices(all, type);
+    const sourceKind = allowed.includes(state.sourceKind) || allowed.length === 0 ? state.sourceKind : allowed[0];
     update(
       { type, sourceKind, sourceName: sourceKind === state.sourceKind ? state.sourceName : '' },
       'type',
@@ -120,92 +122,61 @@ export function BasicsStep({ state, update, errorOf, editing }: StepProps) {
 
   return (
     <div>
-      <Field
+      <FormField
+        form={form}
+        path="metadata.name"
         label={t('Name')}
-        name="metadata.name"
-        error={errorOf('metadata.name')}
         help={t('Each cluster gets a Flux object named <name>-<cluster>.')}
+        disabled={editing}
+      />
+      <FormField form={form} path="metadata.namespace" label={t('Namespace')} disabled={editing} onChange={setNamespace} />
+      <FormField form={form} path="type" label={t('Type')} control="select" onChange={setType}>
+        <option value="helm">{t('Helm chart')}</option>
+        <option value="kustomize">{t('Kustomize')}</option>
+      </FormField>
+      <FormField
+        form={form}
+        path="spec.source.kind"
+        label={t('Source kind')}
+        control="select"
+        onChange={(kind) =>
+          update(
+            { sourceKind: appSourceKind(kind) ?? state.sourceKind, sourceName: '' },
+            'spec.source.kind',
+            'spec.source.name',
+          )
+        }
       >
-        <Input
-          id="metadata.name"
-          name="metadata.name"
-          value={state.name}
-          disabled={editing}
-          onChange={(e: OnInput) => update({ name: e.target.value }, 'metadata.name')}
-        />
-      </Field>
-      <Field label={t('Namespace')} name="metadata.namespace" error={errorOf('metadata.namespace')}>
-        <Input
-          id="metadata.namespace"
-          name="metadata.namespace"
-          value={state.namespace}
-          disabled={editing}
-          onChange={(e: OnInput) => setNamespace(e.target.value)}
-        />
-      </Field>
-      <Field label={t('Type')} name="type" error={errorOf('type')}>
-        <NativeSelect
-          id="type"
-          name="type"
-          value={state.type}
-          onChange={(e) => setType(e.target.value as AppType)}
-        >
-          <option value="helm">{t('Helm chart')}</option>
-          <option value="kustomize">{t('Kustomize')}</option>
-        </NativeSelect>
-      </Field>
-      <Field label={t('Source kind')} name="spec.source.kind" error={errorOf('spec.source.kind')}>
-        <NativeSelect
-          id="spec.source.kind"
-          name="spec.source.kind"
-          value={state.sourceKind}
-          onChange={(e) =>
-            update(
-              { sourceKind: e.target.value as SourceKind, sourceName: '' },
-              'spec.source.kind',
-              'spec.source.name',
-            )
-          }
-        >
-          {kinds.map((k) => (
-            <option key={k} value={k}>
-              {kindLabel(k)}
-            </option>
-          ))}
-        </NativeSelect>
-      </Field>
-      <Field
+        {kinds.map((k) => (
+          <option key={k} value={k}>
+            {kindLabel(k)}
+          </option>
+        ))}
+      </FormField>
+      <FormField
+        form={form}
+        path="spec.source.name"
         label={t('Source')}
-        name="spec.source.name"
-        error={errorOf('spec.source.name')}
+        control="select"
         help={
           nsValid && !sources.isLoading && items.length === 0
             ? t('No {{kind}} in this namespace yet.', { kind: kindLabel(state.sourceKind) })
             : undefined
         }
       >
-        <NativeSelect
-          id="spec.source.name"
-          name="spec.source.name"
-          value={state.sourceName}
-          onChange={(e) => update({ sourceName: e.target.value }, 'spec.source.name')}
-        >
-          <option value="">
-            {sources.isFetching && !items.length ? t('Loading…') : t('Pick a source')}
-          </option>
-          {state.sourceName && !names.includes(state.sourceName) && (
-            <option value={state.sourceName}>{state.sourceName}</option>
-          )}
-          {items.map((o) => {
-            const n = String(o.metadata.name ?? '');
-            return (
-              <option key={n} value={n}>
-                {n} ({stateLabel[o.summary.state] ?? o.summary.state})
-              </option>
-            );
-          })}
-        </NativeSelect>
-      </Field>
+        <option value="">{sources.isFetching && !items.length ? t('Loading…') : t('Pick a source')}</option>
+        {state.sourceName && !names.includes(state.sourceName) && (
+          <option value={state.sourceName}>{state.sourceName}</option>
+        )}
+        {items.map((o) => {
+          const n = String(o.metadata.name ?? '');
+          return (
+            <option key={n} value={n}>
+              {n} ({stateLabel[o.summary.state] ?? o.summary.state})
+            </option>
+          );
+        })}
+      </FormField>
       {items.length > 0 && (
         <SourceList aria-label={t('Sources')}>
           {items.map((o) => {
@@ -227,20 +198,13 @@ export function BasicsStep({ state, update, errorOf, editing }: StepProps) {
           })}
         </SourceList>
       )}
-      <Field
+      <FormField
+        form={form}
+        path="spec.interval"
         label={t('Interval')}
-        name="spec.interval"
-        error={errorOf('spec.interval')}
         help={t('How often Flux reconciles each cluster, e.g. 5m.')}
-      >
-        <Input
-          id="spec.interval"
-          name="spec.interval"
-          value={state.interval}
-          placeholder="5m"
-          onChange={(e: OnInput) => update({ interval: e.target.value }, 'spec.interval')}
-        />
-      </Field>
+        placeholder="5m"
+      />
     </div>
   );
 }
@@ -248,9 +212,9 @@ export function BasicsStep({ state, update, errorOf, editing }: StepProps) {
 const CUSTOM = '__range';
 
 /** The chart and version picker of a HelmRepository (free text when the index cannot be read). */
-function ChartPicker({ state, update, errorOf }: StepProps) {
+function ChartPicker({ state, form, update, errorOf }: StepProps) {
   const { t } = useTranslation();
-  const charts = useCharts('host', state.namespace, state.sourceName);
+  const charts = useCharts(HOST, state.namespace, state.sourceName);
   const [custom, setCustom] = useState(false);
   if (charts.isLoading) {
     return (
@@ -273,22 +237,24 @@ function ChartPicker({ state, update, errorOf }: StepProps) {
           {t('The chart index could not be read; type the chart name.')}
         </div>
       )}
-      <Field
+      <FormField
+        form={form}
+        path="spec.helm.chart"
         label={t('Chart')}
-        name="spec.helm.chart"
-        error={errorOf('spec.helm.chart')}
         help={chart?.description}
+        control={list.length ? 'select' : 'text'}
+        placeholder="podinfo"
+        onChange={
+          list.length
+            ? (value) => {
+                setCustom(false);
+                update({ chart: value, version: '*' }, 'spec.helm.chart', 'spec.helm.version');
+              }
+            : undefined
+        }
       >
-        {list.length ? (
-          <NativeSelect
-            id="spec.helm.chart"
-            name="spec.helm.chart"
-            value={state.chart}
-            onChange={(e) => {
-              setCustom(false);
-              update({ chart: e.target.value, version: '*' }, 'spec.helm.chart', 'spec.helm.version');
-            }}
-          >
+        {list.length > 0 && (
+          <>
             <option value="">{t('Pick a chart')}</option>
             {state.chart && !chart && <option value={state.chart}>{state.chart}</option>}
             {list.map((c) => (
@@ -296,17 +262,9 @@ function ChartPicker({ state, update, errorOf }: StepProps) {
                 {c.description ? `${c.name} — ${c.description.slice(0, 80)}` : c.name}
               </option>
             ))}
-          </NativeSelect>
-        ) : (
-          <Input
-            id="spec.helm.chart"
-            name="spec.helm.chart"
-            value={state.chart}
-            placeholder="podinfo"
-            onChange={(e: OnInput) => update({ chart: e.target.value }, 'spec.helm.chart')}
-          />
+          </>
         )}
-      </Field>
+      </FormField>
       <Field
         label={t('Version')}
         name="spec.helm.version"
@@ -354,59 +312,36 @@ function ChartPicker({ state, update, errorOf }: StepProps) {
 /** Step 2: the chart (Helm) or the path (Kustomize). */
 export function ChartStep(props: StepProps) {
   const { t } = useTranslation();
-  const { state, update, errorOf } = props;
+  const { state, form } = props;
   if (state.type === 'helm') {
     if (state.sourceKind === 'HelmRepository') return <ChartPicker {...props} />;
     return (
-      <Field
+      <FormField
+        form={form}
+        path="spec.helm.chart"
         label={t('Chart path')}
-        name="spec.helm.chart"
-        error={errorOf('spec.helm.chart')}
         help={t('The chart directory in the source, e.g. ./charts/app.')}
-      >
-        <Input
-          id="spec.helm.chart"
-          name="spec.helm.chart"
-          value={state.chart}
-          placeholder="./charts/app"
-          onChange={(e: OnInput) => update({ chart: e.target.value }, 'spec.helm.chart')}
-        />
-      </Field>
+        placeholder="./charts/app"
+      />
     );
   }
   return (
     <>
-      <Field
+      <FormField
+        form={form}
+        path="spec.kustomize.path"
         label={t('Path')}
-        name="spec.kustomize.path"
-        error={errorOf('spec.kustomize.path')}
         help={t('The directory in the source to apply, e.g. ./deploy.')}
-      >
-        <Input
-          id="spec.kustomize.path"
-          name="spec.kustomize.path"
-          value={state.path}
-          placeholder="./deploy"
-          onChange={(e: OnInput) => update({ path: e.target.value }, 'spec.kustomize.path')}
-        />
-      </Field>
-      <Field
+        placeholder="./deploy"
+      />
+      <FormField
+        form={form}
+        path="spec.kustomize.prune"
         label={t('Prune')}
-        name="spec.kustomize.prune"
-        error={errorOf('spec.kustomize.prune')}
         help={t('Delete objects that are removed from the source.')}
-      >
-        <Check>
-          <input
-            type="checkbox"
-            id="spec.kustomize.prune"
-            name="spec.kustomize.prune"
-            checked={state.prune}
-            onChange={(e) => update({ prune: e.target.checked }, 'spec.kustomize.prune')}
-          />
-          {t('Prune removed objects')}
-        </Check>
-      </Field>
+        control="check"
+        check={t('Prune removed objects')}
+      />
     </>
   );
 }
@@ -431,39 +366,26 @@ function withWait(state: WizardState, wait: boolean) {
 }
 
 /** Step 3: base values (Helm) or substitutions, images and patches (Kustomize). */
-export function ConfigStep({ state, update, errorOf }: StepProps) {
+export function ConfigStep({ state, form, update, errorOf }: StepProps) {
   const { t } = useTranslation();
   if (state.type === 'helm') {
     return (
       <>
-        <Field
+        <FormField
+          form={form}
+          path="spec.helm.releaseName"
           label={t('Release name')}
-          name="spec.helm.releaseName"
-          error={errorOf('spec.helm.releaseName')}
           help={t('Optional; defaults to the application name.')}
-        >
-          <Input
-            id="spec.helm.releaseName"
-            name="spec.helm.releaseName"
-            value={state.releaseName}
-            placeholder={state.name}
-            onChange={(e: OnInput) => update({ releaseName: e.target.value }, 'spec.helm.releaseName')}
-          />
-        </Field>
-        <Field
+          placeholder={state.name}
+        />
+        <FormField
+          form={form}
+          path="spec.helm.values"
           label={t('Values')}
-          name="spec.helm.values"
-          error={errorOf('spec.helm.values')}
           help={t('YAML; every cluster starts from these values.')}
-        >
-          <CodeArea
-            id="spec.helm.values"
-            name="spec.helm.values"
-            style={{ minHeight: 240 }}
-            value={state.values}
-            onChange={(e) => update({ values: e.target.value }, 'spec.helm.values')}
-          />
-        </Field>
+          control="code"
+          style={{ minHeight: 240 }}
+        />
         <Field
           label={t('Wait')}
           name="spec.helm.install.disableWait"
@@ -483,18 +405,6 @@ export function ConfigStep({ state, update, errorOf }: StepProps) {
       </>
     );
   }
-  const errors: Record<string, string> = {};
-  const collect = (prefix: string, n: number, fields: string[]) => {
-    for (let i = 0; i < n; i++)
-      for (const f of fields) {
-        const k = `spec.kustomize.${prefix}[${i}].${f}`;
-        const e = errorOf(k);
-        if (e) errors[k] = e;
-      }
-  };
-  collect('substitute', state.substitute.length, ['key']);
-  collect('images', state.images.length, ['name']);
-  collect('patches', state.patches.length, ['patch', 'target']);
   const fieldError = errorOf('spec.kustomize');
   return (
     <>
@@ -504,21 +414,21 @@ export function ConfigStep({ state, update, errorOf }: StepProps) {
         </Field>
       )}
       <SubstituteRows
+        form={form}
         prefix="spec.kustomize"
         rows={state.substitute}
-        errors={errors}
         onChange={(substitute) => update({ substitute }, 'spec.kustomize.substitute')}
       />
       <ImageRows
+        form={form}
         prefix="spec.kustomize"
         rows={state.images}
-        errors={errors}
         onChange={(images) => update({ images }, 'spec.kustomize.images')}
       />
       <PatchRows
+        form={form}
         prefix="spec.kustomize"
         rows={state.patches}
-        errors={errors}
         onChange={(patches) => update({ patches }, 'spec.kustomize.patches')}
       />
     </>

@@ -3,19 +3,20 @@
  * overrides and the result for that cluster side by side. The result is computed here with
  * the documented merge rules (`merge.ts`), as the user types.
  */
-import { Input } from '@kubed/components';
-import { useState, type ChangeEvent } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import styled from 'styled-components';
 import { stringify } from 'yaml';
-import { CodeArea, Field } from '../../components/Field';
+import { FormField, type FormBinding } from '../../components/Field';
 import { Code } from '../../components/Page';
 import { renderTarget } from './merge';
 import {
   hasOverrides,
   overrideErrors,
+  fieldValue,
   parseYamlMap,
   stateToSpec,
+  withField,
   type TargetState,
   type WizardState,
 } from './model';
@@ -108,6 +109,12 @@ export function OverridesEditor({
   const p = `spec.targets[${i}].overrides`;
   const errors = { ...overrideErrors(state, i), ...serverErrors };
   const set = (patch: Partial<TargetState>) => onChange(i, { ...target, ...patch });
+  // This target's fields, by path; its messages are the checks' and the server's.
+  const form: FormBinding = {
+    value: (path) => fieldValue(state, path),
+    set: (path, value) => onChange(i, withField(state, path, value).targets[i]),
+    error: (path) => errors[path],
+  };
   const helm = state.type === 'helm';
   const baseInvalid = helm && !!parseYamlMap(state.values).error;
   const invalid = Object.keys(overrideErrors(state, i)).length > 0;
@@ -141,71 +148,36 @@ export function OverridesEditor({
           <h4>{t('Overrides for {{cluster}}', { cluster: target.cluster })}</h4>
           {helm ? (
             <>
-              <Field
+              <FormField
+                form={form}
+                path={`${p}.values`}
                 label={t('Values')}
-                name={`${p}.values`}
-                error={errors[`${p}.values`]}
                 help={t('Merged over the base: maps merge, lists replace, null deletes a key.')}
-              >
-                <CodeArea
-                  id={`${p}.values`}
-                  name={`${p}.values`}
-                  value={target.values}
-                  placeholder="replicaCount: 3"
-                  onChange={(e) => set({ values: e.target.value })}
-                />
-              </Field>
+                control="code"
+                placeholder="replicaCount: 3"
+              />
               {state.sourceKind === 'HelmRepository' && (
-                <Field
+                <FormField
+                  form={form}
+                  path={`${p}.version`}
                   label={t('Version')}
-                  name={`${p}.version`}
-                  error={errors[`${p}.version`]}
                   help={t('Replaces the base version range when set.')}
-                >
-                  <Input
-                    id={`${p}.version`}
-                    name={`${p}.version`}
-                    value={target.version}
-                    placeholder={state.version || '*'}
-                    onChange={(e: ChangeEvent<HTMLInputElement>) => set({ version: e.target.value })}
-                  />
-                </Field>
+                  placeholder={state.version || '*'}
+                />
               )}
             </>
           ) : (
             <>
-              <Field
+              <FormField
+                form={form}
+                path={`${p}.path`}
                 label={t('Path')}
-                name={`${p}.path`}
-                error={errors[`${p}.path`]}
                 help={t('Replaces the base path when set.')}
-              >
-                <Input
-                  id={`${p}.path`}
-                  name={`${p}.path`}
-                  value={target.path}
-                  placeholder={state.path || './'}
-                  onChange={(e: ChangeEvent<HTMLInputElement>) => set({ path: e.target.value })}
-                />
-              </Field>
-              <SubstituteRows
-                prefix={p}
-                rows={target.substitute}
-                errors={errors}
-                onChange={(substitute) => set({ substitute })}
+                placeholder={state.path || './'}
               />
-              <ImageRows
-                prefix={p}
-                rows={target.images}
-                errors={errors}
-                onChange={(images) => set({ images })}
-              />
-              <PatchRows
-                prefix={p}
-                rows={target.patches}
-                errors={errors}
-                onChange={(patches) => set({ patches })}
-              />
+              <SubstituteRows form={form} prefix={p} rows={target.substitute} onChange={(substitute) => set({ substitute })} />
+              <ImageRows form={form} prefix={p} rows={target.images} onChange={(images) => set({ images })} />
+              <PatchRows form={form} prefix={p} rows={target.patches} onChange={(patches) => set({ patches })} />
             </>
           )}
         </div>

@@ -2,17 +2,16 @@
  * Step 4: the clusters to deploy to, each with its namespace and suspend switch, then the
  * per-cluster overrides editor.
  */
-import { Input } from '@kubed/components';
-import type { ChangeEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import styled from 'styled-components';
 import { useClusters } from '../../api/hooks';
-import { Field } from '../../components/Field';
+import { Field, FormField, type FormBinding } from '../../components/Field';
 import { ErrorNote } from '../../components/Page';
 import { emptyTarget, hasOverrides, type TargetState } from './model';
 import { OverridesEditor } from './OverridesEditor';
 import type { StepProps } from './FormSteps';
 import { Marker } from './Marker';
+import { HOST } from '../../api/client';
 
 const List = styled.div`
   border: 1px solid #e3e9ef;
@@ -53,11 +52,7 @@ const List = styled.div`
   .settings > div:first-child {
     flex: 1;
   }
-  label.inline {
-    display: inline-flex;
-    gap: 6px;
-    align-items: center;
-    font-size: 12px;
+  .inline {
     margin-top: 22px;
   }
 `;
@@ -65,6 +60,7 @@ const List = styled.div`
 /** Clusters to deploy to, and the overrides of each. */
 export function TargetsStep({
   state,
+  form,
   update,
   errorOf,
   serverErrors,
@@ -86,6 +82,11 @@ export function TargetsStep({
   const setTarget = (i: number, target: TargetState) => {
     update({ targets: state.targets.map((x, j) => (j === i ? target : x)) }, `spec.targets[${i}]`);
   };
+  // A target's namespace field also shows what the server says about its cluster.
+  const targetForm: FormBinding = {
+    ...form,
+    error: (path) => form.error(path) ?? (path.endsWith('.namespace') ? form.error(path.replace(/namespace$/, 'cluster')) : undefined),
+  };
 
   return (
     <div>
@@ -101,7 +102,7 @@ export function TargetsStep({
               : !c.health.reachable
                 ? c.health.message || t('Unreachable')
                 : // Members are deployed to by the host's Flux; only the host needs its own.
-                  c.origin === 'host' && !c.health.fluxInstalled
+                  c.origin === HOST && !c.health.fluxInstalled
                   ? t('Flux is not installed')
                   : '';
             return (
@@ -127,30 +128,14 @@ export function TargetsStep({
                 </div>
                 {i >= 0 ? (
                   <div className="settings">
-                    <Field
+                    <FormField
+                      form={targetForm}
+                      path={`spec.targets[${i}].namespace`}
                       label={t('Namespace in {{cluster}}', { cluster: name })}
-                      name={`spec.targets[${i}].namespace`}
-                      error={errorOf(`spec.targets[${i}].namespace`) ?? errorOf(`spec.targets[${i}].cluster`)}
-                    >
-                      <Input
-                        id={`spec.targets[${i}].namespace`}
-                        name={`spec.targets[${i}].namespace`}
-                        value={state.targets[i].namespace}
-                        onChange={(e: ChangeEvent<HTMLInputElement>) =>
-                          setTarget(i, { ...state.targets[i], namespace: e.target.value })
-                        }
-                      />
-                    </Field>
-                    <label className="inline">
-                      <input
-                        type="checkbox"
-                        id={`spec.targets[${i}].suspend`}
-                        name={`spec.targets[${i}].suspend`}
-                        checked={state.targets[i].suspend}
-                        onChange={(e) => setTarget(i, { ...state.targets[i], suspend: e.target.checked })}
-                      />
-                      {t('Suspend')}
-                    </label>
+                    />
+                    <div className="inline">
+                      <FormField form={form} path={`spec.targets[${i}].suspend`} control="check" check={t('Suspend')} />
+                    </div>
                   </div>
                 ) : (
                   <div />

@@ -5,6 +5,7 @@ import userEvent from '@testing-library/user-event';
 import { MemoryRouter, Route, Routes } from 'react-router-dom';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NamespaceProvider } from '../../app/namespace';
+import { KIND_LIST } from '../../test/kinds';
 import ApplicationWizard from './index';
 
 interface Call {
@@ -37,6 +38,7 @@ function fakeApi(input: RequestInfo | URL, init?: RequestInit): Promise<Response
   const path = u.pathname.replace('/kapis/fluxcd.kubesphere.io/v1alpha1', '');
   const method = init?.method ?? 'GET';
   calls.push({ method, path, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+  if (path === '/kinds') return Promise.resolve(json(200, KIND_LIST));
   if (path === '/clusters')
     return Promise.resolve(
       json(200, {

@@ -13,16 +13,26 @@ import { ApiError } from '../../api/client';
 import {
   applicationRequest,
   useDiff,
-  useObject,
+  useApplication,
   usePreview,
-  useSave,
-  type Application,
+  useSaveApplication,
 } from '../../api/hooks';
-import type { Rendered, TargetDiff } from '../../api/types';
+import type { ApplicationView, Rendered, TargetDiff } from '../../api/types';
 import { useNamespace } from '../../app/namespace';
 import { ErrorNote, Page } from '../../components/Page';
 import { BasicsStep, ChartStep, ConfigStep, type StepProps } from './FormSteps';
-import { emptyState, specToState, stateToSpec, STEP, stepOf, validateStep, type WizardState } from './model';
+import type { FormBinding } from '../../components/Field';
+import {
+  emptyState,
+  fieldValue,
+  specToState,
+  stateToSpec,
+  STEP,
+  stepOf,
+  validateStep,
+  withField,
+  type WizardState,
+} from './model';
 import { PreviewStep } from './PreviewStep';
 import { TargetsStep } from './TargetsStep';
 import { Summary } from './Summary';
@@ -129,7 +139,7 @@ function Wizard({
   const [diff, setDiff] = useState<TargetDiff[]>();
   const preview = usePreview();
   const diffing = useDiff();
-  const save = useSave('applications');
+  const save = useSaveApplication();
 
   const clientErrors = validateStep(state, step);
   const errorOf = (field: string): string | undefined => {
@@ -210,7 +220,6 @@ function Wizard({
     const spec = stateToSpec(state);
     save.mutate(
       {
-        cluster: 'host',
         namespace: state.namespace,
         create: !editing,
         req: applicationRequest(state.name, spec, resourceVersion),
@@ -229,7 +238,12 @@ function Wizard({
     );
   };
 
-  const props: StepProps = { state, update, errorOf, editing };
+  const form: FormBinding = {
+    value: (path) => fieldValue(state, path),
+    set: (path, value) => update(withField(state, path, value), path),
+    error: errorOf,
+  };
+  const props: StepProps = { state, form, update, errorOf, editing };
   const titles = [
     t('Basics & source'),
     t('Chart or path'),
@@ -334,12 +348,12 @@ export default function ApplicationWizard() {
   const editNs = params.namespace ?? '';
   const editName = params.name ?? '';
   const editing = !!editNs && !!editName;
-  const obj = useObject('applications', 'host', editNs, editName, editing);
+  const obj = useApplication(editNs, editName, editing);
   // The application as first loaded: later changes (live updates) must not reset the form.
-  const [loaded, setLoaded] = useState<Application>();
-  const app = loaded ?? (obj.data as unknown as Application | undefined);
+  const [loaded, setLoaded] = useState<ApplicationView>();
+  const app = loaded ?? obj.data;
   useEffect(() => {
-    if (!loaded && obj.data) setLoaded(obj.data as unknown as Application);
+    if (!loaded && obj.data) setLoaded(obj.data);
   }, [loaded, obj.data]);
 
   if (!editing) return <Wizard initial={emptyState(namespace)} onReload={() => undefined} />;
@@ -359,7 +373,7 @@ export default function ApplicationWizard() {
       resourceVersion={rv}
       onReload={() => {
         void obj.refetch().then((r) => {
-          if (r.data) setLoaded(r.data as unknown as Application);
+          if (r.data) setLoaded(r.data);
         });
       }}
     />

@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { ApplicationSpec } from '../../api/types';
+import { KINDS } from '../../test/kinds';
 import {
+  appSourceKind,
   emptyState,
   emptyTarget,
+  fieldValue,
   hasOverrides,
+  sourceChoices,
   specToState,
   stateToSpec,
   STEP,
   stepOf,
   validateStep,
+  withField,
   type WizardState,
 } from './model';
 
@@ -161,5 +166,68 @@ describe('stepOf', () => {
     expect(stepOf('spec.kustomize.patches[0].patch')).toBe(STEP.config);
     expect(stepOf('spec.targets[1].namespace')).toBe(STEP.targets);
     expect(stepOf('spec.targets[0].overrides.values')).toBe(STEP.targets);
+  });
+});
+
+describe('source choices', () => {
+  it("offers the API's source kinds an application type can build from, in its order", () => {
+    expect(sourceChoices(KINDS, 'helm')).toEqual(['GitRepository', 'HelmRepository', 'Bucket']);
+    expect(sourceChoices(KINDS, 'kustomize')).toEqual(['GitRepository', 'Bucket', 'OCIRepository']);
+    // Only kinds the API serves are offered.
+    const noBuckets = KINDS.filter((k) => k.kind !== 'Bucket');
+    expect(sourceChoices(noBuckets, 'helm')).toEqual(['GitRepository', 'HelmRepository']);
+    expect(sourceChoices([], 'helm')).toEqual([]);
+  });
+
+  it('knows which kinds an application can name as its source', () => {
+    expect(appSourceKind('OCIRepository')).toBe('OCIRepository');
+    expect(appSourceKind('HelmChart')).toBeUndefined();
+    expect(appSourceKind('Kustomization')).toBeUndefined();
+  });
+});
+
+describe('fields by path', () => {
+  const base = (): WizardState => ({
+    ...emptyState('team-a'),
+    type: 'kustomize',
+    substitute: [{ key: 'greeting', value: 'hello' }],
+    targets: [emptyTarget('host', 'team-a'), { ...emptyTarget('member-1', 'web'), images: [{ name: 'app', newName: '', newTag: '1.0', digest: '' }] }],
+  });
+
+  it('reads the field a server path names', () => {
+    const s = base();
+    expect(fieldValue(s, 'metadata.namespace')).toBe('team-a');
+    expect(fieldValue(s, 'type')).toBe('kustomize');
+    expect(fieldValue(s, 'spec.kustomize.prune')).toBe('true');
+    expect(fieldValue(s, 'spec.kustomize.substitute[0].value')).toBe('hello');
+    expect(fieldValue(s, 'spec.targets[1].namespace')).toBe('web');
+    expect(fieldValue(s, 'spec.targets[1].suspend')).toBe('');
+    expect(fieldValue(s, 'spec.targets[1].overrides.images[0].newTag')).toBe('1.0');
+    for (const none of ['spec.targets[5].namespace', 'spec.kustomize.substitute[3].key', 'spec.nothing', 'kept']) {
+      expect(fieldValue(s, none), none).toBe('');
+    }
+  });
+
+  it('sets it, leaving everything else as it was', () => {
+    const s = base();
+    expect(withField(s, 'metadata.name', 'web').name).toBe('web');
+    expect(withField(s, 'spec.kustomize.prune', '').prune).toBe(false);
+    expect(withField(s, 'spec.kustomize.substitute[0].key', 'hi').substitute).toEqual([{ key: 'hi', value: 'hello' }]);
+    const t = withField(s, 'spec.targets[1].overrides.images[0].newTag', '2.0');
+    expect(t.targets[1].images[0].newTag).toBe('2.0');
+    expect(t.targets[0]).toBe(s.targets[0]);
+    expect(withField(s, 'spec.targets[0].suspend', 'true').targets[0].suspend).toBe(true);
+    expect(withField(s, 'spec.targets[0].overrides.values', 'a: 1').targets[0].values).toBe('a: 1');
+    expect(withField(s, 'spec.source.kind', 'OCIRepository').sourceKind).toBe('OCIRepository');
+    // Paths naming nothing (or a value the field cannot hold) change nothing.
+    for (const [path, value] of [
+      ['spec.source.kind', 'HelmChart'],
+      ['type', 'jsonnet'],
+      ['spec.targets[9].namespace', 'x'],
+      ['spec.kustomize.images[0].name', 'x'],
+      ['spec.kustomize.substitute[0].nope', 'x'],
+    ]) {
+      expect(withField(s, path, value), path).toBe(s);
+    }
   });
 });

@@ -4,7 +4,8 @@
  * React, so it is unit-tested on its own.
  */
 import { parse, stringify } from 'yaml';
-import type { ApplicationSpec, Image, Json, Overrides, Patch, SourceKind, Target } from '../../api/types';
+import { ofFamilies } from '../../api/kinds';
+import type { ApplicationSpec, Image, Json, KindView, Overrides, Patch, SourceKind, Target } from '../../api/types';
 import {
   all,
   duration,
@@ -93,11 +94,33 @@ export interface WizardState extends KustomizeRows {
   kept: Kept;
 }
 
-/** The source kinds each application type can use, the first being the default. */
-export const SOURCE_KINDS: Record<AppType, SourceKind[]> = {
-  helm: ['HelmRepository', 'GitRepository', 'Bucket'],
-  kustomize: ['GitRepository', 'OCIRepository', 'Bucket'],
-};
+/** `kind` when an application can be built from a source of that kind. */
+export function appSourceKind(kind: string): SourceKind | undefined {
+  switch (kind) {
+    case 'GitRepository':
+    case 'OCIRepository':
+    case 'Bucket':
+    case 'HelmRepository':
+      return kind;
+    default:
+      return undefined;
+  }
+}
+
+/** Whether an application of `type` can use a source of `kind`: charts come from Helm
+ * repositories, Git repositories and buckets; Kustomize paths from any source but a Helm
+ * repository. */
+export function usableBy(type: AppType, kind: SourceKind): boolean {
+  return type === 'helm' ? kind !== 'OCIRepository' : kind !== 'HelmRepository';
+}
+
+/** The source kinds an application of `type` can use, among the kinds the API serves. */
+export function sourceChoices(kinds: readonly KindView[], type: AppType): SourceKind[] {
+  return ofFamilies(kinds, 'source').flatMap((k) => {
+    const kind = appSourceKind(k.kind);
+    return kind && usableBy(type, kind) ? [kind] : [];
+  });
+}
 
 /** A new application in `namespace`. */
 export function emptyState(namespace = ''): WizardState {
@@ -424,4 +447,116 @@ export function validateStep(s: WizardState, step: number): Record<string, strin
 export function hasOverrides(s: WizardState, i: number): boolean {
   const t = s.targets[i];
   return !!t && targetOverrides(t, s.type, s.sourceKind) !== undefined;
+}
+
+/** The text fields of the state, by the field path the server names them with. */
+const TEXT_FIELDS = {
+  'metadata.name': 'name',
+  'metadata.namespace': 'namespace',
+  'spec.source.name': 'sourceName',
+  'spec.interval': 'interval',
+  'spec.helm.chart': 'chart',
+  'spec.helm.version': 'version',
+  'spec.helm.releaseName': 'releaseName',
+  'spec.helm.values': 'values',
+  'spec.kustomize.path': 'path',
+} as const satisfies Record<string, keyof WizardState>;
+type TextPath = keyof typeof TEXT_FIELDS;
+const isTextPath = (p: string): p is TextPath => p in TEXT_FIELDS;
+
+/** A target's text fields, by their path below `spec.targets[i]`. */
+const TARGET_FIELDS = {
+  namespace: 'namespace',
+  'overrides.values': 'values',
+  'overrides.version': 'version',
+  'overrides.path': 'path',
+} as const satisfies Record<string, keyof TargetState>;
+type TargetPath = keyof typeof TARGET_FIELDS;
+const isTargetPath = (p: string): p is TargetPath => p in TARGET_FIELDS;
+
+const TARGET = /^spec\.targets\[(\d+)\]\.(.+)$/;
+const ROW_LISTS = ['substitute', 'images', 'patches'] as const satisfies readonly (keyof KustomizeRows)[];
+const ROW = /^(substitute|images|patches)\[(\d+)\]\.(\w+)$/;
+
+/** A row field of the Kustomize lists: which list, which row, which field. */
+function rowField(rest: string): { list: keyof KustomizeRows; i: number; field: string } | undefined {
+  const m = ROW.exec(rest);
+  const list = m ? ROW_LISTS.find((l) => l === m[1]) : undefined;
+  return m && list ? { list, i: Number(m[2]), field: m[3] } : undefined;
+}
+
+const rowText = (r: KustomizeRows, rest: string): string | undefined => {
+  const f = rowField(rest);
+  if (!f) return undefined;
+  const row: unknown = r[f.list][f.i];
+  if (typeof row !== 'object' || row === null) return undefined;
+  const v: unknown = Object.entries(row).find(([k]) => k === f.field)?.[1];
+  return typeof v === 'string' ? v : undefined;
+};
+
+function withRow<T extends KustomizeRows>(r: T, rest: string, value: string): T | undefined {
+  const f = rowField(rest);
+  if (!f) return undefined;
+  const set = <R extends object>(rows: R[]): R[] | undefined => {
+    const row = rows[f.i];
+    if (!row || !(f.field in row)) return undefined;
+    return rows.map((x, j) => (j === f.i ? { ...x, [f.field]: value } : x));
+  };
+  switch (f.list) {
+    case 'substitute': {
+      const rows = set(r.substitute);
+      return rows && { ...r, substitute: rows };
+    }
+    case 'images': {
+      const rows = set(r.images);
+      return rows && { ...r, images: rows };
+    }
+    case 'patches': {
+      const rows = set(r.patches);
+      return rows && { ...r, patches: rows };
+    }
+  }
+}
+
+/**
+ * The text of the field at `path` (a field path as the server names it, e.g. `metadata.name`,
+ * `spec.targets[1].overrides.values` or `spec.kustomize.substitute[0].key`); check boxes give
+ * `'true'` or `''`, a path that names no field ''.
+ */
+export function fieldValue(s: WizardState, path: string): string {
+  if (isTextPath(path)) return s[TEXT_FIELDS[path]];
+  if (path === 'type') return s.type;
+  if (path === 'spec.source.kind') return s.sourceKind;
+  if (path === 'spec.kustomize.prune') return s.prune ? 'true' : '';
+  if (path.startsWith('spec.kustomize.')) return rowText(s, path.slice('spec.kustomize.'.length)) ?? '';
+  const m = TARGET.exec(path);
+  const t = m ? s.targets[Number(m[1])] : undefined;
+  if (!m || !t) return '';
+  const rest = m[2];
+  if (isTargetPath(rest)) return t[TARGET_FIELDS[rest]];
+  if (rest === 'suspend') return t.suspend ? 'true' : '';
+  if (rest.startsWith('overrides.')) return rowText(t, rest.slice('overrides.'.length)) ?? '';
+  return '';
+}
+
+/** `s` with the field at `path` set to `value` (`s` itself when the path names no field). */
+export function withField(s: WizardState, path: string, value: string): WizardState {
+  if (isTextPath(path)) return { ...s, [TEXT_FIELDS[path]]: value };
+  if (path === 'type') return value === 'helm' || value === 'kustomize' ? { ...s, type: value } : s;
+  if (path === 'spec.source.kind') {
+    const kind = appSourceKind(value);
+    return kind ? { ...s, sourceKind: kind } : s;
+  }
+  if (path === 'spec.kustomize.prune') return { ...s, prune: value === 'true' };
+  if (path.startsWith('spec.kustomize.')) return withRow(s, path.slice('spec.kustomize.'.length), value) ?? s;
+  const m = TARGET.exec(path);
+  const i = m ? Number(m[1]) : -1;
+  const t = s.targets[i];
+  if (!m || !t) return s;
+  const rest = m[2];
+  let next: TargetState | undefined;
+  if (isTargetPath(rest)) next = { ...t, [TARGET_FIELDS[rest]]: value };
+  else if (rest === 'suspend') next = { ...t, suspend: value === 'true' };
+  else if (rest.startsWith('overrides.')) next = withRow(t, rest.slice('overrides.'.length), value);
+  return next ? { ...s, targets: s.targets.map((x, j) => (j === i ? next : x)) } : s;
 }

@@ -3,7 +3,8 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';
 import styled from 'styled-components';
-import { useClusters, useObjectList, type Application } from '../../api/hooks';
+import { useApplications, useClusters } from '../../api/hooks';
+import type { ApplicationView as Application } from '../../api/types';
 import { useNamespace } from '../../app/namespace';
 import { NativeSelect } from '../../components/Field';
 import { ErrorNote, Page, Table, Toolbar } from '../../components/Page';
@@ -94,7 +95,7 @@ export default function Applications() {
   const [cluster, setCluster] = useState('');
   const clusters = useClusters();
   const [page, setPage] = useState(1);
-  const list = useObjectList('applications', 'host', namespace, {
+  const list = useApplications(namespace, {
     name: query,
     state,
     target: cluster,
@@ -103,7 +104,7 @@ export default function Applications() {
     sortBy: 'name',
     ascending: true,
   });
-  const items = (list.data?.items ?? []) as unknown as Application[];
+  const items = list.data?.items ?? [];
   const total = list.data?.totalItems ?? 0;
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
 

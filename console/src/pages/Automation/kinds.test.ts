@@ -1,15 +1,41 @@
-import { describe, expect, it } from 'vitest';
+import { describe as suite, expect, it } from 'vitest';
 import type { ObjectView } from '../../api/types';
-import { automationKind } from './kinds';
+import { KINDS } from '../../test/kinds';
+import { automationKind, automationKinds, describe } from './kinds';
 
-const view = (spec: object, status: object = {}) => ({ spec, status }) as unknown as ObjectView;
+/** An object with `spec` and `status`, as the API returns it. */
+const view = (kind: string, spec: Record<string, unknown>, status: Record<string, unknown> = {}): ObjectView => ({
+  apiVersion: 'v1',
+  kind,
+  cluster: 'host',
+  metadata: { name: 'x', namespace: 'a' },
+  spec,
+  status,
+  summary: { state: 'ready', ready: 'True', suspended: false, reconcileHandled: true },
+  credentialStatus: {},
+});
 
-describe('automation kinds', () => {
+suite('automation kinds', () => {
+  it('lists the notification and image kinds the API serves, in its order', () => {
+    expect(automationKinds(KINDS).map((k) => k.kind)).toEqual([
+      'Provider',
+      'Alert',
+      'Receiver',
+      'ImageRepository',
+      'ImagePolicy',
+      'ImageUpdateAutomation',
+    ]);
+    expect(automationKind(KINDS, 'alerts')?.actions).toEqual(['suspend', 'resume']);
+    expect(automationKind(KINDS, 'gitrepositories')).toBeUndefined();
+    expect(automationKind(KINDS, undefined)).toBeUndefined();
+  });
+
   it('shows the image a policy picked', () => {
-    const k = automationKind('imagepolicies');
     expect(
-      k?.describe(
+      describe(
+        'ImagePolicy',
         view(
+          'ImagePolicy',
           { imageRepositoryRef: { name: 'app' }, policy: { semver: { range: '>=1.0.0 <2.0.0' } } },
           { latestRef: { name: 'registry:5000/demo/app', tag: '1.2.0' } },
         ),
@@ -19,20 +45,26 @@ describe('automation kinds', () => {
 
   it("shows an alert's sources and provider, a repository's tag count, a receiver's hook", () => {
     expect(
-      automationKind('alerts')?.describe(
-        view({ eventSources: [{ kind: 'Kustomization', name: '*' }], providerRef: { name: 'slack' }, eventSeverity: 'error' }),
+      describe(
+        'Alert',
+        view('Alert', {
+          eventSources: [{ kind: 'Kustomization', name: '*' }],
+          providerRef: { name: 'slack' },
+          eventSeverity: 'error',
+        }),
       ),
     ).toBe('Kustomization/* → slack (error)');
     expect(
-      automationKind('imagerepositories')?.describe(view({ image: 'r/demo/app' }, { lastScanResult: { tagCount: 4 } })),
+      describe('ImageRepository', view('ImageRepository', { image: 'r/demo/app' }, { lastScanResult: { tagCount: 4 } })),
     ).toBe('r/demo/app · 4 tags');
-    expect(automationKind('receivers')?.describe(view({ type: 'github' }, { webhookPath: '/hook/abc' }))).toBe(
+    expect(describe('Receiver', view('Receiver', { type: 'github' }, { webhookPath: '/hook/abc' }))).toBe(
       'github /hook/abc',
     );
   });
 
-  it('knows only its own kinds', () => {
-    expect(automationKind('gitrepositories')).toBeUndefined();
-    expect(automationKind(undefined)).toBeUndefined();
+  it('says something sensible about a kind it has no line for', () => {
+    const o = view('Notifier', { type: 'generic', sourceRef: { kind: 'GitRepository', name: 'app' } });
+    expect(describe('Notifier', o)).toBe('generic GitRepository/app');
+    expect(describe('Notifier', view('Notifier', {}))).toBe('');
   });
 });

@@ -1,16 +1,19 @@
 /**
- * The notification and image-automation kinds the Automation page lists, and the one line
- * that says what each object does. Pure, so it is unit-tested.
+ * The kinds the Automation page lists (notification and image automation, from the API's
+ * kinds) and the one line that says what each object does. Pure, so it is unit-tested.
  */
-import type { ObjectView } from '../../api/types';
+import { byPlural, ofFamilies } from '../../api/kinds';
+import type { KindView, ObjectView } from '../../api/types';
 import { obj, str } from '../../api/json';
 
-/** A kind on the page: its plural (the API's resource), English name, and what it does. */
-export interface AutomationKind {
-  plural: string;
-  title: string;
-  group: 'Notifications' | 'Image automation';
-  describe: (o: ObjectView) => string;
+/** The page's kinds: families `notification` and `image`, in the API's order. */
+export function automationKinds(kinds: readonly KindView[]): KindView[] {
+  return ofFamilies(kinds, 'notification', 'image');
+}
+
+/** The page's kind named by a route parameter, if the API serves it. */
+export function automationKind(kinds: readonly KindView[], plural: string | undefined): KindView | undefined {
+  return byPlural(automationKinds(kinds), plural);
 }
 
 const ref = (x: unknown): string => {
@@ -18,68 +21,40 @@ const ref = (x: unknown): string => {
   return [str(r.kind), str(r.name)].filter(Boolean).join('/');
 };
 
-export const AUTOMATION_KINDS: AutomationKind[] = [
-  {
-    plural: 'providers',
-    title: 'Providers',
-    group: 'Notifications',
-    describe: (o) => {
-      const s = obj(o.spec);
-      return [str(s.type), str(s.channel) && `#${str(s.channel)}`, str(s.address)].filter(Boolean).join(' ');
-    },
-  },
-  {
-    plural: 'alerts',
-    title: 'Alerts',
-    group: 'Notifications',
-    describe: (o) => {
-      const s = obj(o.spec);
-      const sources = Array.isArray(s.eventSources) ? s.eventSources.map(ref).join(', ') : '';
-      return `${sources} → ${str(obj(s.providerRef).name)}${s.eventSeverity ? ` (${str(s.eventSeverity)})` : ''}`;
-    },
-  },
-  {
-    plural: 'receivers',
-    title: 'Receivers',
-    group: 'Notifications',
-    describe: (o) => [str(obj(o.spec).type), str(obj(o.status).webhookPath)].filter(Boolean).join(' '),
-  },
-  {
-    plural: 'imagerepositories',
-    title: 'Image repositories',
-    group: 'Image automation',
-    describe: (o) => {
-      const tags = str(obj(obj(o.status).lastScanResult).tagCount);
-      return `${str(obj(o.spec).image)}${tags ? ` · ${tags} tags` : ''}`;
-    },
-  },
-  {
-    plural: 'imagepolicies',
-    title: 'Image policies',
-    group: 'Image automation',
-    describe: (o) => {
-      const spec = obj(o.spec);
+/**
+ * What an object of `kind` does, in one line. A kind without its own line shows what most
+ * Flux objects have: a type, a source reference, or the revision.
+ */
+export function describe(kind: string, o: ObjectView): string {
+  const spec = obj(o.spec);
+  const status = obj(o.status);
+  switch (kind) {
+    case 'Provider':
+      return [str(spec.type), str(spec.channel) && `#${str(spec.channel)}`, str(spec.address)].filter(Boolean).join(' ');
+    case 'Alert': {
+      const sources = Array.isArray(spec.eventSources) ? spec.eventSources.map(ref).join(', ') : '';
+      return `${sources} → ${str(obj(spec.providerRef).name)}${spec.eventSeverity ? ` (${str(spec.eventSeverity)})` : ''}`;
+    }
+    case 'Receiver':
+      return [str(spec.type), str(status.webhookPath)].filter(Boolean).join(' ');
+    case 'ImageRepository': {
+      const tags = str(obj(status.lastScanResult).tagCount);
+      return `${str(spec.image)}${tags ? ` · ${tags} tags` : ''}`;
+    }
+    case 'ImagePolicy': {
       const policy = obj(spec.policy);
-      const rule = str(obj(policy.semver).range) || str(obj(policy.alphabetical).order) || str(obj(policy.numerical).order);
-      const latest = obj(obj(o.status).latestRef);
-      const image = latest.tag ? `${str(latest.name)}:${str(latest.tag)}` : str(obj(o.status).latestImage);
+      const rule =
+        str(obj(policy.semver).range) || str(obj(policy.alphabetical).order) || str(obj(policy.numerical).order);
+      const latest = obj(status.latestRef);
+      const image = latest.tag ? `${str(latest.name)}:${str(latest.tag)}` : str(status.latestImage);
       return `${str(obj(spec.imageRepositoryRef).name)} ${rule}${image ? ` → ${image}` : ''}`;
-    },
-  },
-  {
-    plural: 'imageupdateautomations',
-    title: 'Image update automations',
-    group: 'Image automation',
-    describe: (o) => {
-      const spec = obj(o.spec);
+    }
+    case 'ImageUpdateAutomation': {
       const push = obj(obj(spec.git).push);
-      const commit = str(obj(o.status).lastPushCommit).slice(0, 12);
+      const commit = str(status.lastPushCommit).slice(0, 12);
       return `${ref(spec.sourceRef)}${push.branch ? ` → ${str(push.branch)}` : ''}${commit ? ` · ${commit}` : ''}`;
-    },
-  },
-];
-
-/** The kind named by a route parameter, if it is one of the page's. */
-export function automationKind(plural: string | undefined): AutomationKind | undefined {
-  return AUTOMATION_KINDS.find((k) => k.plural === plural);
+    }
+    default:
+      return [str(spec.type), ref(spec.sourceRef), o.summary.revision ?? ''].filter(Boolean).join(' ');
+  }
 }

@@ -1,4 +1,5 @@
 import type { ClusterView } from '../../api/types';
+import { HOST } from '../../api/client';
 
 /**
  * A cluster is healthy when it answers and its Flux (if any) is recent enough. Members need no
@@ -6,5 +7,5 @@ import type { ClusterView } from '../../api/types';
  */
 export function clusterHealthy(c: ClusterView): boolean {
   const h = c.health;
-  return h.reachable && !h.fluxTooOld && (h.fluxInstalled || c.origin !== 'host');
+  return h.reachable && !h.fluxTooOld && (h.fluxInstalled || c.origin !== HOST);
 }

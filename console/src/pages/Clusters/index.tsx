@@ -1,11 +1,11 @@
-import { Button, Input, Modal, notify } from '@kubed/components';
+import { Button, Modal, notify } from '@kubed/components';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError, messageOf } from '../../api/client';
+import { ApiError, HOST, messageOf } from '../../api/client';
 import { useClusters, useRegisterCluster, useRemoveCluster } from '../../api/hooks';
 import { clusterHealthy } from './health';
 import { ConfirmDelete } from '../../components/ConfirmDelete';
-import { CodeArea, Field } from '../../components/Field';
+import { bindValues, FormField } from '../../components/Field';
 import { ErrorNote, Page, Table } from '../../components/Page';
 import { StateTag } from '../../components/StateTag';
 import { label, required, validate } from '../../forms/validation';
@@ -64,7 +64,7 @@ export default function Clusters() {
                 <td>
                   {h.fluxInstalled
                     ? (h.fluxVersion ?? t('installed'))
-                    : c.origin === 'host'
+                    : c.origin === HOST
                       ? t('Flux not installed')
                       : t('Deployed to from the host')}
                   {h.fluxTooOld && <div className="muted">{t('too old for ksflux')}</div>}
@@ -149,8 +149,18 @@ function RegisterCluster({ onClose }: { onClose: () => void }) {
   const set = (k: keyof Values, v: string) => {
     setValues((x) => ({ ...x, [k]: v }));
     setTouched((x) => ({ ...x, [k]: true }));
-    setServer((x) => ({ ...x, [k]: undefined as unknown as string }));
+    setServer(({ [k]: _gone, ...rest }) => {
+      void _gone;
+      return rest;
+    });
   };
+
+  const isField = (p: string): p is keyof Values => p === 'name' || p === 'kubeconfig';
+  const form = bindValues(
+    values,
+    (p, v) => isField(p) && set(p, v),
+    (p) => (isField(p) ? errorOf(p) : undefined),
+  );
 
   const submit = () => {
     setTouched({ name: true, kubeconfig: true });
@@ -181,27 +191,14 @@ function RegisterCluster({ onClose }: { onClose: () => void }) {
       width={640}
     >
       {failure && <ErrorNote error={failure} />}
-      <Field label={t('Name')} name="name" error={errorOf('name')}>
-        <Input
-          id="name"
-          name="name"
-          value={values.name}
-          onChange={(e: React.ChangeEvent<HTMLInputElement>) => set('name', e.target.value)}
-        />
-      </Field>
-      <Field
+      <FormField form={form} path="name" label={t('Name')} />
+      <FormField
+        form={form}
+        path="kubeconfig"
         label={t('Kubeconfig')}
-        name="kubeconfig"
-        error={errorOf('kubeconfig')}
         help={t('Self-contained: inline certificates and a token or client key.')}
-      >
-        <CodeArea
-          id="kubeconfig"
-          name="kubeconfig"
-          value={values.kubeconfig}
-          onChange={(e) => set('kubeconfig', e.target.value)}
-        />
-      </Field>
+        control="code"
+      />
     </Modal>
   );
 }

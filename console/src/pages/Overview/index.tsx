@@ -7,6 +7,7 @@ import type { StateCounts } from '../../api/types';
 import { ErrorNote, Page, Table } from '../../components/Page';
 import { clusterHealthy } from '../Clusters/health';
 import { StateTag } from '../../components/StateTag';
+import { HOST } from '../../api/client';
 
 const Counts = styled.div`
   display: grid;
@@ -121,7 +122,7 @@ export default function Overview() {
                 <span className="muted">
                   {c.health.fluxVersion
                     ? `Flux ${c.health.fluxVersion}`
-                    : c.origin === 'host'
+                    : c.origin === HOST
                       ? t('Flux not installed')
                       : t('Deployed to from the host')}
                   {sync && sync.state !== 'synced' ? ` · ${t(sync.state)}` : ''}

@@ -2,12 +2,14 @@ import { cleanup, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import i18n from '../../i18n';
-import { kindOf, type SourceKind } from './kinds';
+import type { SourceKind } from './kinds';
 import type { ObjectView } from '../../api/types';
 import { SourceForm } from './SourceForm';
 import { renderWithProviders } from '../../test/render';
 
-const git = kindOf('gitrepositories') as SourceKind;
+import { KINDS } from '../../test/kinds';
+
+const git: SourceKind = KINDS.find((k) => k.kind === 'GitRepository') ?? KINDS[0];
 const API = '/kapis/fluxcd.kubesphere.io/v1alpha1';
 
 type Reply = { status: number; body: unknown };

@@ -1,24 +1,26 @@
-import { Input, InputPassword, Modal, notify } from '@kubed/components';
-import { useState, type ChangeEvent, type ReactNode } from 'react';
+import { Modal, notify } from '@kubed/components';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import styled from 'styled-components';
 import { ApiError } from '../../api/client';
-import { useObjectList, useSave } from '../../api/hooks';
-import { PLURALS } from '../../api/live';
+import { useKinds, useObjectList, useSave } from '../../api/hooks';
+import { kindLabel, pluralOf } from '../../api/kinds';
+import { nameOf } from '../../api/json';
 import type { ObjectView } from '../../api/types';
-import { CodeArea, Field, NativeSelect } from '../../components/Field';
+import { bindValues, FormField, type FormBinding } from '../../components/Field';
 import { validate } from '../../forms/validation';
 import {
   BUCKET_PROVIDERS,
-  CHART_SOURCES,
   CREDENTIAL_FIELDS,
-  GIT_REFS,
   KEEP,
-  OCI_REFS,
   checksFor,
   emptyValues,
   fieldNames,
   fromObject,
+  hasUrl,
+  refKeys,
+  servesCharts,
+  sourceKinds,
   toRequest,
   type SourceKind,
   type Values,
@@ -65,8 +67,6 @@ const Problems = styled.div`
   }
 `;
 
-type Change = ChangeEvent<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>;
-
 /**
  * Create or edit one source (`object` set = edit). Checks run as the user types; the
  * server's field errors appear next to their fields, others in a banner at the top.
@@ -108,21 +108,9 @@ export function SourceForm({
       return rest;
     });
   };
-  /** The props binding an input to the field `name`. */
-  const bind = (name: string) => ({
-    id: name,
-    name,
-    value: values[name] ?? '',
-    onChange: (e: Change) => set(name, e.target.value),
-    onBlur: () => setTouched((x) => ({ ...x, [name]: true })),
-  });
-  const text = (name: string, labelText: ReactNode, help?: ReactNode, disabled?: boolean) => (
-    <Field label={labelText} name={name} error={errorOf(name)} help={help}>
-      <Input {...bind(name)} disabled={disabled} autoComplete="off" />
-    </Field>
-  );
+  const form = bindValues(values, set, errorOf, (name) => setTouched((x) => ({ ...x, [name]: true })));
 
-  const kindLabel = t(kind.singular);
+  const kindName = kindLabel(t, kind.kind, 'singular');
   const auth = object?.credentialStatus?.auth;
   const tlsInfo = object?.credentialStatus?.tls;
   const credType = values['credentials.type'];
@@ -139,8 +127,8 @@ export function SourceForm({
           const name = values['metadata.name'];
           notify.success(
             object
-              ? t('{{kind}} {{name}} saved', { kind: kindLabel, name })
-              : t('{{kind}} {{name}} created', { kind: kindLabel, name }),
+              ? t('{{kind}} {{name}} saved', { kind: kindName, name })
+              : t('{{kind}} {{name}} created', { kind: kindName, name }),
           );
           onClose();
         },
@@ -172,8 +160,7 @@ export function SourceForm({
     );
   };
 
-  const refs: readonly string[] =
-    kind.plural === 'gitrepositories' ? GIT_REFS : kind.plural === 'ocirepositories' ? OCI_REFS : [];
+  const refs = refKeys(kind);
   const refLabels: Record<string, string> = {
     branch: t('Branch'),
     tag: t('Tag'),
@@ -187,7 +174,7 @@ export function SourceForm({
   return (
     <Modal
       visible
-      title={object ? t('Edit {{kind}}', { kind: kindLabel }) : t('Create {{kind}}', { kind: kindLabel })}
+      title={object ? t('Edit {{kind}}', { kind: kindName }) : t('Create {{kind}}', { kind: kindName })}
       onCancel={onClose}
       onOk={submit}
       okText={object ? t('Save') : t('Create')}
@@ -216,95 +203,95 @@ export function SourceForm({
           </Problems>
         )}
         <Row>
-          {text('metadata.name', t('Name'), undefined, !!object)}
-          {text('metadata.namespace', t('Namespace'), undefined, !!object)}
+          <FormField form={form} path="metadata.name" label={t('Name')} disabled={!!object} />
+          <FormField form={form} path="metadata.namespace" label={t('Namespace')} disabled={!!object} />
         </Row>
 
-        {kind.plural === 'helmrepositories' && (
-          <Field label={t('Repository type')} name="spec.type" error={errorOf('spec.type')}>
-            <NativeSelect {...bind('spec.type')}>
-              <option value="default">{t('HTTP(S) index')}</option>
-              <option value="oci">{t('OCI registry')}</option>
-            </NativeSelect>
-          </Field>
+        {kind.kind === 'HelmRepository' && (
+          <FormField form={form} path="spec.type" label={t('Repository type')} control="select">
+            <option value="default">{t('HTTP(S) index')}</option>
+            <option value="oci">{t('OCI registry')}</option>
+          </FormField>
         )}
-        {(kind.plural === 'gitrepositories' ||
-          kind.plural === 'helmrepositories' ||
-          kind.plural === 'ocirepositories') &&
-          text(
-            'spec.url',
-            t('URL'),
-            kind.plural === 'gitrepositories'
-              ? t('https://host/org/repo or ssh://git@host/org/repo')
-              : kind.plural === 'ocirepositories' || values['spec.type'] === 'oci'
-                ? t('oci://registry/path')
-                : t('https://charts.example.com'),
-          )}
+        {hasUrl(kind) && (
+          <FormField
+            form={form}
+            path="spec.url"
+            label={t('URL')}
+            help={
+              kind.kind === 'GitRepository'
+                ? t('https://host/org/repo or ssh://git@host/org/repo')
+                : kind.kind === 'OCIRepository' || values['spec.type'] === 'oci'
+                  ? t('oci://registry/path')
+                  : t('https://charts.example.com')
+            }
+          />
+        )}
 
         {refs.length > 0 && (
           <Row>
-            <Field label={t('Revision')} name="spec.ref" error={errorOf('spec.ref')}>
-              <NativeSelect {...bind('spec.ref')}>
-                {refs.map((r) => (
-                  <option key={r} value={r}>
-                    {refLabels[r]}
-                  </option>
-                ))}
-              </NativeSelect>
-            </Field>
-            {text(
-              `spec.ref.${ref}`,
-              refLabels[ref] ?? ref,
-              ref === 'semver' ? t('e.g. 1.2.x or >=1.0.0 <2.0.0') : undefined,
-            )}
+            <FormField form={form} path="spec.ref" label={t('Revision')} control="select">
+              {refs.map((r) => (
+                <option key={r} value={r}>
+                  {refLabels[r]}
+                </option>
+              ))}
+            </FormField>
+            <FormField
+              form={form}
+              path={`spec.ref.${ref}`}
+              label={refLabels[ref] ?? ref}
+              help={ref === 'semver' ? t('e.g. 1.2.x or >=1.0.0 <2.0.0') : undefined}
+            />
           </Row>
         )}
 
-        {kind.plural === 'buckets' && (
+        {kind.kind === 'Bucket' && (
           <>
             <Row>
-              {text('spec.endpoint', t('Endpoint'), t('host[:port], without a scheme'))}
-              {text('spec.bucketName', t('Bucket name'))}
+              <FormField
+                form={form}
+                path="spec.endpoint"
+                label={t('Endpoint')}
+                help={t('host[:port], without a scheme')}
+              />
+              <FormField form={form} path="spec.bucketName" label={t('Bucket name')} />
             </Row>
             <Row>
-              <Field label={t('Provider')} name="spec.provider" error={errorOf('spec.provider')}>
-                <NativeSelect {...bind('spec.provider')}>
-                  {BUCKET_PROVIDERS.map((p) => (
-                    <option key={p} value={p}>
-                      {p}
-                    </option>
-                  ))}
-                </NativeSelect>
-              </Field>
-              {text('spec.region', t('Region'))}
+              <FormField form={form} path="spec.provider" label={t('Provider')} control="select">
+                {BUCKET_PROVIDERS.map((p) => (
+                  <option key={p} value={p}>
+                    {p}
+                  </option>
+                ))}
+              </FormField>
+              <FormField form={form} path="spec.region" label={t('Region')} />
             </Row>
-            <Field label={t('Connection')} name="spec.insecure" error={errorOf('spec.insecure')}>
-              <label style={{ fontSize: 12 }}>
-                <input
-                  type="checkbox"
-                  id="spec.insecure"
-                  name="spec.insecure"
-                  checked={values['spec.insecure'] === 'true'}
-                  onChange={(e) => set('spec.insecure', e.target.checked ? 'true' : '')}
-                />{' '}
-                {t('Insecure (plain HTTP)')}
-              </label>
-            </Field>
+            <FormField
+              form={form}
+              path="spec.insecure"
+              label={t('Connection')}
+              control="check"
+              check={t('Insecure (plain HTTP)')}
+            />
           </>
         )}
 
-        {kind.plural === 'helmcharts' && (
+        {kind.kind === 'HelmChart' && (
           <ChartFields
+            form={form}
             cluster={cluster}
             namespace={values['metadata.namespace']}
-            text={text}
-            bind={bind}
-            errorOf={errorOf}
             sourceKind={values['spec.sourceRef.kind']}
           />
         )}
 
-        {text('spec.interval', t('Interval'), t('How often to check for changes, e.g. 1m or 1h'))}
+        <FormField
+          form={form}
+          path="spec.interval"
+          label={t('Interval')}
+          help={t('How often to check for changes, e.g. 1m or 1h')}
+        />
 
         <Section>
           <legend>{t('Credentials')}</legend>
@@ -313,87 +300,73 @@ export function SourceForm({
               {t('Uses Secret {{name}} ({{type}})', { name: auth.secretName, type: auth.type })}
             </div>
           )}
-          <Field
+          <FormField
+            form={form}
+            path="credentials.type"
             label={t('Authentication')}
-            name="credentials.type"
-            error={errorOf('credentials.type')}
+            control="select"
+            disabled={kind.credentialTypes.length === 0}
             help={
               kind.credentialTypes.length === 0
                 ? t('A Helm chart uses the credentials of its source.')
                 : undefined
             }
           >
-            <NativeSelect {...bind('credentials.type')} disabled={kind.credentialTypes.length === 0}>
-              {auth && <option value={KEEP}>{t('Keep current')}</option>}
-              <option value="none">{auth ? t('None (remove them)') : t('None')}</option>
-              {kind.credentialTypes.map((c) => (
-                <option key={c} value={c}>
-                  {c === 'basic'
-                    ? t('User name and password')
-                    : c === 'bearer'
-                      ? t('Bearer token')
-                      : c === 'ssh'
-                        ? t('SSH key')
-                        : t('Access keys')}
-                </option>
-              ))}
-            </NativeSelect>
-          </Field>
+            {auth && <option value={KEEP}>{t('Keep current')}</option>}
+            <option value="none">{auth ? t('None (remove them)') : t('None')}</option>
+            {kind.credentialTypes.map((c) => (
+              <option key={c} value={c}>
+                {c === 'basic'
+                  ? t('User name and password')
+                  : c === 'bearer'
+                    ? t('Bearer token')
+                    : c === 'ssh'
+                      ? t('SSH key')
+                      : c === 's3'
+                        ? t('Access keys')
+                        : c}
+              </option>
+            ))}
+          </FormField>
           {credType === 'basic' && (
             <Row>
-              {text('credentials.username', t('User name'))}
-              <Field
-                label={t('Password')}
-                name="credentials.password"
-                error={errorOf('credentials.password')}
-              >
-                <InputPassword {...bind('credentials.password')} autoComplete="new-password" />
-              </Field>
+              <FormField form={form} path="credentials.username" label={t('User name')} />
+              <FormField form={form} path="credentials.password" label={t('Password')} control="password" />
             </Row>
           )}
           {credType === 'bearer' && (
-            <Field label={t('Token')} name="credentials.token" error={errorOf('credentials.token')}>
-              <InputPassword {...bind('credentials.token')} autoComplete="new-password" />
-            </Field>
+            <FormField form={form} path="credentials.token" label={t('Token')} control="password" />
           )}
           {credType === 'ssh' && (
             <>
-              <Field
+              <FormField
+                form={form}
+                path="credentials.identity"
                 label={t('Private key')}
-                name="credentials.identity"
-                error={errorOf('credentials.identity')}
                 help={t('PEM, e.g. -----BEGIN OPENSSH PRIVATE KEY-----')}
-              >
-                <CodeArea {...bind('credentials.identity')} spellCheck={false} />
-              </Field>
-              <Field
+                control="code"
+              />
+              <FormField
+                form={form}
+                path="credentials.knownHosts"
                 label={t('Known hosts')}
-                name="credentials.knownHosts"
-                error={errorOf('credentials.knownHosts')}
                 help={t('The server key lines, e.g. from ssh-keyscan github.com')}
-              >
-                <CodeArea {...bind('credentials.knownHosts')} spellCheck={false} style={{ minHeight: 70 }} />
-              </Field>
-              <Field
+                control="code"
+                style={{ minHeight: 70 }}
+              />
+              <FormField
+                form={form}
+                path="credentials.password"
                 label={t('Key passphrase')}
-                name="credentials.password"
-                error={errorOf('credentials.password')}
                 help={t('Only if the key has one')}
-              >
-                <InputPassword {...bind('credentials.password')} autoComplete="new-password" />
-              </Field>
+                control="password"
+              />
             </>
           )}
           {credType === 's3' && (
             <Row>
-              {text('credentials.accessKey', t('Access key ID'))}
-              <Field
-                label={t('Secret access key')}
-                name="credentials.secretKey"
-                error={errorOf('credentials.secretKey')}
-              >
-                <InputPassword {...bind('credentials.secretKey')} autoComplete="new-password" />
-              </Field>
+              <FormField form={form} path="credentials.accessKey" label={t('Access key ID')} />
+              <FormField form={form} path="credentials.secretKey" label={t('Secret access key')} control="password" />
             </Row>
           )}
           {CREDENTIAL_FIELDS[credType] === undefined && credType !== 'none' && credType !== KEEP && (
@@ -409,18 +382,18 @@ export function SourceForm({
                 {t('Uses Secret {{name}} ({{type}})', { name: tlsInfo.secretName, type: tlsInfo.type })}
               </div>
             )}
-            <Field
+            <FormField
+              form={form}
+              path="tls.ca"
               label={t('CA certificate')}
-              name="tls.ca"
-              error={errorOf('tls.ca')}
               help={
                 object
                   ? t('PEM. Leave empty to keep the current one.')
                   : t('PEM, for a server whose certificate a private CA signed')
               }
-            >
-              <CodeArea {...bind('tls.ca')} spellCheck={false} style={{ minHeight: 90 }} />
-            </Field>
+              control="code"
+              style={{ minHeight: 90 }}
+            />
           </Section>
         )}
       </form>
@@ -430,60 +403,60 @@ export function SourceForm({
 
 /** The HelmChart fields: chart, version and the source it comes from (names offered). */
 function ChartFields({
+  form,
   cluster,
   namespace,
   sourceKind,
-  text,
-  bind,
-  errorOf,
 }: {
+  form: FormBinding;
   cluster: string;
   namespace: string;
   sourceKind: string;
-  text: (name: string, label: ReactNode, help?: ReactNode) => ReactNode;
-  bind: (name: string) => {
-    id: string;
-    name: string;
-    value: string;
-    onChange: (e: Change) => void;
-    onBlur: () => void;
-  };
-  errorOf: (name: string) => string | undefined;
 }) {
   const { t } = useTranslation();
-  const plural = PLURALS[sourceKind] ?? 'helmrepositories';
+  const kinds = useKinds().data?.items ?? [];
+  const chartSources = sourceKinds(kinds).filter((k) => servesCharts(k.kind));
+  const plural = pluralOf(kinds, sourceKind) ?? '';
   const sources = useObjectList(
     plural,
     cluster,
     namespace,
     { limit: 100 },
-    { enabled: namespace.trim() !== '' },
+    { enabled: namespace.trim() !== '' && plural !== '' },
   );
-  const names = (sources.data?.items ?? []).map((o) => String((o.metadata as { name?: string }).name ?? ''));
+  const names = (sources.data?.items ?? []).map((o) => nameOf(o).name);
   return (
     <>
       <Row>
-        {text('spec.chart', t('Chart'), t('The chart name, or its path in a Git repository or bucket'))}
-        {text('spec.version', t('Version'), t('A semver range; empty means the latest'))}
+        <FormField
+          form={form}
+          path="spec.chart"
+          label={t('Chart')}
+          help={t('The chart name, or its path in a Git repository or bucket')}
+        />
+        <FormField
+          form={form}
+          path="spec.version"
+          label={t('Version')}
+          help={t('A semver range; empty means the latest')}
+        />
       </Row>
       <Row>
-        <Field label={t('Source kind')} name="spec.sourceRef.kind" error={errorOf('spec.sourceRef.kind')}>
-          <NativeSelect {...bind('spec.sourceRef.kind')}>
-            {CHART_SOURCES.map((k) => (
-              <option key={k} value={k}>
-                {k}
-              </option>
-            ))}
-          </NativeSelect>
-        </Field>
-        <Field label={t('Source name')} name="spec.sourceRef.name" error={errorOf('spec.sourceRef.name')}>
-          <Input {...bind('spec.sourceRef.name')} list="source-names" autoComplete="off" />
+        <FormField form={form} path="spec.sourceRef.kind" label={t('Source kind')} control="select">
+          {!chartSources.some((k) => k.kind === sourceKind) && <option value={sourceKind}>{sourceKind}</option>}
+          {chartSources.map((k) => (
+            <option key={k.kind} value={k.kind}>
+              {k.kind}
+            </option>
+          ))}
+        </FormField>
+        <FormField form={form} path="spec.sourceRef.name" label={t('Source name')} list="source-names">
           <datalist id="source-names">
             {names.map((n) => (
               <option key={n} value={n} />
             ))}
           </datalist>
-        </Field>
+        </FormField>
       </Row>
     </>
   );

@@ -4,6 +4,7 @@ import { MemoryRouter, Route, Routes } from 'react-router-dom';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import i18n from '../../i18n';
 import Sources from '.';
+import { KIND_LIST } from '../../test/kinds';
 import { renderWithProviders } from '../../test/render';
 
 const API = '/kapis/fluxcd.kubesphere.io/v1alpha1';
@@ -35,6 +36,7 @@ const fetchMock = vi.fn<(url: string, init?: RequestInit) => Promise<FakeRespons
     statusText: String(status),
     text: async () => JSON.stringify(body),
   });
+  if (url.startsWith(`${API}/kinds`)) return reply(200, KIND_LIST);
   if (url.startsWith(`${API}/clusters`)) {
     return reply(200, { items: [{ name: 'host' }, { name: 'member-1' }] });
   }
@@ -75,7 +77,7 @@ describe('Sources page', { timeout: 30_000 }, () => {
     // all namespaces, host cluster, first page of 20
     const list = fetchMock.mock.calls.map(([u]) => u).find((u) => u.startsWith(`${API}/gitrepositories`));
     expect(list).toBe(`${API}/gitrepositories?cluster=host&page=1&limit=20`);
-    // the five kinds
+    // the source kinds the API serves
     const kinds = ['Git repositories', 'Helm repositories', 'OCI repositories', 'Buckets', 'Helm charts'];
     for (const label of kinds) {
       expect(screen.getByRole('link', { name: label })).toBeTruthy();

@@ -1,17 +1,18 @@
-import { Button, Input, notify } from '@kubed/components';
+import { Button, Input, Loading } from '@kubed/components';
 import { useEffect, useState, type ChangeEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink, useParams } from 'react-router-dom';
 import styled from 'styled-components';
-import { ApiError, messageOf } from '../../api/client';
-import { useAction, useClusters, useObjectList, type Action } from '../../api/hooks';
+import { ApiError, HOST } from '../../api/client';
+import { useClusters, useKinds, useObjectList } from '../../api/hooks';
+import { kindLabel } from '../../api/kinds';
 import type { ObjectView } from '../../api/types';
 import { useNamespace } from '../../app/namespace';
 import { DeleteObject } from '../../components/DeleteObject';
 import { NativeSelect } from '../../components/Field';
-import { ErrorNote, Page, Table, Toolbar, KindTabs } from '../../components/Page';
-import { StateTag } from '../../components/StateTag';
-import { kindOf, SOURCE_KINDS, type SourceKind } from './kinds';
+import { ObjectTable, stateColumn, type Column } from '../../components/ObjectTable';
+import { ErrorNote, Page, Toolbar, KindTabs } from '../../components/Page';
+import { kindOf, sourceKinds, type SourceKind } from './kinds';
 import { SourceForm } from './SourceForm';
 import { nameOf, obj, str } from '../../api/json';
 
@@ -28,23 +29,17 @@ const Pager = styled.div`
   color: #79879c;
 `;
 
-const Actions = styled.div`
-  display: flex;
-  gap: 4px;
-  flex-wrap: wrap;
-`;
-
 
 
 /** Where a source fetches from, as one line. */
 function whereFrom(kind: SourceKind, o: ObjectView): string {
   const spec = obj(o.spec);
-  if (kind.plural === 'helmcharts') {
+  if (kind.kind === 'HelmChart') {
     const src = obj(spec.sourceRef);
     const version = str(spec.version);
     return `${str(spec.chart)}${version ? `@${version}` : ''} (${str(src.kind)}/${str(src.name)})`;
   }
-  if (kind.plural === 'buckets') return `${str(spec.endpoint)}/${str(spec.bucketName)}`;
+  if (kind.kind === 'Bucket') return `${str(spec.endpoint)}/${str(spec.bucketName)}`;
   return str(spec.url);
 }
 
@@ -69,17 +64,26 @@ function ago(iso: string, language: string): string {
 
 /** Flux sources of one kind in one cluster: list, create, edit, reconcile, suspend, delete. */
 export default function Sources() {
+  const { t } = useTranslation();
   const params = useParams();
-  const kind = kindOf(params.kind);
-  if (!kind) return <Navigate to="/sources/gitrepositories" replace />;
-  return <SourceList kind={kind} />;
+  const kinds = useKinds();
+  const all = sourceKinds(kinds.data?.items ?? []);
+  const kind = kindOf(all, params.kind);
+  if (kind) return <SourceList kind={kind} all={all} />;
+  if (all.length > 0) return <Navigate to={`/sources/${all[0].plural}`} replace />;
+  return (
+    <Page title={t('Sources')} description={t('Where Flux fetches manifests and charts from.')}>
+      <ErrorNote error={kinds.error} />
+      {kinds.isLoading && <Loading />}
+    </Page>
+  );
 }
 
-function SourceList({ kind }: { kind: SourceKind }) {
+function SourceList({ kind, all }: { kind: SourceKind; all: SourceKind[] }) {
   const { t, i18n } = useTranslation();
   const { namespace } = useNamespace();
   const clusters = useClusters();
-  const [cluster, setCluster] = useState('host');
+  const [cluster, setCluster] = useState(HOST);
   const [search, setSearch] = useState('');
   const [page, setPage] = useState(1);
   const [editing, setEditing] = useState<ObjectView | 'new' | null>(null);
@@ -88,39 +92,54 @@ function SourceList({ kind }: { kind: SourceKind }) {
   useEffect(() => setPage(1), [kind.plural, cluster, namespace, search]);
 
   const list = useObjectList(kind.plural, cluster, namespace, { name: search, page, limit: LIMIT });
-  const action = useAction(kind.plural);
   const items = list.data?.items ?? [];
   const total = list.data?.totalItems ?? 0;
   const pages = Math.max(1, Math.ceil(total / LIMIT));
-  const kindLabel = t(kind.singular);
-
-  const run = (o: ObjectView, a: Action) => {
-    const { name, namespace: ns } = nameOf(o);
-    action.mutate(
-      // A reconcile waits (up to 30 s) until source-controller handled it.
-      { cluster, namespace: ns, name, action: a, wait: a === 'reconcile' ? 30 : undefined },
-      {
-        onSuccess: () =>
-          notify.success(
-            a === 'reconcile'
-              ? t('Reconcile of {{name}} requested', { name })
-              : a === 'suspend'
-                ? t('{{name}} suspended', { name })
-                : t('{{name}} resumed', { name }),
-          ),
-        onError: (e) => notify.error(messageOf(e)),
-      },
-    );
-  };
-  const busy = (o: ObjectView, a: Action) =>
-    action.isLoading &&
-    action.variables?.name === nameOf(o).name &&
-    action.variables?.namespace === nameOf(o).namespace &&
-    action.variables?.action === a;
+  const kindLabelOne = kindLabel(t, kind.kind, 'singular');
 
   const forbidden = list.error instanceof ApiError && list.error.status === 403;
   const clusterNames = clusters.data?.items.map((c) => c.name) ?? [];
   if (!clusterNames.includes(cluster)) clusterNames.unshift(cluster);
+
+  const columns: Column[] = [
+    {
+      header: kind.kind === 'HelmChart' ? t('Chart') : t('URL'),
+      cell: (o) => whereFrom(kind, o),
+      style: { wordBreak: 'break-all' },
+    },
+    stateColumn(t('State'), { testId: (name) => `source-state-${name}`, message: true }),
+    {
+      header: t('Revision'),
+      cell: (o) => revisionOf(o) || '–',
+      className: 'muted',
+      style: { wordBreak: 'break-all' },
+    },
+    {
+      header: t('Credentials'),
+      cell: (o) => {
+        const auth = o.credentialStatus?.auth;
+        const tls = o.credentialStatus?.tls;
+        return (
+          <>
+            {auth ? `${auth.secretName} (${auth.type})` : '–'}
+            {tls && <div className="muted">{`${tls.secretName} (${tls.type})`}</div>}
+          </>
+        );
+      },
+    },
+    {
+      header: t('Updated'),
+      className: 'muted',
+      cell: (o) => {
+        const updated = o.summary.lastUpdateTime;
+        return (
+          <span title={updated ? new Date(updated).toLocaleString() : undefined}>
+            {updated ? ago(updated, i18n.language) : '–'}
+          </span>
+        );
+      },
+    },
+  ];
 
   return (
     <Page
@@ -128,14 +147,14 @@ function SourceList({ kind }: { kind: SourceKind }) {
       description={t('Where Flux fetches manifests and charts from.')}
       actions={
         <Button color="primary" onClick={() => setEditing('new')}>
-          {t('Create {{kind}}', { kind: kindLabel })}
+          {t('Create {{kind}}', { kind: kindLabelOne })}
         </Button>
       }
     >
       <KindTabs aria-label={t('Source kinds')}>
-        {SOURCE_KINDS.map((k) => (
+        {all.map((k) => (
           <NavLink key={k.plural} to={`/sources/${k.plural}`} data-testid={`kind-${k.plural}`}>
-            {t(k.title)}
+            {kindLabel(t, k.kind, 'plural')}
           </NavLink>
         ))}
       </KindTabs>
@@ -174,99 +193,30 @@ function SourceList({ kind }: { kind: SourceKind }) {
           {t('You may not list every namespace: pick a namespace in the header.')}
         </p>
       )}
-      <Table>
-        <thead>
-          <tr>
-            <th>{t('Name')}</th>
-            <th>{t('Namespace')}</th>
-            <th>{kind.plural === 'helmcharts' ? t('Chart') : t('URL')}</th>
-            <th>{t('State')}</th>
-            <th>{t('Revision')}</th>
-            <th>{t('Credentials')}</th>
-            <th>{t('Updated')}</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((o) => {
-            const { name, namespace: ns } = nameOf(o);
-            const suspended = o.summary.suspended || obj(o.spec).suspend === true;
-            const auth = o.credentialStatus?.auth;
-            const tls = o.credentialStatus?.tls;
-            const updated = o.summary.lastUpdateTime;
-            return (
-              <tr key={`${ns}/${name}`} data-testid={`source-${name}`}>
-                <td>
-                  <b>{name}</b>
-                </td>
-                <td>{ns}</td>
-                <td style={{ wordBreak: 'break-all' }}>{whereFrom(kind, o)}</td>
-                <td data-testid={`source-state-${name}`}>
-                  <StateTag state={o.summary.state} title={o.summary.message} />
-                  {o.summary.state === 'failed' && o.summary.message && (
-                    <div className="muted">{o.summary.message}</div>
-                  )}
-                </td>
-                <td className="muted" style={{ wordBreak: 'break-all' }}>
-                  {revisionOf(o) || '–'}
-                </td>
-                <td>
-                  {auth ? `${auth.secretName} (${auth.type})` : '–'}
-                  {tls && <div className="muted">{`${tls.secretName} (${tls.type})`}</div>}
-                </td>
-                <td className="muted" title={updated ? new Date(updated).toLocaleString() : undefined}>
-                  {updated ? ago(updated, i18n.language) : '–'}
-                </td>
-                <td>
-                  <Actions>
-                    <Button
-                      size="sm"
-                      variant="text"
-                      loading={busy(o, 'reconcile')}
-                      disabled={suspended}
-                      onClick={() => run(o, 'reconcile')}
-                    >
-                      {t('Reconcile')}
-                    </Button>
-                    {suspended ? (
-                      <Button
-                        size="sm"
-                        variant="text"
-                        loading={busy(o, 'resume')}
-                        onClick={() => run(o, 'resume')}
-                      >
-                        {t('Resume')}
-                      </Button>
-                    ) : (
-                      <Button
-                        size="sm"
-                        variant="text"
-                        loading={busy(o, 'suspend')}
-                        onClick={() => run(o, 'suspend')}
-                      >
-                        {t('Suspend')}
-                      </Button>
-                    )}
-                    <Button size="sm" variant="text" onClick={() => setEditing(o)}>
-                      {t('Edit')}
-                    </Button>
-                    <Button size="sm" variant="text" onClick={() => setDeleting(o)}>
-                      {t('Delete')}
-                    </Button>
-                  </Actions>
-                </td>
-              </tr>
-            );
-          })}
-          {items.length === 0 && !list.isLoading && (
-            <tr>
-              <td colSpan={8} className="muted" style={{ textAlign: 'center' }}>
-                {search ? t('No {{kind}} matches the search.', { kind: t(kind.title) }) : t('None yet.')}
-              </td>
-            </tr>
-          )}
-        </tbody>
-      </Table>
+      <ObjectTable
+        kind={kind}
+        cluster={cluster}
+        items={items}
+        columns={columns}
+        rowTestId={(name) => `source-${name}`}
+        buttons={(o) => (
+          <>
+            <Button size="sm" variant="text" onClick={() => setEditing(o)}>
+              {t('Edit')}
+            </Button>
+            <Button size="sm" variant="text" onClick={() => setDeleting(o)}>
+              {t('Delete')}
+            </Button>
+          </>
+        )}
+        empty={
+          list.isLoading
+            ? undefined
+            : search
+              ? t('No {{kind}} matches the search.', { kind: kindLabel(t, kind.kind, 'plural') })
+              : t('None yet.')
+        }
+      />
       <Pager>
         <span data-testid="total">{t('{{count}} in total', { count: total })}</span>
         <Button size="sm" variant="outline" disabled={page <= 1} onClick={() => setPage((p) => p - 1)}>
@@ -290,9 +240,9 @@ function SourceList({ kind }: { kind: SourceKind }) {
       <DeleteObject
         resource={kind.plural}
         cluster={cluster}
-        kind={kindLabel}
+        kind={kindLabelOne}
         object={deleting}
-        deleted={(name) => t('{{kind}} {{name}} deleted', { kind: kindLabel, name })}
+        deleted={(name) => t('{{kind}} {{name}} deleted', { kind: kindLabelOne, name })}
         onClose={() => setDeleting(null)}
       />
     </Page>

@@ -8,13 +8,21 @@ import {
   fieldNames,
   fromObject,
   kindOf,
-  SOURCE_KINDS,
+  servesCharts,
+  sourceKinds,
   toRequest,
   type SourceKind,
   type Values,
 } from './kinds';
 
-const kind = (plural: string) => kindOf(plural) as SourceKind;
+import { KINDS } from '../../test/kinds';
+
+/** The source kind of `plural` in the API's answer. */
+function kind(plural: string): SourceKind {
+  const k = kindOf(KINDS, plural);
+  if (!k) throw new Error(`no source kind ${plural}`);
+  return k;
+}
 
 /** An ObjectView as the API returns it. */
 function view(
@@ -44,15 +52,47 @@ function view(
 const errorsOf = (k: SourceKind, v: Values, editing?: ObjectView) => validate(v, checksFor(k, v, editing));
 
 describe('kinds', () => {
-  it('knows the five source kinds by plural', () => {
-    expect(SOURCE_KINDS.map((k) => k.plural)).toEqual([
+  it('takes the source kinds from the API, in its order', () => {
+    expect(sourceKinds(KINDS).map((k) => k.plural)).toEqual([
       'gitrepositories',
       'helmrepositories',
-      'ocirepositories',
-      'buckets',
       'helmcharts',
+      'buckets',
+      'ocirepositories',
     ]);
-    expect(kindOf('kustomizations')).toBeUndefined();
+    expect(kindOf(KINDS, 'kustomizations')).toBeUndefined();
+    expect(kindOf(KINDS, undefined)).toBeUndefined();
+    expect(sourceKinds(KINDS).filter((k) => servesCharts(k.kind)).map((k) => k.kind)).toEqual([
+      'GitRepository',
+      'HelmRepository',
+      'Bucket',
+    ]);
+  });
+
+  it("takes a kind's defaults, credential types and TLS from the API", () => {
+    expect(emptyValues(kind('buckets'), 'a')['spec.interval']).toBe('1m');
+    expect(emptyValues(kind('helmrepositories'), 'a')['spec.interval']).toBe('5m');
+    const bucket = { ...kind('buckets'), tls: false, defaultInterval: '7m' };
+    expect(emptyValues(bucket, 'a')['spec.interval']).toBe('7m');
+    expect(fieldNames(bucket, emptyValues(bucket, 'a'))).not.toContain('tls.ca');
+    expect(fieldNames(kind('buckets'), emptyValues(kind('buckets'), 'a'))).toContain('tls.ca');
+  });
+
+  it('edits a source kind it has no code for with the fields every source has', () => {
+    const other: SourceKind = {
+      kind: 'ArtifactGenerator',
+      group: 'source.extensions.fluxcd.io',
+      version: 'v1beta1',
+      plural: 'artifactgenerators',
+      family: 'source',
+      actions: ['reconcile'],
+      credentialTypes: [],
+      tls: false,
+    };
+    const v = { ...emptyValues(other, 'apps'), 'metadata.name': 'gen', 'spec.interval': '1m' };
+    expect(fieldNames(other, v)).toEqual(['metadata.name', 'metadata.namespace', 'spec.interval', 'credentials.type']);
+    expect(errorsOf(other, v)).toEqual({});
+    expect(toRequest(other, v)).toEqual({ metadata: { name: 'gen' }, spec: { interval: '1m' } });
   });
 });
 

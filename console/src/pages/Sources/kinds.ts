@@ -1,9 +1,12 @@
 /**
- * The five Flux source kinds as the Sources page edits them: the form's values (a flat map
- * keyed by field path, the same paths the server names in its errors), the checks per kind,
- * and the conversions between an object and a request. Pure, so it is tested without a page.
+ * Flux source kinds as the Sources page edits them: the form's values (a flat map keyed by
+ * field path, the same paths the server names in its errors), the checks per kind, and the
+ * conversions between an object and a request. The kinds come from the API; what is special
+ * about one is code switched on its name, and a source kind without such code gets the
+ * fields every source has. Pure, so it is tested without a page.
  */
-import type { Credentials, ObjectRequest, ObjectView } from '../../api/types';
+import { byPlural, ofFamilies } from '../../api/kinds';
+import type { Credentials, KindView, ObjectRequest, ObjectView } from '../../api/types';
 import {
   all,
   duration,
@@ -16,82 +19,21 @@ import {
 } from '../../forms/validation';
 import { obj, str, type JsonMap as Json } from '../../api/json';
 
-/** The plural of a source kind, as the API and the route name it. */
-export type SourcePlural =
-  | 'gitrepositories'
-  | 'helmrepositories'
-  | 'ocirepositories'
-  | 'buckets'
-  | 'helmcharts';
+/** A source kind, as the API describes it (`GET /kinds`, family `source`). */
+export type SourceKind = KindView;
 
-/** One source kind: names, defaults and what credentials it takes. */
-export interface SourceKind {
-  plural: SourcePlural;
-  kind: string;
-  /** English plural label (a translation key). */
-  title: string;
-  /** English singular label (a translation key). */
-  singular: string;
-  /** Credential types besides `none`. */
-  credentialTypes: string[];
-  /** Whether a TLS CA can be given. */
-  tls: boolean;
-  defaultInterval: string;
+/** The source kinds, in the API's order. */
+export function sourceKinds(kinds: readonly KindView[]): SourceKind[] {
+  return ofFamilies(kinds, 'source');
 }
 
-/** Every source kind, in the order the page shows them. */
-export const SOURCE_KINDS: SourceKind[] = [
-  {
-    plural: 'gitrepositories',
-    kind: 'GitRepository',
-    title: 'Git repositories',
-    singular: 'Git repository',
-    credentialTypes: ['basic', 'bearer', 'ssh'],
-    tls: true,
-    defaultInterval: '1m',
-  },
-  {
-    plural: 'helmrepositories',
-    kind: 'HelmRepository',
-    title: 'Helm repositories',
-    singular: 'Helm repository',
-    credentialTypes: ['basic'],
-    tls: true,
-    defaultInterval: '5m',
-  },
-  {
-    plural: 'ocirepositories',
-    kind: 'OCIRepository',
-    title: 'OCI repositories',
-    singular: 'OCI repository',
-    credentialTypes: ['basic'],
-    tls: true,
-    defaultInterval: '1m',
-  },
-  {
-    plural: 'buckets',
-    kind: 'Bucket',
-    title: 'Buckets',
-    singular: 'Bucket',
-    credentialTypes: ['s3'],
-    tls: false,
-    defaultInterval: '1m',
-  },
-  {
-    plural: 'helmcharts',
-    kind: 'HelmChart',
-    title: 'Helm charts',
-    singular: 'Helm chart',
-    credentialTypes: [],
-    tls: false,
-    defaultInterval: '5m',
-  },
-];
-
-/** The kind named by a route's plural, if it is a source kind. */
-export function kindOf(plural: string | undefined): SourceKind | undefined {
-  return SOURCE_KINDS.find((k) => k.plural === plural);
+/** The source kind named by a route's plural, if the API serves it. */
+export function kindOf(kinds: readonly KindView[], plural: string | undefined): SourceKind | undefined {
+  return byPlural(sourceKinds(kinds), plural);
 }
+
+/** The interval a new object of `k` gets. */
+const defaultInterval = (k: SourceKind) => k.defaultInterval ?? '';
 
 /** The form's values: field path → text (check boxes hold 'true' or ''). */
 export type Values = Record<string, string>;
@@ -100,8 +42,10 @@ export type Values = Record<string, string>;
 export const GIT_REFS = ['branch', 'tag', 'semver', 'name', 'commit'] as const;
 /** How an OCIRepository picks its artifact (`spec.ref.<key>`). */
 export const OCI_REFS = ['tag', 'semver', 'digest'] as const;
-/** Where a HelmChart's chart comes from. */
-export const CHART_SOURCES = ['HelmRepository', 'GitRepository', 'Bucket'] as const;
+/** Whether a HelmChart can take its chart from a source of `kind` (not from a chart, nor OCI). */
+export function servesCharts(kind: string): boolean {
+  return kind !== 'HelmChart' && kind !== 'OCIRepository';
+}
 /** Bucket providers. */
 export const BUCKET_PROVIDERS = ['generic', 'aws', 'gcp', 'azure'] as const;
 /** The fields each credential type has (`credentials.<key>`); optional ones are not checked. */
@@ -114,26 +58,31 @@ export const CREDENTIAL_FIELDS: Record<string, string[]> = {
 /** Credential type meaning "leave the current Secret alone" (edit only). */
 export const KEEP = 'keep';
 
-const refKeys = (k: SourceKind): readonly string[] =>
-  k.plural === 'gitrepositories' ? GIT_REFS : k.plural === 'ocirepositories' ? OCI_REFS : [];
+/** The ways a source of `k` picks its revision (`spec.ref.<key>`), if it has a `spec.ref`. */
+export const refKeys = (k: SourceKind): readonly string[] =>
+  k.kind === 'GitRepository' ? GIT_REFS : k.kind === 'OCIRepository' ? OCI_REFS : [];
+
+/** Whether a source of `k` fetches from `spec.url`. */
+export const hasUrl = (k: SourceKind): boolean =>
+  k.kind === 'GitRepository' || k.kind === 'HelmRepository' || k.kind === 'OCIRepository';
 
 /** The values of a new object of `kind` in `namespace`. */
 export function emptyValues(k: SourceKind, namespace: string): Values {
   const v: Values = {
     'metadata.name': '',
     'metadata.namespace': namespace,
-    'spec.interval': k.defaultInterval,
+    'spec.interval': defaultInterval(k),
     'credentials.type': 'none',
     'tls.ca': '',
   };
-  switch (k.plural) {
-    case 'gitrepositories':
+  switch (k.kind) {
+    case 'GitRepository':
       return { ...v, 'spec.url': '', 'spec.ref': 'branch', 'spec.ref.branch': 'main' };
-    case 'helmrepositories':
+    case 'HelmRepository':
       return { ...v, 'spec.url': '', 'spec.type': 'default' };
-    case 'ocirepositories':
+    case 'OCIRepository':
       return { ...v, 'spec.url': '', 'spec.ref': 'tag', 'spec.ref.tag': 'latest' };
-    case 'buckets':
+    case 'Bucket':
       return {
         ...v,
         'spec.endpoint': '',
@@ -142,7 +91,7 @@ export function emptyValues(k: SourceKind, namespace: string): Values {
         'spec.region': '',
         'spec.insecure': '',
       };
-    case 'helmcharts':
+    case 'HelmChart':
       return {
         ...v,
         'spec.chart': '',
@@ -150,6 +99,8 @@ export function emptyValues(k: SourceKind, namespace: string): Values {
         'spec.sourceRef.kind': 'HelmRepository',
         'spec.sourceRef.name': '',
       };
+    default:
+      return v;
   }
 }
 
@@ -171,23 +122,23 @@ export function fromObject(k: SourceKind, o: ObjectView): Values {
     for (const key of keys) v[`spec.ref.${key}`] = str(ref[key]);
     v['spec.ref'] = set;
   }
-  switch (k.plural) {
-    case 'gitrepositories':
-    case 'ocirepositories':
+  switch (k.kind) {
+    case 'GitRepository':
+    case 'OCIRepository':
       v['spec.url'] = str(spec.url);
       break;
-    case 'helmrepositories':
+    case 'HelmRepository':
       v['spec.url'] = str(spec.url);
       v['spec.type'] = str(spec.type) || 'default';
       break;
-    case 'buckets':
+    case 'Bucket':
       v['spec.endpoint'] = str(spec.endpoint);
       v['spec.bucketName'] = str(spec.bucketName);
       v['spec.provider'] = str(spec.provider) || 'generic';
       v['spec.region'] = str(spec.region);
       v['spec.insecure'] = spec.insecure === true ? 'true' : '';
       break;
-    case 'helmcharts': {
+    case 'HelmChart': {
       const src = obj(spec.sourceRef);
       v['spec.chart'] = str(spec.chart);
       v['spec.version'] = str(spec.version);
@@ -217,8 +168,8 @@ export const endpoint: Check = (v) => {
 
 /** The URL check for `spec.url` of a kind (and HelmRepository type). */
 function urlCheck(k: SourceKind, v: Values): Check {
-  if (k.plural === 'gitrepositories') return urlWith('http', 'https', 'ssh');
-  if (k.plural === 'ocirepositories') return urlWith('oci');
+  if (k.kind === 'GitRepository') return urlWith('http', 'https', 'ssh');
+  if (k.kind === 'OCIRepository') return urlWith('oci');
   return v['spec.type'] === 'oci' ? urlWith('oci') : urlWith('http', 'https');
 }
 
@@ -229,20 +180,16 @@ function urlCheck(k: SourceKind, v: Values): Check {
 export function checksFor(k: SourceKind, v: Values, editing?: ObjectView): Record<string, Check> {
   const c: Record<string, Check> = {
     'metadata.namespace': label(63),
-    'spec.interval': k.plural === 'helmrepositories' ? duration : all(required, duration),
+    'spec.interval': k.kind === 'HelmRepository' ? duration : all(required, duration),
   };
   if (!editing) c['metadata.name'] = objectName;
-  switch (k.plural) {
-    case 'gitrepositories':
-    case 'ocirepositories':
-    case 'helmrepositories':
-      c['spec.url'] = urlCheck(k, v);
-      break;
-    case 'buckets':
+  if (hasUrl(k)) c['spec.url'] = urlCheck(k, v);
+  switch (k.kind) {
+    case 'Bucket':
       c['spec.endpoint'] = endpoint;
       c['spec.bucketName'] = required;
       break;
-    case 'helmcharts':
+    case 'HelmChart':
       c['spec.chart'] = required;
       c['spec.version'] = semverRange;
       c['spec.sourceRef.name'] = objectName;
@@ -274,7 +221,7 @@ export function checksFor(k: SourceKind, v: Values, editing?: ObjectView): Recor
     // A GitRepository keeps its CA in the credentials Secret: writing a CA alone would
     // replace the credentials there.
     const ca =
-      k.plural === 'gitrepositories' && type === KEEP
+      k.kind === 'GitRepository' && type === KEEP
         ? (s: string) => (s.trim() !== '' ? 'Enter the credentials again to change the CA' : undefined)
         : PEM;
     c['tls.ca'] = all(ca, PEM);
@@ -285,12 +232,12 @@ export function checksFor(k: SourceKind, v: Values, editing?: ObjectView): Recor
 /** The field paths the form shows for `values` (server errors on others go into a banner). */
 export function fieldNames(k: SourceKind, v: Values): string[] {
   const names = ['metadata.name', 'metadata.namespace', 'spec.interval', 'credentials.type'];
-  if (k.plural === 'buckets')
+  if (k.kind === 'Bucket')
     names.push('spec.endpoint', 'spec.bucketName', 'spec.provider', 'spec.region', 'spec.insecure');
-  else if (k.plural === 'helmcharts')
+  else if (k.kind === 'HelmChart')
     names.push('spec.chart', 'spec.version', 'spec.sourceRef.kind', 'spec.sourceRef.name');
-  else names.push('spec.url');
-  if (k.plural === 'helmrepositories') names.push('spec.type');
+  if (hasUrl(k)) names.push('spec.url');
+  if (k.kind === 'HelmRepository') names.push('spec.type');
   if (refKeys(k).length > 0) names.push('spec.ref', `spec.ref.${v['spec.ref']}`);
   for (const f of CREDENTIAL_FIELDS[v['credentials.type']] ?? []) names.push(`credentials.${f}`);
   if (k.tls) names.push('tls.ca');
@@ -333,16 +280,12 @@ export function toRequest(k: SourceKind, v: Values, base?: ObjectView): ObjectRe
   const spec: Json = { ...obj(base?.spec) };
   const val = (key: string) => (v[key] ?? '').trim();
   setOrDrop(spec, 'interval', val('spec.interval'));
-  switch (k.plural) {
-    case 'gitrepositories':
-    case 'ocirepositories':
-      spec.url = val('spec.url');
-      break;
-    case 'helmrepositories':
-      spec.url = val('spec.url');
+  if (hasUrl(k)) spec.url = val('spec.url');
+  switch (k.kind) {
+    case 'HelmRepository':
       spec.type = val('spec.type') || 'default';
       break;
-    case 'buckets':
+    case 'Bucket':
       spec.endpoint = val('spec.endpoint');
       spec.bucketName = val('spec.bucketName');
       spec.provider = val('spec.provider') || 'generic';
@@ -350,7 +293,7 @@ export function toRequest(k: SourceKind, v: Values, base?: ObjectView): ObjectRe
       if (v['spec.insecure'] === 'true') spec.insecure = true;
       else if ('insecure' in spec) spec.insecure = false;
       break;
-    case 'helmcharts':
+    case 'HelmChart':
       spec.chart = val('spec.chart');
       setOrDrop(spec, 'version', val('spec.version'));
       spec.sourceRef = {
@@ -374,7 +317,7 @@ export function toRequest(k: SourceKind, v: Values, base?: ObjectView): ObjectRe
   if (creds) delete spec.secretRef;
   const ca = v['tls.ca'] ?? '';
   const tls = k.tls && ca.trim() !== '' ? { ca } : undefined;
-  if (tls && k.plural !== 'gitrepositories') delete spec.certSecretRef;
+  if (tls && k.kind !== 'GitRepository') delete spec.certSecretRef;
 
   const meta = obj(base?.metadata);
   const metadata: Json = { name: base ? str(meta.name) : val('metadata.name') };
