@@ -480,27 +480,791 @@ export interface components {
             helm?: {
                 /** @description The chart name (Helm repository) or its path in the source (git, bucket). */
                 chart: string;
+                /** @description Labels and annotations set on every object of the release. */
+                commonMetadata?: {
+                    /** @description Annotations to be added to the object's metadata. */
+                    annotations?: {
+                        [key: string]: string;
+                    };
+                    /** @description Labels to be added to the object's metadata. */
+                    labels?: {
+                        [key: string]: string;
+                    };
+                };
+                /** @description Detection (and correction) of changes made in the cluster to the release's objects. */
+                driftDetection?: {
+                    /**
+                     * @description Ignore contains a list of rules for specifying which changes to ignore
+                     *     during diffing.
+                     */
+                    ignore?: {
+                        /**
+                         * @description Paths is a list of JSON Pointer (RFC 6901) paths to be excluded from
+                         *     consideration in a Kubernetes object.
+                         */
+                        paths: string[];
+                        /**
+                         * @description Target is a selector for specifying Kubernetes objects to which this
+                         *     rule applies.
+                         *     If Target is not set, the Paths will be ignored for all Kubernetes
+                         *     objects within the manifest of the Helm release.
+                         */
+                        target?: {
+                            /**
+                             * @description AnnotationSelector is a string that follows the label selection expression
+                             *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                             *     It matches with the resource annotations.
+                             */
+                            annotationSelector?: string;
+                            /**
+                             * @description Group is the API group to select resources from.
+                             *     Together with Version and Kind it is capable of unambiguously identifying and/or selecting resources.
+                             *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                             */
+                            group?: string;
+                            /**
+                             * @description Kind of the API Group to select resources from.
+                             *     Together with Group and Version it is capable of unambiguously
+                             *     identifying and/or selecting resources.
+                             *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                             */
+                            kind?: string;
+                            /**
+                             * @description LabelSelector is a string that follows the label selection expression
+                             *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                             *     It matches with the resource labels.
+                             */
+                            labelSelector?: string;
+                            /** @description Name to match resources with. */
+                            name?: string;
+                            /** @description Namespace to select resources from. */
+                            namespace?: string;
+                            /**
+                             * @description Version of the API Group to select resources from.
+                             *     Together with Group and Kind it is capable of unambiguously identifying and/or selecting resources.
+                             *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                             */
+                            version?: string;
+                        };
+                    }[];
+                    /**
+                     * @description Mode defines how differences should be handled between the Helm manifest
+                     *     and the manifest currently applied to the cluster.
+                     *     If not explicitly set, it defaults to DiffModeDisabled.
+                     * @enum {string}
+                     */
+                    mode?: "enabled" | "warn" | "disabled" | null;
+                };
+                /**
+                 * @description CEL health checks of custom resources, used when Helm waits with the `poller`
+                 *     strategy.
+                 */
+                healthCheckExprs?: {
+                    /** @description APIVersion of the custom resource under evaluation. */
+                    apiVersion: string;
+                    /**
+                     * @description Current is the CEL expression that determines if the status
+                     *     of the custom resource has reached the desired state.
+                     */
+                    current: string;
+                    /**
+                     * @description Failed is the CEL expression that determines if the status
+                     *     of the custom resource has failed to reach the desired state.
+                     */
+                    failed?: string;
+                    /**
+                     * @description InProgress is the CEL expression that determines if the status
+                     *     of the custom resource has not yet reached the desired state.
+                     */
+                    inProgress?: string;
+                    /** @description Kind of the custom resource under evaluation. */
+                    kind?: string;
+                }[];
+                /** @description Do not fail when a file of `valuesFiles` is missing. */
+                ignoreMissingValuesFiles?: boolean;
                 /** @description HelmRelease `install` settings. */
-                install?: Record<string, unknown>;
+                install?: {
+                    /**
+                     * @description CRDs upgrade CRDs from the Helm Chart's crds directory according
+                     *     to the CRD upgrade policy provided here. Valid values are `Skip`,
+                     *     `Create` or `CreateReplace`. Default is `Create` and if omitted
+                     *     CRDs are installed but not updated.
+                     *
+                     *     Skip: do neither install nor replace (update) any CRDs.
+                     *
+                     *     Create: new CRDs are created, existing CRDs are neither updated nor deleted.
+                     *
+                     *     CreateReplace: new CRDs are created, existing CRDs are updated (replaced)
+                     *     but not deleted.
+                     *
+                     *     By default, CRDs are applied (installed) during Helm install action.
+                     *     With this option users can opt in to CRD replace existing CRDs on Helm
+                     *     install actions, which is not (yet) natively supported by Helm.
+                     *     <https://helm.sh/docs/chart_best_practices/custom_resource_definitions.>
+                     * @enum {string}
+                     */
+                    crds?: "Skip" | "Create" | "CreateReplace" | null;
+                    /**
+                     * @description CreateNamespace tells the Helm install action to create the
+                     *     HelmReleaseSpec.TargetNamespace if it does not exist yet.
+                     *     On uninstall, the namespace will not be garbage collected.
+                     */
+                    createNamespace?: boolean;
+                    /** @description DisableHooks prevents hooks from running during the Helm install action. */
+                    disableHooks?: boolean;
+                    /**
+                     * @description DisableOpenAPIValidation prevents the Helm install action from validating
+                     *     rendered templates against the Kubernetes OpenAPI Schema.
+                     */
+                    disableOpenAPIValidation?: boolean;
+                    /**
+                     * @description DisableSchemaValidation prevents the Helm install action from validating
+                     *     the values against the JSON Schema.
+                     */
+                    disableSchemaValidation?: boolean;
+                    /**
+                     * @description DisableTakeOwnership disables taking ownership of existing resources
+                     *     during the Helm install action. Defaults to false.
+                     */
+                    disableTakeOwnership?: boolean;
+                    /**
+                     * @description DisableWait disables the waiting for resources to be ready after a Helm
+                     *     install has been performed.
+                     */
+                    disableWait?: boolean;
+                    /**
+                     * @description DisableWaitForJobs disables waiting for jobs to complete after a Helm
+                     *     install has been performed.
+                     */
+                    disableWaitForJobs?: boolean;
+                    /**
+                     * @description Remediation holds the remediation configuration for when the Helm install
+                     *     action for the HelmRelease fails. The default is to not perform any action.
+                     */
+                    remediation?: {
+                        /**
+                         * @description IgnoreTestFailures tells the controller to skip remediation when the Helm
+                         *     tests are run after an install action but fail. Defaults to
+                         *     'Test.IgnoreFailures'.
+                         */
+                        ignoreTestFailures?: boolean;
+                        /**
+                         * @description RemediateLastFailure tells the controller to remediate the last failure, when
+                         *     no retries remain. Defaults to 'false'.
+                         */
+                        remediateLastFailure?: boolean;
+                        /**
+                         * Format: int64
+                         * @description Retries is the number of retries that should be attempted on failures before
+                         *     bailing. Remediation, using an uninstall, is performed between each attempt.
+                         *     Defaults to '0', a negative integer equals to unlimited retries.
+                         */
+                        retries?: number;
+                    };
+                    /**
+                     * @description Replace tells the Helm install action to re-use the 'ReleaseName', but only
+                     *     if that name is a deleted release which remains in the history.
+                     */
+                    replace?: boolean;
+                    /**
+                     * @description ServerSideApply enables server-side apply for resources during install.
+                     *     Defaults to true (or false when UseHelm3Defaults feature gate is enabled).
+                     */
+                    serverSideApply?: boolean;
+                    /**
+                     * @description SkipCRDs tells the Helm install action to not install any CRDs. By default,
+                     *     CRDs are installed if not already present.
+                     *
+                     *     Deprecated use CRD policy (`crds`) attribute with value `Skip` instead.
+                     */
+                    skipCRDs?: boolean;
+                    /**
+                     * @description Strategy defines the install strategy to use for this HelmRelease.
+                     *     Defaults to 'RemediateOnFailure', or 'RetryOnFailure' when the
+                     *     DefaultToRetryOnFailure feature gate is enabled.
+                     */
+                    strategy?: {
+                        /**
+                         * @description Name of the install strategy.
+                         * @enum {string}
+                         */
+                        name: "RemediateOnFailure" | "RetryOnFailure";
+                        /**
+                         * @description RetryInterval is the interval at which to retry a failed install.
+                         *     Can be used only when Name is set to RetryOnFailure.
+                         *     Defaults to '5m'.
+                         */
+                        retryInterval?: string;
+                    };
+                    /**
+                     * @description Timeout is the time to wait for any individual Kubernetes operation (like
+                     *     Jobs for hooks) during the performance of a Helm install action. Defaults to
+                     *     'HelmReleaseSpec.Timeout'.
+                     */
+                    timeout?: string;
+                };
+                /**
+                 * Format: int64
+                 * @description The number of release revisions Helm keeps (0: unlimited; Flux's default 5).
+                 */
+                maxHistory?: number;
+                /** @description Reuse one Kubernetes client for a whole reconciliation (Flux's default true). */
+                persistentClient?: boolean;
+                /**
+                 * @description Which manifests the post-renderers get (hooks or not).
+                 * @enum {string}
+                 */
+                postRenderStrategy?: "nohooks" | "combined" | "separate" | null;
+                /** @description Kustomize post-renderers applied, in order, to the chart's rendered manifests. */
+                postRenderers?: {
+                    /** @description Kustomization to apply as PostRenderer. */
+                    kustomize?: {
+                        /**
+                         * @description Images is a list of (image name, new name, new tag or digest)
+                         *     for changing image names, tags or digests. This can also be achieved with a
+                         *     patch, but this operator is simpler to specify.
+                         */
+                        images?: {
+                            /**
+                             * @description Digest is the value used to replace the original image tag.
+                             *     If digest is present NewTag value is ignored.
+                             */
+                            digest?: string;
+                            /** @description Name is a tag-less image name. */
+                            name: string;
+                            /** @description NewName is the value used to replace the original name. */
+                            newName?: string;
+                            /** @description NewTag is the value used to replace the original tag. */
+                            newTag?: string;
+                        }[];
+                        /**
+                         * @description Strategic merge and JSON patches, defined as inline YAML objects,
+                         *     capable of targeting objects based on kind, label and annotation selectors.
+                         */
+                        patches?: {
+                            /**
+                             * @description Patch contains an inline StrategicMerge patch or an inline JSON6902 patch with
+                             *     an array of operation objects.
+                             */
+                            patch: string;
+                            /** @description Target points to the resources that the patch document should be applied to. */
+                            target?: {
+                                /**
+                                 * @description AnnotationSelector is a string that follows the label selection expression
+                                 *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                                 *     It matches with the resource annotations.
+                                 */
+                                annotationSelector?: string;
+                                /**
+                                 * @description Group is the API group to select resources from.
+                                 *     Together with Version and Kind it is capable of unambiguously identifying and/or selecting resources.
+                                 *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                                 */
+                                group?: string;
+                                /**
+                                 * @description Kind of the API Group to select resources from.
+                                 *     Together with Group and Version it is capable of unambiguously
+                                 *     identifying and/or selecting resources.
+                                 *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                                 */
+                                kind?: string;
+                                /**
+                                 * @description LabelSelector is a string that follows the label selection expression
+                                 *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                                 *     It matches with the resource labels.
+                                 */
+                                labelSelector?: string;
+                                /** @description Name to match resources with. */
+                                name?: string;
+                                /** @description Namespace to select resources from. */
+                                namespace?: string;
+                                /**
+                                 * @description Version of the API Group to select resources from.
+                                 *     Together with Group and Kind it is capable of unambiguously identifying and/or selecting resources.
+                                 *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                                 */
+                                version?: string;
+                            };
+                        }[];
+                    };
+                }[];
+                /**
+                 * @description When a new chart artifact is fetched: `ChartVersion` (default) or `Revision`.
+                 * @enum {string}
+                 */
+                reconcileStrategy?: "ChartVersion" | "Revision" | null;
                 /** @description The Helm release name in each target (default: the application's name). */
                 releaseName?: string;
                 /** @description HelmRelease `rollback` settings. */
-                rollback?: Record<string, unknown>;
+                rollback?: {
+                    /**
+                     * @description CleanupOnFail allows deletion of new resources created during the Helm
+                     *     rollback action when it fails.
+                     */
+                    cleanupOnFail?: boolean;
+                    /** @description DisableHooks prevents hooks from running during the Helm rollback action. */
+                    disableHooks?: boolean;
+                    /**
+                     * @description DisableWait disables the waiting for resources to be ready after a Helm
+                     *     rollback has been performed.
+                     */
+                    disableWait?: boolean;
+                    /**
+                     * @description DisableWaitForJobs disables waiting for jobs to complete after a Helm
+                     *     rollback has been performed.
+                     */
+                    disableWaitForJobs?: boolean;
+                    /**
+                     * @description Force forces resource updates through a replacement strategy
+                     *     that avoids 3-way merge conflicts on client-side apply.
+                     *     This field is ignored for server-side apply (which always
+                     *     forces conflicts with other field managers).
+                     */
+                    force?: boolean;
+                    /**
+                     * @description Recreate performs pod restarts for any managed workloads.
+                     *
+                     *     Deprecated: This behavior was deprecated in Helm 3:
+                     *       - Deprecation: <https://github.com/helm/helm/pull/6463>
+                     *       - Removal: <https://github.com/helm/helm/pull/31023>
+                     *     After helm-controller was upgraded to the Helm 4 SDK,
+                     *     this field is no longer functional and will print a
+                     *     warning if set to true. It will also be removed in a
+                     *     future release.
+                     */
+                    recreate?: boolean;
+                    /**
+                     * @description ServerSideApply enables server-side apply for resources during rollback.
+                     *     Can be "enabled", "disabled", or "auto".
+                     *     When "auto", server-side apply usage will be based on the release's previous usage.
+                     *     Defaults to "auto".
+                     * @enum {string}
+                     */
+                    serverSideApply?: "enabled" | "disabled" | "auto" | null;
+                    /**
+                     * @description Timeout is the time to wait for any individual Kubernetes operation (like
+                     *     Jobs for hooks) during the performance of a Helm rollback action. Defaults to
+                     *     'HelmReleaseSpec.Timeout'.
+                     */
+                    timeout?: string;
+                };
+                /** @description HelmRelease `test` settings: run the chart's Helm tests after an install or upgrade. */
+                test?: {
+                    /**
+                     * @description Enable enables Helm test actions for this HelmRelease after an Helm install
+                     *     or upgrade action has been performed.
+                     */
+                    enable?: boolean;
+                    /** @description Filters is a list of tests to run or exclude from running. */
+                    filters?: {
+                        /** @description Exclude specifies whether the named test should be excluded. */
+                        exclude?: boolean;
+                        /** @description Name is the name of the test. */
+                        name: string;
+                    }[];
+                    /**
+                     * @description IgnoreFailures tells the controller to skip remediation when the Helm tests
+                     *     are run but fail. Can be overwritten for tests run after install or upgrade
+                     *     actions in 'Install.IgnoreTestFailures' and 'Upgrade.IgnoreTestFailures'.
+                     */
+                    ignoreFailures?: boolean;
+                    /**
+                     * @description Timeout is the time to wait for any individual Kubernetes operation during
+                     *     the performance of a Helm test action. Defaults to 'HelmReleaseSpec.Timeout'.
+                     */
+                    timeout?: string;
+                };
+                /**
+                 * @description The time to wait for any single Kubernetes operation of a Helm action (a Go
+                 *     duration; Flux's default 5m).
+                 */
+                timeout?: string;
                 /** @description HelmRelease `uninstall` settings. */
-                uninstall?: Record<string, unknown>;
+                uninstall?: {
+                    /**
+                     * @description DeletionPropagation specifies the deletion propagation policy when
+                     *     a Helm uninstall is performed.
+                     * @enum {string}
+                     */
+                    deletionPropagation?: "background" | "foreground" | "orphan" | null;
+                    /** @description DisableHooks prevents hooks from running during the Helm rollback action. */
+                    disableHooks?: boolean;
+                    /**
+                     * @description DisableWait disables waiting for all the resources to be deleted after
+                     *     a Helm uninstall is performed.
+                     */
+                    disableWait?: boolean;
+                    /**
+                     * @description KeepHistory tells Helm to remove all associated resources and mark the
+                     *     release as deleted, but retain the release history.
+                     */
+                    keepHistory?: boolean;
+                    /**
+                     * @description Timeout is the time to wait for any individual Kubernetes operation (like
+                     *     Jobs for hooks) during the performance of a Helm uninstall action. Defaults
+                     *     to 'HelmReleaseSpec.Timeout'.
+                     */
+                    timeout?: string;
+                };
                 /** @description HelmRelease `upgrade` settings. */
-                upgrade?: Record<string, unknown>;
+                upgrade?: {
+                    /**
+                     * @description ChartNameChangeStrategy defines the strategy to use when a Helm chart name changes.
+                     *     Valid values are 'Reinstall' or 'InPlaceUpdate'. Defaults to 'Reinstall' if omitted.
+                     *
+                     *     Reinstall: Reinstall the Helm release, uninstalling the existing Helm release.
+                     *
+                     *     InPlaceUpdate: Update the Helm release in place.
+                     * @enum {string}
+                     */
+                    chartNameChangeStrategy?: "InPlaceUpdate" | "Reinstall" | null;
+                    /**
+                     * @description CleanupOnFail allows deletion of new resources created during the Helm
+                     *     upgrade action when it fails.
+                     */
+                    cleanupOnFail?: boolean;
+                    /**
+                     * @description CRDs upgrade CRDs from the Helm Chart's crds directory according
+                     *     to the CRD upgrade policy provided here. Valid values are `Skip`,
+                     *     `Create` or `CreateReplace`. Default is `Skip` and if omitted
+                     *     CRDs are neither installed nor upgraded.
+                     *
+                     *     Skip: do neither install nor replace (update) any CRDs.
+                     *
+                     *     Create: new CRDs are created, existing CRDs are neither updated nor deleted.
+                     *
+                     *     CreateReplace: new CRDs are created, existing CRDs are updated (replaced)
+                     *     but not deleted.
+                     *
+                     *     By default, CRDs are not applied during Helm upgrade action. With this
+                     *     option users can opt-in to CRD upgrade, which is not (yet) natively supported by Helm.
+                     *     <https://helm.sh/docs/chart_best_practices/custom_resource_definitions.>
+                     * @enum {string}
+                     */
+                    crds?: "Skip" | "Create" | "CreateReplace" | null;
+                    /** @description DisableHooks prevents hooks from running during the Helm upgrade action. */
+                    disableHooks?: boolean;
+                    /**
+                     * @description DisableOpenAPIValidation prevents the Helm upgrade action from validating
+                     *     rendered templates against the Kubernetes OpenAPI Schema.
+                     */
+                    disableOpenAPIValidation?: boolean;
+                    /**
+                     * @description DisableSchemaValidation prevents the Helm upgrade action from validating
+                     *     the values against the JSON Schema.
+                     */
+                    disableSchemaValidation?: boolean;
+                    /**
+                     * @description DisableTakeOwnership disables taking ownership of existing resources
+                     *     during the Helm upgrade action. Defaults to false.
+                     */
+                    disableTakeOwnership?: boolean;
+                    /**
+                     * @description DisableWait disables the waiting for resources to be ready after a Helm
+                     *     upgrade has been performed.
+                     */
+                    disableWait?: boolean;
+                    /**
+                     * @description DisableWaitForJobs disables waiting for jobs to complete after a Helm
+                     *     upgrade has been performed.
+                     */
+                    disableWaitForJobs?: boolean;
+                    /**
+                     * @description Force forces resource updates through a replacement strategy
+                     *     that avoids 3-way merge conflicts on client-side apply.
+                     *     This field is ignored for server-side apply (which always
+                     *     forces conflicts with other field managers).
+                     */
+                    force?: boolean;
+                    /**
+                     * @description PreserveValues will make Helm reuse the last release's values and merge in
+                     *     overrides from 'Values'. Setting this flag makes the HelmRelease
+                     *     non-declarative.
+                     */
+                    preserveValues?: boolean;
+                    /**
+                     * @description Remediation holds the remediation configuration for when the Helm upgrade
+                     *     action for the HelmRelease fails. The default is to not perform any action.
+                     */
+                    remediation?: {
+                        /**
+                         * @description IgnoreTestFailures tells the controller to skip remediation when the Helm
+                         *     tests are run after an upgrade action but fail.
+                         *     Defaults to 'Test.IgnoreFailures'.
+                         */
+                        ignoreTestFailures?: boolean;
+                        /**
+                         * @description RemediateLastFailure tells the controller to remediate the last failure, when
+                         *     no retries remain. Defaults to 'false' unless 'Retries' is greater than 0.
+                         */
+                        remediateLastFailure?: boolean;
+                        /**
+                         * Format: int64
+                         * @description Retries is the number of retries that should be attempted on failures before
+                         *     bailing. Remediation, using 'Strategy', is performed between each attempt.
+                         *     Defaults to '0', a negative integer equals to unlimited retries.
+                         */
+                        retries?: number;
+                        /**
+                         * @description Strategy to use for failure remediation. Defaults to 'rollback'.
+                         * @enum {string}
+                         */
+                        strategy?: "rollback" | "uninstall" | null;
+                    };
+                    /**
+                     * @description ServerSideApply enables server-side apply for resources during upgrade.
+                     *     Can be "enabled", "disabled", or "auto".
+                     *     When "auto", server-side apply usage will be based on the release's previous usage.
+                     *     Defaults to "auto".
+                     * @enum {string}
+                     */
+                    serverSideApply?: "enabled" | "disabled" | "auto" | null;
+                    /**
+                     * @description Strategy defines the upgrade strategy to use for this HelmRelease.
+                     *     Defaults to 'RemediateOnFailure', or 'RetryOnFailure' when the
+                     *     DefaultToRetryOnFailure feature gate is enabled.
+                     */
+                    strategy?: {
+                        /**
+                         * @description Name of the upgrade strategy.
+                         * @enum {string}
+                         */
+                        name: "RemediateOnFailure" | "RetryOnFailure";
+                        /**
+                         * @description RetryInterval is the interval at which to retry a failed upgrade.
+                         *     Can be used only when Name is set to RetryOnFailure.
+                         *     Defaults to '5m'.
+                         */
+                        retryInterval?: string;
+                    };
+                    /**
+                     * @description Timeout is the time to wait for any individual Kubernetes operation (like
+                     *     Jobs for hooks) during the performance of a Helm upgrade action. Defaults to
+                     *     'HelmReleaseSpec.Timeout'.
+                     */
+                    timeout?: string;
+                };
                 /** @description Base values, merged under each target's values. */
                 values?: Record<string, unknown>;
+                /**
+                 * @description Values files of the chart merged in order, replacing its `values.yaml` (the chart's
+                 *     `valuesFiles`).
+                 */
+                valuesFiles?: string[];
                 /** @description Base values references (ConfigMaps or Secrets in the application's namespace). */
-                valuesFrom?: Record<string, unknown>[];
+                valuesFrom?: {
+                    /**
+                     * @description Kind of the values referent, valid values are ('Secret', 'ConfigMap').
+                     * @enum {string}
+                     */
+                    kind: "Secret" | "ConfigMap";
+                    /**
+                     * @description Literal marks this ValuesReference as a literal value. When set in
+                     *     combination with TargetPath, the referenced value is merged at the target
+                     *     path without interpreting Helm's `--set` syntax (commas, brackets, dots,
+                     *     equal signs, etc.), mirroring the behavior of `helm --set-literal`. This
+                     *     is the only safe way to inject arbitrary file content (config files, JSON
+                     *     blobs, multi-line strings containing special characters) through
+                     *     `valuesFrom`. Has no effect when TargetPath is empty: in that mode the
+                     *     referenced value is always YAML-merged at the root.
+                     */
+                    literal?: boolean;
+                    /**
+                     * @description Name of the values referent. Should reside in the same namespace as the
+                     *     referring resource.
+                     */
+                    name: string;
+                    /**
+                     * @description Optional marks this ValuesReference as optional. When set, a not found error
+                     *     for the values reference is ignored, but any ValuesKey, TargetPath or
+                     *     transient error will still result in a reconciliation failure.
+                     */
+                    optional?: boolean;
+                    /**
+                     * @description TargetPath is the YAML dot notation path the value should be merged at. When
+                     *     set, the ValuesKey is expected to be a single flat value. Defaults to 'None',
+                     *     which results in the values getting merged at the root.
+                     */
+                    targetPath?: string;
+                    /**
+                     * @description ValuesKey is the data key where the values.yaml or a specific value can be
+                     *     found at. Defaults to 'values.yaml'.
+                     */
+                    valuesKey?: string;
+                }[];
+                /** @description Verification of the chart's signature (OCI Helm repositories). */
+                verify?: {
+                    /**
+                     * @description Provider specifies the technology used to sign the OCI Helm chart.
+                     * @enum {string}
+                     */
+                    provider: "cosign" | "notation";
+                    /**
+                     * @description SecretRef specifies the Kubernetes Secret containing the
+                     *     trusted public keys.
+                     */
+                    secretRef?: {
+                        /** @description Name of the referent. */
+                        name: string;
+                    };
+                };
                 /** @description A semver range of chart versions (Helm repositories; default `*`). */
                 version?: string;
+                /** @description How Helm waits for the release's objects to become ready. */
+                waitStrategy?: {
+                    /**
+                     * @description Name is Helm's wait strategy for waiting for applied resources to
+                     *     become ready. One of 'poller' or 'legacy'. The 'poller' strategy uses
+                     *     kstatus to poll resource statuses, while the 'legacy' strategy uses
+                     *     Helm v3's waiting logic.
+                     *     Defaults to 'poller', or to 'legacy' when UseHelm3Defaults feature
+                     *     gate is enabled.
+                     * @enum {string}
+                     */
+                    name: "poller" | "legacy";
+                };
             };
             /** @description How often Flux reconciles each target (a Go duration; default 5m). */
             interval?: string;
             /** @description A Kustomize application: a path in the source. */
             kustomize?: {
+                /** @description Build metadata Kustomize adds to the objects (`originAnnotations`, ...). */
+                buildMetadata?: string[];
+                /** @description Labels and annotations set on every applied object. */
+                commonMetadata?: {
+                    /** @description Annotations to be added to the object's metadata. */
+                    annotations?: {
+                        [key: string]: string;
+                    };
+                    /** @description Labels to be added to the object's metadata. */
+                    labels?: {
+                        [key: string]: string;
+                    };
+                };
+                /** @description Kustomize components (paths relative to `path`) included in the build. */
+                components?: string[];
+                /**
+                 * @description SOPS decryption of the manifests, with keys from a Secret in the application's
+                 *     namespace.
+                 */
+                decryption?: {
+                    /**
+                     * @description Provider is the name of the decryption engine.
+                     * @enum {string}
+                     */
+                    provider: "sops";
+                    /**
+                     * @description The secret name containing the private OpenPGP keys used for decryption.
+                     *     A static credential for a cloud provider defined inside the Secret
+                     *     takes priority to secret-less authentication with the ServiceAccountName
+                     *     field.
+                     */
+                    secretRef?: {
+                        /** @description Name of the referent. */
+                        name: string;
+                    };
+                    /**
+                     * @description ServiceAccountName is the name of the service account used to
+                     *     authenticate with KMS services from cloud providers. If a
+                     *     static credential for a given cloud provider is defined
+                     *     inside the Secret referenced by SecretRef, that static
+                     *     credential takes priority.
+                     */
+                    serviceAccountName?: string;
+                };
+                /**
+                 * @description What happens to the applied objects when a target is removed.
+                 * @enum {string}
+                 */
+                deletionPolicy?: "MirrorPrune" | "Delete" | "WaitForTermination" | "Orphan" | null;
+                /** @description Recreate objects whose immutable fields changed. */
+                force?: boolean;
+                /** @description CEL health checks of custom resources. */
+                healthCheckExprs?: {
+                    /** @description APIVersion of the custom resource under evaluation. */
+                    apiVersion: string;
+                    /**
+                     * @description Current is the CEL expression that determines if the status
+                     *     of the custom resource has reached the desired state.
+                     */
+                    current: string;
+                    /**
+                     * @description Failed is the CEL expression that determines if the status
+                     *     of the custom resource has failed to reach the desired state.
+                     */
+                    failed?: string;
+                    /**
+                     * @description InProgress is the CEL expression that determines if the status
+                     *     of the custom resource has not yet reached the desired state.
+                     */
+                    inProgress?: string;
+                    /** @description Kind of the custom resource under evaluation. */
+                    kind?: string;
+                }[];
+                /** @description Objects whose readiness Flux checks after applying. */
+                healthChecks?: {
+                    /** @description API version of the referent, if not specified the Kubernetes preferred version will be used. */
+                    apiVersion?: string;
+                    /** @description Kind of the referent. */
+                    kind: string;
+                    /** @description Name of the referent. */
+                    name: string;
+                    /** @description Namespace of the referent, when not specified it acts as LocalObjectReference. */
+                    namespace?: string;
+                }[];
+                /** @description Paths in the applied objects that drift detection and applying leave alone. */
+                ignore?: {
+                    /**
+                     * @description Paths is a list of JSON Pointer (RFC 6901) paths to be excluded from
+                     *     consideration in a Kubernetes object.
+                     */
+                    paths: string[];
+                    /**
+                     * @description Target is a selector for specifying Kubernetes objects to which this
+                     *     rule applies.
+                     *     If Target is not set, the Paths will be ignored for all Kubernetes
+                     *     objects within the manifest of the Kustomization.
+                     */
+                    target?: {
+                        /**
+                         * @description AnnotationSelector is a string that follows the label selection expression
+                         *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                         *     It matches with the resource annotations.
+                         */
+                        annotationSelector?: string;
+                        /**
+                         * @description Group is the API group to select resources from.
+                         *     Together with Version and Kind it is capable of unambiguously identifying and/or selecting resources.
+                         *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                         */
+                        group?: string;
+                        /**
+                         * @description Kind of the API Group to select resources from.
+                         *     Together with Group and Version it is capable of unambiguously
+                         *     identifying and/or selecting resources.
+                         *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                         */
+                        kind?: string;
+                        /**
+                         * @description LabelSelector is a string that follows the label selection expression
+                         *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                         *     It matches with the resource labels.
+                         */
+                        labelSelector?: string;
+                        /** @description Name to match resources with. */
+                        name?: string;
+                        /** @description Namespace to select resources from. */
+                        namespace?: string;
+                        /**
+                         * @description Version of the API Group to select resources from.
+                         *     Together with Group and Kind it is capable of unambiguously identifying and/or selecting resources.
+                         *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                         */
+                        version?: string;
+                    };
+                }[];
+                /** @description Do not fail when a component is missing. */
+                ignoreMissingComponents?: boolean;
                 /** @description Image overrides, as Kustomize takes them. */
                 images?: {
                     /** @description Replacement digest. */
@@ -512,21 +1276,98 @@ export interface components {
                     /** @description Replacement tag. */
                     newTag?: string;
                 }[];
+                /** @description A prefix added to the names of all objects. */
+                namePrefix?: string;
+                /** @description A suffix added to the names of all objects. */
+                nameSuffix?: string;
                 /** @description Strategic-merge or JSON6902 patches, as Flux takes them. */
                 patches?: {
                     /** @description The patch (YAML or JSON). */
                     patch: string;
                     /** @description Which objects it applies to. */
-                    target?: Record<string, unknown>;
+                    target?: {
+                        /**
+                         * @description AnnotationSelector is a string that follows the label selection expression
+                         *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                         *     It matches with the resource annotations.
+                         */
+                        annotationSelector?: string;
+                        /**
+                         * @description Group is the API group to select resources from.
+                         *     Together with Version and Kind it is capable of unambiguously identifying and/or selecting resources.
+                         *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                         */
+                        group?: string;
+                        /**
+                         * @description Kind of the API Group to select resources from.
+                         *     Together with Group and Version it is capable of unambiguously
+                         *     identifying and/or selecting resources.
+                         *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                         */
+                        kind?: string;
+                        /**
+                         * @description LabelSelector is a string that follows the label selection expression
+                         *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                         *     It matches with the resource labels.
+                         */
+                        labelSelector?: string;
+                        /** @description Name to match resources with. */
+                        name?: string;
+                        /** @description Namespace to select resources from. */
+                        namespace?: string;
+                        /**
+                         * @description Version of the API Group to select resources from.
+                         *     Together with Group and Kind it is capable of unambiguously identifying and/or selecting resources.
+                         *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                         */
+                        version?: string;
+                    };
                 }[];
                 /** @description The path in the source (default: its root). */
                 path?: string;
                 /** @description Delete objects removed from the source (default true). */
                 prune?: boolean;
+                /**
+                 * @description How soon a failed reconciliation is retried (a Go duration; Flux's default: the
+                 *     interval).
+                 */
+                retryInterval?: string;
                 /** @description Variables substituted in the manifests (`${name}`), Flux's `postBuild.substitute`. */
                 substitute?: {
                     [key: string]: string;
                 };
+                /**
+                 * @description ConfigMaps and Secrets (in the application's namespace) holding more variables,
+                 *     Flux's `postBuild.substituteFrom`; `substitute` wins for a variable in both.
+                 */
+                substituteFrom?: {
+                    /**
+                     * @description Kind of the values referent, valid values are ('Secret', 'ConfigMap').
+                     * @enum {string}
+                     */
+                    kind: "Secret" | "ConfigMap";
+                    /**
+                     * @description Name of the values referent. Should reside in the same namespace as the
+                     *     referring resource.
+                     */
+                    name: string;
+                    /**
+                     * @description Optional indicates whether the referenced resource must exist, or whether to
+                     *     tolerate its absence. If true and the referenced resource is absent, proceed
+                     *     as if the resource was present but empty, without any variables defined.
+                     */
+                    optional?: boolean;
+                }[];
+                /**
+                 * @description Which objects get substituted, Flux's `postBuild.substituteStrategy`.
+                 * @enum {string}
+                 */
+                substituteStrategy?: "WithVariables" | "Always" | null;
+                /**
+                 * @description The time to wait for applying, health checks and pruning (a Go duration; Flux's
+                 *     default: the interval).
+                 */
+                timeout?: string;
                 /** @description Wait for the applied objects to become ready. */
                 wait?: boolean;
             };
@@ -550,6 +1391,74 @@ export interface components {
                 namespace: string;
                 /** @description This target's differences from the base. */
                 overrides?: {
+                    /** @description Kustomize components replacing the base list. */
+                    components?: string[];
+                    /** @description Helm `driftDetection` settings replacing the base ones. */
+                    driftDetection?: {
+                        /**
+                         * @description Ignore contains a list of rules for specifying which changes to ignore
+                         *     during diffing.
+                         */
+                        ignore?: {
+                            /**
+                             * @description Paths is a list of JSON Pointer (RFC 6901) paths to be excluded from
+                             *     consideration in a Kubernetes object.
+                             */
+                            paths: string[];
+                            /**
+                             * @description Target is a selector for specifying Kubernetes objects to which this
+                             *     rule applies.
+                             *     If Target is not set, the Paths will be ignored for all Kubernetes
+                             *     objects within the manifest of the Helm release.
+                             */
+                            target?: {
+                                /**
+                                 * @description AnnotationSelector is a string that follows the label selection expression
+                                 *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                                 *     It matches with the resource annotations.
+                                 */
+                                annotationSelector?: string;
+                                /**
+                                 * @description Group is the API group to select resources from.
+                                 *     Together with Version and Kind it is capable of unambiguously identifying and/or selecting resources.
+                                 *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                                 */
+                                group?: string;
+                                /**
+                                 * @description Kind of the API Group to select resources from.
+                                 *     Together with Group and Version it is capable of unambiguously
+                                 *     identifying and/or selecting resources.
+                                 *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                                 */
+                                kind?: string;
+                                /**
+                                 * @description LabelSelector is a string that follows the label selection expression
+                                 *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                                 *     It matches with the resource labels.
+                                 */
+                                labelSelector?: string;
+                                /** @description Name to match resources with. */
+                                name?: string;
+                                /** @description Namespace to select resources from. */
+                                namespace?: string;
+                                /**
+                                 * @description Version of the API Group to select resources from.
+                                 *     Together with Group and Kind it is capable of unambiguously identifying and/or selecting resources.
+                                 *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                                 */
+                                version?: string;
+                            };
+                        }[];
+                        /**
+                         * @description Mode defines how differences should be handled between the Helm manifest
+                         *     and the manifest currently applied to the cluster.
+                         *     If not explicitly set, it defaults to DiffModeDisabled.
+                         * @enum {string}
+                         */
+                        mode?: "enabled" | "warn" | "disabled" | null;
+                    };
+                    /** @description Kustomize `force` replacing the base one. */
+                    force?: boolean;
                     /** @description Kustomize images; an entry replaces the base entry of the same name. */
                     images?: {
                         /** @description Replacement digest. */
@@ -561,23 +1470,227 @@ export interface components {
                         /** @description Replacement tag. */
                         newTag?: string;
                     }[];
+                    /**
+                     * Format: int64
+                     * @description Helm `maxHistory` replacing the base one.
+                     */
+                    maxHistory?: number;
+                    /** @description Kustomize name prefix replacing the base one. */
+                    namePrefix?: string;
+                    /** @description Kustomize name suffix replacing the base one. */
+                    nameSuffix?: string;
                     /** @description Kustomize patches appended after the base ones. */
                     patches?: {
                         /** @description The patch (YAML or JSON). */
                         patch: string;
                         /** @description Which objects it applies to. */
-                        target?: Record<string, unknown>;
+                        target?: {
+                            /**
+                             * @description AnnotationSelector is a string that follows the label selection expression
+                             *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                             *     It matches with the resource annotations.
+                             */
+                            annotationSelector?: string;
+                            /**
+                             * @description Group is the API group to select resources from.
+                             *     Together with Version and Kind it is capable of unambiguously identifying and/or selecting resources.
+                             *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                             */
+                            group?: string;
+                            /**
+                             * @description Kind of the API Group to select resources from.
+                             *     Together with Group and Version it is capable of unambiguously
+                             *     identifying and/or selecting resources.
+                             *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                             */
+                            kind?: string;
+                            /**
+                             * @description LabelSelector is a string that follows the label selection expression
+                             *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                             *     It matches with the resource labels.
+                             */
+                            labelSelector?: string;
+                            /** @description Name to match resources with. */
+                            name?: string;
+                            /** @description Namespace to select resources from. */
+                            namespace?: string;
+                            /**
+                             * @description Version of the API Group to select resources from.
+                             *     Together with Group and Kind it is capable of unambiguously identifying and/or selecting resources.
+                             *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                             */
+                            version?: string;
+                        };
                     }[];
                     /** @description Kustomize path replacing the base one. */
                     path?: string;
+                    /** @description Helm post-renderers run after the base ones. */
+                    postRenderers?: {
+                        /** @description Kustomization to apply as PostRenderer. */
+                        kustomize?: {
+                            /**
+                             * @description Images is a list of (image name, new name, new tag or digest)
+                             *     for changing image names, tags or digests. This can also be achieved with a
+                             *     patch, but this operator is simpler to specify.
+                             */
+                            images?: {
+                                /**
+                                 * @description Digest is the value used to replace the original image tag.
+                                 *     If digest is present NewTag value is ignored.
+                                 */
+                                digest?: string;
+                                /** @description Name is a tag-less image name. */
+                                name: string;
+                                /** @description NewName is the value used to replace the original name. */
+                                newName?: string;
+                                /** @description NewTag is the value used to replace the original tag. */
+                                newTag?: string;
+                            }[];
+                            /**
+                             * @description Strategic merge and JSON patches, defined as inline YAML objects,
+                             *     capable of targeting objects based on kind, label and annotation selectors.
+                             */
+                            patches?: {
+                                /**
+                                 * @description Patch contains an inline StrategicMerge patch or an inline JSON6902 patch with
+                                 *     an array of operation objects.
+                                 */
+                                patch: string;
+                                /** @description Target points to the resources that the patch document should be applied to. */
+                                target?: {
+                                    /**
+                                     * @description AnnotationSelector is a string that follows the label selection expression
+                                     *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                                     *     It matches with the resource annotations.
+                                     */
+                                    annotationSelector?: string;
+                                    /**
+                                     * @description Group is the API group to select resources from.
+                                     *     Together with Version and Kind it is capable of unambiguously identifying and/or selecting resources.
+                                     *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                                     */
+                                    group?: string;
+                                    /**
+                                     * @description Kind of the API Group to select resources from.
+                                     *     Together with Group and Version it is capable of unambiguously
+                                     *     identifying and/or selecting resources.
+                                     *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                                     */
+                                    kind?: string;
+                                    /**
+                                     * @description LabelSelector is a string that follows the label selection expression
+                                     *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                                     *     It matches with the resource labels.
+                                     */
+                                    labelSelector?: string;
+                                    /** @description Name to match resources with. */
+                                    name?: string;
+                                    /** @description Namespace to select resources from. */
+                                    namespace?: string;
+                                    /**
+                                     * @description Version of the API Group to select resources from.
+                                     *     Together with Group and Kind it is capable of unambiguously identifying and/or selecting resources.
+                                     *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                                     */
+                                    version?: string;
+                                };
+                            }[];
+                        };
+                    }[];
                     /** @description Substitutions merged over the base ones. */
                     substitute?: {
                         [key: string]: string;
                     };
+                    /** @description Kustomize substitution references appended after the base ones. */
+                    substituteFrom?: {
+                        /**
+                         * @description Kind of the values referent, valid values are ('Secret', 'ConfigMap').
+                         * @enum {string}
+                         */
+                        kind: "Secret" | "ConfigMap";
+                        /**
+                         * @description Name of the values referent. Should reside in the same namespace as the
+                         *     referring resource.
+                         */
+                        name: string;
+                        /**
+                         * @description Optional indicates whether the referenced resource must exist, or whether to
+                         *     tolerate its absence. If true and the referenced resource is absent, proceed
+                         *     as if the resource was present but empty, without any variables defined.
+                         */
+                        optional?: boolean;
+                    }[];
+                    /** @description Helm `test` settings replacing the base ones. */
+                    test?: {
+                        /**
+                         * @description Enable enables Helm test actions for this HelmRelease after an Helm install
+                         *     or upgrade action has been performed.
+                         */
+                        enable?: boolean;
+                        /** @description Filters is a list of tests to run or exclude from running. */
+                        filters?: {
+                            /** @description Exclude specifies whether the named test should be excluded. */
+                            exclude?: boolean;
+                            /** @description Name is the name of the test. */
+                            name: string;
+                        }[];
+                        /**
+                         * @description IgnoreFailures tells the controller to skip remediation when the Helm tests
+                         *     are run but fail. Can be overwritten for tests run after install or upgrade
+                         *     actions in 'Install.IgnoreTestFailures' and 'Upgrade.IgnoreTestFailures'.
+                         */
+                        ignoreFailures?: boolean;
+                        /**
+                         * @description Timeout is the time to wait for any individual Kubernetes operation during
+                         *     the performance of a Helm test action. Defaults to 'HelmReleaseSpec.Timeout'.
+                         */
+                        timeout?: string;
+                    };
+                    /** @description Timeout (Helm or Kustomize) replacing the base one. */
+                    timeout?: string;
                     /** @description Helm values deep-merged over the base (maps merge, lists replace, null deletes). */
                     values?: Record<string, unknown>;
                     /** @description Helm values references appended after the base ones. */
-                    valuesFrom?: Record<string, unknown>[];
+                    valuesFrom?: {
+                        /**
+                         * @description Kind of the values referent, valid values are ('Secret', 'ConfigMap').
+                         * @enum {string}
+                         */
+                        kind: "Secret" | "ConfigMap";
+                        /**
+                         * @description Literal marks this ValuesReference as a literal value. When set in
+                         *     combination with TargetPath, the referenced value is merged at the target
+                         *     path without interpreting Helm's `--set` syntax (commas, brackets, dots,
+                         *     equal signs, etc.), mirroring the behavior of `helm --set-literal`. This
+                         *     is the only safe way to inject arbitrary file content (config files, JSON
+                         *     blobs, multi-line strings containing special characters) through
+                         *     `valuesFrom`. Has no effect when TargetPath is empty: in that mode the
+                         *     referenced value is always YAML-merged at the root.
+                         */
+                        literal?: boolean;
+                        /**
+                         * @description Name of the values referent. Should reside in the same namespace as the
+                         *     referring resource.
+                         */
+                        name: string;
+                        /**
+                         * @description Optional marks this ValuesReference as optional. When set, a not found error
+                         *     for the values reference is ignored, but any ValuesKey, TargetPath or
+                         *     transient error will still result in a reconciliation failure.
+                         */
+                        optional?: boolean;
+                        /**
+                         * @description TargetPath is the YAML dot notation path the value should be merged at. When
+                         *     set, the ValuesKey is expected to be a single flat value. Defaults to 'None',
+                         *     which results in the values getting merged at the root.
+                         */
+                        targetPath?: string;
+                        /**
+                         * @description ValuesKey is the data key where the values.yaml or a specific value can be
+                         *     found at. Defaults to 'values.yaml'.
+                         */
+                        valuesKey?: string;
+                    }[];
                     /** @description Helm chart version range replacing the base one. */
                     version?: string;
                 };
@@ -655,7 +1768,7 @@ export interface components {
             }[];
         };
         /**
-         * @description An application as the API returns it: an [`ObjectView`] whose `spec` and `status` are the
+         * @description An application as the API returns it: an object view whose `spec` and `status` are the
          *     Application's (the CRD's schema).
          */
         ApplicationView: {
@@ -1144,7 +2257,7 @@ export interface components {
              * @description The rendered Flux object as it is in the host, with its status (inventory,
              *     Helm history, revisions); null until created.
              */
-            object: Record<string, unknown>;
+            object: Record<string, unknown> | null;
             /** @description The target's status as the controller last wrote it. */
             status: Record<string, unknown>;
         };

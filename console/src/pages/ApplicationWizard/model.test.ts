@@ -105,6 +105,23 @@ describe('stateToSpec', () => {
     expect(stateToSpec(specToState('web', 'a', spec))).toEqual(spec);
   });
 
+  it('keeps the Flux options and overrides it does not edit, Helm and Kustomize', () => {
+    const helm: ApplicationSpec = {
+      source: { kind: 'HelmRepository', name: 'charts' },
+      helm: { chart: 'podinfo', timeout: '5m', test: { enable: true }, maxHistory: 3 },
+      targets: [
+        { cluster: 'host', namespace: 'a', overrides: { timeout: '10m', test: { enable: false }, values: { x: 1 } } },
+      ],
+    };
+    expect(stateToSpec(specToState('web', 'a', helm))).toEqual(helm);
+    const kustomize: ApplicationSpec = {
+      source: { kind: 'GitRepository', name: 'demo' },
+      kustomize: { path: './deploy', prune: true, wait: true, components: ['../c'], force: true, timeout: '2m' },
+      targets: [{ cluster: 'host', namespace: 'a', overrides: { components: [], namePrefix: 'x-', path: './other' } }],
+    };
+    expect(stateToSpec(specToState('web', 'a', kustomize))).toEqual(kustomize);
+  });
+
   it('drops the rows left empty and the fields of the other type', () => {
     const s: WizardState = {
       ...helmState(),

@@ -59,8 +59,8 @@ export interface TargetState extends KustomizeRows {
   version: string;
   /** Kustomize path override. */
   path: string;
-  /** Helm valuesFrom of a stored application, kept as they are. */
-  valuesFrom: Json[];
+  /** Overrides the wizard does not edit (Helm `valuesFrom`, `timeout`, `test`, ...), kept as they are. */
+  kept: Overrides;
 }
 
 /** Parts of a stored application the wizard does not edit but must keep. */
@@ -69,9 +69,15 @@ export interface Kept {
   suspend?: boolean;
   /** Helm `valuesFrom`, `install`, `upgrade`, `rollback`, `uninstall`. */
   helm: Json;
-  /** Kustomize `wait`. */
-  wait?: boolean;
+  /** Kustomize fields the wizard does not edit (`wait`, `components`, `timeout`, ...). */
+  kustomize: KustomizeKept;
 }
+
+/** The Kustomize part of a spec, as kept. */
+type KustomizeKept = Omit<NonNullable<ApplicationSpec['kustomize']>, 'path' | 'prune' | 'patches' | 'images' | 'substitute'>;
+
+/** The override keys the wizard edits per target. */
+const EDITED_OVERRIDES = ['values', 'version', 'path', 'substitute', 'images', 'patches'] as const;
 
 /** Everything the wizard edits. */
 export interface WizardState extends KustomizeRows {
@@ -141,7 +147,7 @@ export function emptyState(namespace = ''): WizardState {
     images: [],
     patches: [],
     targets: [],
-    kept: { dependsOn: [], helm: {} },
+    kept: { dependsOn: [], helm: {}, kustomize: {} },
   };
 }
 
@@ -157,7 +163,7 @@ export function emptyTarget(cluster: string, namespace: string): TargetState {
     substitute: [],
     images: [],
     patches: [],
-    valuesFrom: [],
+    kept: {},
   };
 }
 
@@ -241,11 +247,12 @@ export function targetOverrides(
   const o: Overrides =
     type === 'helm'
       ? compact({
+          ...t.kept,
           values: nonEmpty(parseYamlMap(t.values).value),
-          valuesFrom: t.valuesFrom.length ? t.valuesFrom : undefined,
           version: sourceKind === 'HelmRepository' && t.version.trim() ? t.version.trim() : undefined,
         })
       : compact({
+          ...t.kept,
           path: t.path.trim() || undefined,
           substitute: rowsToSubstitute(t.substitute),
           images: rowsToImages(t.images),
@@ -279,12 +286,12 @@ export function stateToSpec(s: WizardState): ApplicationSpec {
     kustomize:
       s.type === 'kustomize'
         ? compact({
+            ...s.kept.kustomize,
             path: s.path.trim() || undefined,
             prune: s.prune,
             patches: rowsToPatches(s.patches),
             images: rowsToImages(s.images),
             substitute: rowsToSubstitute(s.substitute),
-            wait: s.kept.wait,
           })
         : undefined,
     targets,
@@ -293,6 +300,21 @@ export function stateToSpec(s: WizardState): ApplicationSpec {
     suspend: s.kept.suspend,
   });
   return spec;
+}
+
+/** A target's overrides the wizard does not edit. */
+function keptOverrides(o: Overrides | undefined): Overrides {
+  const kept: Overrides = { ...(o ?? {}) };
+  for (const key of EDITED_OVERRIDES) delete kept[key];
+  return kept;
+}
+
+/** The Kustomize fields the wizard does not edit. */
+function keptKustomize(k: ApplicationSpec['kustomize']): KustomizeKept {
+  if (!k) return {};
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { path, prune, patches, images, substitute, ...rest } = k;
+  return rest;
 }
 
 /** The wizard's state for a stored application. */
@@ -332,13 +354,13 @@ export function specToState(name: string, namespace: string, spec: ApplicationSp
       substitute: substituteToRows(t.overrides?.substitute),
       images: imagesToRows(t.overrides?.images),
       patches: patchesToRows(t.overrides?.patches),
-      valuesFrom: t.overrides?.valuesFrom ?? [],
+      kept: keptOverrides(t.overrides),
     })),
     kept: compact({
       dependsOn: spec.dependsOn ?? [],
       suspend: spec.suspend,
       helm: helmKept,
-      wait: k?.wait,
+      kustomize: keptKustomize(k),
     }),
   };
 }

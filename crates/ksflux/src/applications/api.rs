@@ -336,7 +336,7 @@ pub struct TargetDetail {
     pub status: Value,
     /// The rendered Flux object as it is in the host, with its status (inventory,
     /// Helm history, revisions); null until created.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, nullable)]
     pub object: Value,
     /// Recent Kubernetes Events of that Flux object, newest first.
     #[schema(value_type = Vec<Object>)]
