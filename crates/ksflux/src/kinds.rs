@@ -6,8 +6,10 @@
 //! **Adding a Flux kind**: generate its types (`scripts/generate-flux-types`), add a
 //! `pub static` [`FluxKind`] with its rules to the module of its family (`sources`,
 //! `delivery`, `notifications`, `images`), and list it in `catalog::KINDS`. The API routes,
-//! the watch caches, the status views, `GET /kinds` and the console's kind tabs follow from
-//! that entry.
+//! the watch caches, cluster discovery, the status views, `GET /kinds` and the console's kind
+//! tabs, actions and forms follow from that entry. In the console, add the kind's names to
+//! `console/src/i18n/locales/*/kinds.json`; a kind-specific form (`pages/Sources/kinds.ts`) or
+//! one-line description (`pages/Automation/kinds.ts`) is optional (generic ones are used).
 
 use kube::api::ApiResource;
 use serde::{Deserialize, Serialize};
