@@ -57,6 +57,19 @@ struct Serve {
     /// Serve the API and console only; leave the applications controller to another replica.
     #[arg(long)]
     no_controller: bool,
+    /// Run the controller without leader election (a single replica only).
+    #[arg(long, env = "KSFLUX_NO_LEADER_ELECTION")]
+    no_leader_election: bool,
+    /// The Lease replicas elect the controller's leader with, in `--namespace`.
+    #[arg(long, env = "KSFLUX_LEASE_NAME", default_value = "ksflux-controller")]
+    lease_name: String,
+    /// How long a leader keeps the Lease without renewing it (the longest a failover takes).
+    #[arg(long, env = "KSFLUX_LEASE_SECONDS", default_value_t = 15)]
+    lease_seconds: u64,
+    /// This replica's identity in the Lease (default: `$POD_NAME` or the host name, and the
+    /// process id).
+    #[arg(long, env = "KSFLUX_IDENTITY")]
+    identity: Option<String>,
     /// Answer every list and get from the clusters' apiservers instead of the watch caches
     /// (for comparison and troubleshooting).
     #[arg(long, env = "KSFLUX_DIRECT_READS")]
@@ -175,14 +188,21 @@ impl Serve {
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             });
-        let run_controller = !self.no_controller;
+        let election = crate::leader::Election {
+            namespace: self.namespace.clone(),
+            lease: self.lease_name.clone(),
+            identity: self.identity.clone().unwrap_or_else(crate::leader::identity),
+            duration: Duration::from_secs(self.lease_seconds),
+        };
+        let (run_controller, elect) = (!self.no_controller, !self.no_leader_election);
         let controller = tokio::spawn({
             let clusters = clusters.clone();
             async move {
-                if run_controller {
-                    crate::applications::controller::run(clusters).await
-                } else {
-                    std::future::pending().await
+                let work = || crate::applications::controller::run(clusters.clone());
+                match (run_controller, elect) {
+                    (false, _) => std::future::pending().await,
+                    (true, false) => work().await,
+                    (true, true) => crate::leader::run(&clusters, election, work).await,
                 }
             }
         });

@@ -17,6 +17,7 @@ pub mod error;
 pub mod http;
 pub mod images;
 pub mod kinds;
+pub mod leader;
 pub mod limits;
 pub mod notifications;
 pub mod objects;

@@ -112,6 +112,11 @@ impl Default for Metrics {
             applications::controller::RECONCILE_SECONDS.clone(),
         );
         registry.register(
+            "leader",
+            "1 while this replica holds the controller's Lease",
+            crate::leader::LEADING.clone(),
+        );
+        registry.register(
             "kube_requests",
             "Requests sent to the clusters' apiservers",
             crate::clusters::KUBE_REQUESTS.clone(),

@@ -193,6 +193,31 @@ pub fn path(ns: &str, resource: &str) -> String {
     format!("/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{ns}/{resource}")
 }
 
+/// Installs (or updates) the Application CRD on the host and waits until it is established.
+pub async fn install_application_crd(host: &kube::Client) {
+    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
+        Api::all(host.clone());
+    let crd = <ksflux::applications::Application as kube::CustomResourceExt>::crd();
+    crds.patch(
+        "applications.fluxcd.kubesphere.io",
+        &kube::api::PatchParams::apply("ksflux-test").force(),
+        &kube::api::Patch::Apply(&crd),
+    )
+    .await
+    .expect("install the Application CRD");
+    ksflux_testbed::wait_for("Application CRD established", Duration::from_secs(30), || async {
+        let c = crds.get("applications.fluxcd.kubesphere.io").await.map_err(|e| e.to_string())?;
+        let established = c
+            .status
+            .and_then(|s| s.conditions)
+            .unwrap_or_default()
+            .iter()
+            .any(|c| c.type_ == "Established" && c.status == "True");
+        if established { Ok(()) } else { Err("not established".into()) }
+    })
+    .await;
+}
+
 /// Installs the Application CRD and runs one Application controller for this test process,
 /// on a runtime of its own (so it outlives any single test). Members are registered for it
 /// through labelled Secrets in a namespace of its own; discovery refreshes every 3 seconds.
@@ -205,27 +230,7 @@ pub fn start_controller() {
             rt.block_on(async move {
                 let tb = Testbed::shared();
                 let host = tb.client("host").await;
-                let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
-                    Api::all(host.clone());
-                let crd = <ksflux::applications::Application as kube::CustomResourceExt>::crd();
-                crds.patch(
-                    "applications.fluxcd.kubesphere.io",
-                    &kube::api::PatchParams::apply("ksflux-test").force(),
-                    &kube::api::Patch::Apply(&crd),
-                )
-                .await
-                .expect("install the Application CRD");
-                ksflux_testbed::wait_for("Application CRD established", Duration::from_secs(30), || async {
-                    let c = crds.get("applications.fluxcd.kubesphere.io").await.map_err(|e| e.to_string())?;
-                    let established = c
-                        .status
-                        .and_then(|s| s.conditions)
-                        .unwrap_or_default()
-                        .iter()
-                        .any(|c| c.type_ == "Established" && c.status == "True");
-                    if established { Ok(()) } else { Err("not established".into()) }
-                })
-                .await;
+                install_application_crd(&host).await;
                 let namespace = register_members(tb, &host, "ksflux-ctrl").await;
                 let config = kube::Config::from_custom_kubeconfig(tb.kubeconfig("host"), &KubeConfigOptions::default())
                     .await
