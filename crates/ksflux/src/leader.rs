@@ -4,10 +4,7 @@
 //! its controller; another takes it over once the Lease expires (its duration).
 
 use std::{
-    sync::{
-        LazyLock,
-        atomic::AtomicI64,
-    },
+    sync::{LazyLock, atomic::AtomicI64},
     time::Duration,
 };
 
@@ -40,7 +37,11 @@ pub fn identity() -> String {
         .or_else(|_| std::env::var("HOSTNAME"))
         .ok()
         .filter(|h| !h.is_empty())
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()))
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+        })
         .unwrap_or_else(|| "ksflux".into());
     format!("{host}-{}", std::process::id())
 }
@@ -75,11 +76,18 @@ where
         LEADING.set(i64::from(leader));
         match (leader, running.is_some()) {
             (true, false) => {
-                tracing::info!(identity = election.identity, lease = election.lease, "holding the lease: running the application controller");
+                tracing::info!(
+                    identity = election.identity,
+                    lease = election.lease,
+                    "holding the lease: running the application controller"
+                );
                 running = Some(tokio::spawn(work()));
             }
             (false, true) => {
-                tracing::warn!(identity = election.identity, "lost the lease: stopping the application controller");
+                tracing::warn!(
+                    identity = election.identity,
+                    "lost the lease: stopping the application controller"
+                );
                 if let Some(h) = running.take() {
                     h.abort();
                 }

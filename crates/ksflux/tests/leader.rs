@@ -41,10 +41,24 @@ fn start(tb: &Testbed, identity: &str, namespace: &str) -> Replica {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port");
-    let log = std::fs::File::create(tb.info.state_dir.join("logs").join(format!("{identity}.log"))).expect("log file");
+    let log = std::fs::File::create(tb.info.state_dir.join("logs").join(format!("{identity}.log")))
+        .expect("log file");
     let child = Command::new(env!("CARGO_BIN_EXE_ksflux"))
-        .args(["serve", "--namespace", namespace, "--identity", identity, "--refresh-seconds", "5"])
-        .args(["--lease-seconds", &LEASE_SECONDS.to_string(), "--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "serve",
+            "--namespace",
+            namespace,
+            "--identity",
+            identity,
+            "--refresh-seconds",
+            "5",
+        ])
+        .args([
+            "--lease-seconds",
+            &LEASE_SECONDS.to_string(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
         .arg("--kubeconfig")
         .arg(&tb.cluster("host").kubeconfig)
         .args(["--artifact-storage", &tb.info.flux.storage_url])
@@ -60,7 +74,14 @@ fn start(tb: &Testbed, identity: &str, namespace: &str) -> Replica {
 }
 
 async fn metric(http: &reqwest::Client, r: &Replica, name: &str) -> Option<f64> {
-    let text = http.get(format!("{}/metrics", r.url)).send().await.ok()?.text().await.ok()?;
+    let text = http
+        .get(format!("{}/metrics", r.url))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
     text.lines()
         .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
         .and_then(|l| l.rsplit(' ').next()?.parse().ok())
@@ -73,15 +94,22 @@ async fn one_replica_runs_the_controller_and_the_other_takes_over_when_it_dies()
     support::install_application_crd(&host).await;
     let home = create_namespace(&host, &unique_name("ksflux-ha")).await;
     let project = create_namespace(&host, &unique_name("ha")).await;
-    let replicas = [start(tb, &format!("{home}-a"), &home), start(tb, &format!("{home}-b"), &home)];
+    let replicas = [
+        start(tb, &format!("{home}-a"), &home),
+        start(tb, &format!("{home}-b"), &home),
+    ];
     let http = reqwest::Client::new();
     for r in &replicas {
-        wait_for(&format!("{} ready", r.identity), Duration::from_secs(60), || async {
-            match http.get(format!("{}/readyz", r.url)).send().await {
-                Ok(res) if res.status().is_success() => Ok(()),
-                other => Err(format!("{other:?}")),
-            }
-        })
+        wait_for(
+            &format!("{} ready", r.identity),
+            Duration::from_secs(60),
+            || async {
+                match http.get(format!("{}/readyz", r.url)).send().await {
+                    Ok(res) if res.status().is_success() => Ok(()),
+                    other => Err(format!("{other:?}")),
+                }
+            },
+        )
         .await;
     }
     let leases: Api<Lease> = Api::namespaced(host.clone(), &home);
@@ -97,19 +125,30 @@ async fn one_replica_runs_the_controller_and_the_other_takes_over_when_it_dies()
         holder().await.ok_or_else(|| "no holder yet".to_string())
     })
     .await;
-    let (leader, follower) = if first == replicas[0].identity { (0, 1) } else { (1, 0) };
+    let (leader, follower) = if first == replicas[0].identity {
+        (0, 1)
+    } else {
+        (1, 0)
+    };
     assert_ne!(replicas[follower].identity, first);
     // Exactly one replica says it leads.
     wait_for("the leader gauges", Duration::from_secs(10), || async {
         let l = metric(&http, &replicas[leader], "ksflux_leader").await;
         let f = metric(&http, &replicas[follower], "ksflux_leader").await;
-        if (l, f) == (Some(1.0), Some(0.0)) { Ok(()) } else { Err(format!("leader {l:?}, follower {f:?}")) }
+        if (l, f) == (Some(1.0), Some(0.0)) {
+            Ok(())
+        } else {
+            Err(format!("leader {l:?}, follower {f:?}"))
+        }
     })
     .await;
 
     // Create applications through the follower; kill the leader a fifth of the way in.
     let token = &tb.info.users["admin"];
-    let apps = format!("{}/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{project}/applications", replicas[follower].url);
+    let apps = format!(
+        "{}/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{project}/applications",
+        replicas[follower].url
+    );
     let mut killed_at = None;
     let [a, b] = replicas;
     let (mut leader_replica, survivor) = if leader == 0 { (a, b) } else { (b, a) };
@@ -121,42 +160,85 @@ async fn one_replica_runs_the_controller_and_the_other_takes_over_when_it_dies()
         let body = json!({"metadata": {"name": format!("app-{i:02}")},
             "spec": {"source": {"kind": "GitRepository", "name": "demo"}, "kustomize": {"path": "./base"},
                      "suspend": true, "targets": [{"cluster": "host", "namespace": project}]}});
-        let res = http.post(&apps).bearer_auth(token).json(&body).send().await.expect("create");
-        assert_eq!(res.status().as_u16(), 201, "the surviving replica refused app-{i:02}: {}", res.text().await.unwrap_or_default());
+        let res = http
+            .post(&apps)
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(
+            res.status().as_u16(),
+            201,
+            "the surviving replica refused app-{i:02}: {}",
+            res.text().await.unwrap_or_default()
+        );
     }
     let killed_at = killed_at.unwrap_or_else(Instant::now);
-    let took_over = wait_for("the survivor holds the lease", Duration::from_secs(LEASE_SECONDS * 4), || async {
-        match holder().await {
-            Some(h) if h == survivor.identity => Ok(killed_at.elapsed()),
-            other => Err(format!("holder {other:?}")),
-        }
-    })
+    let took_over = wait_for(
+        "the survivor holds the lease",
+        Duration::from_secs(LEASE_SECONDS * 4),
+        || async {
+            match holder().await {
+                Some(h) if h == survivor.identity => Ok(killed_at.elapsed()),
+                other => Err(format!("holder {other:?}")),
+            }
+        },
+    )
     .await;
-    eprintln!("failover: the survivor held the lease {:.1}s after the leader was killed", took_over.as_secs_f64());
-    assert!(took_over <= Duration::from_secs(LEASE_SECONDS * 3), "failover took {took_over:?}");
+    eprintln!(
+        "failover: the survivor held the lease {:.1}s after the leader was killed",
+        took_over.as_secs_f64()
+    );
+    assert!(
+        took_over <= Duration::from_secs(LEASE_SECONDS * 3),
+        "failover took {took_over:?}"
+    );
 
     // Every application gets exactly one Flux object per target, and none is orphaned.
-    let kustomizations: Api<DynamicObject> =
-        Api::namespaced_with(host.clone(), &project, &ksflux::delivery::KUSTOMIZATION.api_resource());
-    let owners = wait_for("one Kustomization per application", Duration::from_secs(120), || async {
-        let list = kustomizations.list(&ListParams::default()).await.map_err(|e| e.to_string())?;
-        let mut owners: BTreeMap<String, usize> = BTreeMap::new();
-        for k in &list.items {
-            let app = k
-                .metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get("fluxcd.kubesphere.io/application"))
-                .cloned()
-                .unwrap_or_default();
-            *owners.entry(app).or_default() += 1;
-        }
-        if owners.len() == APPS { Ok(owners) } else { Err(format!("{} of {APPS}", owners.len())) }
-    })
+    let kustomizations: Api<DynamicObject> = Api::namespaced_with(
+        host.clone(),
+        &project,
+        &ksflux::delivery::KUSTOMIZATION.api_resource(),
+    );
+    let owners = wait_for(
+        "one Kustomization per application",
+        Duration::from_secs(120),
+        || async {
+            let list = kustomizations
+                .list(&ListParams::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut owners: BTreeMap<String, usize> = BTreeMap::new();
+            for k in &list.items {
+                let app = k
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("fluxcd.kubesphere.io/application"))
+                    .cloned()
+                    .unwrap_or_default();
+                *owners.entry(app).or_default() += 1;
+            }
+            if owners.len() == APPS {
+                Ok(owners)
+            } else {
+                Err(format!("{} of {APPS}", owners.len()))
+            }
+        },
+    )
     .await;
     assert!(owners.values().all(|n| *n == 1), "{owners:?}");
-    assert!(owners.keys().all(|a| a.starts_with("app-")), "orphans: {owners:?}");
-    let r = http.get(format!("{apps}?limit=100")).bearer_auth(token).send().await.expect("list");
+    assert!(
+        owners.keys().all(|a| a.starts_with("app-")),
+        "orphans: {owners:?}"
+    );
+    let r = http
+        .get(format!("{apps}?limit=100"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("list");
     let listed: Value = r.json().await.expect("json");
     assert_eq!(listed["totalItems"], APPS);
     assert_eq!(metric(&http, &survivor, "ksflux_leader").await, Some(1.0));

@@ -195,8 +195,9 @@ pub fn path(ns: &str, resource: &str) -> String {
 
 /// Installs (or updates) the Application CRD on the host and waits until it is established.
 pub async fn install_application_crd(host: &kube::Client) {
-    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
-        Api::all(host.clone());
+    let crds: Api<
+        k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    > = Api::all(host.clone());
     let crd = <ksflux::applications::Application as kube::CustomResourceExt>::crd();
     crds.patch(
         "applications.fluxcd.kubesphere.io",
@@ -206,14 +207,21 @@ pub async fn install_application_crd(host: &kube::Client) {
     .await
     .expect("install the Application CRD");
     ksflux_testbed::wait_for("Application CRD established", Duration::from_secs(30), || async {
-        let c = crds.get("applications.fluxcd.kubesphere.io").await.map_err(|e| e.to_string())?;
+        let c = crds
+            .get("applications.fluxcd.kubesphere.io")
+            .await
+            .map_err(|e| e.to_string())?;
         let established = c
             .status
             .and_then(|s| s.conditions)
             .unwrap_or_default()
             .iter()
             .any(|c| c.type_ == "Established" && c.status == "True");
-        if established { Ok(()) } else { Err("not established".into()) }
+        if established {
+            Ok(())
+        } else {
+            Err("not established".into())
+        }
     })
     .await;
 }
@@ -232,9 +240,12 @@ pub fn start_controller() {
                 let host = tb.client("host").await;
                 install_application_crd(&host).await;
                 let namespace = register_members(tb, &host, "ksflux-ctrl").await;
-                let config = kube::Config::from_custom_kubeconfig(tb.kubeconfig("host"), &KubeConfigOptions::default())
-                    .await
-                    .expect("host config");
+                let config = kube::Config::from_custom_kubeconfig(
+                    tb.kubeconfig("host"),
+                    &KubeConfigOptions::default(),
+                )
+                .await
+                .expect("host config");
                 let clusters = Clusters::new(config, namespace).expect("clusters");
                 clusters.refresh().await;
                 let _ = tx.send(());
@@ -244,7 +255,8 @@ pub fn start_controller() {
                 }
             });
         });
-        rx.recv_timeout(Duration::from_secs(180)).expect("the application controller started");
+        rx.recv_timeout(Duration::from_secs(180))
+            .expect("the application controller started");
     });
 }
 

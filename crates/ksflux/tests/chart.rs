@@ -1,0 +1,243 @@
+//! The Helm chart (`deploy/chart/ksflux`), with the Helm CLI the testbed builds from
+//! `helm.sh/helm/v4`: it lints, renders every object with the settings a cluster admin
+//! expects (replicas, probes, a locked-down security context, least-privilege RBAC), refuses
+//! values that break its schema naming the field, ships the current Application CRD, and
+//! installs into the testbed's host and uninstalls cleanly.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+use k8s_openapi::api::{apps::v1::Deployment, core::v1::ServiceAccount, rbac::v1::ClusterRole};
+use ksflux_testbed::{Testbed, create_namespace, delete_namespace, unique_name};
+use kube::Api;
+use serde_json::Value;
+
+fn chart() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/chart/ksflux")
+}
+
+fn helm(tb: &Testbed, args: &[&str]) -> Output {
+    Command::new(tb.info.bin_dir.join("helm"))
+        .args(args)
+        .env("HELM_CACHE_HOME", tb.info.state_dir.join("helm/cache"))
+        .env("HELM_CONFIG_HOME", tb.info.state_dir.join("helm/config"))
+        .env("HELM_DATA_HOME", tb.info.state_dir.join("helm/data"))
+        .output()
+        .expect("run helm")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The objects `helm template` renders, as JSON.
+fn render(tb: &Testbed, extra: &[&str]) -> Vec<Value> {
+    let chart = chart();
+    let mut args = vec![
+        "template",
+        "ksflux",
+        chart.to_str().unwrap_or_default(),
+        "--namespace",
+        "ksflux-system",
+        "--include-crds",
+    ];
+    args.extend_from_slice(extra);
+    let out = helm(tb, &args);
+    assert!(out.status.success(), "helm template: {}", text(&out));
+    let yaml = String::from_utf8_lossy(&out.stdout).to_string();
+    yaml.split("\n---")
+        .filter_map(|doc| serde_yaml_ng::from_str::<Value>(doc).ok())
+        .filter(|v| v.is_object())
+        .collect()
+}
+
+fn find<'a>(objects: &'a [Value], kind: &str) -> &'a Value {
+    objects
+        .iter()
+        .find(|o| o["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} rendered"))
+}
+
+#[test]
+fn the_chart_lints_and_renders_a_locked_down_deployment_with_its_crd() {
+    let tb = Testbed::shared();
+    let chart = chart();
+    let out = helm(tb, &["lint", "--strict", chart.to_str().unwrap_or_default()]);
+    assert!(out.status.success(), "helm lint: {}", text(&out));
+
+    let objects = render(tb, &[]);
+    let mut kinds: Vec<&str> = objects.iter().filter_map(|o| o["kind"].as_str()).collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "CustomResourceDefinition",
+            "Deployment",
+            "PodDisruptionBudget",
+            "Role",
+            "RoleBinding",
+            "Service",
+            "ServiceAccount"
+        ]
+    );
+    let d = find(&objects, "Deployment");
+    assert_eq!(d["spec"]["replicas"], 2);
+    let pod = &d["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+    let c = &pod["containers"][0];
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+    assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL");
+    assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz");
+    assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/healthz");
+    assert_eq!(c["image"], "ksflux/ksflux:0.1.0");
+    let args: Vec<&str> = c["args"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(args.contains(&"--namespace=ksflux-system"), "{args:?}");
+    assert!(args.contains(&"--console-dir=/console"), "{args:?}");
+
+    // Least privilege: no write to cluster-wide RBAC, nodes or pods; `bind` only to `admin`.
+    let rules = find(&objects, "ClusterRole")["rules"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for r in &rules {
+        let resources: Vec<&str> = r["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(!resources.contains(&"clusterrolebindings"), "{r}");
+        assert!(
+            !resources.contains(&"nodes") && !resources.contains(&"pods"),
+            "{r}"
+        );
+        if resources.contains(&"clusterroles") {
+            assert_eq!(r["resourceNames"], serde_json::json!(["admin"]), "{r}");
+            assert_eq!(r["verbs"], serde_json::json!(["bind"]), "{r}");
+        }
+    }
+    // The CRD is the one `ksflux crds` prints.
+    let shipped =
+        std::fs::read_to_string(chart.join("crds/applications.fluxcd.kubesphere.io.yaml")).expect("crd file");
+    let current = ksflux::applications::crds_yaml().expect("crds");
+    assert!(
+        shipped == current,
+        "deploy/chart/ksflux/crds is stale: run `ksflux crds > deploy/chart/ksflux/crds/applications.fluxcd.kubesphere.io.yaml`"
+    );
+
+    // Settings reach the objects.
+    let objects = render(
+        tb,
+        &[
+            "--set",
+            "replicas=3",
+            "--set",
+            "image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "--set",
+            "console.enabled=false",
+            "--set",
+            "trustedProxies={10.0.0.1}",
+        ],
+    );
+    let d = find(&objects, "Deployment");
+    assert_eq!(d["spec"]["replicas"], 3);
+    let c = &d["spec"]["template"]["spec"]["containers"][0];
+    assert!(
+        c["image"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+    );
+    let args = c["args"].to_string();
+    assert!(!args.contains("--console-dir"), "{args}");
+    assert!(args.contains("--trusted-proxy=10.0.0.1"), "{args}");
+}
+
+#[test]
+fn values_that_break_the_schema_are_refused_naming_the_field() {
+    let tb = Testbed::shared();
+    let chart = chart();
+    for (set, field) in [
+        ("replicas=two", "replicas"),
+        ("bogus=1", "bogus"),
+        ("log.format=xml", "format"),
+        ("leaderElection.leaseSeconds=1", "leaseSeconds"),
+    ] {
+        let out = helm(
+            tb,
+            &["template", "x", chart.to_str().unwrap_or_default(), "--set", set],
+        );
+        let said = text(&out);
+        assert!(!out.status.success(), "{set} was accepted");
+        assert!(said.contains("schema") && said.contains(field), "{set}: {said}");
+    }
+}
+
+#[tokio::test]
+async fn the_chart_installs_into_the_host_and_uninstalls() {
+    let tb = Testbed::shared();
+    let host = tb.client("host").await;
+    let ns = create_namespace(&host, &unique_name("ksflux-chart")).await;
+    let release = unique_name("chart");
+    let chart = chart();
+    let kubeconfig = tb.cluster("host").kubeconfig.clone();
+    let kc = kubeconfig.to_str().unwrap_or_default();
+    let out = helm(
+        tb,
+        &[
+            "install",
+            &release,
+            chart.to_str().unwrap_or_default(),
+            "--namespace",
+            &ns,
+            "--kubeconfig",
+            kc,
+        ],
+    );
+    assert!(out.status.success(), "helm install: {}", text(&out));
+
+    let name = format!("{release}-ksflux");
+    let deployment = Api::<Deployment>::namespaced(host.clone(), &ns)
+        .get(&name)
+        .await
+        .expect("the Deployment");
+    assert_eq!(deployment.spec.and_then(|s| s.replicas), Some(2));
+    Api::<ServiceAccount>::namespaced(host.clone(), &ns)
+        .get(&name)
+        .await
+        .expect("the ServiceAccount");
+    Api::<ClusterRole>::all(host.clone())
+        .get(&name)
+        .await
+        .expect("the ClusterRole");
+
+    let out = helm(
+        tb,
+        &["uninstall", &release, "--namespace", &ns, "--kubeconfig", kc],
+    );
+    assert!(out.status.success(), "helm uninstall: {}", text(&out));
+    assert!(
+        Api::<ClusterRole>::all(host.clone())
+            .get_opt(&name)
+            .await
+            .expect("get")
+            .is_none(),
+        "the ClusterRole stayed"
+    );
+    delete_namespace(&host, &ns).await;
+}
