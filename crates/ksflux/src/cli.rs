@@ -28,7 +28,7 @@ pub struct Args {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve the API.
-    Serve(Serve),
+    Serve(Box<Serve>),
     /// Print ksflux's CustomResourceDefinitions (YAML), to install with kubectl apply.
     Crds,
     /// Print the OpenAPI document.
