@@ -9,13 +9,12 @@ mod common;
 
 use std::{
     path::PathBuf,
-    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
 use anyhow::{Context as _, bail};
 use clap::Parser;
-use common::{Figures, Ksflux, ensure_namespace, figures, ms};
+use common::{Figures, Ksflux, ensure_namespace, figures, ms, time_cli};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::{core::v1::Namespace, rbac::v1::RoleBinding};
 use ksflux_testbed::{Testbed, dynamic_api, flux_resource};
@@ -76,36 +75,15 @@ async fn main() -> anyhow::Result<()> {
     outcome
 }
 
-/// Runs kubectl (the testbed's multi-call `kube` binary) `runs` times; the timings and the
-/// number of object lines of the last run.
+/// Runs kubectl (the testbed's multi-call `kube` binary) `runs` times.
 fn time_kubectl(
     tb: &Testbed,
     kubeconfig: &std::path::Path,
     cmd: &[&str],
     runs: usize,
 ) -> anyhow::Result<(Figures, usize)> {
-    let mut d = Vec::new();
-    let mut lines = 0;
-    for _ in 0..runs {
-        let start = Instant::now();
-        let out = Command::new(tb.info.bin_dir.join("kube"))
-            .arg("kubectl")
-            .arg("--kubeconfig")
-            .arg(kubeconfig)
-            .args(cmd)
-            .stdin(Stdio::null())
-            .output()
-            .context("running kubectl")?;
-        d.push(start.elapsed());
-        if !out.status.success() {
-            bail!(
-                "kubectl {} failed: {}",
-                cmd.join(" "),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        lines = String::from_utf8_lossy(&out.stdout).lines().skip(1).count();
-    }
+    let args: Vec<&str> = std::iter::once("kubectl").chain(cmd.iter().copied()).collect();
+    let (d, lines) = time_cli(&tb.info.bin_dir.join("kube"), &args, kubeconfig, runs)?;
     Ok((figures(d), lines))
 }
 
@@ -160,8 +138,8 @@ async fn bench(args: &Args, tb: &Testbed, run: &str) -> anyhow::Result<()> {
     ensure_namespace(&host, &ns).await?;
     let logs = tb.info.state_dir.join("logs");
     let kubeconfig = &tb.cluster("host").kubeconfig;
-    // Health checks hourly: the request counts are the page views' own.
-    let quiet = ["--refresh-seconds", "3600"];
+    // Health checks hourly, no controller: the request counts are the page views' own.
+    let quiet = ["--refresh-seconds", "3600", "--no-controller"];
     let cached = Ksflux::start(
         &args.ksflux,
         kubeconfig,

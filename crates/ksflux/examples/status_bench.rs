@@ -13,13 +13,12 @@ mod common;
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
-    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
 use anyhow::{Context as _, bail};
 use clap::Parser;
-use common::{Figures, Ksflux, base64_encode, ensure_namespace, figures, ms};
+use common::{Figures, Ksflux, base64_encode, ensure_namespace, figures, ms, time_cli};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::{
     api::core::v1::{Namespace, Secret},
@@ -268,41 +267,6 @@ async fn create_objects(clients: &BTreeMap<String, Client>, planned: &[Planned])
 
 const STATUS: &str = "/kapis/fluxcd.kubesphere.io/v1alpha1/status";
 
-/// Runs a flux command against one cluster `runs` times; returns the timings and the number of
-/// object lines of the last run's output.
-fn time_flux(
-    flux: &Path,
-    kubeconfig: &Path,
-    cmd: &[&str],
-    runs: usize,
-) -> anyhow::Result<(Vec<Duration>, usize)> {
-    let mut d = Vec::new();
-    let mut lines = 0;
-    for _ in 0..runs {
-        let start = Instant::now();
-        let out = Command::new(flux)
-            .args(cmd)
-            .arg("--kubeconfig")
-            .arg(kubeconfig)
-            .stdin(Stdio::null())
-            .output()
-            .context("running flux")?;
-        d.push(start.elapsed());
-        if !out.status.success() {
-            bail!(
-                "flux {} failed: {}",
-                cmd.join(" "),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        lines = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| !l.trim().is_empty() && !l.starts_with("NAMESPACE"))
-            .count();
-    }
-    Ok((d, lines))
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -468,7 +432,7 @@ async fn bench(
         let mut lines = 0;
         for c in clusters {
             eprintln!("timing flux {} on {c}", cmd.join(" "));
-            let (d, l) = time_flux(&args.flux, &tb.cluster(c).kubeconfig, cmd, args.flux_runs)?;
+            let (d, l) = time_cli(&args.flux, cmd, &tb.cluster(c).kubeconfig, args.flux_runs)?;
             for (t, x) in total.iter_mut().zip(&d) {
                 *t += *x;
             }

@@ -196,3 +196,39 @@ impl Ksflux {
             .sum())
     }
 }
+
+/// Runs `program` with `args` then `--kubeconfig kubeconfig`, `runs` times; the timings and
+/// the number of object lines of the last run's output (header and blank lines left out).
+pub fn time_cli(
+    program: &Path,
+    args: &[&str],
+    kubeconfig: &Path,
+    runs: usize,
+) -> anyhow::Result<(Vec<Duration>, usize)> {
+    let mut d = Vec::new();
+    let mut lines = 0;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let out = Command::new(program)
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(kubeconfig)
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("running {}", program.display()))?;
+        d.push(start.elapsed());
+        if !out.status.success() {
+            bail!(
+                "{} {} failed: {}",
+                program.display(),
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        lines = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with("NAMESPACE") && !l.starts_with("NAME "))
+            .count();
+    }
+    Ok((d, lines))
+}
