@@ -122,7 +122,7 @@ async fn bench(args: &Args, tb: &Testbed, run: &str) -> anyhow::Result<()> {
             // Suspended: the source-controller only adds its finalizer.
             let obj: DynamicObject = serde_json::from_value(json!({
                 "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
-                "metadata": {"name": format!("repo-{i:05}"), "namespace": ns, "labels": {"bench": "lists"}},
+                "metadata": {"name": format!("repo-{i:05}"), "namespace": ns, "labels": {"bench": "lists", "bench-run": run}},
                 "spec": {"url": "https://git.example.com/org/app.git", "interval": "10m", "ref": {"branch": "main"}, "suspend": true},
             }))?;
             api.create(&PostParams::default(), &obj).await.with_context(|| format!("creating {ns}/repo-{i:05}"))?;
@@ -156,7 +156,7 @@ async fn bench(args: &Args, tb: &Testbed, run: &str) -> anyhow::Result<()> {
         &logs.join(format!("{run}-direct.log")),
         tb.info.users.clone(),
     )?;
-    let all = format!("{API}/gitrepositories?limit=1&labelSelector=bench%3Dlists");
+    let all = format!("{API}/gitrepositories?limit=1&labelSelector=bench-run%3D{run}");
     for k in [&cached, &direct] {
         let deadline = Instant::now() + Duration::from_secs(300);
         loop {
