@@ -1232,3 +1232,91 @@ async fn helm_release_waits_for_ready_pods_on_the_host() {
     }
     delete_namespace(&host, &ns).await;
 }
+
+#[tokio::test]
+async fn an_image_override_with_a_failure_tag_breaks_one_members_rollout() {
+    let tb = Testbed::shared();
+    let host = tb.client("host").await;
+    let ns = create_namespace(&host, &unique_name("smoke-ks-fail")).await;
+    grant_applier(&host, &ns, &ns).await;
+    apply(&host, tb.basic_auth_secret(&ns, "git-auth")).await;
+    apply(
+        &host,
+        json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+            "metadata": {"name": "demo", "namespace": ns},
+            "spec": {"url": tb.git_repo_url("demo"), "interval": "10m", "ref": {"branch": "main"},
+                     "secretRef": {"name": "git-auth"}},
+        }),
+    )
+    .await;
+    tb.wait_ready(&host, "GitRepository", &ns, "demo", TIMEOUT).await;
+
+    // The same manifests on both members; member-2's image gets the tag `never-ready`.
+    let mut targets = Vec::new();
+    for member in tb.members().into_iter().take(2) {
+        let client = tb.client(member).await;
+        let target = create_namespace(&client, &unique_name("smoke-ks-fail-target")).await;
+        grant_applier(&client, &ns, &target).await;
+        let secret = format!("{member}-kubeconfig");
+        apply(&host, tb.member_kubeconfig_secret(member, &ns, &secret)).await;
+        let mut spec = json!({
+            "interval": "10m", "prune": true, "wait": true, "timeout": "20s", "path": "./base",
+            "sourceRef": {"kind": "GitRepository", "name": "demo"}, "targetNamespace": target,
+            "kubeConfig": {"secretRef": {"name": secret}}, "serviceAccountName": APPLIER,
+            "postBuild": {"substitute": {"greeting": "hello", "cluster_name": member}},
+        });
+        if member == "member-2" {
+            spec["images"] = json!([{"name": format!("{}/demo/app", tb.info.fixtures.registry),
+                                     "newTag": "never-ready"}]);
+        }
+        apply(
+            &host,
+            json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+                   "metadata": {"name": member, "namespace": ns}, "spec": spec}),
+        )
+        .await;
+        targets.push((member, client, target));
+    }
+
+    tb.wait_ready(&host, "Kustomization", &ns, "member-1", TIMEOUT)
+        .await;
+    let api = dynamic_api(&host, &flux_resource("Kustomization"), Some(&ns));
+    let (reason, message) = wait_for(
+        &format!(
+            "Kustomization {ns}/member-2 to fail its health check (log: {})",
+            tb.log_path("kustomize-controller").display()
+        ),
+        TIMEOUT,
+        || async {
+            let obj = api.get("member-2").await.map_err(|e| e.to_string())?;
+            match condition(&obj, "Ready") {
+                Some((s, reason, message)) if s == "False" && reason != "Progressing" => {
+                    Ok((reason, message))
+                }
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+    .await;
+    assert_eq!(reason, "HealthCheckFailed", "{message}");
+    for (member, client, target) in &targets {
+        let d = wait_exists(client, &apps("Deployment"), target, "demo", member).await;
+        let ready = d.data["status"]["readyReplicas"].as_i64().unwrap_or(0);
+        assert_eq!(
+            ready,
+            i64::from(*member == "member-1"),
+            "{member}: {}",
+            d.data["status"]
+        );
+    }
+
+    for (member, _, _) in &targets {
+        delete_and_wait(&host, &flux_resource("Kustomization"), Some(&ns), member, TIMEOUT).await;
+    }
+    delete_namespace(&host, &ns).await;
+    for (_, client, target) in &targets {
+        delete_namespace(client, target).await;
+        delete_namespace(client, &ns).await;
+    }
+}
