@@ -153,8 +153,7 @@ async fn helm_application_deploys_different_values_per_cluster() {
         "metadata": {"name": "web"},
         "spec": {
             "source": {"kind": "HelmRepository", "name": "demo"},
-            "helm": {"chart": "demo-app", "version": "1.x", "values": {"replicaCount": 1, "message": "base"},
-                     "install": {"disableWait": true}, "upgrade": {"disableWait": true}},
+            "helm": {"chart": "demo-app", "version": "1.x", "values": {"replicaCount": 1, "message": "base"}},
             "targets": [
                 {"cluster": "host", "namespace": ns},
                 {"cluster": "member-1", "namespace": ns, "overrides": {"values": {"replicaCount": 3}}},
@@ -211,6 +210,8 @@ async fn helm_application_deploys_different_values_per_cluster() {
     let deployments: Api<Deployment> = Api::namespaced(tb.client("member-1").await, &ns);
     let d = deployments.get("web").await.expect("deployment on member-1");
     assert_eq!(d.spec.and_then(|s| s.replicas), Some(3));
+    // Helm waited for the rollout: the target is ready because its pods are.
+    assert_eq!(d.status.and_then(|s| s.ready_replicas), Some(3));
 
     // The member credentials are scoped: a ServiceAccount token, not the admin's, allowed in
     // the project's namespace only.
@@ -359,7 +360,7 @@ async fn kustomize_application_with_per_cluster_patch_substitution_targets_and_s
         "metadata": {"name": "demo"},
         "spec": {
             "source": {"kind": "GitRepository", "name": "demo"},
-            "kustomize": {"path": "./base", "substitute": {"greeting": "hello"}},
+            "kustomize": {"path": "./base", "substitute": {"greeting": "hello"}, "wait": true},
             "interval": "1m",
             "targets": [
                 {"cluster": "member-1", "namespace": ns,
@@ -379,6 +380,12 @@ async fn kustomize_application_with_per_cluster_patch_substitution_targets_and_s
     assert_eq!(data(&m2, "greeting").as_deref(), Some("hello"));
     assert_eq!(data(&m2, "extra"), None);
     assert_eq!(data(&m2, "cluster").as_deref(), Some("member-2"));
+    // `wait: true`: ready because the Deployment's pod is ready on each member.
+    for cluster in ["member-1", "member-2"] {
+        let deployments: Api<Deployment> = Api::namespaced(tb.client(cluster).await, &ns);
+        let d = deployments.get("demo").await.expect("deployment");
+        assert_eq!(d.status.and_then(|s| s.ready_replicas), Some(1), "{cluster}");
+    }
 
     // Add a target: the host.
     let item = format!("{}/demo", apps(&ns));
@@ -734,7 +741,7 @@ async fn flux_options_with_per_target_overrides_reach_each_rendered_object() {
         "spec": {
             "source": {"kind": "HelmRepository", "name": "demo"},
             "helm": {"chart": "demo-app", "version": "1.x",
-                     "install": {"disableWait": true}, "upgrade": {"disableWait": true},
+                     "install": {"remediation": {"retries": 2}}, "upgrade": {"remediation": {"retries": 2}},
                      "test": {"enable": true, "ignoreFailures": true}, "timeout": "3m",
                      "driftDetection": {"mode": "enabled", "ignore": [{"paths": ["/spec/replicas"]}]},
                      "maxHistory": 3},

@@ -44,7 +44,7 @@ async fn helm_release_reports_history_and_takes_force_reset_and_reconcile_with_s
     let body = json!({"metadata": {"name": "app"}, "spec": {
         "interval": "5m", "releaseName": "app", "targetNamespace": ns, "serviceAccountName": ksflux_testbed::APPLIER,
         "chart": {"spec": {"chart": "demo-app", "version": "0.2.x", "sourceRef": {"kind": "HelmRepository", "name": "demo"}}},
-        "values": {"message": "raw"}, "install": {"disableWait": true}, "upgrade": {"disableWait": true}}});
+        "values": {"message": "raw"}}});
     let bad = s
         .post(
             "admin",

@@ -45,6 +45,8 @@ pub struct TestbedInfo {
     pub fixtures: Fixtures,
     /// Where the Flux controllers listen.
     pub flux: FluxInfo,
+    /// The fake nodes' runner and its failure triggers.
+    pub kwok: KwokInfo,
 }
 
 /// One cluster of the testbed.
@@ -62,6 +64,26 @@ pub struct ClusterInfo {
     pub apiserver_pid_file: PathBuf,
     /// Log of the cluster's kube-apiserver.
     pub apiserver_log: PathBuf,
+    /// Names of the cluster's fake nodes (run by KWOK), where its pods are scheduled.
+    pub nodes: Vec<String>,
+    /// Log of the cluster's KWOK (which plays the pods' lifecycle).
+    pub kwok_log: PathBuf,
+    /// Log of the cluster's kube-scheduler.
+    pub scheduler_log: PathBuf,
+}
+
+/// KWOK, which runs every cluster's fake nodes and their pods (see `testbed/README.md`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct KwokInfo {
+    /// The KWOK release.
+    pub version: String,
+    /// Where the stages KWOK runs with are.
+    pub stages_dir: PathBuf,
+    /// The pod annotation whose value, one of `fail_triggers`, makes every container fail.
+    pub fail_annotation: String,
+    /// The image tags (and annotation values) that make a container fail: `never-ready`,
+    /// `crash-loop`, `image-pull`.
+    pub fail_triggers: Vec<String>,
 }
 
 /// The fixture servers and the credentials they require.

@@ -108,7 +108,7 @@ async fn git_repository_and_kustomization_apply_to_a_member() {
             "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
             "metadata": {"name": "demo", "namespace": ns},
             "spec": {
-                "interval": "10m", "prune": true, "wait": false, "path": "./base",
+                "interval": "10m", "prune": true, "wait": true, "timeout": "2m", "path": "./base",
                 "sourceRef": {"kind": "GitRepository", "name": "demo"},
                 "targetNamespace": target,
                 "kubeConfig": {"secretRef": {"name": "member-1-kubeconfig"}},
@@ -136,6 +136,13 @@ async fn git_repository_and_kustomization_apply_to_a_member() {
     let deploy = wait_exists(&member, &apps("Deployment"), &target, "demo", "member-1").await;
     let image = str_at(&deploy.data, "/spec/template/spec/containers/0/image");
     assert_eq!(image, format!("{}/demo/app:1.0.0", tb.info.fixtures.registry));
+    // `wait: true`: the Kustomization became Ready because the Deployment's pod is ready.
+    assert_eq!(
+        deploy.data["status"]["readyReplicas"],
+        json!(1),
+        "status {}",
+        deploy.data["status"]
+    );
     // ... and not on the host.
     assert!(absent(&host, &core("ConfigMap"), &target, "demo-config").await);
     assert!(absent(&host, &core("ConfigMap"), &ns, "demo-config").await);
@@ -196,9 +203,6 @@ async fn helm_repository_and_helm_release_install_into_a_member() {
                 "serviceAccountName": APPLIER,
                 "chart": {"spec": {"chart": "demo-app", "version": ">=0.1.0 <1.0.0",
                                    "sourceRef": {"kind": "HelmRepository", "name": "samples"}}},
-                // No kubelet runs: the Deployment never becomes ready, so do not wait for it.
-                "install": {"disableWait": true},
-                "upgrade": {"disableWait": true},
                 "values": {"message": "hello from the smoke test", "replicaCount": 3},
             },
         }),
@@ -217,7 +221,14 @@ async fn helm_repository_and_helm_release_install_into_a_member() {
     assert_eq!(str_at(&cm.data, "/data/message"), "hello from the smoke test");
     assert_eq!(str_at(&cm.data, "/data/replicas"), "3");
     assert_eq!(str_at(&cm.data, "/data/chartVersion"), "0.2.0");
-    wait_exists(&member, &apps("Deployment"), &target, "demo", "member-2").await;
+    // Helm waited for the rollout: the release is Ready because its three pods are.
+    let deploy = wait_exists(&member, &apps("Deployment"), &target, "demo", "member-2").await;
+    assert_eq!(
+        deploy.data["status"]["readyReplicas"],
+        json!(3),
+        "status {}",
+        deploy.data["status"]
+    );
     // Helm keeps its release record on the member too.
     wait_exists(
         &member,
@@ -276,7 +287,7 @@ async fn flux_runs_with_its_multi_tenancy_lockdown() {
         tb.wait_ready(&host, "GitRepository", n, "demo", TIMEOUT).await;
     }
     let kustomization = |name: &str, source_ns: Option<&str>, sa: Option<&str>| {
-        let mut spec = json!({"interval": "10m", "prune": true, "wait": false, "path": "./plain",
+        let mut spec = json!({"interval": "10m", "prune": true, "path": "./plain",
             "sourceRef": {"kind": "GitRepository", "name": "demo"}, "targetNamespace": ns});
         if let Some(s) = source_ns {
             spec["sourceRef"]["namespace"] = json!(s);
@@ -798,5 +809,514 @@ async fn static_users_are_limited_by_rbac() {
         let _ = dynamic_api(&admin, &core("ConfigMap"), Some(ns))
             .delete(&name, &DeleteParams::default())
             .await;
+    }
+}
+
+/// A Deployment of `replicas` pods of one container `app` running `image`, labelled
+/// `app: <name>`.
+fn deployment(ns: &str, name: &str, replicas: i64, image: &str) -> Value {
+    json!({"apiVersion": "apps/v1", "kind": "Deployment",
+           "metadata": {"name": name, "namespace": ns},
+           "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                    "template": {"metadata": {"labels": {"app": name}},
+                                 "spec": {"containers": [{"name": "app", "image": image}]}}}})
+}
+
+/// Waits until `check` accepts the object (its data) and returns what it returned; a failed
+/// wait shows the last answer of `check` and names the cluster's KWOK log.
+async fn wait_object<T>(
+    tb: &Testbed,
+    cluster: &str,
+    ar: &ApiResource,
+    ns: &str,
+    name: &str,
+    want: &str,
+    check: impl Fn(&Value) -> Result<T, String>,
+) -> T {
+    let client = tb.client(cluster).await;
+    let what = format!(
+        "{} {ns}/{name} on {cluster} to be {want} (logs: {}, {})",
+        ar.kind,
+        tb.cluster(cluster).kwok_log.display(),
+        tb.log_path(&format!("controller-manager-{cluster}")).display()
+    );
+    wait_for(&what, TIMEOUT, || async {
+        let obj = get(&client, ar, Some(ns), name)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("not found")?;
+        check(&obj.data).map_err(|e| format!("{e}; status {}", obj.data["status"]))
+    })
+    .await
+}
+
+/// The pods of `ns` labelled `app: <app>`.
+async fn pods_of(client: &Client, ns: &str, app: &str) -> Vec<DynamicObject> {
+    dynamic_api(client, &core("Pod"), Some(ns))
+        .list(&ListParams::default().labels(&format!("app={app}")))
+        .await
+        .unwrap_or_else(|e| panic!("listing the pods of {ns}/{app}: {e}"))
+        .items
+}
+
+/// The status of a pod's condition `type_` ("" when absent).
+fn pod_condition<'a>(pod: &'a Value, type_: &str) -> (&'a str, &'a str) {
+    pod["status"]["conditions"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["type"] == type_))
+        .map(|c| (str_at(c, "/status"), str_at(c, "/reason")))
+        .unwrap_or_default()
+}
+
+/// `Ok` once a workload's controller has seen its current generation and `field` of its
+/// status equals `want`.
+fn status_is(obj: &Value, field: &str, want: i64) -> Result<(), String> {
+    let generation = obj["metadata"]["generation"].as_i64().unwrap_or(0);
+    let observed = obj["status"]["observedGeneration"].as_i64().unwrap_or(-1);
+    let got = obj["status"][field].as_i64().unwrap_or(0);
+    if observed >= generation && got == want {
+        Ok(())
+    } else {
+        Err(format!("{field} {got}, want {want}"))
+    }
+}
+
+/// On one cluster: a Deployment of two replicas gets two ready replicas, its pods Running and
+/// Ready on the cluster's fake nodes.
+async fn deployment_becomes_ready(tb: &Testbed, cluster: &str) {
+    let client = tb.client(cluster).await;
+    let ns = create_namespace(&client, &unique_name("smoke-workloads")).await;
+    apply(&client, deployment(&ns, "web", 2, "example.local/web:1.0.0")).await;
+    wait_object(tb, cluster, &apps("Deployment"), &ns, "web", "2/2 ready", |d| {
+        status_is(d, "readyReplicas", 2)?;
+        status_is(d, "availableReplicas", 2)
+    })
+    .await;
+    let pods = pods_of(&client, &ns, "web").await;
+    assert_eq!(pods.len(), 2, "pods on {cluster}");
+    for p in &pods {
+        assert_eq!(str_at(&p.data, "/status/phase"), "Running", "pod {}", p.data);
+        assert_eq!(pod_condition(&p.data, "Ready").0, "True", "pod {}", p.data);
+        let node = str_at(&p.data, "/spec/nodeName");
+        assert!(
+            tb.cluster(cluster).nodes.iter().any(|n| n == node),
+            "pod on node {node:?}, not one of {cluster}'s fake nodes"
+        );
+        assert!(!str_at(&p.data, "/status/podIP").is_empty(), "pod {}", p.data);
+    }
+    delete_namespace(&client, &ns).await;
+}
+
+#[tokio::test]
+async fn deployments_get_ready_replicas_on_every_cluster() {
+    let tb = Testbed::shared();
+    let mut clusters = vec!["host"];
+    clusters.extend(tb.members());
+    futures::future::join_all(clusters.into_iter().map(|c| deployment_becomes_ready(tb, c))).await;
+}
+
+#[tokio::test]
+async fn statefulsets_daemonsets_and_jobs_run_their_pods() {
+    let tb = Testbed::shared();
+    let host = tb.client("host").await;
+    let ns = create_namespace(&host, &unique_name("smoke-kinds")).await;
+    let template = |app: &str| {
+        json!({"metadata": {"labels": {"app": app}},
+               "spec": {"containers": [{"name": app, "image": format!("example.local/{app}:1")}]}})
+    };
+    apply(
+        &host,
+        json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": ns},
+               "spec": {"replicas": 2, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+                        "template": template("db")}}),
+    )
+    .await;
+    apply(
+        &host,
+        json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent", "namespace": ns},
+               "spec": {"selector": {"matchLabels": {"app": "agent"}}, "template": template("agent")}}),
+    )
+    .await;
+    let mut job = template("job");
+    job["spec"]["restartPolicy"] = json!("Never");
+    apply(
+        &host,
+        json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "once", "namespace": ns},
+               "spec": {"template": job}}),
+    )
+    .await;
+
+    wait_object(tb, "host", &apps("StatefulSet"), &ns, "db", "2/2 ready", |s| {
+        status_is(s, "readyReplicas", 2)
+    })
+    .await;
+    // One pod on each fake node.
+    let nodes = tb.cluster("host").nodes.len() as i64;
+    wait_object(
+        tb,
+        "host",
+        &apps("DaemonSet"),
+        &ns,
+        "agent",
+        "ready on every node",
+        |d| {
+            status_is(d, "desiredNumberScheduled", nodes)?;
+            status_is(d, "numberReady", nodes)
+        },
+    )
+    .await;
+    let jobs = ApiResource::from_gvk(&GroupVersionKind::gvk("batch", "v1", "Job"));
+    wait_object(tb, "host", &jobs, &ns, "once", "complete", |j| {
+        let complete = j["status"]["conditions"].as_array().is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c["type"] == "Complete" && c["status"] == "True")
+        });
+        if complete && j["status"]["succeeded"] == json!(1) {
+            Ok(())
+        } else {
+            Err("not complete".to_string())
+        }
+    })
+    .await;
+    delete_namespace(&host, &ns).await;
+}
+
+/// A pod of one container `app` running `image`, with `annotations`.
+fn pod(ns: &str, name: &str, image: &str, annotations: Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod",
+           "metadata": {"name": name, "namespace": ns, "annotations": annotations},
+           "spec": {"containers": [{"name": "app", "image": image}]}})
+}
+
+/// The status of a pod's container `name`.
+fn container<'a>(pod: &'a Value, name: &str) -> Result<&'a Value, String> {
+    pod["status"]["containerStatuses"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["name"] == name))
+        .ok_or_else(|| format!("no status of container {name}"))
+}
+
+#[tokio::test]
+async fn failure_triggers_break_pods_as_documented() {
+    let tb = Testbed::shared();
+    assert_eq!(
+        tb.info.kwok.fail_triggers,
+        ["never-ready", "crash-loop", "image-pull"]
+    );
+    let annotation = tb.info.kwok.fail_annotation.as_str();
+    let cluster = "member-1";
+    let client = tb.client(cluster).await;
+    let ns = create_namespace(&client, &unique_name("smoke-fail")).await;
+    let pod_ar = core("Pod");
+
+    // never-ready (image tag): Running, the tagged container running but not ready; a second
+    // container without the tag is ready.
+    let mut never = pod(&ns, "never-ready", "example.local/app:never-ready", json!({}));
+    never["spec"]["containers"]
+        .as_array_mut()
+        .expect("containers")
+        .push(json!({"name": "sidecar", "image": "example.local/sidecar:1.0.0"}));
+    apply(&client, never).await;
+    // crash-loop and image-pull by image tag, never-ready by annotation.
+    apply(
+        &client,
+        pod(&ns, "crash-loop", "example.local/app:crash-loop", json!({})),
+    )
+    .await;
+    apply(
+        &client,
+        pod(&ns, "image-pull", "example.local/app:image-pull", json!({})),
+    )
+    .await;
+    apply(
+        &client,
+        pod(
+            &ns,
+            "annotated",
+            "example.local/app:1.0.0",
+            json!({annotation: "never-ready"}),
+        ),
+    )
+    .await;
+    // A Deployment whose image is broken gets no ready replica.
+    apply(
+        &client,
+        deployment(&ns, "broken", 2, "example.local/app:never-ready"),
+    )
+    .await;
+
+    let never_ready = |p: &Value| -> Result<(), String> {
+        let app = container(p, "app")?;
+        match (str_at(p, "/status/phase"), pod_condition(p, "Ready")) {
+            ("Running", ("False", "ContainersNotReady"))
+                if app["ready"] == json!(false) && app["state"]["running"].is_object() =>
+            {
+                Ok(())
+            }
+            other => Err(format!("phase and Ready {other:?}")),
+        }
+    };
+    wait_object(tb, cluster, &pod_ar, &ns, "never-ready", "never ready", |p| {
+        never_ready(p)?;
+        match container(p, "sidecar")?["ready"].as_bool() {
+            Some(true) => Ok(()),
+            _ => Err("the sidecar is not ready".into()),
+        }
+    })
+    .await;
+    wait_object(tb, cluster, &pod_ar, &ns, "annotated", "never ready", never_ready).await;
+
+    // crash-loop: Running, waiting in CrashLoopBackOff after an error exit, and restarted
+    // again after a while.
+    wait_object(
+        tb,
+        cluster,
+        &pod_ar,
+        &ns,
+        "crash-loop",
+        "restarted twice in CrashLoopBackOff",
+        |p| {
+            let app = container(p, "app")?;
+            let reason = str_at(app, "/state/waiting/reason");
+            let last = str_at(app, "/lastState/terminated/reason");
+            let restarts = app["restartCount"].as_i64().unwrap_or(0);
+            let phase = str_at(p, "/status/phase");
+            if phase == "Running"
+                && reason == "CrashLoopBackOff"
+                && last == "Error"
+                && app["lastState"]["terminated"]["exitCode"] == json!(1)
+                && app["ready"] == json!(false)
+                && restarts >= 2
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "phase {phase}, waiting {reason:?}, last {last:?}, restarts {restarts}"
+                ))
+            }
+        },
+    )
+    .await;
+
+    // image-pull: Pending, waiting in ImagePullBackOff.
+    wait_object(
+        tb,
+        cluster,
+        &pod_ar,
+        &ns,
+        "image-pull",
+        "in ImagePullBackOff",
+        |p| {
+            let app = container(p, "app")?;
+            let reason = str_at(app, "/state/waiting/reason");
+            match str_at(p, "/status/phase") {
+                "Pending" if reason == "ImagePullBackOff" && app["ready"] == json!(false) => Ok(()),
+                phase => Err(format!("phase {phase}, waiting {reason:?}")),
+            }
+        },
+    )
+    .await;
+
+    let deploy = wait_object(
+        tb,
+        cluster,
+        &apps("Deployment"),
+        &ns,
+        "broken",
+        "rolled out, unready",
+        |d| {
+            status_is(d, "replicas", 2)?;
+            status_is(d, "unavailableReplicas", 2)?;
+            Ok(d.clone())
+        },
+    )
+    .await;
+    for p in pods_of(&client, &ns, "broken").await {
+        assert_eq!(
+            pod_condition(&p.data, "Ready"),
+            ("False", "ContainersNotReady"),
+            "pod {}",
+            p.data
+        );
+    }
+    assert_eq!(
+        deploy["status"]["readyReplicas"].as_i64().unwrap_or(0),
+        0,
+        "status {}",
+        deploy["status"]
+    );
+
+    delete_namespace(&client, &ns).await;
+}
+
+#[tokio::test]
+async fn helm_release_waits_for_ready_pods_on_the_host() {
+    let tb = Testbed::shared();
+    let host = tb.client("host").await;
+    let ns = create_namespace(&host, &unique_name("smoke-helm-wait")).await;
+    grant_applier(&host, &ns, &ns).await;
+    apply(&host, tb.basic_auth_secret(&ns, "helm-auth")).await;
+    apply(
+        &host,
+        json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",
+            "metadata": {"name": "samples", "namespace": ns},
+            "spec": {"url": tb.info.fixtures.helm_url, "interval": "10m", "secretRef": {"name": "helm-auth"}},
+        }),
+    )
+    .await;
+    let release = |name: &str, values: Value, timeout: &str| {
+        json!({
+            "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {
+                "interval": "10m", "timeout": timeout, "serviceAccountName": APPLIER,
+                "chart": {"spec": {"chart": "demo-app", "version": "0.2.0",
+                                   "sourceRef": {"kind": "HelmRepository", "name": "samples"}}},
+                "values": values,
+            },
+        })
+    };
+    // Helm waits (no disableWait): Ready once both pods are.
+    apply(&host, release("ready", json!({"replicaCount": 2}), "3m")).await;
+    // A failure trigger in the image tag: the pods never become ready and the install fails
+    // when Helm's wait times out.
+    apply(
+        &host,
+        release(
+            "broken",
+            json!({"replicaCount": 1, "image": {"tag": "never-ready"}}),
+            "20s",
+        ),
+    )
+    .await;
+
+    tb.wait_ready(&host, "HelmRelease", &ns, "ready", TIMEOUT).await;
+    let deploy = wait_exists(&host, &apps("Deployment"), &ns, "ready", "host").await;
+    assert_eq!(
+        deploy.data["status"]["readyReplicas"],
+        json!(2),
+        "status {}",
+        deploy.data["status"]
+    );
+
+    let api = dynamic_api(&host, &flux_resource("HelmRelease"), Some(&ns));
+    let (reason, message) = wait_for(
+        &format!(
+            "HelmRelease {ns}/broken to fail (log: {})",
+            tb.log_path("helm-controller").display()
+        ),
+        TIMEOUT,
+        || async {
+            let obj = api.get("broken").await.map_err(|e| e.to_string())?;
+            match condition(&obj, "Ready") {
+                Some((s, reason, message)) if s == "False" && reason != "Progressing" => {
+                    Ok((reason, message))
+                }
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+    .await;
+    assert_eq!(reason, "InstallFailed", "{message}");
+    let broken = wait_exists(&host, &apps("Deployment"), &ns, "broken", "host").await;
+    assert_eq!(
+        broken.data["status"]["readyReplicas"].as_i64().unwrap_or(0),
+        0,
+        "status {}",
+        broken.data["status"]
+    );
+
+    for name in ["ready", "broken"] {
+        delete_and_wait(&host, &flux_resource("HelmRelease"), Some(&ns), name, TIMEOUT).await;
+    }
+    delete_namespace(&host, &ns).await;
+}
+
+#[tokio::test]
+async fn an_image_override_with_a_failure_tag_breaks_one_members_rollout() {
+    let tb = Testbed::shared();
+    let host = tb.client("host").await;
+    let ns = create_namespace(&host, &unique_name("smoke-ks-fail")).await;
+    grant_applier(&host, &ns, &ns).await;
+    apply(&host, tb.basic_auth_secret(&ns, "git-auth")).await;
+    apply(
+        &host,
+        json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+            "metadata": {"name": "demo", "namespace": ns},
+            "spec": {"url": tb.git_repo_url("demo"), "interval": "10m", "ref": {"branch": "main"},
+                     "secretRef": {"name": "git-auth"}},
+        }),
+    )
+    .await;
+    tb.wait_ready(&host, "GitRepository", &ns, "demo", TIMEOUT).await;
+
+    // The same manifests on both members; member-2's image gets the tag `never-ready`.
+    let mut targets = Vec::new();
+    for member in tb.members().into_iter().take(2) {
+        let client = tb.client(member).await;
+        let target = create_namespace(&client, &unique_name("smoke-ks-fail-target")).await;
+        grant_applier(&client, &ns, &target).await;
+        let secret = format!("{member}-kubeconfig");
+        apply(&host, tb.member_kubeconfig_secret(member, &ns, &secret)).await;
+        let mut spec = json!({
+            "interval": "10m", "prune": true, "wait": true, "timeout": "20s", "path": "./base",
+            "sourceRef": {"kind": "GitRepository", "name": "demo"}, "targetNamespace": target,
+            "kubeConfig": {"secretRef": {"name": secret}}, "serviceAccountName": APPLIER,
+            "postBuild": {"substitute": {"greeting": "hello", "cluster_name": member}},
+        });
+        if member == "member-2" {
+            spec["images"] = json!([{"name": format!("{}/demo/app", tb.info.fixtures.registry),
+                                     "newTag": "never-ready"}]);
+        }
+        apply(
+            &host,
+            json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+                   "metadata": {"name": member, "namespace": ns}, "spec": spec}),
+        )
+        .await;
+        targets.push((member, client, target));
+    }
+
+    tb.wait_ready(&host, "Kustomization", &ns, "member-1", TIMEOUT)
+        .await;
+    let api = dynamic_api(&host, &flux_resource("Kustomization"), Some(&ns));
+    let (reason, message) = wait_for(
+        &format!(
+            "Kustomization {ns}/member-2 to fail its health check (log: {})",
+            tb.log_path("kustomize-controller").display()
+        ),
+        TIMEOUT,
+        || async {
+            let obj = api.get("member-2").await.map_err(|e| e.to_string())?;
+            match condition(&obj, "Ready") {
+                Some((s, reason, message)) if s == "False" && reason != "Progressing" => {
+                    Ok((reason, message))
+                }
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+    .await;
+    assert_eq!(reason, "HealthCheckFailed", "{message}");
+    for (member, client, target) in &targets {
+        let d = wait_exists(client, &apps("Deployment"), target, "demo", member).await;
+        let ready = d.data["status"]["readyReplicas"].as_i64().unwrap_or(0);
+        assert_eq!(
+            ready,
+            i64::from(*member == "member-1"),
+            "{member}: {}",
+            d.data["status"]
+        );
+    }
+
+    for (member, _, _) in &targets {
+        delete_and_wait(&host, &flux_resource("Kustomization"), Some(&ns), member, TIMEOUT).await;
+    }
+    delete_namespace(&host, &ns).await;
+    for (_, client, target) in &targets {
+        delete_namespace(client, target).await;
+        delete_namespace(client, &ns).await;
     }
 }

@@ -1,0 +1,7 @@
+//go:build tools
+
+// Package tools pins sigs.k8s.io/kwok for the testbed build; the binary is built with
+// "go build sigs.k8s.io/kwok/cmd/kwok" from this module.
+package tools
+
+import _ "sigs.k8s.io/kwok/cmd/kwok"
