@@ -2,7 +2,9 @@
 //! `helm.sh/helm/v4`: it lints, renders every object with the settings a cluster admin
 //! expects (replicas, probes, a locked-down security context, least-privilege RBAC), refuses
 //! values that break its schema naming the field, ships the current Application CRD, and
-//! installs into the testbed's host and uninstalls cleanly.
+//! installs into the testbed's host and uninstalls cleanly — with `helm install`, and through
+//! Flux itself (the chart pushed to the testbed's OCI registry, a HelmRelease installs it and
+//! waits for its pods, which the testbed's KWOK nodes run).
 
 use std::{
     path::{Path, PathBuf},
@@ -10,7 +12,7 @@ use std::{
 };
 
 use k8s_openapi::api::{apps::v1::Deployment, core::v1::ServiceAccount, rbac::v1::ClusterRole};
-use ksflux_testbed::{Testbed, create_namespace, delete_namespace, unique_name};
+use ksflux_testbed::{Testbed, apply, create_namespace, delete_namespace, unique_name};
 use kube::Api;
 use serde_json::Value;
 
@@ -239,5 +241,106 @@ async fn the_chart_installs_into_the_host_and_uninstalls() {
             .is_none(),
         "the ClusterRole stayed"
     );
+    delete_namespace(&host, &ns).await;
+}
+
+#[tokio::test]
+async fn flux_installs_the_chart_from_the_oci_registry_and_waits_for_its_pods() {
+    let tb = Testbed::shared();
+    let f = &tb.info.fixtures;
+    let host = tb.client("host").await;
+    let ns = create_namespace(&host, &unique_name("ksflux-flux")).await;
+    let release = unique_name("viaflux");
+    let chart = chart();
+    let dir = tb.info.state_dir.join("helm").join(&release);
+    let out = helm(
+        tb,
+        &[
+            "package",
+            chart.to_str().unwrap_or_default(),
+            "-d",
+            dir.to_str().unwrap_or_default(),
+        ],
+    );
+    assert!(out.status.success(), "helm package: {}", text(&out));
+    let package = dir.join("ksflux-0.1.0.tgz");
+    let repo = format!("oci://{}/{release}", f.registry);
+    let out = helm(
+        tb,
+        &[
+            "push",
+            package.to_str().unwrap_or_default(),
+            &repo,
+            "--plain-http",
+            "--username",
+            &f.user,
+            "--password",
+            &f.password,
+        ],
+    );
+    assert!(out.status.success(), "helm push: {}", text(&out));
+
+    // The chart creates cluster-wide RBAC and a CRD: its installer must be a cluster admin.
+    apply(&host, tb.registry_secret(&ns, "regcred")).await;
+    apply(&host, serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "installer", "namespace": ns}})).await;
+    apply(
+        &host,
+        serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+        "metadata": {"name": format!("{ns}-installer")},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"kind": "ServiceAccount", "name": "installer", "namespace": ns}]}),
+    )
+    .await;
+    apply(&host, serde_json::json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",
+        "metadata": {"name": "ksflux", "namespace": ns},
+        "spec": {"type": "oci", "url": repo, "insecure": true, "interval": "10m", "secretRef": {"name": "regcred"}}})).await;
+    apply(&host, serde_json::json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+        "metadata": {"name": "ksflux", "namespace": ns},
+        "spec": {"interval": "10m", "releaseName": release, "serviceAccountName": "installer", "timeout": "3m",
+                 "chart": {"spec": {"chart": "ksflux", "version": "0.1.0", "sourceRef": {"kind": "HelmRepository", "name": "ksflux"}}},
+                 "values": {"replicas": 2}}})).await;
+    tb.wait_ready(
+        &host,
+        "HelmRelease",
+        &ns,
+        "ksflux",
+        std::time::Duration::from_secs(240),
+    )
+    .await;
+    let name = format!("{release}-ksflux");
+    let d = Api::<Deployment>::namespaced(host.clone(), &ns)
+        .get(&name)
+        .await
+        .expect("the Deployment");
+    assert_eq!(
+        d.status.and_then(|s| s.ready_replicas),
+        Some(2),
+        "Flux waited for both pods"
+    );
+    Api::<ClusterRole>::all(host.clone())
+        .get(&name)
+        .await
+        .expect("the ClusterRole");
+
+    // Deleting the HelmRelease uninstalls the chart.
+    ksflux_testbed::delete_and_wait(
+        &host,
+        &ksflux_testbed::flux_resource("HelmRelease"),
+        Some(&ns),
+        "ksflux",
+        std::time::Duration::from_secs(120),
+    )
+    .await;
+    assert!(
+        Api::<ClusterRole>::all(host.clone())
+            .get_opt(&name)
+            .await
+            .expect("get")
+            .is_none(),
+        "the ClusterRole stayed"
+    );
+    let _ = Api::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>::all(host.clone())
+        .delete(&format!("{ns}-installer"), &Default::default())
+        .await;
     delete_namespace(&host, &ns).await;
 }
