@@ -316,7 +316,9 @@ pub async fn charts(api: &Api<DynamicObject>, name: &str, policy: &ArtifactPolic
         .pointer("/status/artifact/url")
         .and_then(Value::as_str)
         .ok_or_else(|| {
-            Error::Unavailable(format!(
+            // Its chart index does not exist yet: nothing to list, and nothing the server
+            // failed at.
+            Error::NotFound(format!(
                 "HelmRepository {name:?} has no artifact yet; wait until it is Ready"
             ))
         })?;
