@@ -19,9 +19,12 @@ test('alice works in team-a and is refused in team-b, with nothing written', asy
   await page.click('button:has-text("Log in")');
   await page.waitForSelector('[data-testid=user]:has-text("alice")');
 
-  // Listing every namespace is not hers to do; the page says what to do instead.
+  // Every namespace at once shows what she may list there, and nothing else: team-a's
+  // sources, none of team-b's (where another user works).
   await page.click('nav.side-nav a:has-text("Sources")');
-  await page.waitForSelector('[role=note]:has-text("pick a namespace")');
+  await page.waitForSelector('[data-testid=source-samples] [data-state=ready]');
+  const listed = await page.$$eval('tbody tr td:nth-child(2)', (tds) => tds.map((td) => td.textContent));
+  assert.ok(listed.length > 0 && listed.every((ns) => ns === 'team-a'), `namespaces listed for alice: ${listed}`);
   // The namespaces offered are the ones she can see.
   const offered = await page.$$eval('header.top-bar select[name=namespace] option', (os) => os.map((o) => o.value));
   assert.ok(offered.includes('team-a'), `team-a is offered: ${offered}`);
