@@ -47,8 +47,8 @@ pub fn identity() -> String {
 }
 
 /// Runs `work` while this replica holds the Lease, stops it when the Lease is lost, and starts
-/// it again when the Lease comes back. Returns only with an error: `work` failed, or the Lease
-/// cannot be held at all.
+/// it again when the Lease comes back. Returns when `work` ends (on a shutdown signal, or with
+/// its error), or with an error when the Lease cannot be held at all.
 pub async fn run<F, Fut>(clusters: &Clusters, election: Election, work: F) -> anyhow::Result<()>
 where
     F: Fn() -> Fut,
@@ -106,10 +106,8 @@ where
                     bail!("the lease task stopped");
                 }
             }
-            r = finished => {
-                r.context("application controller stopped")??;
-                bail!("the application controller stopped");
-            }
+            // The controller ends by itself only on a shutdown signal, or with an error.
+            r = finished => return r.context("application controller stopped")?,
         }
     }
 }
