@@ -353,6 +353,24 @@ async fn fetch_artifact(obj: &DynamicObject) {
 }
 
 /// Waits until a Flux object reports `Ready=False` and returns the condition's message.
+/// Waits until the Flux object `kind` `ns/name` on `client`'s cluster has failed for good
+/// (Ready=False for a reason other than progressing); its reason and message.
+async fn wait_failed(tb: &Testbed, client: &Client, kind: &str, ns: &str, name: &str) -> (String, String) {
+    let api = dynamic_api(client, &flux_resource(kind), Some(ns));
+    let what = format!(
+        "{kind} {ns}/{name} to fail (log: {})",
+        tb.log_path(ksflux_testbed::flux_controller(kind)).display()
+    );
+    wait_for(&what, TIMEOUT, || async {
+        let obj = api.get(name).await.map_err(|e| e.to_string())?;
+        match condition(&obj, "Ready") {
+            Some((s, reason, message)) if s == "False" && reason != "Progressing" => Ok((reason, message)),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await
+}
+
 async fn wait_not_ready(client: &Client, kind: &str, ns: &str, name: &str) -> String {
     let ar = flux_resource(kind);
     wait_for(&format!("{kind} {ns}/{name} to fail"), TIMEOUT, || async {
@@ -1200,24 +1218,7 @@ async fn helm_release_waits_for_ready_pods_on_the_host() {
         deploy.data["status"]
     );
 
-    let api = dynamic_api(&host, &flux_resource("HelmRelease"), Some(&ns));
-    let (reason, message) = wait_for(
-        &format!(
-            "HelmRelease {ns}/broken to fail (log: {})",
-            tb.log_path("helm-controller").display()
-        ),
-        TIMEOUT,
-        || async {
-            let obj = api.get("broken").await.map_err(|e| e.to_string())?;
-            match condition(&obj, "Ready") {
-                Some((s, reason, message)) if s == "False" && reason != "Progressing" => {
-                    Ok((reason, message))
-                }
-                other => Err(format!("{other:?}")),
-            }
-        },
-    )
-    .await;
+    let (reason, message) = wait_failed(tb, &host, "HelmRelease", &ns, "broken").await;
     assert_eq!(reason, "InstallFailed", "{message}");
     let broken = wait_exists(&host, &apps("Deployment"), &ns, "broken", "host").await;
     assert_eq!(
@@ -1281,24 +1282,7 @@ async fn an_image_override_with_a_failure_tag_breaks_one_members_rollout() {
 
     tb.wait_ready(&host, "Kustomization", &ns, "member-1", TIMEOUT)
         .await;
-    let api = dynamic_api(&host, &flux_resource("Kustomization"), Some(&ns));
-    let (reason, message) = wait_for(
-        &format!(
-            "Kustomization {ns}/member-2 to fail its health check (log: {})",
-            tb.log_path("kustomize-controller").display()
-        ),
-        TIMEOUT,
-        || async {
-            let obj = api.get("member-2").await.map_err(|e| e.to_string())?;
-            match condition(&obj, "Ready") {
-                Some((s, reason, message)) if s == "False" && reason != "Progressing" => {
-                    Ok((reason, message))
-                }
-                other => Err(format!("{other:?}")),
-            }
-        },
-    )
-    .await;
+    let (reason, message) = wait_failed(tb, &host, "Kustomization", &ns, "member-2").await;
     assert_eq!(reason, "HealthCheckFailed", "{message}");
     for (member, client, target) in &targets {
         let d = wait_exists(client, &apps("Deployment"), target, "demo", member).await;
