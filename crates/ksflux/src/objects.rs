@@ -54,15 +54,14 @@ impl Reads {
         if self.direct {
             return scope.list(namespace, q).await;
         }
-        let Some(statuses) = self
+        let readable = self
             .fleet
             .readable(&self.clusters, user, &scope.cluster, scope.kind, namespace)
-            .await
-        else {
+            .await;
+        let (Some(statuses), Some(object)) = (readable, self.fleet.lookup(&scope.cluster, scope.kind)) else {
             return scope.list(namespace, q).await;
         };
         let target = q.target.as_deref().filter(|t| !t.is_empty());
-        let object = |ns: &str, name: &str| self.fleet.cached(&scope.cluster, scope.kind, ns, name);
         let statuses = if selector.is_some() || target.is_some() {
             statuses
                 .into_iter()

@@ -73,8 +73,8 @@ pub struct Ksflux {
 }
 
 impl Ksflux {
-    /// GETs `path` as `user`; fails on an error status.
-    pub async fn get(&self, user: &str, path: &str) -> anyhow::Result<Value> {
+    /// GETs `path` as `user`: the status and the body.
+    async fn fetch(&self, user: &str, path: &str) -> anyhow::Result<(reqwest::StatusCode, Vec<u8>)> {
         let res = self
             .http
             .get(format!("{}{path}", self.url))
@@ -82,7 +82,12 @@ impl Ksflux {
             .send()
             .await?;
         let status = res.status();
-        let body = res.bytes().await?;
+        Ok((status, res.bytes().await?.to_vec()))
+    }
+
+    /// GETs `path` as `user`; fails on an error status.
+    pub async fn get(&self, user: &str, path: &str) -> anyhow::Result<Value> {
+        let (status, body) = self.fetch(user, path).await?;
         if !status.is_success() {
             bail!("GET {path}: {status} {}", String::from_utf8_lossy(&body));
         }
@@ -97,14 +102,7 @@ impl Ksflux {
         let mut d = Vec::with_capacity(n);
         for _ in 0..n {
             let start = Instant::now();
-            let res = self
-                .http
-                .get(format!("{}{path}", self.url))
-                .bearer_auth(&self.tokens[user])
-                .send()
-                .await?;
-            let status = res.status();
-            let _ = res.bytes().await?;
+            let (status, _) = self.fetch(user, path).await?;
             d.push(start.elapsed());
             if !status.is_success() {
                 bail!("GET {path}: {status}");

@@ -154,15 +154,15 @@ impl Fleet {
             .then_some(obj)
     }
 
-    /// A cached object of a current cache, not filtered for any user.
-    pub fn cached(
+    /// Looks up cached objects (`namespace`, `name`) of `kind` in `cluster`, not filtered for
+    /// any user; the cache is found once, for many lookups. `None` without a current cache.
+    pub fn lookup(
         &self,
         cluster: &str,
         kind: &FluxKind,
-        namespace: &str,
-        name: &str,
-    ) -> Option<Arc<DynamicObject>> {
-        self.current(cluster, kind)?.get(namespace, name)
+    ) -> Option<impl Fn(&str, &str) -> Option<Arc<DynamicObject>> + use<>> {
+        let cache = self.current(cluster, kind)?;
+        Some(move |namespace: &str, name: &str| cache.get(namespace, name))
     }
 
     /// Waits (briefly) until the caches show a write: the object at `resource_version` or
