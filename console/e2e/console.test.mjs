@@ -3,7 +3,7 @@
 // to artifacts/e2e/.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, BASE, api, eventually, kubectl, launch, shot, testbed } from './lib.mjs';
+import { ARTIFACTS, BASE, api, eventually, kubectl, launch, shot, targetsShow, testbed } from './lib.mjs';
 
 const NS = 'team-a';
 const SOURCE = 'e2e-git';
@@ -199,9 +199,7 @@ test('the application becomes Ready on all three clusters, live', async () => {
   await page.evaluate(() => {
     window.__sameDocument = true;
   });
-  for (const c of ['host', 'member-1', 'member-2']) {
-    await page.waitForSelector(`[data-testid=target-state-${c}] [data-state=ready]`, { timeout: LIVE });
-  }
+  await targetsShow(page, NS, APP, ['host', 'member-1', 'member-2'], 'ready', LIVE);
   assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
   await shot(page, '14-application-ready');
   const replicas = (cluster) =>
@@ -230,7 +228,7 @@ test('suspend one target; the others stay ready', async () => {
   await page.click(`[data-testid=app-${APP}] a`);
   await page.waitForSelector('[data-testid=target-member-2]');
   await page.click('[data-testid=target-member-2] button:has-text("Suspend")');
-  await page.waitForSelector('[data-testid=target-state-member-2] [data-state=suspended]', { timeout: LIVE });
+  await targetsShow(page, NS, APP, ['member-2'], 'suspended', LIVE);
   assert.ok(await page.$('[data-testid=target-state-member-1] [data-state=ready]'));
   const hr = await api('GET', `/namespaces/${NS}/helmreleases/${APP}-member-2`);
   assert.equal(hr.body.spec.suspend, true, "member-2's HelmRelease is suspended");

@@ -3,7 +3,7 @@
 // which removes what it applied in each cluster.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { BASE, api, eventually, kubectl, launch, loggedIn, shot } from './lib.mjs';
+import { BASE, api, eventually, kubectl, launch, loggedIn, shot, targetsShow } from './lib.mjs';
 
 const NS = 'team-a';
 const APP = 'e2e-kustomize';
@@ -54,9 +54,7 @@ test('a Kustomize application with a per-cluster substitution', async () => {
   await page.click('button:has-text("Next")');
   await page.click('button:has-text("Create")');
   await page.waitForURL(`**/applications/${NS}/${APP}`);
-  for (const c of ['member-1', 'member-2']) {
-    await page.waitForSelector(`[data-testid=target-state-${c}] [data-state=ready]`, { timeout: LIVE });
-  }
+  await targetsShow(page, NS, APP, ['member-1', 'member-2'], 'ready', LIVE);
   await shot(page, '24-kustomize-ready');
   await eventually('the ConfigMaps in both members', 60, () => configData('member-2').greeting === 'hello');
   assert.deepEqual(

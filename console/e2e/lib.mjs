@@ -80,3 +80,43 @@ export async function loggedIn(browser, user, namespace) {
   page.setDefaultTimeout(30_000);
   return page;
 }
+
+/**
+ * Waits until the application page shows `state` for each cluster, live. On a timeout the
+ * error tells what the API, the page and the clusters said, so a failure explains itself.
+ */
+export async function targetsShow(page, namespace, app, clusters, state, timeout) {
+  for (const c of clusters) {
+    try {
+      await page.waitForSelector(`[data-testid=target-state-${c}] [data-state=${state}]`, { timeout });
+    } catch (e) {
+      throw new Error(`${c} never showed ${state}: ${e.message}\n${await diagnosis(page, namespace, app, c)}`);
+    }
+  }
+}
+
+async function diagnosis(page, namespace, app, cluster) {
+  const lines = [];
+  const note = (what, f) => {
+    try {
+      lines.push(`${what}: ${f()}`);
+    } catch (e) {
+      lines.push(`${what}: (${e.message.split('\n')[0]})`);
+    }
+  };
+  const shown = await page
+    .$eval(`[data-testid=target-state-${cluster}]`, (e) => e.textContent)
+    .catch(() => '(absent)');
+  lines.push(`the page shows for ${cluster}: ${shown}`);
+  const a = await api('GET', `/namespaces/${namespace}/applications/${app}`).catch((e) => ({ status: e.message }));
+  lines.push(`the API's application status: ${a.status} ${JSON.stringify(a.body?.status ?? null)}`);
+  for (const kind of ['kustomizations', 'helmreleases']) {
+    note(`host ${kind} of ${app}`, () =>
+      kubectl('host', '-n', namespace, 'get', kind, '-l', `fluxcd.kubesphere.io/application=${app}`, '-o',
+        'jsonpath={range .items[*]}{.metadata.name} {.status.conditions}{"\\n"}{end}'),
+    );
+  }
+  note(`${cluster} nodes`, () => kubectl(cluster, 'get', 'nodes', '--no-headers'));
+  note(`${cluster} pods in ${namespace}`, () => kubectl(cluster, '-n', namespace, 'get', 'pods', '--no-headers'));
+  return lines.join('\n');
+}

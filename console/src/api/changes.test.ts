@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planChange, type CacheEntry } from './changes';
+import { applicationsStale, planChange, type CacheEntry } from './changes';
+import { KINDS } from '../test/kinds';
 import { keys } from './hooks';
 import type { ObjectChange, ObjectList, ObjectView, Summary } from './types';
 
@@ -108,5 +109,21 @@ describe('planChange', () => {
   it('matches by namespace as well as name', () => {
     const entries: CacheEntry[] = [{ key: allApps, data: list(view('podinfo', 'team-b')) }];
     expect(planChange(entries, change('applied', 'podinfo')).newObject).toBe(true);
+  });
+});
+
+describe('applicationsStale', () => {
+  const kinds = KINDS;
+  const of = (kind: string, cluster = 'host'): ObjectChange => ({ ...change('applied', 'x'), kind, cluster });
+  it('reads every application view again when an Application changes', () => {
+    expect(applicationsStale(of('Application'), kinds)).toBe('all');
+  });
+  it('reads the targets again when a delivery object in the host changes', () => {
+    expect(applicationsStale(of('Kustomization'), kinds)).toBe('targets');
+    expect(applicationsStale(of('HelmRelease'), undefined)).toBe('targets');
+  });
+  it('leaves them alone for sources and for members', () => {
+    expect(applicationsStale(of('GitRepository'), kinds)).toBeNull();
+    expect(applicationsStale(of('Kustomization', 'member-1'), kinds)).toBeNull();
   });
 });

@@ -7,7 +7,9 @@
  * entries and returns what to write, so it is unit-tested without a query client.
  */
 import type { QueryKey } from '@tanstack/react-query';
-import type { ObjectChange, Summary } from './types';
+import { HOST } from './client';
+import { byKind } from './kinds';
+import type { KindView, ObjectChange, Summary } from './types';
 
 /** One cached read: its key (`keys.list`, `keys.object`, `keys.sub` of `hooks.ts`) and data. */
 export interface CacheEntry {
@@ -85,4 +87,15 @@ export function planChange(entries: readonly CacheEntry[], c: ObjectChange): Cha
   }
   plan.newObject = c.type === 'applied' && !listed;
   return plan;
+}
+
+/**
+ * What the application views must read again after change `c`: all of them (an Application
+ * changed: its controller wrote its status), their targets (a delivery object in the host
+ * changed: a target's details), or nothing. `kinds` unknown: assume a delivery object.
+ */
+export function applicationsStale(c: ObjectChange, kinds: readonly KindView[] | undefined): 'all' | 'targets' | null {
+  if (c.cluster !== HOST) return null;
+  if (c.kind === 'Application') return 'all';
+  return kinds === undefined || byKind(kinds, c.kind)?.family === 'delivery' ? 'targets' : null;
 }

@@ -3,18 +3,18 @@
  * (see `changes.ts`): an object already shown gets its new summary in place, a deleted one
  * leaves the lists, and only a new object makes that kind's lists of that cluster be read
  * again (at most every 400 ms, with the fleet status views). Views that show more than the
- * summary are read again too (`refetchOnChange` of `useObjectList`). Changes to delivery
- * objects (HelmReleases, Kustomizations) in the host also refresh applications: their
- * controller writes the application's status right after.
+ * summary are read again too (`refetchOnChange` of `useObjectList`). Applications are on the
+ * stream as well: a change to one reads every application view again, since they show its
+ * status (per-cluster targets), not only the summary; a change to a delivery object
+ * (HelmRelease, Kustomization) in the host reads the applications' target details again.
  */
 import { useQueryClient, type QueryKey } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
-import { planChange } from './changes';
-import { HOST } from './client';
+import { applicationsStale, planChange } from './changes';
 import { subscribe } from './events';
 import { REFETCH_ON_CHANGE, useKinds } from './hooks';
-import { byKind, pluralOf } from './kinds';
-import type { KindView, ObjectChange } from './types';
+import { pluralOf } from './kinds';
+import type { ObjectChange } from './types';
 
 interface Live {
   connected: boolean;
@@ -29,13 +29,6 @@ export function useLive(): Live {
   return useContext(LiveContext);
 }
 
-/**
- * Whether change `c` means an application's status changes soon: applications render
- * delivery objects (HelmReleases, Kustomizations) in the host. Unknown while the kinds load.
- */
-const touchesApplications = (c: ObjectChange, kinds: readonly KindView[] | undefined) =>
-  c.cluster === HOST && (kinds === undefined || byKind(kinds, c.kind)?.family === 'delivery');
-
 export function LiveProvider({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
   const kinds = useKinds().data?.items;
@@ -46,8 +39,9 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   const pending = useRef(new Map<string, [string, string] | null>());
   /** Single reads to read again, by their key as JSON. */
   const stale = useRef(new Map<string, QueryKey>());
+  /** Application views to read again in the next batch. */
+  const apps = useRef<'all' | 'targets' | null>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  const appsTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
   useEffect(() => {
     const lists = (plural: string, cluster: string) =>
@@ -62,6 +56,10 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       const reads = [...stale.current.values()];
       stale.current.clear();
       for (const key of reads) void qc.invalidateQueries({ queryKey: key, exact: true });
+      if (apps.current === 'all') void qc.invalidateQueries(['flux', 'applications']);
+      else if (apps.current === 'targets')
+        void qc.invalidateQueries({ queryKey: ['flux', 'applications'], predicate: (q) => q.queryKey[6] === 'targets' });
+      apps.current = null;
       void qc.invalidateQueries(['status']);
       for (const p of batch) {
         if (p === null) void qc.invalidateQueries({ queryKey: ['flux'], predicate: (q) => q.queryKey[4] === 'list' });
@@ -87,17 +85,8 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       } else if (!known) {
         pending.current.set('', null);
       }
-      if (touchesApplications(c, known)) {
-        pending.current.set(`applications/${HOST}`, ['applications', HOST]);
-        // The application's own status follows the Flux object's; read it again shortly
-        // (once for a burst of changes).
-        if (appsTimer.current === null) {
-          appsTimer.current = setTimeout(() => {
-            appsTimer.current = null;
-            void qc.invalidateQueries(['flux', 'applications']);
-          }, 1500);
-        }
-      }
+      const a = applicationsStale(c, known);
+      if (a === 'all' || (a === 'targets' && apps.current === null)) apps.current = a;
       schedule();
     };
     const onResync = () => {
@@ -108,9 +97,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     return () => {
       stop();
       if (timer.current !== null) clearTimeout(timer.current);
-      if (appsTimer.current !== null) clearTimeout(appsTimer.current);
       timer.current = null;
-      appsTimer.current = null;
     };
   }, [qc]);
 

@@ -350,7 +350,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A Server-Sent Events stream of changes to watched objects: each event's data is a JSON
+         * A Server-Sent Events stream of changes to watched objects (Flux objects in every cluster,
+         *     and the host's Applications, whose status their controller writes): each event's data is a JSON
          *     object `{type: applied|deleted, cluster, kind, namespace, name, resourceVersion,
          *     creationTimestamp, summary}`, one per resourceVersion. Only objects the caller may list are
          *     sent. A client that falls too far behind gets a `lagged` event and the stream ends; it

@@ -375,6 +375,67 @@ async fn change_streams_skip_objects_the_user_may_not_list() {
     }
 }
 
+/// An Application as its controller would leave it: a spec and a Ready condition.
+fn application(ns: &str, name: &str) -> Value {
+    json!({"apiVersion": "fluxcd.kubesphere.io/v1alpha1", "kind": "Application",
+           "metadata": {"name": name, "namespace": ns},
+           "spec": {"source": {"kind": "GitRepository", "name": "samples"},
+                    "kustomize": {"path": "./plain"},
+                    "targets": [{"cluster": "host", "namespace": ns}]}})
+}
+
+#[tokio::test]
+async fn application_status_writes_are_on_the_stream_for_those_who_may_list_them() {
+    let s = Server::start().await;
+    let host = s.tb.client("host").await;
+    support::install_application_crd(&host).await;
+    let name = unique_name("streamed-app");
+    let apps = |ns: &str| {
+        dynamic_api(
+            &host,
+            &kube::discovery::ApiResource::from_gvk_with_plural(
+                &kube::api::GroupVersionKind::gvk("fluxcd.kubesphere.io", "v1alpha1", "Application"),
+                "applications",
+            ),
+            Some(ns),
+        )
+    };
+    let mut alice = Events::open(&s, "alice", "").await;
+    // team-b first: if alice could see it, it would arrive before team-a's.
+    for ns in ["team-b", "team-a"] {
+        apply(&host, application(ns, &name)).await;
+    }
+    let (event, before) = alice
+        .until(SOON, |e| e["name"] == name.as_str() && e["namespace"] == "team-a")
+        .await;
+    assert_eq!(
+        (&event["kind"], &event["cluster"]),
+        (&json!("Application"), &json!("host"))
+    );
+    assert!(
+        before.iter().all(|e| e["namespace"] == "team-a"),
+        "alice saw other namespaces: {before:?}"
+    );
+    // The controller's status write is a change of its own: the console reads the
+    // application's targets again on it.
+    let status = json!({"status": {"observedGeneration": 1, "conditions": [{"type": "Ready", "status": "True", "reason": "Succeeded",
+        "message": "ready on 1 of 1 targets", "lastTransitionTime": "2026-01-01T00:00:00Z"}]}});
+    let written = apps("team-a")
+        .patch_status(
+            &name,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&status),
+        )
+        .await
+        .expect("write the status");
+    let rv = written.metadata.resource_version.unwrap_or_default();
+    let (event, _) = alice.until(SOON, |e| e["resourceVersion"] == rv.as_str()).await;
+    assert_eq!(event["summary"]["state"], "ready", "{event}");
+    for ns in ["team-a", "team-b"] {
+        let _ = apps(ns).delete(&name, &Default::default()).await;
+    }
+}
+
 #[tokio::test]
 async fn the_caches_follow_clusters_leaving_the_registry() {
     let s = Server::start().await;

@@ -19,7 +19,7 @@ use crate::{
     auth::User,
     clusters::Clusters,
     error::{ApiErrors, Error, Result},
-    kinds::FluxKind,
+    kinds::{APPLICATION, FluxKind},
     resources::{ListQuery, State as ObjectState, page_by},
     status::{
         FAILING_CAP, Filter, Fleet, FleetSummary, ObjectChange, ObjectStatusList, flux_kinds, kind_named,
@@ -197,7 +197,9 @@ impl Subscription {
             if !filter.matches(o) {
                 continue;
             }
-            let Some(kind) = kind_named(&o.kind) else {
+            let Some(kind) =
+                kind_named(&o.kind).or_else(|| (o.kind == APPLICATION.kind).then_some(&APPLICATION))
+            else {
                 continue;
             };
             if !self
@@ -215,7 +217,8 @@ impl Subscription {
     }
 }
 
-/// A Server-Sent Events stream of changes to watched objects: each event's data is a JSON
+/// A Server-Sent Events stream of changes to watched objects (Flux objects in every cluster,
+/// and the host's Applications, whose status their controller writes): each event's data is a JSON
 /// object `{type: applied|deleted, cluster, kind, namespace, name, resourceVersion,
 /// creationTimestamp, summary}`, one per resourceVersion. Only objects the caller may list are
 /// sent. A client that falls too far behind gets a `lagged` event and the stream ends; it

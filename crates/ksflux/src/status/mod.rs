@@ -78,8 +78,9 @@ impl Fleet {
         let caches = Arc::new(cache::Caches::default());
         caches.follow(&clusters);
         let (apps, writer) = cache::KindCache::new(HOST, &APPLICATION);
-        // Application changes are not published on the status stream.
-        let indexer = cache::Indexer::new(apps.clone(), writer, broadcast::Sender::new(1));
+        // Application changes go on the same stream: the console reads an application again
+        // when its controller writes its status.
+        let indexer = cache::Indexer::new(apps.clone(), writer, caches.changes.clone());
         let task = clusters
             .get(HOST)
             .ok()
