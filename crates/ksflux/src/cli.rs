@@ -74,6 +74,11 @@ struct Serve {
     /// (for comparison and troubleshooting).
     #[arg(long, env = "KSFLUX_DIRECT_READS")]
     direct_reads: bool,
+    /// The ClusterRole (Secrets only) ksflux binds to itself in each project namespace it
+    /// writes member kubeconfigs to; set by the chart, which grants no Secrets access
+    /// cluster-wide. Unset: nothing is bound (ksflux already may write Secrets everywhere).
+    #[arg(long, env = "KSFLUX_PROJECT_ROLE")]
+    project_role: Option<String>,
     /// A directory with the console's built files (`console/dist`), served at `/`.
     #[arg(long, env = "KSFLUX_CONSOLE_DIR")]
     console_dir: Option<PathBuf>,
@@ -198,7 +203,8 @@ impl Serve {
         let controller = tokio::spawn({
             let clusters = clusters.clone();
             async move {
-                let work = || crate::applications::controller::run(clusters.clone());
+                let role = self.project_role.clone();
+                let work = || crate::applications::controller::run(clusters.clone(), role.clone());
                 match (run_controller, elect) {
                     (false, _) => std::future::pending().await,
                     (true, false) => work().await,

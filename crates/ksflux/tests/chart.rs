@@ -4,7 +4,12 @@
 //! values that break its schema naming the field, ships the current Application CRD, and
 //! installs into the testbed's host and uninstalls cleanly — with `helm install`, and through
 //! Flux itself (the chart pushed to the testbed's OCI registry, a HelmRelease installs it and
-//! waits for its pods, which the testbed's KWOK nodes run).
+//! waits for its pods, which the testbed's KWOK nodes run). The chart's identity (its
+//! ServiceAccount's token, nothing else) may do what ksflux needs and no more: the other
+//! suites run ksflux as it, and here it is refused Secrets elsewhere, nodes and
+//! ClusterRoleBindings.
+
+mod support;
 
 use std::{
     path::{Path, PathBuf},
@@ -80,6 +85,7 @@ fn the_chart_lints_and_renders_a_locked_down_deployment_with_its_crd() {
         kinds,
         [
             "ClusterRole",
+            "ClusterRole",
             "ClusterRoleBinding",
             "CustomResourceDefinition",
             "Deployment",
@@ -110,9 +116,24 @@ fn the_chart_lints_and_renders_a_locked_down_deployment_with_its_crd() {
         .collect();
     assert!(args.contains(&"--namespace=ksflux-system"), "{args:?}");
     assert!(args.contains(&"--console-dir=/console"), "{args:?}");
+    assert!(args.contains(&"--project-role=ksflux-project"), "{args:?}");
 
-    // Least privilege: no write to cluster-wide RBAC, nodes or pods; `bind` only to `admin`.
-    let rules = find(&objects, "ClusterRole")["rules"]
+    // Least privilege: no write to cluster-wide RBAC, nodes or pods; no Secrets cluster-wide;
+    // `bind` only to `admin` and the project role (Secrets, bound per project namespace).
+    let role_named = |name: &str| {
+        objects
+            .iter()
+            .find(|o| o["kind"] == "ClusterRole" && o["metadata"]["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no ClusterRole {name}"))
+    };
+    let project = role_named("ksflux-project");
+    assert_eq!(
+        project["rules"],
+        serde_json::json!([{"apiGroups": [""], "resources": ["secrets"],
+                            "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]}])
+    );
+    let rules = role_named("ksflux")["rules"]
         .as_array()
         .cloned()
         .unwrap_or_default();
@@ -125,11 +146,15 @@ fn the_chart_lints_and_renders_a_locked_down_deployment_with_its_crd() {
             .collect();
         assert!(!resources.contains(&"clusterrolebindings"), "{r}");
         assert!(
-            !resources.contains(&"nodes") && !resources.contains(&"pods"),
+            !resources.contains(&"nodes") && !resources.contains(&"pods") && !resources.contains(&"secrets"),
             "{r}"
         );
         if resources.contains(&"clusterroles") {
-            assert_eq!(r["resourceNames"], serde_json::json!(["admin"]), "{r}");
+            assert_eq!(
+                r["resourceNames"],
+                serde_json::json!(["admin", "ksflux-project"]),
+                "{r}"
+            );
             assert_eq!(r["verbs"], serde_json::json!(["bind"]), "{r}");
         }
     }
@@ -343,4 +368,101 @@ async fn flux_installs_the_chart_from_the_oci_registry_and_waits_for_its_pods() 
         .delete(&format!("{ns}-installer"), &Default::default())
         .await;
     delete_namespace(&host, &ns).await;
+}
+
+/// Whether the chart's identity may `verb` `resource` (`group`) in `namespace`, as the
+/// apiserver decides (a SelfSubjectAccessReview sent with its token).
+async fn chart_identity_may(
+    client: &kube::Client,
+    verb: &str,
+    group: &str,
+    resource: &str,
+    namespace: Option<&str>,
+) -> bool {
+    use k8s_openapi::api::authorization::v1::{
+        ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+    };
+    let review = SelfSubjectAccessReview {
+        spec: SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(ResourceAttributes {
+                verb: Some(verb.into()),
+                group: Some(group.into()),
+                resource: Some(resource.into()),
+                namespace: namespace.map(str::to_string),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    Api::<SelfSubjectAccessReview>::all(client.clone())
+        .create(&Default::default(), &review)
+        .await
+        .expect("a SelfSubjectAccessReview")
+        .status
+        .is_some_and(|s| s.allowed)
+}
+
+#[tokio::test]
+async fn the_chart_identity_is_refused_secrets_elsewhere_nodes_and_cluster_role_bindings() {
+    use k8s_openapi::api::{
+        core::v1::{Node, Secret},
+        rbac::v1::ClusterRoleBinding,
+    };
+    let tb = Testbed::shared();
+    let config = support::identity_config(tb).await;
+    let me = kube::Client::try_from(config).expect("the identity's client");
+    // What it needs.
+    for (verb, group, resource, ns) in [
+        ("list", "", "secrets", Some("ksflux-system")),
+        ("create", "coordination.k8s.io", "leases", Some("ksflux-system")),
+        (
+            "create",
+            "kustomize.toolkit.fluxcd.io",
+            "kustomizations",
+            Some("team-a"),
+        ),
+        ("create", "authorization.k8s.io", "subjectaccessreviews", None),
+        ("impersonate", "", "users", None),
+    ] {
+        assert!(
+            chart_identity_may(&me, verb, group, resource, ns).await,
+            "{verb} {resource} in {ns:?}"
+        );
+    }
+    // What it must not do, asked and tried.
+    for (verb, group, resource, ns) in [
+        ("get", "", "secrets", Some("kube-system")),
+        ("list", "", "secrets", Some("flux-system")),
+        ("list", "", "secrets", None),
+        ("list", "", "nodes", None),
+        ("create", "rbac.authorization.k8s.io", "clusterrolebindings", None),
+        ("escalate", "rbac.authorization.k8s.io", "clusterroles", None),
+        ("list", "", "pods", Some("team-a")),
+    ] {
+        assert!(
+            !chart_identity_may(&me, verb, group, resource, ns).await,
+            "{verb} {resource} in {ns:?}"
+        );
+    }
+    let forbidden = |e: kube::Error| matches!(e, kube::Error::Api(s) if s.code == 403);
+    let secrets = Api::<Secret>::namespaced(me.clone(), "kube-system")
+        .list(&Default::default())
+        .await;
+    assert!(secrets.is_err_and(forbidden), "Secrets of kube-system");
+    let nodes = Api::<Node>::all(me.clone()).list(&Default::default()).await;
+    assert!(nodes.is_err_and(forbidden), "nodes");
+    let crb: ClusterRoleBinding = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": unique_name("escalate")},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"kind": "ServiceAccount", "name": "ksflux", "namespace": "ksflux-system"}]
+    }))
+    .expect("a ClusterRoleBinding");
+    let created = Api::<ClusterRoleBinding>::all(me)
+        .create(&Default::default(), &crb)
+        .await;
+    assert!(
+        created.is_err_and(forbidden),
+        "a ClusterRoleBinding to cluster-admin"
+    );
 }

@@ -158,6 +158,109 @@ where
     Ok(())
 }
 
+/// ksflux's own right to the Secrets of a project namespace it manages. Installed with the
+/// chart, ksflux holds no Secrets permission outside its own namespace: when it first writes a
+/// project's member kubeconfig, it binds the chart's project ClusterRole (`role`, Secrets
+/// only) to itself (`user`, learnt from a SelfSubjectReview) in that namespace, which the
+/// chart lets it do (`bind` on that ClusterRole alone). Without it (a local run with an admin
+/// kubeconfig) nothing is bound.
+#[derive(Clone, Debug)]
+pub struct SelfBinding {
+    /// The ClusterRole bound in each project namespace.
+    pub role: String,
+    /// ksflux's user name on the host.
+    pub user: String,
+}
+
+impl SelfBinding {
+    /// ksflux's binding for `role`, with its user name as the host sees it.
+    pub async fn discover(host: &Client, role: &str) -> anyhow::Result<SelfBinding> {
+        use k8s_openapi::api::authentication::v1::SelfSubjectReview;
+        let me = Api::<SelfSubjectReview>::all(host.clone())
+            .create(&PostParams::default(), &SelfSubjectReview::default())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot learn ksflux's own user name (SelfSubjectReview): {e}"))?;
+        let user = me
+            .status
+            .and_then(|s| s.user_info)
+            .and_then(|u| u.username)
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| anyhow::anyhow!("the SelfSubjectReview named no user"))?;
+        Ok(SelfBinding {
+            role: role.to_string(),
+            user,
+        })
+    }
+
+    /// Binds the role to ksflux in `project` (once), and waits until the apiserver lets
+    /// ksflux write Secrets there.
+    pub async fn ensure(&self, host: &Client, project: &str) -> anyhow::Result<()> {
+        use k8s_openapi::api::authorization::v1::{
+            ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+        };
+        let api: Api<RoleBinding> = Api::namespaced(host.clone(), project);
+        let binding = RoleBinding {
+            metadata: ObjectMeta {
+                name: Some(self.role.clone()),
+                namespace: Some(project.to_string()),
+                labels: Some([(MANAGED_LABEL.0.to_string(), MANAGED_LABEL.1.to_string())].into()),
+                ..Default::default()
+            },
+            role_ref: RoleRef {
+                api_group: Some("rbac.authorization.k8s.io".into()),
+                kind: "ClusterRole".into(),
+                name: self.role.clone(),
+            },
+            subjects: Some(vec![Subject {
+                api_group: Some("rbac.authorization.k8s.io".into()),
+                kind: "User".into(),
+                name: self.user.clone(),
+                namespace: None,
+            }]),
+        };
+        if let Some(have) = api.get_opt(&self.role).await?
+            && have.role_ref == binding.role_ref
+            && have.subjects == binding.subjects
+        {
+            return Ok(());
+        }
+        apply(
+            &api,
+            &self.role,
+            &binding,
+            "rbac.authorization.k8s.io/v1",
+            "RoleBinding",
+        )
+        .await?;
+        // RBAC decisions follow a new binding within moments; ask until they do.
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    namespace: Some(project.to_string()),
+                    verb: Some("create".into()),
+                    resource: Some("secrets".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let reviews: Api<SelfSubjectAccessReview> = Api::all(host.clone());
+        for _ in 0..50 {
+            let r = reviews.create(&PostParams::default(), &review).await?;
+            if r.status.is_some_and(|s| s.allowed) {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        anyhow::bail!(
+            "bound ClusterRole {} to {} in {project}, but Secrets there are still forbidden",
+            self.role,
+            self.user
+        )
+    }
+}
+
 /// Ensures, on one cluster, what project `project` deploys with there: the namespaces
 /// (created if missing), the ServiceAccount [`DEPLOYER`] in the project's namespace, a
 /// RoleBinding to `admin` in exactly `namespaces` (bindings no longer needed go), and — on

@@ -113,12 +113,18 @@ fn ar(kind: &str) -> ApiResource {
 }
 
 /// Runs the controller until shutdown. Exits early with a hint if the CRD is not installed.
-pub async fn run(clusters: Clusters) -> anyhow::Result<()> {
+/// With `project_role` (the chart's project ClusterRole), ksflux binds it to itself in each
+/// project namespace before it writes a Secret there (see [`access::SelfBinding`]).
+pub async fn run(clusters: Clusters, project_role: Option<String>) -> anyhow::Result<()> {
     let host = clusters.host().client();
     let apps: Api<Application> = Api::all(host.clone());
     if let Err(e) = apps.list(&ListParams::default().limit(1)).await {
         anyhow::bail!("the Application CRD is not installed ({e}); run `ksflux crds | kubectl apply -f -`");
     }
+    let own = match project_role {
+        Some(role) => Some(access::SelfBinding::discover(&host, &role).await?),
+        None => None,
+    };
     let selector = watcher::Config::default().labels(APPLICATION_LABEL);
     let controller = Controller::new(apps, watcher::Config::default().any_semantic())
         .owns_with(
@@ -148,7 +154,7 @@ pub async fn run(clusters: Clusters) -> anyhow::Result<()> {
         host,
         store: controller.store(),
         recorder,
-        grants: Grants::default(),
+        grants: Grants::new(own),
     });
     controller
         .reconcile_all_on(changes)

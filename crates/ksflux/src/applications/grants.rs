@@ -13,7 +13,7 @@ use std::{
 
 use kube::Client;
 
-use super::access;
+use super::access::{self, SelfBinding};
 use crate::clusters::{Cluster, HOST};
 
 /// How long a grant is trusted before it is checked again.
@@ -29,9 +29,19 @@ struct Grant {
 #[derive(Default)]
 pub struct Grants {
     done: Mutex<HashMap<(String, String), Grant>>,
+    /// ksflux's own Secrets right in each project namespace, when installed least-privileged.
+    own: Option<SelfBinding>,
 }
 
 impl Grants {
+    /// Grants that bind `own` in a project namespace before writing a Secret there.
+    pub fn new(own: Option<SelfBinding>) -> Grants {
+        Grants {
+            done: Default::default(),
+            own,
+        }
+    }
+
     fn fresh(&self, project: &str, cluster: &str, scope: &BTreeSet<String>) -> bool {
         let key = (project.to_string(), cluster.to_string());
         self.done
@@ -82,6 +92,9 @@ impl Grants {
     ) -> anyhow::Result<Duration> {
         if self.fresh(project, &cluster.name, scope) {
             return Ok(RECHECK);
+        }
+        if let Some(own) = &self.own {
+            own.ensure(host, project).await?;
         }
         let p = access::ensure(host, cluster, project, scope).await?;
         let renew_in = Duration::from_secs(p.renew_in.max(5) as u64);

@@ -30,8 +30,7 @@ pub struct Scope<'a> {
     pub cluster: String,
     /// The user's client for that cluster.
     pub client: Client,
-    /// ksflux's own client for that cluster, used only to read the metadata of the credential
-    /// Secrets it manages (names and types, never values).
+    /// ksflux's own client for that cluster, used only for access reviews.
     pub own: Client,
 }
 
@@ -45,10 +44,11 @@ impl Scope<'_> {
     }
 
     /// The metadata (never the values) of the credential Secrets ksflux manages in
-    /// `namespace`, read with ksflux's own client.
+    /// `namespace`, read as the user: someone who may not list Secrets there (a viewer) sees
+    /// no credential status, and ksflux needs no Secrets access of its own for views.
     pub async fn secrets(&self, namespace: &str) -> Vec<Secret> {
         // Metadata only: values never leave the apiserver for a view.
-        let api: Api<Secret> = Api::namespaced(self.own.clone(), namespace);
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
         match api
             .list_metadata(&ListParams::default().labels(&format!(
                 "{}={}",

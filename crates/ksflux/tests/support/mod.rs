@@ -35,10 +35,55 @@ pub struct Server {
     http: reqwest::Client,
 }
 
+/// The ClusterRole (Secrets only) the chart lets ksflux bind to itself per namespace.
+pub const PROJECT_ROLE: &str = "ksflux-project";
+
+/// The kubeconfig of ksflux's in-cluster identity on the host: the chart's ServiceAccount and
+/// RBAC applied, and a TokenRequest token of it, nothing else (`scripts/chart-identity`). The
+/// servers and the controller of the tests run as it, so every suite checks that the chart's
+/// permissions are enough.
+pub fn identity_kubeconfig(tb: &Testbed) -> std::path::PathBuf {
+    static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/chart-identity");
+        let out = std::process::Command::new(&script)
+            .arg(&tb.info.state_dir)
+            .output()
+            .expect("run scripts/chart-identity");
+        assert!(
+            out.status.success(),
+            "scripts/chart-identity: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    })
+    .clone()
+}
+
+/// ksflux's client configuration for the host, as its in-cluster identity.
+pub async fn identity_config(tb: &Testbed) -> kube::Config {
+    let path = identity_kubeconfig(tb);
+    let kc = kube::config::Kubeconfig::read_from(&path).expect("the identity kubeconfig");
+    kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+        .await
+        .expect("the identity config")
+}
+
 /// Creates a namespace for ksflux's cluster registry and registers every testbed member in
-/// it through a labelled kubeconfig Secret; returns the namespace.
+/// it through a labelled kubeconfig Secret; returns the namespace. ksflux may use Secrets
+/// there as it may in its own namespace once installed.
 async fn register_members(tb: &Testbed, host: &kube::Client, prefix: &str) -> String {
     let namespace = create_namespace(host, &unique_name(prefix)).await;
+    let binding: k8s_openapi::api::rbac::v1::RoleBinding = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "ksflux-registry", "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": PROJECT_ROLE},
+        "subjects": [{"kind": "ServiceAccount", "name": "ksflux", "namespace": "ksflux-system"}]
+    }))
+    .expect("a RoleBinding");
+    Api::<k8s_openapi::api::rbac::v1::RoleBinding>::namespaced(host.clone(), &namespace)
+        .create(&PostParams::default(), &binding)
+        .await
+        .expect("bind ksflux in its registry namespace");
     let secrets: Api<Secret> = Api::namespaced(host.clone(), &namespace);
     for member in tb.members() {
         let kc = std::fs::read(&tb.cluster(member).kubeconfig).unwrap_or_default();
@@ -77,12 +122,10 @@ impl Server {
         let tb = Testbed::shared();
         let host = tb.client("host").await;
         let namespace = register_members(tb, &host, "ksflux").await;
-        let config =
-            kube::Config::from_custom_kubeconfig(tb.kubeconfig("host"), &KubeConfigOptions::default())
-                .await
-                .expect("host config");
+        let config = identity_config(tb).await;
         let clusters = Clusters::new(config, namespace.clone()).expect("clusters");
         clusters.refresh().await;
+        let own = clusters.host().client();
         let ctx = ApiContext {
             clusters: clusters.clone(),
             metrics: Default::default(),
@@ -94,7 +137,7 @@ impl Server {
             .expect("storage address"),
             direct_reads: false,
         };
-        let router = app(ctx, Authenticator::new(host, trusted), None);
+        let router = app(ctx, Authenticator::new(own, trusted), None);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
@@ -240,17 +283,14 @@ pub fn start_controller() {
                 let host = tb.client("host").await;
                 install_application_crd(&host).await;
                 let namespace = register_members(tb, &host, "ksflux-ctrl").await;
-                let config = kube::Config::from_custom_kubeconfig(
-                    tb.kubeconfig("host"),
-                    &KubeConfigOptions::default(),
-                )
-                .await
-                .expect("host config");
+                let config = identity_config(tb).await;
                 let clusters = Clusters::new(config, namespace).expect("clusters");
                 clusters.refresh().await;
                 let _ = tx.send(());
                 tokio::spawn(clusters.clone().refresh_loop(Duration::from_secs(3)));
-                if let Err(e) = ksflux::applications::controller::run(clusters).await {
+                if let Err(e) =
+                    ksflux::applications::controller::run(clusters, Some(PROJECT_ROLE.into())).await
+                {
                     panic!("application controller: {e:#}");
                 }
             });
