@@ -182,6 +182,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/workloads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The workloads each target of an application applied (Deployments, StatefulSets,
+         *     DaemonSets), read in its cluster as the caller: replicas desired, updated, ready and
+         *     available, whether a rollout is under way, and why pods are unhealthy. A target whose
+         *     namespace the caller may not read carries an `error` instead.
+         */
+        get: operations["workloads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/helmreleases/{name}/force": {
         parameters: {
             query?: never;
@@ -2149,6 +2171,20 @@ export interface components {
          * @enum {string}
          */
         Origin: "host" | "secret" | "kubeSphere";
+        /** @description Why some pods of a workload are unhealthy, and how many. */
+        PodProblem: {
+            /**
+             * Format: int32
+             * @description Pods with this reason.
+             */
+            count: number;
+            /** @description One pod's message for it. */
+            message?: string | null;
+            /** @description The pods (at most 5 names). */
+            pods: string[];
+            /** @description `CrashLoopBackOff`, `ImagePullBackOff`, `ErrImagePull`, `Unschedulable`, `NotReady`, ... */
+            reason: string;
+        };
         /** @description A request to register a member cluster. */
         RegisterCluster: {
             /** @description A self-contained kubeconfig (inline certificates or token). */
@@ -2275,6 +2311,18 @@ export interface components {
             /** @description The Flux object's name. */
             name: string;
         };
+        /** @description The workloads of one target of an application, read in its cluster as the user. */
+        TargetWorkloads: {
+            /** @description The cluster. */
+            cluster: string;
+            /** @description Why the workloads could not be read (the user may not, the cluster does not answer). */
+            error?: string | null;
+            /** @description The namespace in that cluster. */
+            namespace: string;
+            state?: components["schemas"]["WorkloadState"] | null;
+            /** @description Its Deployments, StatefulSets and DaemonSets (at most 50), by kind and name. */
+            workloads: components["schemas"]["WorkloadHealth"][];
+        };
         /** @description TLS material for a source: a client certificate and key, and/or a CA bundle (PEM). */
         Tls: {
             /** @description CA bundle (`ca.crt`). */
@@ -2293,6 +2341,53 @@ export interface components {
             /** @description The Kubernetes user name. */
             name: string;
         };
+        /** @description The health of one workload. */
+        WorkloadHealth: {
+            /**
+             * Format: int32
+             * @description Available replicas.
+             */
+            available: number;
+            /**
+             * Format: int32
+             * @description Replicas asked for (for a DaemonSet: nodes it should run on).
+             */
+            desired: number;
+            /** @description Deployment, StatefulSet or DaemonSet. */
+            kind: components["schemas"]["WorkloadKind"];
+            /** @description Why, when not healthy (a condition's message, or the pods' problem). */
+            message?: string | null;
+            /** @description Its name. */
+            name: string;
+            /** @description Its namespace. */
+            namespace: string;
+            /** @description Unhealthy pods by reason. */
+            podProblems: components["schemas"]["PodProblem"][];
+            /**
+             * Format: int32
+             * @description Ready replicas.
+             */
+            ready: number;
+            /** @description The controller has not seen the latest spec, or replicas of an older revision remain. */
+            rollingOut: boolean;
+            /** @description `healthy`, `progressing` or `degraded`. */
+            state: components["schemas"]["WorkloadState"];
+            /**
+             * Format: int32
+             * @description Replicas at the current revision.
+             */
+            updated: number;
+        };
+        /**
+         * @description A workload kind ksflux reports on.
+         * @enum {string}
+         */
+        WorkloadKind: "Deployment" | "StatefulSet" | "DaemonSet";
+        /**
+         * @description A workload's (or a target's) health.
+         * @enum {string}
+         */
+        WorkloadState: "healthy" | "progressing" | "degraded";
     };
     responses: never;
     parameters: never;
@@ -3652,6 +3747,82 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TargetDetail"][];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    workloads: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetWorkloads"][];
                 };
             };
             /** @description A path or query parameter is malformed (`details.causes[].field` names it). */

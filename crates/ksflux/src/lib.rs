@@ -25,3 +25,4 @@ pub mod resources;
 pub mod sources;
 pub mod status;
 pub mod validation;
+pub mod workloads;

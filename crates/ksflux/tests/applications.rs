@@ -925,3 +925,161 @@ async fn a_rendered_object_the_cluster_refuses_shows_on_the_application() {
         204
     );
 }
+
+/// Binds ClusterRole `view` to `user` in `ns` of `cluster`.
+async fn viewer(tb: &Testbed, cluster: &str, ns: &str, user: &str) {
+    let binding: k8s_openapi::api::rbac::v1::RoleBinding = serde_json::from_value(json!({
+        "metadata": {"name": format!("{user}-view"), "namespace": ns},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]
+    }))
+    .expect("a RoleBinding");
+    Api::<k8s_openapi::api::rbac::v1::RoleBinding>::namespaced(tb.client(cluster).await, ns)
+        .create(&Default::default(), &binding)
+        .await
+        .expect("bind view");
+}
+
+#[tokio::test]
+async fn workload_health_per_target_shows_a_crash_looping_override_on_one_member_only() {
+    start_controller();
+    let s = Server::start().await;
+    let tb = s.tb;
+    let ns = project(&s).await;
+    git_repository(&s, &ns, "demo").await;
+    let image = format!("{}/demo/app", tb.info.fixtures.registry);
+    let body = json!({
+        "metadata": {"name": "shop"},
+        "spec": {
+            "source": {"kind": "GitRepository", "name": "demo"},
+            "kustomize": {"path": "./base", "wait": true, "timeout": "20s"},
+            "interval": "1m",
+            "targets": [
+                {"cluster": "member-1", "namespace": ns},
+                {"cluster": "member-2", "namespace": ns,
+                 "overrides": {"images": [{"name": image, "newTag": "crash-loop"}]}}
+            ]
+        }
+    });
+    let created = s.post("admin", &apps(&ns), &body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    // Flux's own health check: member-1 Ready, member-2 failed.
+    let app = wait_app(&s, &ns, "shop", "member-1 ready, member-2 failed", |a| {
+        let t = |c: &str| {
+            a["status"]["targets"]
+                .as_array()
+                .and_then(|t| t.iter().find(|t| t["cluster"] == c).cloned())
+                .unwrap_or_default()
+        };
+        t("member-1")["ready"] == "True" && t("member-2")["ready"] == "False"
+    })
+    .await;
+    let failed = app["status"]["targets"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["cluster"] == "member-2").cloned())
+        .unwrap_or_default();
+    assert!(
+        failed["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Deployment")),
+        "Flux's health-check failure names the Deployment: {failed}"
+    );
+
+    let item = format!("{}/shop/workloads", apps(&ns));
+    let targets = wait_for("member-2's pods crash-looping", LONG, || async {
+        let r = s.get("admin", &item).await;
+        let t = r.body.as_array().cloned().unwrap_or_default();
+        let m2 = t
+            .iter()
+            .find(|t| t["cluster"] == "member-2")
+            .cloned()
+            .unwrap_or_default();
+        if r.status == 200 && m2["workloads"][0]["podProblems"][0]["reason"] == "CrashLoopBackOff" {
+            Ok(t)
+        } else {
+            Err(r.text)
+        }
+    })
+    .await;
+    let target = |c: &str| {
+        targets
+            .iter()
+            .find(|t| t["cluster"] == c)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (m1, m2) = (target("member-1"), target("member-2"));
+    assert_eq!(m1["state"], "healthy", "{m1}");
+    let w = &m1["workloads"][0];
+    assert_eq!(
+        (&w["kind"], &w["name"], &w["desired"], &w["ready"]),
+        (&json!("Deployment"), &json!("demo"), &json!(1), &json!(1)),
+        "{m1}"
+    );
+    assert_eq!(m2["state"], "degraded", "{m2}");
+    let w = &m2["workloads"][0];
+    assert_eq!(w["ready"], 0, "{m2}");
+    assert_eq!(w["podProblems"][0]["count"], 1, "{m2}");
+    assert!(
+        w["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("CrashLoopBackOff")),
+        "{m2}"
+    );
+
+    // alice may read the project on the host and member-1, not member-2.
+    viewer(tb, "host", &ns, "alice").await;
+    viewer(tb, "member-1", &ns, "alice").await;
+    let r = wait_for(
+        "alice may read the application",
+        Duration::from_secs(30),
+        || async {
+            let r = s.get("alice", &item).await;
+            if r.status == 200 { Ok(r) } else { Err(r.text) }
+        },
+    )
+    .await;
+    let t = r.body.as_array().cloned().unwrap_or_default();
+    let of = |c: &str| t.iter().find(|t| t["cluster"] == c).cloned().unwrap_or_default();
+    assert_eq!(of("member-1")["workloads"][0]["ready"], 1, "{}", r.text);
+    assert!(
+        of("member-2")["workloads"].as_array().is_some_and(Vec::is_empty),
+        "{}",
+        r.text
+    );
+    assert!(
+        of("member-2")["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("may not read")),
+        "{}",
+        r.text
+    );
+    // carol, with no rights in the project, learns nothing.
+    assert_eq!(s.get("carol", &item).await.status, 403);
+
+    // Fixing the override recovers member-2.
+    let r = edit(&s, &format!("{}/shop", apps(&ns)), |current| {
+        let mut spec = current["spec"].clone();
+        spec["targets"][1]["overrides"] = json!({});
+        spec
+    })
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    wait_for("member-2 healthy again", LONG, || async {
+        let r = s.get("admin", &item).await;
+        let t = r.body.as_array().cloned().unwrap_or_default();
+        let m2 = t
+            .iter()
+            .find(|t| t["cluster"] == "member-2")
+            .cloned()
+            .unwrap_or_default();
+        if m2["state"] == "healthy" && m2["workloads"][0]["ready"] == 1 {
+            Ok(())
+        } else {
+            Err(m2.to_string())
+        }
+    })
+    .await;
+    let r = s.delete("admin", &format!("{}/shop", apps(&ns))).await;
+    assert!(r.status < 300, "{}", r.text);
+}

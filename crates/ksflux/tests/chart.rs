@@ -224,6 +224,7 @@ async fn the_chart_installs_into_the_host_and_uninstalls() {
     let chart = chart();
     let kubeconfig = tb.cluster("host").kubeconfig.clone();
     let kc = kubeconfig.to_str().unwrap_or_default();
+    let started = std::time::Instant::now();
     let out = helm(
         tb,
         &[
@@ -234,9 +235,14 @@ async fn the_chart_installs_into_the_host_and_uninstalls() {
             &ns,
             "--kubeconfig",
             kc,
+            "--wait",
+            "--timeout",
+            "3m",
         ],
     );
     assert!(out.status.success(), "helm install: {}", text(&out));
+    // Reported, not asserted: both pods run on the testbed's KWOK nodes.
+    eprintln!("helm install --wait took {:.1}s", started.elapsed().as_secs_f64());
 
     let name = format!("{release}-ksflux");
     let deployment = Api::<Deployment>::namespaced(host.clone(), &ns)

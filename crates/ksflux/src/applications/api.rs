@@ -433,6 +433,110 @@ pub async fn targets(
     Ok(out)
 }
 
+/// The workloads of one target of an application, read in its cluster as the user.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetWorkloads {
+    /// The cluster.
+    pub cluster: String,
+    /// The namespace in that cluster.
+    pub namespace: String,
+    /// The worst state of its workloads; null when they could not be read.
+    pub state: Option<crate::workloads::WorkloadState>,
+    /// Its Deployments, StatefulSets and DaemonSets (at most 50), by kind and name.
+    pub workloads: Vec<crate::workloads::WorkloadHealth>,
+    /// Why the workloads could not be read (the user may not, the cluster does not answer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// What a target's Flux object applied, as workloads: a Kustomization's inventory, or the
+/// objects of a HelmRelease's current Helm release (in the release's namespace).
+async fn applied_workloads(
+    client: &Client,
+    object: Option<&Value>,
+) -> kube::Result<Vec<(crate::workloads::WorkloadKind, String, String)>> {
+    let Some(o) = object else {
+        return Ok(Vec::new());
+    };
+    if let Some(entries) = o.pointer("/status/inventory/entries").and_then(Value::as_array) {
+        let ids: Vec<String> = entries
+            .iter()
+            .filter_map(|e| e["id"].as_str().map(str::to_string))
+            .collect();
+        return Ok(crate::workloads::from_inventory(&ids));
+    }
+    let release = o.pointer("/status/history/0");
+    match (
+        release.and_then(|r| r["name"].as_str()),
+        release.and_then(|r| r["namespace"].as_str()),
+    ) {
+        (Some(name), Some(ns)) => crate::workloads::of_helm_release(client, ns, name).await,
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// The workloads of each target of an application, with their health. The application is
+/// read as the user; each target's workloads are read in its cluster as the user too, so a
+/// target whose namespace the user may not read reports why instead of its workloads.
+pub async fn workloads(
+    clusters: &Clusters,
+    fleet: &crate::status::Fleet,
+    user: &User,
+    namespace: &str,
+    name: &str,
+) -> Result<Vec<TargetWorkloads>> {
+    let host = clusters.client_for(crate::clusters::HOST, user)?;
+    let app = Api::<Application>::namespaced(host.clone(), namespace)
+        .get(name)
+        .await?;
+    let kind = if app.spec.helm.is_some() {
+        &crate::delivery::HELM_RELEASE
+    } else {
+        &crate::delivery::KUSTOMIZATION
+    };
+    let children: Api<kube::api::DynamicObject> = Api::namespaced_with(host, namespace, &kind.api_resource());
+    let mut out = Vec::new();
+    for t in &app.spec.targets {
+        let child = render::child_name(name, &t.cluster);
+        let object = match fleet.get(crate::clusters::HOST, kind.kind, namespace, &child) {
+            Some(o) => Some((*o).clone()),
+            None => children.get_opt(&child).await?,
+        }
+        .and_then(|o| serde_json::to_value(o).ok());
+        let read = async {
+            let client = clusters.client_for(&t.cluster, user).map_err(|e| e.to_string())?;
+            let named = applied_workloads(&client, object.as_ref())
+                .await
+                .map_err(|e| workload_error(&e, &t.cluster, &t.namespace))?;
+            crate::workloads::read(&client, &named)
+                .await
+                .map_err(|e| workload_error(&e, &t.cluster, &t.namespace))
+        };
+        let (state, workloads, error) = match read.await {
+            Ok(w) => (Some(crate::workloads::state(&w)), w, None),
+            Err(e) => (None, Vec::new(), Some(e)),
+        };
+        out.push(TargetWorkloads {
+            cluster: t.cluster.clone(),
+            namespace: t.namespace.clone(),
+            state,
+            workloads,
+            error,
+        });
+    }
+    Ok(out)
+}
+
+fn workload_error(e: &kube::Error, cluster: &str, namespace: &str) -> String {
+    match e {
+        kube::Error::Api(s) if s.code == 403 => {
+            format!("you may not read workloads in namespace {namespace:?} of cluster {cluster:?}")
+        }
+        other => format!("cannot read workloads in cluster {cluster:?}: {other}"),
+    }
+}
+
 /// The names of an application's rendered objects, for callers that need the child of a
 /// cluster.
 pub fn child_of(app: &Application, cluster: &str) -> String {

@@ -297,6 +297,23 @@ async fn targets(
     ))
 }
 
+/// The workloads each target of an application applied (Deployments, StatefulSets,
+/// DaemonSets), read in its cluster as the caller: replicas desired, updated, ready and
+/// available, whether a rollout is under way, and why pods are unhealthy. A target whose
+/// namespace the caller may not read carries an `error` instead.
+#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/workloads", tag = "applications",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    responses((status = 200, body = Vec<applications::api::TargetWorkloads>), ApiErrors))]
+async fn workloads(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiPath((namespace, name)): ApiPath<(String, String)>,
+) -> Result<Json<Vec<applications::api::TargetWorkloads>>> {
+    Ok(Json(
+        applications::api::workloads(&ctx.clusters, &ctx.fleet, &user, &namespace, &name).await?,
+    ))
+}
+
 /// The application routes.
 pub(super) fn router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::new()
@@ -311,6 +328,7 @@ pub(super) fn router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(preview))
         .routes(routes!(diff))
         .routes(routes!(targets))
+        .routes(routes!(workloads))
 }
 
 #[cfg(test)]
