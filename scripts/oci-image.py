@@ -271,8 +271,13 @@ class Registry:
         req = urllib.request.Request(realm + "?" + urllib.parse.urlencode(params))
         if self.basic:
             req.add_header("Authorization", self.basic)
-        with urllib.request.urlopen(req, timeout=60) as r:
-            body = json.load(r)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                body = json.load(r)
+        except urllib.error.HTTPError as e:
+            die(f"the registry's token service {realm} refused: HTTP {e.code} (check --user/--password)")
+        except urllib.error.URLError as e:
+            die(f"cannot reach the registry's token service {realm}: {e.reason}")
         token = body.get("token") or body.get("access_token")
         if not token:
             die("the registry's token service gave no token")
@@ -293,6 +298,8 @@ class Registry:
                 self.auth = self._token(challenge)
                 return self.request(method, url, data, headers, retry=False)
             return e.code, dict(e.headers), e.read()
+        except urllib.error.URLError as e:
+            die(f"cannot reach {url}: {e.reason}")
 
     def push_blob(self, digest, data):
         status, _, _ = self.request("HEAD", f"/v2/{self.repo}/blobs/{digest}")
@@ -334,7 +341,9 @@ def push(a):
     manifest = json.loads(manifest_bytes)
     reg = Registry(host, repo, a.user, a.password, a.plain_http)
     status, _, body = reg.request("GET", "/v2/")
-    if status not in (200, 401):
+    if status == 401:
+        die(f"{reg.base} refused the credentials (check --user/--password)")
+    if status != 200:
         die(f"{reg.base}/v2/ is not an OCI registry (HTTP {status} {body[:200]!r})")
     uploaded = 0
     for d in manifest["layers"] + [manifest["config"]]:
