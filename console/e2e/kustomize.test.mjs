@@ -55,6 +55,10 @@ test('a Kustomize application with a per-cluster substitution', async () => {
   await page.click('button:has-text("Create")');
   await page.waitForURL(`**/applications/${NS}/${APP}`);
   await targetsShow(page, NS, APP, ['member-1', 'member-2'], 'ready', LIVE);
+  // The workloads it runs, read in the member: the Deployment's pod is ready there.
+  await page.click('[data-testid=tab-workloads]');
+  await page.waitForSelector('[data-testid=workloads-member-1] [data-testid=replicas-demo]:has-text("1/1")');
+  assert.ok(await page.$('[data-testid=workload-demo] [data-state=healthy]'));
   await shot(page, '24-kustomize-ready');
   await eventually('the ConfigMaps in both members', 60, () => configData('member-2').greeting === 'hello');
   assert.deepEqual(

@@ -24,6 +24,7 @@ import type {
   RegisterCluster,
   Rendered,
   TargetDetail,
+  TargetWorkloads,
   TargetDiff,
   User,
 } from './types';
@@ -127,6 +128,18 @@ export function useApplicationTargets(namespace: string, name: string) {
     keys.sub('applications', HOST, namespace, name, 'targets'),
     () => get<TargetDetail[]>(resourcePath('applications', namespace, name, 'targets')),
     { enabled: !!name },
+  );
+}
+
+/**
+ * The workloads of each target of an application, read in its cluster (pods are not on the
+ * change stream, so this polls while shown).
+ */
+export function useApplicationWorkloads(namespace: string, name: string) {
+  return useQuery(
+    keys.sub('applications', HOST, namespace, name, 'workloads'),
+    () => get<TargetWorkloads[]>(resourcePath('applications', namespace, name, 'workloads')),
+    { enabled: !!name, refetchInterval: 3000 },
   );
 }
 

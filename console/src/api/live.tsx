@@ -58,7 +58,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       for (const key of reads) void qc.invalidateQueries({ queryKey: key, exact: true });
       if (apps.current === 'all') void qc.invalidateQueries(['flux', 'applications']);
       else if (apps.current === 'targets')
-        void qc.invalidateQueries({ queryKey: ['flux', 'applications'], predicate: (q) => q.queryKey[6] === 'targets' });
+        void qc.invalidateQueries({ queryKey: ['flux', 'applications'], predicate: (q) => q.queryKey[6] === 'targets' || q.queryKey[6] === 'workloads' });
       apps.current = null;
       void qc.invalidateQueries(['status']);
       for (const p of batch) {

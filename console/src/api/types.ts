@@ -27,6 +27,8 @@ export type TargetDiff = S['TargetDiff'];
 /** A target's detail; `object` is null until the Flux object is created (the schema omits that). */
 export type TargetDetail = Omit<S['TargetDetail'], 'object'> & { object: Record<string, unknown> | null };
 export type User = S['User'];
+export type TargetWorkloads = S['TargetWorkloads'];
+export type WorkloadHealth = S['WorkloadHealth'];
 
 /** A JSON object whose shape the API leaves open (Flux specs and statuses). */
 export type Json = { [key: string]: unknown };

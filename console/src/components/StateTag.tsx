@@ -4,6 +4,8 @@ import type { State } from '../api/types';
 
 const COLORS: Record<string, string> = {
   ready: 'success',
+  healthy: 'success',
+  degraded: 'error',
   progressing: 'warning',
   failed: 'error',
   suspended: 'default',
@@ -12,6 +14,8 @@ const COLORS: Record<string, string> = {
 
 const LABELS: Record<string, string> = {
   ready: 'Ready',
+  healthy: 'Healthy',
+  degraded: 'Degraded',
   progressing: 'Progressing',
   failed: 'Failed',
   suspended: 'Suspended',

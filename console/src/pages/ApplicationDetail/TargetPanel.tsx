@@ -11,6 +11,7 @@ import { HelmHistory } from './History';
 import { Inventory } from './Inventory';
 import { helmHistory, str, withoutManagedFields } from './inventory';
 import type { TargetRow } from './Targets';
+import { Workloads } from './Workloads';
 
 const TabRow = styled.div`
   display: flex;
@@ -35,15 +36,16 @@ const TabRow = styled.div`
 `;
 
 /** The views of one target. */
-type View = 'revisions' | 'inventory' | 'history' | 'events' | 'dependsOn' | 'yaml';
+type View = 'revisions' | 'workloads' | 'inventory' | 'history' | 'events' | 'dependsOn' | 'yaml';
 
-/** Tabs for one target: revisions, inventory, Helm history, events, dependencies and YAML. */
+/** Tabs for one target: revisions, workloads, inventory, Helm history, events, dependencies and YAML. */
 export function TargetPanel({ app, row }: { app: Application; row: TargetRow }) {
   const { t } = useTranslation();
   const helm = !!app.spec.helm;
   const [view, setView] = useState<View>('revisions');
   const views: { key: View; label: string }[] = [
     { key: 'revisions', label: t('Revisions') },
+    { key: 'workloads', label: t('Workloads') },
     { key: 'inventory', label: t('Inventory') },
     ...(helm ? [{ key: 'history' as View, label: t('Helm history') }] : []),
     { key: 'events', label: t('Events') },
@@ -70,6 +72,9 @@ export function TargetPanel({ app, row }: { app: Application; row: TargetRow }) 
       </TabRow>
       <div role="tabpanel">
         {current === 'revisions' && <Revisions app={app} row={row} />}
+        {current === 'workloads' && (
+          <Workloads namespace={app.metadata.namespace as string} name={app.metadata.name as string} cluster={row.cluster} />
+        )}
         {current === 'inventory' && <Inventory object={object} helm={helm} />}
         {current === 'history' && <HelmHistory object={object} />}
         {current === 'events' && <Events events={row.detail?.events ?? []} />}

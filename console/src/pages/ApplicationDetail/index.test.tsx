@@ -6,7 +6,7 @@ import { MemoryRouter, Route, Routes } from 'react-router-dom';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { API } from '../../api/client';
 import { keys } from '../../api/hooks';
-import type { ApplicationView, TargetDetail, TargetStatus } from '../../api/types';
+import type { ApplicationView, TargetDetail, TargetStatus, TargetWorkloads } from '../../api/types';
 import ApplicationDetail from '.';
 
 const statuses: TargetStatus[] = [
@@ -121,6 +121,7 @@ function stubFetch(notFound = false) {
     let status = 200;
     let body: unknown = {};
     if (method === 'GET' && u.pathname.endsWith('/targets')) body = targets;
+    else if (method === 'GET' && u.pathname.endsWith('/workloads')) body = workloadsAnswer;
     else if (method === 'GET' && notFound) {
       status = 404;
       body = { kind: 'Status', code: 404, reason: 'NotFound', message: 'applications "web" not found' };
@@ -135,6 +136,9 @@ function stubFetch(notFound = false) {
   vi.stubGlobal('fetch', fetchMock);
   return fetchMock;
 }
+
+/** What the stub answers for an application's workloads. */
+let workloadsAnswer: unknown = [];
 
 function renderPage(preset = true, data: { app: ApplicationView; targets: TargetDetail[] } = { app, targets }) {
   const qc = new QueryClient({
@@ -255,6 +259,44 @@ describe('ApplicationDetail', () => {
     await user.selectOptions(screen.getByLabelText('Target'), 'member-2');
     await user.click(screen.getByRole('tab', { name: 'Inventory' }));
     expect(screen.getByText('The Flux object is not created yet')).toBeTruthy();
+  });
+
+  it("shows each target's workloads: ready of desired, failing pods by reason, or why they cannot be read", async () => {
+    const user = userEvent.setup();
+    const workloads: TargetWorkloads[] = [
+      {
+        cluster: 'member-1',
+        namespace: 'web',
+        state: 'degraded',
+        workloads: [
+          {
+            kind: 'Deployment',
+            namespace: 'web',
+            name: 'podinfo',
+            desired: 2,
+            updated: 2,
+            ready: 1,
+            available: 1,
+            rollingOut: false,
+            state: 'degraded',
+            message: '1 pod(s) CrashLoopBackOff: back-off',
+            podProblems: [{ reason: 'CrashLoopBackOff', count: 1, message: 'back-off', pods: ['podinfo-x'] }],
+          },
+        ],
+      },
+      { cluster: 'member-2', namespace: 'web', state: null, workloads: [], error: 'you may not read workloads' },
+    ];
+    workloadsAnswer = workloads;
+    renderPage();
+    await user.click(screen.getByRole('tab', { name: 'Workloads' }));
+    await waitFor(() => expect(screen.getByTestId('workloads-member-1')).toBeTruthy());
+    expect(screen.getByTestId('replicas-podinfo').textContent).toBe('1/2');
+    expect(screen.getByTestId('workload-podinfo').querySelector('[data-state=degraded]')).toBeTruthy();
+    expect(screen.getByTestId('problem-podinfo-CrashLoopBackOff').textContent).toContain('1 pods: CrashLoopBackOff');
+
+    await user.selectOptions(screen.getByLabelText('Target'), 'member-2');
+    await user.click(screen.getByRole('tab', { name: 'Workloads' }));
+    expect(await screen.findByText(/you may not read workloads/)).toBeTruthy();
   });
 
   it('shows a Helm release: chart version, history newest first', async () => {
