@@ -212,6 +212,28 @@ async fn helm_application_deploys_different_values_per_cluster() {
     assert_eq!(d.spec.and_then(|s| s.replicas), Some(3));
     // Helm waited for the rollout: the target is ready because its pods are.
     assert_eq!(d.status.and_then(|s| s.ready_replicas), Some(3));
+    // The API shows each cluster's workloads from the Helm release: the replicas asked, ready.
+    let w = s.get("admin", &format!("{}/web/workloads", apps(&ns))).await;
+    assert_eq!(w.status, 200, "{}", w.text);
+    for (cluster, replicas) in [("host", 1), ("member-1", 3), ("member-2", 1)] {
+        let t = w
+            .body
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["cluster"] == cluster).cloned())
+            .unwrap_or_default();
+        assert_eq!(t["state"], "healthy", "{cluster}: {t}");
+        let d = &t["workloads"][0];
+        assert_eq!(
+            (&d["kind"], &d["name"], &d["desired"], &d["ready"]),
+            (
+                &json!("Deployment"),
+                &json!("web"),
+                &json!(replicas),
+                &json!(replicas)
+            ),
+            "{cluster}: {t}"
+        );
+    }
 
     // The member credentials are scoped: a ServiceAccount token, not the admin's, allowed in
     // the project's namespace only.
