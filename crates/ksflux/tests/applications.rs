@@ -216,11 +216,7 @@ async fn helm_application_deploys_different_values_per_cluster() {
     let w = s.get("admin", &format!("{}/web/workloads", apps(&ns))).await;
     assert_eq!(w.status, 200, "{}", w.text);
     for (cluster, replicas) in [("host", 1), ("member-1", 3), ("member-2", 1)] {
-        let t = w
-            .body
-            .as_array()
-            .and_then(|t| t.iter().find(|t| t["cluster"] == cluster).cloned())
-            .unwrap_or_default();
+        let t = of_cluster(&w.body, cluster);
         assert_eq!(t["state"], "healthy", "{cluster}: {t}");
         let d = &t["workloads"][0];
         assert_eq!(
@@ -948,6 +944,14 @@ async fn a_rendered_object_the_cluster_refuses_shows_on_the_application() {
     );
 }
 
+/// The entry of `cluster` in a per-target array (`status.targets`, the workloads answer).
+fn of_cluster(items: &Value, cluster: &str) -> Value {
+    items
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["cluster"] == cluster).cloned())
+        .unwrap_or_default()
+}
+
 /// Binds ClusterRole `view` to `user` in `ns` of `cluster`.
 async fn viewer(tb: &Testbed, cluster: &str, ns: &str, user: &str) {
     let binding: k8s_openapi::api::rbac::v1::RoleBinding = serde_json::from_value(json!({
@@ -987,19 +991,11 @@ async fn workload_health_per_target_shows_a_crash_looping_override_on_one_member
     assert_eq!(created.status, 201, "{}", created.text);
     // Flux's own health check: member-1 Ready, member-2 failed.
     let app = wait_app(&s, &ns, "shop", "member-1 ready, member-2 failed", |a| {
-        let t = |c: &str| {
-            a["status"]["targets"]
-                .as_array()
-                .and_then(|t| t.iter().find(|t| t["cluster"] == c).cloned())
-                .unwrap_or_default()
-        };
+        let t = |c: &str| of_cluster(&a["status"]["targets"], c);
         t("member-1")["ready"] == "True" && t("member-2")["ready"] == "False"
     })
     .await;
-    let failed = app["status"]["targets"]
-        .as_array()
-        .and_then(|t| t.iter().find(|t| t["cluster"] == "member-2").cloned())
-        .unwrap_or_default();
+    let failed = of_cluster(&app["status"]["targets"], "member-2");
     assert!(
         failed["message"]
             .as_str()
@@ -1010,26 +1006,15 @@ async fn workload_health_per_target_shows_a_crash_looping_override_on_one_member
     let item = format!("{}/shop/workloads", apps(&ns));
     let targets = wait_for("member-2's pods crash-looping", LONG, || async {
         let r = s.get("admin", &item).await;
-        let t = r.body.as_array().cloned().unwrap_or_default();
-        let m2 = t
-            .iter()
-            .find(|t| t["cluster"] == "member-2")
-            .cloned()
-            .unwrap_or_default();
+        let m2 = of_cluster(&r.body, "member-2");
         if r.status == 200 && m2["workloads"][0]["podProblems"][0]["reason"] == "CrashLoopBackOff" {
-            Ok(t)
+            Ok(r.body)
         } else {
             Err(r.text)
         }
     })
     .await;
-    let target = |c: &str| {
-        targets
-            .iter()
-            .find(|t| t["cluster"] == c)
-            .cloned()
-            .unwrap_or_default()
-    };
+    let target = |c: &str| of_cluster(&targets, c);
     let (m1, m2) = (target("member-1"), target("member-2"));
     assert_eq!(m1["state"], "healthy", "{m1}");
     let w = &m1["workloads"][0];
@@ -1061,8 +1046,7 @@ async fn workload_health_per_target_shows_a_crash_looping_override_on_one_member
         },
     )
     .await;
-    let t = r.body.as_array().cloned().unwrap_or_default();
-    let of = |c: &str| t.iter().find(|t| t["cluster"] == c).cloned().unwrap_or_default();
+    let of = |c: &str| of_cluster(&r.body, c);
     assert_eq!(of("member-1")["workloads"][0]["ready"], 1, "{}", r.text);
     assert!(
         of("member-2")["workloads"].as_array().is_some_and(Vec::is_empty),
@@ -1089,12 +1073,7 @@ async fn workload_health_per_target_shows_a_crash_looping_override_on_one_member
     assert_eq!(r.status, 200, "{}", r.text);
     wait_for("member-2 healthy again", LONG, || async {
         let r = s.get("admin", &item).await;
-        let t = r.body.as_array().cloned().unwrap_or_default();
-        let m2 = t
-            .iter()
-            .find(|t| t["cluster"] == "member-2")
-            .cloned()
-            .unwrap_or_default();
+        let m2 = of_cluster(&r.body, "member-2");
         if m2["state"] == "healthy" && m2["workloads"][0]["ready"] == 1 {
             Ok(())
         } else {
