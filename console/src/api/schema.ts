@@ -1788,6 +1788,26 @@ export interface components {
                 reason?: string;
                 /** @description The target is suspended. */
                 suspended?: boolean;
+                /**
+                 * @description Its workloads (Deployments, StatefulSets, DaemonSets) in the target cluster, as last
+                 *     seen once Flux reported the target ready.
+                 */
+                workloads?: {
+                    /**
+                     * Format: int32
+                     * @description Desired replicas, over all its workloads.
+                     */
+                    desired: number;
+                    /** @description Why, when degraded (the first failing workload). */
+                    message?: string;
+                    /**
+                     * Format: int32
+                     * @description Ready replicas, over all its workloads.
+                     */
+                    ready: number;
+                    /** @description `healthy`, `progressing` or `degraded`. */
+                    state: string;
+                };
             }[];
         };
         /**

@@ -34,10 +34,19 @@ export function StateTag({ state, title }: { state: State | string; title?: stri
   );
 }
 
-/** The state of a target from its Ready condition status and whether it is suspended. */
-export function targetState(ready: string | undefined, suspended?: boolean): State {
+/** A target's state: an object's, or `degraded` (Flux applied it, its workloads fail). */
+export type TargetState = State | 'degraded';
+
+/** The reason the API gives a target whose Flux object is ready but whose workloads fail. */
+export const WORKLOADS_DEGRADED = 'WorkloadsDegraded';
+
+/**
+ * The state of a target (or an application) from its Ready condition's status and reason,
+ * and whether it is suspended.
+ */
+export function targetState(ready: string | undefined, suspended?: boolean, reason?: string): TargetState {
   if (suspended) return 'suspended';
   if (ready === 'True') return 'ready';
-  if (ready === 'False') return 'failed';
+  if (ready === 'False') return reason === WORKLOADS_DEGRADED ? 'degraded' : 'failed';
   return 'progressing';
 }

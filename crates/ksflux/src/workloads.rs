@@ -34,6 +34,15 @@ pub enum WorkloadKind {
 }
 
 impl WorkloadKind {
+    /// Its Kubernetes kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+        }
+    }
+
     fn named(kind: &str) -> Option<WorkloadKind> {
         match kind {
             "Deployment" => Some(WorkloadKind::Deployment),
@@ -291,6 +300,24 @@ fn with_pods(mut w: WorkloadHealth, pods: &[Pod]) -> WorkloadHealth {
         ));
     }
     w
+}
+
+impl WorkloadState {
+    /// As the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadState::Healthy => "healthy",
+            WorkloadState::Progressing => "progressing",
+            WorkloadState::Degraded => "degraded",
+        }
+    }
+}
+
+impl WorkloadHealth {
+    /// Its kind's name.
+    pub fn kind_name(&self) -> &'static str {
+        self.kind.as_str()
+    }
 }
 
 /// The worst state of a target's workloads (healthy without any).

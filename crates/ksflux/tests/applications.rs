@@ -1084,3 +1084,71 @@ async fn workload_health_per_target_shows_a_crash_looping_override_on_one_member
     let r = s.delete("admin", &format!("{}/shop", apps(&ns))).await;
     assert!(r.status < 300, "{}", r.text);
 }
+
+#[tokio::test]
+async fn a_target_flux_applied_whose_pods_fail_is_degraded_and_recovers() {
+    start_controller();
+    let s = Server::start().await;
+    let tb = s.tb;
+    let ns = project(&s).await;
+    git_repository(&s, &ns, "demo").await;
+    let image = format!("{}/demo/app", tb.info.fixtures.registry);
+    // Without waiting, Flux reports Ready once applied: only the workloads tell the truth.
+    let body = json!({
+        "metadata": {"name": "cart"},
+        "spec": {
+            "source": {"kind": "GitRepository", "name": "demo"},
+            "kustomize": {"path": "./base", "wait": false},
+            "targets": [
+                {"cluster": "member-1", "namespace": ns},
+                {"cluster": "member-2", "namespace": ns,
+                 "overrides": {"images": [{"name": image, "newTag": "image-pull"}]}}
+            ]
+        }
+    });
+    let created = s.post("admin", &apps(&ns), &body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let app = wait_app(&s, &ns, "cart", "member-2 degraded", |a| {
+        of_cluster(&a["status"]["targets"], "member-2")["reason"] == "WorkloadsDegraded"
+    })
+    .await;
+    let m2 = of_cluster(&app["status"]["targets"], "member-2");
+    assert_eq!(m2["ready"], "False", "{m2}");
+    assert!(
+        m2["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("ImagePullBackOff")),
+        "{m2}"
+    );
+    assert_eq!(m2["workloads"]["state"], "degraded", "{m2}");
+    let ready = app["status"]["conditions"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["type"] == "Ready").cloned())
+        .unwrap_or_default();
+    assert_eq!(
+        (&ready["status"], &ready["reason"]),
+        (&json!("False"), &json!("WorkloadsDegraded"))
+    );
+    let app = wait_app(&s, &ns, "cart", "member-1 ready with its pod", |a| {
+        of_cluster(&a["status"]["targets"], "member-1")["workloads"]["ready"] == 1
+    })
+    .await;
+    let m1 = of_cluster(&app["status"]["targets"], "member-1");
+    assert_eq!(
+        (&m1["ready"], &m1["workloads"]["state"]),
+        (&json!("True"), &json!("healthy")),
+        "{m1}"
+    );
+
+    // Dropping the override recovers member-2.
+    let r = edit(&s, &format!("{}/cart", apps(&ns)), |current| {
+        let mut spec = current["spec"].clone();
+        spec["targets"][1]["overrides"] = json!({});
+        spec
+    })
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    wait_app(&s, &ns, "cart", "ready on 2 targets", |a| all_ready(a, 2)).await;
+    let r = s.delete("admin", &format!("{}/cart", apps(&ns))).await;
+    assert!(r.status < 300, "{}", r.text);
+}

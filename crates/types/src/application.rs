@@ -435,4 +435,23 @@ pub struct TargetStatus {
     /// The target is suspended.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suspended: bool,
+    /// Its workloads (Deployments, StatefulSets, DaemonSets) in the target cluster, as last
+    /// seen once Flux reported the target ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workloads: Option<WorkloadsSummary>,
+}
+
+/// A target's workloads in brief.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadsSummary {
+    /// `healthy`, `progressing` or `degraded`.
+    pub state: String,
+    /// Ready replicas, over all its workloads.
+    pub ready: i32,
+    /// Desired replicas, over all its workloads.
+    pub desired: i32,
+    /// Why, when degraded (the first failing workload).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
 }

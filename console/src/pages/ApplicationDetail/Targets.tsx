@@ -110,7 +110,7 @@ function TargetLine({
   const { t } = useTranslation();
   const { run, pending } = useAppAction(namespace, name);
   const s = row.status;
-  const state = s ? targetState(s.ready, s.suspended) : row.specSuspended ? 'suspended' : 'unknown';
+  const state = s ? targetState(s.ready, s.suspended, s.reason) : row.specSuspended ? 'suspended' : 'unknown';
   return (
     <tr
       data-testid={`target-${row.cluster}`}
@@ -135,6 +135,12 @@ function TargetLine({
       <td>{row.namespace}</td>
       <td data-testid={`target-state-${row.cluster}`}>
         <StateTag state={state} title={s?.message} />
+        {s?.workloads && (
+          <span className="muted" data-testid={`target-pods-${row.cluster}`} title={t('Ready replicas of its workloads')}>
+            {' '}
+            {s.workloads.ready}/{s.workloads.desired}
+          </span>
+        )}
       </td>
       <td>{s?.reason ?? '-'}</td>
       <td style={{ maxWidth: 320, wordBreak: 'break-word' }}>

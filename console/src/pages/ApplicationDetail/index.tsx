@@ -88,7 +88,7 @@ export default function ApplicationDetail() {
   const app = appQuery.data;
   const rows = targetRows(app, targetsQuery.data);
   const readyCond = app.status?.conditions?.find((c) => c.type === 'Ready');
-  const state = targetState(readyCond?.status, app.spec.suspend);
+  const state = targetState(readyCond?.status, app.spec.suspend, readyCond?.reason);
   const summary = app.status?.summary;
   const readyCount = summary?.ready ?? rows.filter((r) => r.status?.ready === 'True').length;
   const total = summary?.total ?? rows.length;

@@ -33,7 +33,8 @@ const Chip = styled.span`
   &[data-state='ready']::before {
     background: #55bc8a;
   }
-  &[data-state='failed']::before {
+  &[data-state='failed']::before,
+  &[data-state='degraded']::before {
     background: #ca2621;
   }
   &[data-state='progressing']::before {
@@ -54,7 +55,7 @@ export function TargetChips({ app }: { app: Application }) {
       {app.spec.targets.map((target) => {
         const st = statuses.find((s) => s.cluster === target.cluster);
         const state = st
-          ? targetState(st.ready, st.suspended)
+          ? targetState(st.ready, st.suspended, st.reason)
           : target.suspend || app.spec.suspend
             ? 'suspended'
             : 'progressing';

@@ -452,7 +452,7 @@ pub struct TargetWorkloads {
 
 /// What a target's Flux object applied, as workloads: a Kustomization's inventory, or the
 /// objects of a HelmRelease's current Helm release (in the release's namespace).
-async fn applied_workloads(
+pub(super) async fn applied_workloads(
     client: &Client,
     object: Option<&Value>,
 ) -> kube::Result<Vec<(crate::workloads::WorkloadKind, String, String)>> {

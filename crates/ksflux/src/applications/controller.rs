@@ -31,7 +31,7 @@ use kube::{
 use serde_json::{Value, json};
 
 use super::{
-    APPLICATION_LABEL, Application, ApplicationStatus, CLUSTER_LABEL, access,
+    APPLICATION_LABEL, Application, ApplicationStatus, CLUSTER_LABEL, WorkloadsSummary, access,
     grants::{self, Grants},
     plan::{self, Observed, Problem},
     render,
@@ -314,6 +314,66 @@ async fn observe(app: &Application, ctx: &Context) -> Result<(BTreeMap<String, P
     Ok((problems, renew_in))
 }
 
+/// The workloads of each child Flux reports ready, read in its cluster with ksflux's own
+/// credentials there, in brief. A cluster that cannot be read gives no summary (the target
+/// keeps Flux's word).
+async fn observe_workloads(ctx: &Context, live: &[DynamicObject]) -> BTreeMap<String, WorkloadsSummary> {
+    use crate::workloads::{self, WorkloadState};
+    let mut out = BTreeMap::new();
+    for child in live {
+        let ready = child
+            .data
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
+        let Some(cluster) = child.labels().get(CLUSTER_LABEL).cloned() else {
+            continue;
+        };
+        if !ready || child.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        let client = if cluster == HOST {
+            ctx.host.clone()
+        } else {
+            match ctx.clusters.get(&cluster) {
+                Ok(c) => c.client(),
+                Err(_) => continue,
+            }
+        };
+        let object = serde_json::to_value(child).ok();
+        let read = async {
+            let named = super::api::applied_workloads(&client, object.as_ref()).await?;
+            workloads::read(&client, &named).await
+        };
+        let Ok(found) = read.await else {
+            continue;
+        };
+        let state = workloads::state(&found);
+        let message = found
+            .iter()
+            .find(|w| w.state == WorkloadState::Degraded)
+            .map(|w| {
+                format!(
+                    "{} {}: {}",
+                    w.kind_name(),
+                    w.name,
+                    w.message.as_deref().unwrap_or("degraded")
+                )
+            })
+            .unwrap_or_default();
+        out.insert(
+            cluster,
+            WorkloadsSummary {
+                state: state.as_str().into(),
+                ready: found.iter().map(|w| w.ready).sum(),
+                desired: found.iter().map(|w| w.desired).sum(),
+                message,
+            },
+        );
+    }
+    out
+}
+
 /// One reconcile: observe, [`plan`](super::plan::plan), then apply the rendered objects,
 /// delete those of removed targets, publish Events and write the status.
 async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
@@ -333,11 +393,13 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
     let (problems, renew_in) = observe(app, ctx).await?;
     let rendered = render::render(app);
     let live = children(ctx, &ns, &name).await?;
+    let workloads = observe_workloads(ctx, &live).await;
     let plan = plan::plan(&Observed {
         app,
         rendered: &rendered,
         children: &live,
         problems: &problems,
+        workloads: &workloads,
     });
 
     let pp = PatchParams::apply(MANAGER).force();

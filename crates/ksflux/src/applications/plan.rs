@@ -9,7 +9,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{ResourceExt, api::DynamicObject};
 use serde_json::{Value, json};
 
-use super::{Application, ApplicationStatus, StatusSummary, TargetStatus, render::Rendered};
+use super::{
+    Application, ApplicationStatus, StatusSummary, TargetStatus, WorkloadsSummary, render::Rendered,
+};
 use crate::resources::{REQUESTED_AT, applied_revision};
 
 /// Why a target cannot be served now.
@@ -33,6 +35,8 @@ pub struct Observed<'a> {
     pub children: &'a [DynamicObject],
     /// Targets that cannot be served now, by cluster.
     pub problems: &'a BTreeMap<String, Problem>,
+    /// The workloads of targets Flux reports ready, by cluster (read in each cluster).
+    pub workloads: &'a BTreeMap<String, WorkloadsSummary>,
 }
 
 /// An Event to publish on the application.
@@ -254,8 +258,27 @@ fn target_status(o: &Observed<'_>, old: &ApplicationStatus, ns: &str, r: &Render
         ts.ready = "Unknown".into();
         ts.reason = "Progressing".into();
     }
+    if ts.ready == "True"
+        && let Some(w) = o.workloads.get(&r.cluster)
+    {
+        ts.workloads = Some(w.clone());
+        // Flux applied it (and may have waited for it), but its workloads fail now.
+        if w.state == "degraded" {
+            let previous = old.targets.iter().find(|p| p.cluster == r.cluster);
+            ts.ready = "False".into();
+            ts.reason = DEGRADED.into();
+            ts.message = w.message.clone();
+            ts.last_transition_time = match previous {
+                Some(p) if p.ready == "False" && p.reason == DEGRADED => p.last_transition_time.clone(),
+                _ => Some(jiff::Timestamp::now().to_string()),
+            };
+        }
+    }
     ts
 }
+
+/// The reason of a target whose Flux object is ready but whose workloads fail.
+pub const DEGRADED: &str = "WorkloadsDegraded";
 
 /// The Ready, Reconciling and Stalled conditions, keeping transition times that did not move.
 fn conditions(
@@ -349,6 +372,15 @@ mod tests {
     }
 
     fn run(app: &Application, children: &[DynamicObject], problems: &[(&str, Problem)]) -> Plan {
+        run_with(app, children, problems, &BTreeMap::new())
+    }
+
+    fn run_with(
+        app: &Application,
+        children: &[DynamicObject],
+        problems: &[(&str, Problem)],
+        workloads: &BTreeMap<String, WorkloadsSummary>,
+    ) -> Plan {
         let rendered = render::render(app);
         let problems: BTreeMap<String, Problem> =
             problems.iter().map(|(c, p)| (c.to_string(), p.clone())).collect();
@@ -357,7 +389,43 @@ mod tests {
             rendered: &rendered,
             children,
             problems: &problems,
+            workloads,
         })
+    }
+
+    #[test]
+    fn a_ready_target_whose_workloads_fail_is_degraded() {
+        let kids = [
+            child("shop-host", "True", 1, 1),
+            child("shop-member-1", "True", 3, 3),
+        ];
+        let summary = |state: &str, ready: i32, message: &str| WorkloadsSummary {
+            state: state.into(),
+            ready,
+            desired: 2,
+            message: message.into(),
+        };
+        let workloads = BTreeMap::from([
+            ("host".to_string(), summary("healthy", 2, "")),
+            (
+                "member-1".to_string(),
+                summary("degraded", 0, "Deployment web: 2 pod(s) CrashLoopBackOff"),
+            ),
+        ]);
+        let p = run_with(&app(&[]), &kids, &[], &workloads);
+        assert_eq!(ready_of(&p), ("False".into(), DEGRADED.into()));
+        let s = p.status.expect("status");
+        let m1 = &s.targets[1];
+        assert_eq!((m1.ready.as_str(), m1.reason.as_str()), ("False", DEGRADED));
+        assert_eq!(m1.message, "Deployment web: 2 pod(s) CrashLoopBackOff");
+        assert_eq!(m1.workloads.as_ref().map(|w| (w.ready, w.desired)), Some((0, 2)));
+        assert_eq!(s.targets[0].ready, "True");
+        assert_eq!(
+            s.targets[0].workloads.as_ref().map(|w| w.state.as_str()),
+            Some("healthy")
+        );
+        assert!(p.notes.iter().any(|n| n.warning && n.message.contains(DEGRADED)));
+        assert_eq!(p.requeue, Duration::from_secs(15), "looked at again soon");
     }
 
     fn ready_of(p: &Plan) -> (String, String) {
