@@ -74,7 +74,7 @@ def check_static(path):
             die(f"{path}: program headers beyond the first 64 KiB")
         (ptype,) = struct.unpack_from("<I", data, off)
         if ptype == 3:  # PT_INTERP
-            die(f"{path} is dynamically linked (it names an interpreter); build it for musl")
+            die(f"{path} is dynamically linked (it names an interpreter); build it static (musl, or glibc with crt-static)")
 
 
 class Layer:
@@ -170,7 +170,7 @@ def build(a):
         (base, "rootfs: /etc/passwd and /etc/group (nonroot 65532), /home/nonroot, /tmp"
          + (", CA certificates" if a.ca_bundle else "")),
         (console, "the console's built files in /console"),
-        (binary, "the static ksflux binary (x86_64-unknown-linux-musl) as /ksflux"),
+        (binary, f"the static ksflux binary ({a.target}) as /ksflux"),
     ]
     blobs = {}
     descriptors, diff_ids, history = [], [], []
@@ -372,6 +372,7 @@ def main():
     b.add_argument("--source", required=True)
     b.add_argument("--licenses", default="Apache-2.0")
     b.add_argument("--tag", default="latest")
+    b.add_argument("--target", default="x86_64-unknown-linux-musl", help="the binary's Rust target")
     b.add_argument("--ca-bundle", help="a PEM bundle to ship as /etc/ssl/certs/ca-certificates.crt")
     s = sub.add_parser("push")
     s.add_argument("--layout", required=True)
