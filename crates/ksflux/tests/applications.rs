@@ -1062,6 +1062,13 @@ async fn workload_health_per_target_shows_a_crash_looping_override_on_one_member
     );
     // carol, with no rights in the project, learns nothing.
     assert_eq!(s.get("carol", &item).await.status, 403);
+    // alice's rights here end with this check (other suites count what she may see).
+    for cluster in ["host", "member-1"] {
+        Api::<k8s_openapi::api::rbac::v1::RoleBinding>::namespaced(tb.client(cluster).await, &ns)
+            .delete("alice-view", &Default::default())
+            .await
+            .expect("unbind alice");
+    }
 
     // Fixing the override recovers member-2.
     let r = edit(&s, &format!("{}/shop", apps(&ns)), |current| {

@@ -516,10 +516,16 @@ async fn an_unreachable_member_is_unknown_with_its_reason_and_blocks_nothing() {
             .as_array()
             .and_then(|c| c.first().cloned())
             .unwrap_or_default();
-        assert_eq!(
-            (&host["name"], &host["state"]),
-            (&json!("host"), &json!("synced")),
-            "{b}"
-        );
+        assert_eq!(host["name"], "host", "{b}");
+        // The host's caches stay usable (a relist of one of them, caused by other tests'
+        // writes, may show as a moment of `syncing`).
+        wait_for("the host synced", SOON, || async {
+            let b = get_ok(&s, user, &summary).await?;
+            match b["clusters"].as_array().and_then(|c| c.first()) {
+                Some(h) if h["name"] == "host" && h["state"] == "synced" => Ok(()),
+                _ => Err(b["clusters"].to_string()),
+            }
+        })
+        .await;
     }
 }
