@@ -966,6 +966,35 @@ async fn viewer(tb: &Testbed, cluster: &str, ns: &str, user: &str) {
         .expect("bind view");
 }
 
+/// An application of the demo repository's `./base` on member-1 and member-2, where
+/// member-2's image tag is `tag` (a testbed failure trigger).
+fn broken_on_member_2(name: &str, ns: &str, registry: &str, kustomize: Value, tag: &str) -> Value {
+    json!({
+        "metadata": {"name": name},
+        "spec": {
+            "source": {"kind": "GitRepository", "name": "demo"},
+            "kustomize": kustomize,
+            "interval": "1m",
+            "targets": [
+                {"cluster": "member-1", "namespace": ns},
+                {"cluster": "member-2", "namespace": ns,
+                 "overrides": {"images": [{"name": format!("{registry}/demo/app"), "newTag": tag}]}}
+            ]
+        }
+    })
+}
+
+/// Drops member-2's overrides of application `name` (the second target).
+async fn drop_member_2_override(s: &Server, ns: &str, name: &str) {
+    let r = edit(s, &format!("{}/{name}", apps(ns)), |current| {
+        let mut spec = current["spec"].clone();
+        spec["targets"][1]["overrides"] = json!({});
+        spec
+    })
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
 #[tokio::test]
 async fn workload_health_per_target_shows_a_crash_looping_override_on_one_member_only() {
     start_controller();
@@ -973,20 +1002,13 @@ async fn workload_health_per_target_shows_a_crash_looping_override_on_one_member
     let tb = s.tb;
     let ns = project(&s).await;
     git_repository(&s, &ns, "demo").await;
-    let image = format!("{}/demo/app", tb.info.fixtures.registry);
-    let body = json!({
-        "metadata": {"name": "shop"},
-        "spec": {
-            "source": {"kind": "GitRepository", "name": "demo"},
-            "kustomize": {"path": "./base", "wait": true, "timeout": "20s"},
-            "interval": "1m",
-            "targets": [
-                {"cluster": "member-1", "namespace": ns},
-                {"cluster": "member-2", "namespace": ns,
-                 "overrides": {"images": [{"name": image, "newTag": "crash-loop"}]}}
-            ]
-        }
-    });
+    let body = broken_on_member_2(
+        "shop",
+        &ns,
+        &tb.info.fixtures.registry,
+        json!({"path": "./base", "wait": true, "timeout": "20s"}),
+        "crash-loop",
+    );
     let created = s.post("admin", &apps(&ns), &body).await;
     assert_eq!(created.status, 201, "{}", created.text);
     // Flux's own health check: member-1 Ready, member-2 failed.
@@ -1071,13 +1093,7 @@ async fn workload_health_per_target_shows_a_crash_looping_override_on_one_member
     }
 
     // Fixing the override recovers member-2.
-    let r = edit(&s, &format!("{}/shop", apps(&ns)), |current| {
-        let mut spec = current["spec"].clone();
-        spec["targets"][1]["overrides"] = json!({});
-        spec
-    })
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    drop_member_2_override(&s, &ns, "shop").await;
     wait_for("member-2 healthy again", LONG, || async {
         let r = s.get("admin", &item).await;
         let m2 = of_cluster(&r.body, "member-2");
@@ -1099,20 +1115,14 @@ async fn a_target_flux_applied_whose_pods_fail_is_degraded_and_recovers() {
     let tb = s.tb;
     let ns = project(&s).await;
     git_repository(&s, &ns, "demo").await;
-    let image = format!("{}/demo/app", tb.info.fixtures.registry);
     // Without waiting, Flux reports Ready once applied: only the workloads tell the truth.
-    let body = json!({
-        "metadata": {"name": "cart"},
-        "spec": {
-            "source": {"kind": "GitRepository", "name": "demo"},
-            "kustomize": {"path": "./base", "wait": false},
-            "targets": [
-                {"cluster": "member-1", "namespace": ns},
-                {"cluster": "member-2", "namespace": ns,
-                 "overrides": {"images": [{"name": image, "newTag": "image-pull"}]}}
-            ]
-        }
-    });
+    let body = broken_on_member_2(
+        "cart",
+        &ns,
+        &tb.info.fixtures.registry,
+        json!({"path": "./base", "wait": false}),
+        "image-pull",
+    );
     let created = s.post("admin", &apps(&ns), &body).await;
     assert_eq!(created.status, 201, "{}", created.text);
     let app = wait_app(&s, &ns, "cart", "member-2 degraded", |a| {
@@ -1148,13 +1158,7 @@ async fn a_target_flux_applied_whose_pods_fail_is_degraded_and_recovers() {
     );
 
     // Dropping the override recovers member-2.
-    let r = edit(&s, &format!("{}/cart", apps(&ns)), |current| {
-        let mut spec = current["spec"].clone();
-        spec["targets"][1]["overrides"] = json!({});
-        spec
-    })
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    drop_member_2_override(&s, &ns, "cart").await;
     wait_app(&s, &ns, "cart", "ready on 2 targets", |a| all_ready(a, 2)).await;
     let r = s.delete("admin", &format!("{}/cart", apps(&ns))).await;
     assert!(r.status < 300, "{}", r.text);
