@@ -2,12 +2,13 @@ import { Card } from '@kubed/components';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import styled from 'styled-components';
-import { useClusters, useSummary } from '../../api/hooks';
+import { useApplications, useClusters, useSummary } from '../../api/hooks';
 import type { StateCounts } from '../../api/types';
 import { ErrorNote, Page, Table } from '../../components/Page';
 import { clusterHealthy } from '../Clusters/health';
 import { StateTag } from '../../components/StateTag';
 import { HOST } from '../../api/client';
+import { degradedTargets } from './degraded';
 
 const Counts = styled.div`
   display: grid;
@@ -51,11 +52,16 @@ const STATE_LABELS: Record<string, string> = {
   suspended: 'Suspended',
 };
 
-/** The fleet at a glance: counts by state, what is failing first, and each cluster's health. */
+/**
+ * The fleet at a glance: counts by state, what is failing first (Flux objects, then
+ * application targets Flux applied but whose workloads fail), and each cluster's health.
+ */
 export default function Overview() {
   const { t } = useTranslation();
   const summary = useSummary();
   const clusters = useClusters();
+  const apps = useApplications('', { limit: 500 });
+  const degraded = degradedTargets(apps.data?.items ?? []);
   const s = summary.data;
 
   return (
@@ -108,6 +114,35 @@ export default function Overview() {
             <p className="muted">{t('{{n}} more not shown', { n: s.failingTotal - s.failing.length })}</p>
           )}
         </Card>
+        {degraded.length > 0 && (
+          <Card sectionTitle={t('Degraded applications')} data-testid="degraded">
+            <p className="muted">{t('Flux applied them, but their workloads fail.')}</p>
+            <Table>
+              <thead>
+                <tr>
+                  <th>{t('Application')}</th>
+                  <th>{t('Cluster')}</th>
+                  <th>{t('Message')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {degraded.map((d) => (
+                  <tr key={`${d.namespace}/${d.name}/${d.cluster}`} data-testid={`degraded-${d.name}-${d.cluster}`}>
+                    <td>
+                      <Link to={`/applications/${d.namespace}/${d.name}`}>
+                        {d.namespace}/{d.name}
+                      </Link>
+                    </td>
+                    <td>
+                      <StateTag state="degraded" /> {d.cluster}
+                    </td>
+                    <td className="muted">{d.message}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </Table>
+          </Card>
+        )}
         <Card sectionTitle={t('Clusters')}>
           <ErrorNote error={clusters.error} />
           {clusters.data?.items.map((c) => {
