@@ -171,6 +171,11 @@ pub fn plan(o: &Observed<'_>) -> Plan {
             format!("{ready_count}/{total} targets ready"),
         ),
     };
+    // Workloads still rolling out (or not read yet as healthy) are looked at again soon, so a
+    // failure that shows after Flux reported ready is seen within seconds.
+    let settling = targets
+        .iter()
+        .any(|t| t.workloads.as_ref().is_some_and(|w| w.state != "healthy"));
     let generation = app.metadata.generation;
     let status = ApplicationStatus {
         observed_generation: generation,
@@ -194,7 +199,7 @@ pub fn plan(o: &Observed<'_>) -> Plan {
         delete,
         status: (Some(&status) != app.status.as_ref()).then_some(status),
         notes,
-        requeue: Duration::from_secs(if ready.0 == "True" { 300 } else { 15 }),
+        requeue: Duration::from_secs(if ready.0 == "True" && !settling { 300 } else { 15 }),
     }
 }
 
@@ -426,6 +431,29 @@ mod tests {
         );
         assert!(p.notes.iter().any(|n| n.warning && n.message.contains(DEGRADED)));
         assert_eq!(p.requeue, Duration::from_secs(15), "looked at again soon");
+    }
+
+    #[test]
+    fn a_ready_application_whose_workloads_still_roll_out_is_looked_at_again_soon() {
+        let kids = [
+            child("shop-host", "True", 1, 1),
+            child("shop-member-1", "True", 3, 3),
+        ];
+        let w = |state: &str| WorkloadsSummary {
+            state: state.into(),
+            ready: 1,
+            desired: 2,
+            message: String::new(),
+        };
+        let rolling = BTreeMap::from([("member-1".to_string(), w("progressing"))]);
+        let p = run_with(&app(&[]), &kids, &[], &rolling);
+        assert_eq!(ready_of(&p), ("True".into(), "Succeeded".into()));
+        assert_eq!(p.requeue, Duration::from_secs(15));
+        let healthy = BTreeMap::from([("member-1".to_string(), w("healthy"))]);
+        assert_eq!(
+            run_with(&app(&[]), &kids, &[], &healthy).requeue,
+            Duration::from_secs(300)
+        );
     }
 
     fn ready_of(p: &Plan) -> (String, String) {
