@@ -287,11 +287,7 @@ pub async fn act_on_target(
         match action {
             Action::Reconcile => {
                 let child = render::child_name(name, cluster);
-                let kind = if app.spec.helm.is_some() {
-                    &crate::delivery::HELM_RELEASE
-                } else {
-                    &crate::delivery::KUSTOMIZATION
-                };
+                let kind = delivery_kind(&app);
                 let children: Api<kube::api::DynamicObject> =
                     Api::namespaced_with(user_client.clone(), namespace, &kind.api_resource());
                 let patch = json!({"metadata": {"annotations": {REQUESTED_AT: now}}});
@@ -345,6 +341,30 @@ pub struct TargetDetail {
     pub depends_on: Vec<String>,
 }
 
+/// The kind of Flux object an application renders.
+fn delivery_kind(app: &Application) -> &'static crate::kinds::FluxKind {
+    if app.spec.helm.is_some() {
+        &crate::delivery::HELM_RELEASE
+    } else {
+        &crate::delivery::KUSTOMIZATION
+    }
+}
+
+/// A target's rendered Flux object in the host: from the watch cache when it has it, else
+/// from the apiserver through `children` (as the user) while the cache is not synced.
+async fn rendered_object(
+    fleet: &crate::status::Fleet,
+    children: &Api<kube::api::DynamicObject>,
+    kind: &crate::kinds::FluxKind,
+    namespace: &str,
+    child: &str,
+) -> Result<Option<kube::api::DynamicObject>> {
+    match fleet.get(crate::clusters::HOST, kind.kind, namespace, child) {
+        Some(o) => Ok(Some((*o).clone())),
+        None => Ok(children.get_opt(child).await?),
+    }
+}
+
 /// Per-target detail of an application. The application is read as the user (so RBAC
 /// decides); its Flux objects come from the watch cache.
 pub async fn targets(
@@ -355,11 +375,7 @@ pub async fn targets(
 ) -> Result<Vec<TargetDetail>> {
     let api: Api<Application> = Api::namespaced(user_client.clone(), namespace);
     let app = api.get(name).await?;
-    let kind = if app.spec.helm.is_some() {
-        &crate::delivery::HELM_RELEASE
-    } else {
-        &crate::delivery::KUSTOMIZATION
-    };
+    let kind = delivery_kind(&app);
     let children: Api<kube::api::DynamicObject> =
         Api::namespaced_with(user_client.clone(), namespace, &kind.api_resource());
     let events: Api<KubeEvent> = Api::namespaced(user_client.clone(), namespace);
@@ -367,16 +383,7 @@ pub async fn targets(
     let mut out = Vec::new();
     for t in &app.spec.targets {
         let child = render::child_name(name, &t.cluster);
-        // From the watch cache when it has the object; from the apiserver (as the user) when
-        // the cache is not synced yet.
-        let cached = fleet
-            .get(crate::clusters::HOST, kind.kind, namespace, &child)
-            .map(|o| (*o).clone());
-        let found = match cached {
-            Some(o) => Some(o),
-            None => children.get_opt(&child).await?,
-        };
-        let object = match found {
+        let object = match rendered_object(fleet, &children, kind, namespace, &child).await? {
             Some(o) => {
                 let mut v = serde_json::to_value(&o).unwrap_or_default();
                 if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -490,20 +497,14 @@ pub async fn workloads(
     let app = Api::<Application>::namespaced(host.clone(), namespace)
         .get(name)
         .await?;
-    let kind = if app.spec.helm.is_some() {
-        &crate::delivery::HELM_RELEASE
-    } else {
-        &crate::delivery::KUSTOMIZATION
-    };
+    let kind = delivery_kind(&app);
     let children: Api<kube::api::DynamicObject> = Api::namespaced_with(host, namespace, &kind.api_resource());
     let mut out = Vec::new();
     for t in &app.spec.targets {
         let child = render::child_name(name, &t.cluster);
-        let object = match fleet.get(crate::clusters::HOST, kind.kind, namespace, &child) {
-            Some(o) => Some((*o).clone()),
-            None => children.get_opt(&child).await?,
-        }
-        .and_then(|o| serde_json::to_value(o).ok());
+        let object = rendered_object(fleet, &children, kind, namespace, &child)
+            .await?
+            .and_then(|o| serde_json::to_value(o).ok());
         let read = async {
             let client = clusters.client_for(&t.cluster, user).map_err(|e| e.to_string())?;
             let named = applied_workloads(&client, object.as_ref())
