@@ -375,8 +375,8 @@ export interface paths {
          * A Server-Sent Events stream of changes to watched objects (Flux objects in every cluster,
          *     and the host's Applications, whose status their controller writes): each event's data is a JSON
          *     object `{type: applied|deleted, cluster, kind, namespace, name, resourceVersion,
-         *     creationTimestamp, summary}`, one per resourceVersion. Only objects the caller may list are
-         *     sent. A client that falls too far behind gets a `lagged` event and the stream ends; it
+         *     creationTimestamp, summary}`, one per resourceVersion (workloads also carry `replicas`, with
+         *     `workloads=true`). Only objects the caller may list are sent. A client that falls too far behind gets a `lagged` event and the stream ends; it
          *     should read the lists again and reconnect. Comments keep the connection alive.
          */
         get: operations["events"];
@@ -1896,6 +1896,10 @@ export interface components {
             state: components["schemas"]["SyncState"];
             /** @description True when `state` is `synced`. */
             synced: boolean;
+            /** @description Namespaces whose workloads are watched (where Flux objects apply them). */
+            workloadNamespaces?: number;
+            /** @description Why some workloads cannot be watched (ksflux may not list them there, ...). */
+            workloadsError?: string | null;
         };
         /** @description A cluster as the API shows it. */
         ClusterView: {
@@ -2005,6 +2009,8 @@ export interface components {
             };
             /** @description Each cluster's watch state. */
             clusters: components["schemas"]["ClusterSync"][];
+            /** @description Degraded workloads, at most [`FAILING_CAP`], by cluster, namespace and name. */
+            degradedWorkloads: components["schemas"]["Failing"][];
             /**
              * @description Objects that are not Ready, worst first (failed, then progressing, then unknown),
              *     at most [`FAILING_CAP`].
@@ -2014,6 +2020,15 @@ export interface components {
             failingTotal: number;
             /** @description Every object the caller may see, by state. */
             states: components["schemas"]["StateCounts"];
+            /**
+             * @description The workloads (Deployments, StatefulSets, DaemonSets) in the namespaces Flux objects
+             *     apply to, by health.
+             */
+            workloads: components["schemas"]["WorkloadCounts"];
+            /** @description The same, by cluster. */
+            workloadsByCluster: {
+                [key: string]: components["schemas"]["WorkloadCounts"];
+            };
         };
         /** @description One Flux kind as a cluster serves it. */
         FluxApi: {
@@ -2109,6 +2124,7 @@ export interface components {
             name: string;
             /** @description Its namespace. */
             namespace: string;
+            replicas?: components["schemas"]["Replicas"] | null;
             /** @description `metadata.resourceVersion` when it was last seen. */
             resourceVersion: string;
             /** @description What its status means (state, Ready reason and message, revision, ...). */
@@ -2152,6 +2168,7 @@ export interface components {
             name: string;
             /** @description Its namespace. */
             namespace: string;
+            replicas?: components["schemas"]["Replicas"] | null;
             /** @description `metadata.resourceVersion` when it was last seen. */
             resourceVersion: string;
             /** @description What its status means (state, Ready reason and message, revision, ...). */
@@ -2191,6 +2208,22 @@ export interface components {
          * @enum {string}
          */
         Origin: "host" | "secret" | "kubeSphere";
+        /** @description An Event of a pod, as `kubectl describe pod` lists it. */
+        PodEvent: {
+            /**
+             * Format: int32
+             * @description How many times.
+             */
+            count: number;
+            /** @description When it last happened (RFC 3339). */
+            lastSeen?: string | null;
+            /** @description What happened. */
+            message: string;
+            /** @description E.g. `BackOff`, `Failed`, `Unhealthy`, `Scheduled`. */
+            reason: string;
+            /** @description `Normal` or `Warning`. */
+            type: string;
+        };
         /** @description Why some pods of a workload are unhealthy, and how many. */
         PodProblem: {
             /**
@@ -2198,6 +2231,11 @@ export interface components {
              * @description Pods with this reason.
              */
             count: number;
+            /**
+             * @description The latest Events of the first of those pods (at most [`MAX_POD_EVENTS`]), newest
+             *     first; read only for failing pods.
+             */
+            events?: components["schemas"]["PodEvent"][];
             /** @description One pod's message for it. */
             message?: string | null;
             /** @description The pods (at most 5 names). */
@@ -2220,6 +2258,29 @@ export interface components {
             namespace: string;
             /** @description The Flux object to apply in the host (Kustomization or HelmRelease). */
             object: Record<string, unknown>;
+        };
+        /** @description A workload's replica counts. */
+        Replicas: {
+            /**
+             * Format: int32
+             * @description Available.
+             */
+            available: number;
+            /**
+             * Format: int32
+             * @description Asked for (for a DaemonSet: nodes it should run on).
+             */
+            desired: number;
+            /**
+             * Format: int32
+             * @description Ready.
+             */
+            ready: number;
+            /**
+             * Format: int32
+             * @description At the current revision.
+             */
+            updated: number;
         };
         /**
          * @description The state a console shows for an object.
@@ -2360,6 +2421,17 @@ export interface components {
             groups: string[];
             /** @description The Kubernetes user name. */
             name: string;
+        };
+        /** @description Workloads by health. */
+        WorkloadCounts: {
+            /** @description Failing pods or a stalled rollout. */
+            degraded: number;
+            /** @description Every replica ready at the current revision. */
+            healthy: number;
+            /** @description Rolling out, nothing failing. */
+            progressing: number;
+            /** @description All of them. */
+            total: number;
         };
         /** @description The health of one workload. */
         WorkloadHealth: {
@@ -5052,6 +5124,11 @@ export interface operations {
                 kind?: string;
                 /** @description Only this namespace. */
                 namespace?: string;
+                /**
+                 * @description Also the changes of workloads (Deployments, StatefulSets, DaemonSets, with their
+                 *     replica counts, and Pods) in the namespaces Flux objects apply to (default false).
+                 */
+                workloads?: boolean;
             };
             header?: never;
             path?: never;

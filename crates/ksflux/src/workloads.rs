@@ -9,9 +9,12 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::{
-    apps::v1::{DaemonSet, Deployment, StatefulSet},
-    core::v1::Pod,
+use k8s_openapi::{
+    api::{
+        apps::v1::{DaemonSet, Deployment, StatefulSet},
+        core::v1::Pod,
+    },
+    apimachinery::pkg::apis::meta::v1::LabelSelector,
 };
 use kube::{Api, Client, ResourceExt, api::ListParams};
 use serde::Serialize;
@@ -43,7 +46,8 @@ impl WorkloadKind {
         }
     }
 
-    fn named(kind: &str) -> Option<WorkloadKind> {
+    /// The workload kind called `kind`.
+    pub fn named(kind: &str) -> Option<WorkloadKind> {
         match kind {
             "Deployment" => Some(WorkloadKind::Deployment),
             "StatefulSet" => Some(WorkloadKind::StatefulSet),
@@ -66,6 +70,79 @@ pub struct PodProblem {
     pub message: Option<String>,
     /// The pods (at most 5 names).
     pub pods: Vec<String>,
+    /// The latest Events of the first of those pods (at most [`MAX_POD_EVENTS`]), newest
+    /// first; read only for failing pods.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<PodEvent>,
+}
+
+/// An Event of a pod, as `kubectl describe pod` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PodEvent {
+    /// `Normal` or `Warning`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// E.g. `BackOff`, `Failed`, `Unhealthy`, `Scheduled`.
+    pub reason: String,
+    /// What happened.
+    pub message: String,
+    /// How many times.
+    pub count: i32,
+    /// When it last happened (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<String>,
+}
+
+/// At most this many Events are shown per pod problem.
+pub const MAX_POD_EVENTS: usize = 5;
+/// Pod problems whose Events are read, per target.
+const EVENTS_FOR_PROBLEMS: usize = 3;
+
+/// Adds the latest Events of one pod of each failing reason (not merely not ready), read with
+/// `client` (as the user); Events that cannot be read are left out.
+pub async fn add_pod_events(client: &Client, workloads: &mut [WorkloadHealth]) {
+    use k8s_openapi::api::core::v1::Event;
+    let mut budget = EVENTS_FOR_PROBLEMS;
+    for w in workloads.iter_mut() {
+        for p in w.pod_problems.iter_mut().filter(|p| p.reason != "NotReady") {
+            let Some(pod) = p.pods.first() else { continue };
+            if budget == 0 {
+                return;
+            }
+            budget -= 1;
+            let api: Api<Event> = Api::namespaced(client.clone(), &w.namespace);
+            let lp = ListParams::default()
+                .fields(&format!("involvedObject.kind=Pod,involvedObject.name={pod}"))
+                .limit(50);
+            let Ok(list) = api.list(&lp).await else { continue };
+            p.events = latest_events(list.items);
+        }
+    }
+}
+
+/// The newest [`MAX_POD_EVENTS`] of `events`, newest first.
+fn latest_events(events: Vec<k8s_openapi::api::core::v1::Event>) -> Vec<PodEvent> {
+    let when = |e: &k8s_openapi::api::core::v1::Event| {
+        e.last_timestamp
+            .as_ref()
+            .map(|t| t.0)
+            .or(e.event_time.as_ref().map(|t| t.0))
+            .or(e.metadata.creation_timestamp.as_ref().map(|t| t.0))
+    };
+    let mut events = events;
+    events.sort_by_key(|e| std::cmp::Reverse(when(e)));
+    events
+        .into_iter()
+        .take(MAX_POD_EVENTS)
+        .map(|e| PodEvent {
+            last_seen: when(&e).map(|t| t.to_string()),
+            type_: e.type_.unwrap_or_default(),
+            reason: e.reason.unwrap_or_default(),
+            message: e.message.unwrap_or_default(),
+            count: e.count.unwrap_or(1),
+        })
+        .collect()
 }
 
 /// The health of one workload.
@@ -208,7 +285,7 @@ pub fn daemon_set(d: &DaemonSet) -> WorkloadHealth {
 }
 
 /// Why a pod is unhealthy (its reason and message); `None` for a healthy or finished pod.
-fn pod_problem(p: &Pod) -> Option<(String, Option<String>)> {
+pub(crate) fn pod_problem(p: &Pod) -> Option<(String, Option<String>)> {
     let st = p.status.as_ref()?;
     let phase = st.phase.as_deref().unwrap_or("");
     if phase == "Succeeded" || p.metadata.deletion_timestamp.is_some() {
@@ -260,7 +337,7 @@ fn pod_problem(p: &Pod) -> Option<(String, Option<String>)> {
 }
 
 /// Unhealthy pods grouped by reason, most frequent first.
-pub fn pod_problems(pods: &[Pod]) -> Vec<PodProblem> {
+pub fn pod_problems<'a>(pods: impl IntoIterator<Item = &'a Pod>) -> Vec<PodProblem> {
     let mut by: BTreeMap<String, PodProblem> = BTreeMap::new();
     for p in pods {
         if let Some((reason, message)) = pod_problem(p) {
@@ -269,6 +346,7 @@ pub fn pod_problems(pods: &[Pod]) -> Vec<PodProblem> {
                 count: 0,
                 message: None,
                 pods: Vec::new(),
+                events: Vec::new(),
             });
             e.count += 1;
             if e.message.is_none() {
@@ -286,7 +364,10 @@ pub fn pod_problems(pods: &[Pod]) -> Vec<PodProblem> {
 
 /// A workload with its pods' problems. Pods that fail (crash, image pull, unschedulable, ...)
 /// make it degraded; pods merely not ready yet leave it progressing (until its rollout stalls).
-fn with_pods(mut w: WorkloadHealth, pods: &[Pod]) -> WorkloadHealth {
+pub(crate) fn with_pods<'a>(
+    mut w: WorkloadHealth,
+    pods: impl IntoIterator<Item = &'a Pod>,
+) -> WorkloadHealth {
     w.pod_problems = pod_problems(pods);
     if w.state != WorkloadState::Degraded
         && let Some(p) = w.pod_problems.iter().find(|p| p.reason != "NotReady")
@@ -346,6 +427,36 @@ pub fn from_inventory(entries: &[String]) -> Vec<(WorkloadKind, String, String)>
     out.sort();
     out.truncate(MAX_WORKLOADS);
     out
+}
+
+/// Whether `selector` selects an object with `labels` (an empty selector selects nothing, as
+/// a workload's never is).
+pub fn selects(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    let by_labels = selector.match_labels.iter().flatten();
+    let exprs = selector.match_expressions.iter().flatten();
+    let mut any = false;
+    for (k, v) in by_labels {
+        any = true;
+        if labels.get(k) != Some(v) {
+            return false;
+        }
+    }
+    for e in exprs {
+        any = true;
+        let value = labels.get(&e.key);
+        let values = e.values.as_deref().unwrap_or_default();
+        let ok = match e.operator.as_str() {
+            "In" => value.is_some_and(|v| values.contains(v)),
+            "NotIn" => value.is_none_or(|v| !values.contains(v)),
+            "Exists" => value.is_some(),
+            "DoesNotExist" => value.is_none(),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    any
 }
 
 fn selector_of(labels: Option<&BTreeMap<String, String>>) -> Option<String> {
@@ -501,6 +612,36 @@ mod tests {
             stalled.message.as_deref(),
             Some("ReplicaSet \"web-1\" has timed out progressing.")
         );
+    }
+
+    #[test]
+    fn a_selector_matches_labels_and_expressions_and_an_empty_one_nothing() {
+        let labels: BTreeMap<String, String> = [("app", "web"), ("tier", "front")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let sel = |v: serde_json::Value| -> LabelSelector { serde_json::from_value(v).expect("selector") };
+        assert!(selects(&sel(json!({"matchLabels": {"app": "web"}})), &labels));
+        assert!(!selects(&sel(json!({"matchLabels": {"app": "api"}})), &labels));
+        assert!(selects(
+            &sel(json!({"matchExpressions": [
+                {"key": "tier", "operator": "In", "values": ["front", "back"]},
+                {"key": "canary", "operator": "DoesNotExist"}]})),
+            &labels
+        ));
+        assert!(!selects(
+            &sel(
+                json!({"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["front"]}]})
+            ),
+            &labels
+        ));
+        assert!(!selects(
+            &sel(
+                json!({"matchExpressions": [{"key": "app", "operator": "Exists"}, {"key": "x", "operator": "Exists"}]})
+            ),
+            &labels
+        ));
+        assert!(!selects(&LabelSelector::default(), &labels));
     }
 
     #[test]

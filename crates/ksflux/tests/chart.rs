@@ -118,7 +118,7 @@ fn the_chart_lints_and_renders_a_locked_down_deployment_with_its_crd() {
     assert!(args.contains(&"--console-dir=/console"), "{args:?}");
     assert!(args.contains(&"--project-role=ksflux-project"), "{args:?}");
 
-    // Least privilege: no write to cluster-wide RBAC, nodes or pods; no Secrets cluster-wide;
+    // Least privilege: no write to cluster-wide RBAC; no nodes; pods and workloads read-only; no Secrets cluster-wide;
     // `bind` only to `admin` and the project role (Secrets, bound per project namespace).
     let role_named = |name: &str| {
         objects
@@ -146,9 +146,13 @@ fn the_chart_lints_and_renders_a_locked_down_deployment_with_its_crd() {
             .collect();
         assert!(!resources.contains(&"clusterrolebindings"), "{r}");
         assert!(
-            !resources.contains(&"nodes") && !resources.contains(&"pods") && !resources.contains(&"secrets"),
+            !resources.contains(&"nodes") && !resources.contains(&"secrets"),
             "{r}"
         );
+        // Pods and workloads are read (workload health), never written.
+        if resources.contains(&"pods") || resources.contains(&"deployments") {
+            assert_eq!(r["verbs"], serde_json::json!(["get", "list", "watch"]), "{r}");
+        }
         if resources.contains(&"clusterroles") {
             assert_eq!(
                 r["resourceNames"],
@@ -444,7 +448,8 @@ async fn the_chart_identity_is_refused_secrets_elsewhere_nodes_and_cluster_role_
         ("list", "", "nodes", None),
         ("create", "rbac.authorization.k8s.io", "clusterrolebindings", None),
         ("escalate", "rbac.authorization.k8s.io", "clusterroles", None),
-        ("list", "", "pods", Some("team-a")),
+        ("delete", "", "pods", Some("team-a")),
+        ("create", "apps", "deployments", Some("team-a")),
     ] {
         assert!(
             !chart_identity_may(&me, verb, group, resource, ns).await,

@@ -505,17 +505,30 @@ pub async fn workloads(
         let object = rendered_object(fleet, &children, kind, namespace, &child)
             .await?
             .and_then(|o| serde_json::to_value(o).ok());
+        let client = clusters.client_for(&t.cluster, user).map_err(|e| e.to_string());
         let read = async {
-            let client = clusters.client_for(&t.cluster, user).map_err(|e| e.to_string())?;
-            let named = applied_workloads(&client, object.as_ref())
+            let client = client.as_ref().map_err(Clone::clone)?;
+            // From the workload caches when they are current there; else from the cluster.
+            if let Some(cached) = fleet
+                .applied_workloads(clusters, user, &t.cluster, object.as_ref())
+                .await
+            {
+                return cached;
+            }
+            let named = applied_workloads(client, object.as_ref())
                 .await
                 .map_err(|e| workload_error(&e, &t.cluster, &t.namespace))?;
-            crate::workloads::read(&client, &named)
+            crate::workloads::read(client, &named)
                 .await
                 .map_err(|e| workload_error(&e, &t.cluster, &t.namespace))
         };
         let (state, workloads, error) = match read.await {
-            Ok(w) => (Some(crate::workloads::state(&w)), w, None),
+            Ok(mut w) => {
+                if let Ok(client) = &client {
+                    crate::workloads::add_pod_events(client, &mut w).await;
+                }
+                (Some(crate::workloads::state(&w)), w, None)
+            }
             Err(e) => (None, Vec::new(), Some(e)),
         };
         out.push(TargetWorkloads {

@@ -22,8 +22,8 @@ use crate::{
     kinds::{APPLICATION, FluxKind},
     resources::{ListQuery, State as ObjectState, page_by},
     status::{
-        FAILING_CAP, Filter, Fleet, FleetSummary, ObjectChange, ObjectStatusList, flux_kinds, kind_named,
-        summarize_fleet,
+        FAILING_CAP, Filter, Fleet, FleetSummary, ObjectChange, ObjectStatusList, count_workloads,
+        flux_kinds, kind_named, summarize_fleet,
     },
 };
 
@@ -72,6 +72,9 @@ pub struct EventsQuery {
     pub kind: Option<String>,
     /// Only this namespace.
     pub namespace: Option<String>,
+    /// Also the changes of workloads (Deployments, StatefulSets, DaemonSets, with their
+    /// replica counts, and Pods) in the namespaces Flux objects apply to (default false).
+    pub workloads: Option<bool>,
 }
 
 fn nonempty(s: &Option<String>) -> Option<&str> {
@@ -123,11 +126,10 @@ async fn summary(
         .into_iter()
         .filter(|c| cluster.is_none_or(|f| f == c.name))
         .collect();
-    Ok(Json(summarize_fleet(
-        items.iter().map(|o| &**o),
-        clusters,
-        FAILING_CAP,
-    )))
+    let mut out = summarize_fleet(items.iter().map(|o| &**o), clusters, FAILING_CAP);
+    let workloads = ctx.fleet.visible_workloads(&ctx.clusters, &user, filter).await;
+    count_workloads(&mut out, workloads.iter().map(|o| &**o), FAILING_CAP);
+    Ok(Json(out))
 }
 
 /// Watched objects of every cluster, filtered, sorted and paged, in KubeSphere's list shape.
@@ -169,6 +171,7 @@ struct Subscription {
     cluster: Option<String>,
     kind: Option<&'static FluxKind>,
     namespace: Option<String>,
+    workloads: bool,
 }
 
 impl Subscription {
@@ -197,6 +200,20 @@ impl Subscription {
             if !filter.matches(o) {
                 continue;
             }
+            if Fleet::is_workload_kind(&o.kind) {
+                if self.workloads
+                    && self
+                        .fleet
+                        .may_list_workloads(&self.clusters, &self.user, &o.cluster, &o.kind, &o.namespace)
+                        .await
+                {
+                    match Event::default().json_data(&*change) {
+                        Ok(e) => return Some((e, false)),
+                        Err(e) => tracing::warn!(error = %e, "cannot encode a change"),
+                    }
+                }
+                continue;
+            }
             let Some(kind) =
                 kind_named(&o.kind).or_else(|| (o.kind == APPLICATION.kind).then_some(&APPLICATION))
             else {
@@ -220,8 +237,8 @@ impl Subscription {
 /// A Server-Sent Events stream of changes to watched objects (Flux objects in every cluster,
 /// and the host's Applications, whose status their controller writes): each event's data is a JSON
 /// object `{type: applied|deleted, cluster, kind, namespace, name, resourceVersion,
-/// creationTimestamp, summary}`, one per resourceVersion. Only objects the caller may list are
-/// sent. A client that falls too far behind gets a `lagged` event and the stream ends; it
+/// creationTimestamp, summary}`, one per resourceVersion (workloads also carry `replicas`, with
+/// `workloads=true`). Only objects the caller may list are sent. A client that falls too far behind gets a `lagged` event and the stream ends; it
 /// should read the lists again and reconnect. Comments keep the connection alive.
 #[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/status/events", tag = "status",
     params(EventsQuery),
@@ -241,6 +258,7 @@ async fn events(
         cluster,
         kind,
         namespace: nonempty(&q.namespace).map(str::to_string),
+        workloads: q.workloads.unwrap_or(false),
     };
     let first = futures::stream::once(async { Ok(Event::default().comment("subscribed")) });
     let rest = futures::stream::unfold(Some(sub), |sub| async move {

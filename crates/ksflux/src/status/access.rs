@@ -29,9 +29,35 @@ pub(crate) struct Group {
     /// The cluster.
     pub(crate) cluster: String,
     /// The kind.
-    pub(crate) kind: &'static FluxKind,
+    pub(crate) kind: &'static dyn Resource,
     /// The objects.
     pub(crate) items: Vec<Arc<ObjectStatus>>,
+}
+
+/// A resource a decision is about: its API group and plural.
+pub(crate) trait Resource: Sync {
+    /// The API group (`""`: the core group).
+    fn group(&self) -> &str;
+    /// The plural resource name.
+    fn plural(&self) -> &str;
+}
+
+impl Resource for FluxKind {
+    fn group(&self) -> &str {
+        self.group
+    }
+    fn plural(&self) -> &str {
+        self.plural
+    }
+}
+
+impl Resource for super::workloads::Watched {
+    fn group(&self) -> &str {
+        self.group
+    }
+    fn plural(&self) -> &str {
+        self.plural
+    }
 }
 
 type Decisions = HashMap<User, HashMap<String, (bool, Instant)>>;
@@ -43,8 +69,12 @@ pub(crate) struct Access {
     size: Arc<std::sync::atomic::AtomicUsize>,
 }
 
-fn key(verb: &str, cluster: &str, kind: &FluxKind, namespace: &str) -> String {
-    format!("{verb}\n{cluster}\n{}\n{namespace}", kind.plural)
+fn key(verb: &str, cluster: &str, kind: &dyn Resource, namespace: &str) -> String {
+    format!(
+        "{verb}\n{cluster}\n{}\n{}\n{namespace}",
+        kind.group(),
+        kind.plural()
+    )
 }
 
 impl Access {
@@ -78,7 +108,7 @@ impl Access {
         clusters: &Clusters,
         user: &User,
         cluster: &str,
-        kind: &FluxKind,
+        kind: &dyn Resource,
         namespace: &str,
     ) -> bool {
         self.allowed_to("list", clusters, user, cluster, kind, namespace)
@@ -92,7 +122,7 @@ impl Access {
         clusters: &Clusters,
         user: &User,
         cluster: &str,
-        kind: &FluxKind,
+        kind: &dyn Resource,
         namespace: &str,
     ) -> bool {
         let key = key(verb, cluster, kind, namespace);
@@ -185,13 +215,13 @@ async fn review(
     client: Client,
     user: &User,
     verb: &str,
-    kind: &FluxKind,
+    kind: &dyn Resource,
     namespace: &str,
 ) -> Result<bool, kube::Error> {
     let attrs = crate::auth::Attributes {
         verb,
-        group: kind.group,
-        resource: kind.plural,
+        group: kind.group(),
+        resource: kind.plural(),
         namespace,
         name: None,
     };

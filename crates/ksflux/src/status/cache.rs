@@ -8,7 +8,7 @@
 //! (list, then watch) after a backoff.
 
 use std::{
-    collections::{BTreeMap, HashMap, HashSet},
+    collections::{BTreeMap, BTreeSet, HashMap, HashSet},
     sync::{Arc, Mutex, RwLock, Weak},
     time::Duration,
 };
@@ -25,7 +25,10 @@ use kube::{
 use serde_json::json;
 use tokio::sync::broadcast;
 
-use super::view::{ChangeType, ClusterSync, ObjectChange, ObjectStatus, SyncState};
+use super::{
+    view::{ChangeType, ClusterSync, ObjectChange, ObjectStatus, SyncState},
+    workloads::{MAX_NAMESPACES, NamespaceCache, NamespaceEntry, applied_namespaces},
+};
 use crate::{
     clusters::{Cluster, Clusters, Health},
     kinds::FluxKind,
@@ -100,13 +103,16 @@ pub(crate) fn object_status(cluster: &str, kind: &FluxKind, obj: &mut DynamicObj
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default(),
         summary,
+        replicas: None,
     }
 }
 
 /// Whether a kind's cache is listed, and its last error.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct KindSync {
+    /// Listed at least once.
     pub(crate) synced: bool,
+    /// Why the last watch failed.
     pub(crate) error: Option<String>,
 }
 
@@ -383,6 +389,8 @@ impl Drop for KindEntry {
 pub(crate) struct ClusterCache {
     pub(crate) cluster: Arc<Cluster>,
     kinds: RwLock<BTreeMap<&'static str, KindEntry>>,
+    /// The workload caches, by namespace.
+    workloads: RwLock<BTreeMap<String, NamespaceEntry>>,
 }
 
 impl ClusterCache {
@@ -401,6 +409,7 @@ impl ClusterCache {
     pub(crate) fn state(&self) -> ClusterSync {
         let health = self.cluster.health();
         let kinds = self.kinds();
+        let workloads = self.all_workloads();
         let mut synced = health.last_checked.is_some();
         let mut error = None;
         for k in &kinds {
@@ -434,6 +443,8 @@ impl ClusterCache {
             flux_installed: health.flux_installed,
             kinds: kinds.iter().map(|k| k.kind.kind.to_string()).collect(),
             error,
+            workload_namespaces: workloads.len(),
+            workloads_error: workloads.iter().find_map(|w| w.error()),
         }
     }
 
@@ -469,6 +480,53 @@ impl ClusterCache {
         if let Ok(mut kinds) = self.kinds.write() {
             for (_, entry) in std::mem::take(&mut *kinds) {
                 entry.cache.retire(changes);
+            }
+        }
+        if let Ok(mut w) = self.workloads.write() {
+            w.clear();
+        }
+    }
+
+    /// The workload cache of `namespace`.
+    pub(crate) fn workloads(&self, namespace: &str) -> Option<Arc<NamespaceCache>> {
+        self.workloads
+            .read()
+            .ok()?
+            .get(namespace)
+            .map(|e| e.cache.clone())
+    }
+
+    /// Every workload cache of this cluster.
+    pub(crate) fn all_workloads(&self) -> Vec<Arc<NamespaceCache>> {
+        self.workloads
+            .read()
+            .map(|w| w.values().map(|e| e.cache.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Watches the workloads of `wanted` namespaces (at most [`MAX_NAMESPACES`]) and stops
+    /// watching the others.
+    fn set_workload_namespaces(
+        &self,
+        wanted: &BTreeSet<String>,
+        changes: &broadcast::Sender<Arc<ObjectChange>>,
+    ) {
+        let Ok(mut watched) = self.workloads.write() else {
+            return;
+        };
+        if wanted.len() > MAX_NAMESPACES {
+            tracing::warn!(
+                cluster = self.cluster.name,
+                namespaces = wanted.len(),
+                "watching the workloads of the first {MAX_NAMESPACES} namespaces only"
+            );
+        }
+        let wanted: BTreeSet<&String> = wanted.iter().take(MAX_NAMESPACES).collect();
+        watched.retain(|ns, _| wanted.contains(ns));
+        for ns in wanted {
+            if !watched.contains_key(ns) {
+                let entry = NamespaceCache::start(&self.cluster.name, ns, self.cluster.client(), changes);
+                watched.insert(ns.clone(), entry);
             }
         }
     }
@@ -530,11 +588,29 @@ impl Caches {
                     Arc::new(ClusterCache {
                         cluster: c.clone(),
                         kinds: Default::default(),
+                        workloads: Default::default(),
                     })
                 })
                 .clone();
             if health.reachable {
                 cache.set_kinds(&served(&health), &self.changes);
+            }
+        }
+        // Workloads are watched where Flux objects (of any cluster) apply them.
+        let mut wanted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (name, cache) in clusters.iter() {
+            for kind in ["Kustomization", "HelmRelease"] {
+                if let Some(k) = cache.kind(kind) {
+                    for o in k.objects() {
+                        applied_namespaces(name, &o, &mut wanted);
+                    }
+                }
+            }
+        }
+        for (name, cache) in clusters.iter() {
+            if cache.cluster.health().reachable {
+                let none = BTreeSet::new();
+                cache.set_workload_namespaces(wanted.get(name).unwrap_or(&none), &self.changes);
             }
         }
     }

@@ -16,6 +16,7 @@
 mod access;
 mod cache;
 mod view;
+mod workloads;
 
 use std::{sync::Arc, time::Duration};
 
@@ -25,7 +26,8 @@ use tokio::sync::broadcast;
 pub use cache::{flux_kinds, kind_named};
 pub use view::{
     ChangeType, ClusterSync, FAILING_CAP, Failing, Filter, FleetSummary, ObjectChange, ObjectStatus,
-    ObjectStatusList, StateCounts, SyncState, summarize_fleet, worst_first,
+    ObjectStatusList, Replicas, StateCounts, SyncState, WorkloadCounts, count_workloads, summarize_fleet,
+    worst_first,
 };
 
 use crate::{
@@ -285,6 +287,147 @@ impl Fleet {
     ) -> Vec<Arc<ObjectStatus>> {
         let groups = self.groups(filter);
         self.access.filter(clusters, user, groups, filter.namespace).await
+    }
+
+    /// Whether `user` may list workloads of `kind` (`Deployment`, `StatefulSet`, `DaemonSet`,
+    /// `Pod`) in `namespace` of `cluster`; false for any other kind.
+    pub async fn may_list_workloads(
+        &self,
+        clusters: &Clusters,
+        user: &User,
+        cluster: &str,
+        kind: &str,
+        namespace: &str,
+    ) -> bool {
+        match workloads::watched(kind) {
+            Some(w) => self.access.allowed(clusters, user, cluster, w, namespace).await,
+            None => false,
+        }
+    }
+
+    /// Whether `kind` is one of the workload kinds the fleet watches.
+    pub fn is_workload_kind(kind: &str) -> bool {
+        workloads::watched(kind).is_some()
+    }
+
+    /// The compact statuses of the cached workloads matching `filter` (its kind is ignored)
+    /// that `user` may list, their pods' problems counted in.
+    pub async fn visible_workloads(
+        &self,
+        clusters: &Clusters,
+        user: &User,
+        filter: Filter<'_>,
+    ) -> Vec<Arc<ObjectStatus>> {
+        let mut groups: Vec<access::Group> = Vec::new();
+        for c in self.caches.all() {
+            if filter.cluster.is_some_and(|f| f != c.cluster.name) {
+                continue;
+            }
+            let mut by_kind: std::collections::BTreeMap<&'static str, Vec<Arc<ObjectStatus>>> =
+                Default::default();
+            for ns in c.all_workloads() {
+                if filter.namespace.is_some_and(|f| f != ns.namespace) {
+                    continue;
+                }
+                for s in ns.statuses() {
+                    if let Some(w) = workloads::watched(&s.kind) {
+                        by_kind.entry(w.kind).or_default().push(Arc::new(s));
+                    }
+                }
+            }
+            for (kind, items) in by_kind {
+                if let Some(w) = workloads::watched(kind) {
+                    groups.push(access::Group {
+                        cluster: c.cluster.name.clone(),
+                        kind: w,
+                        items,
+                    });
+                }
+            }
+        }
+        self.access.filter(clusters, user, groups, filter.namespace).await
+    }
+
+    /// The health of the workloads Flux object `object` applied in `cluster` (a
+    /// Kustomization's inventory, a HelmRelease's current release), from the workload caches,
+    /// as `user` may see them: `Err` names a namespace they may not read. `None` when the
+    /// caches of those namespaces are not current: the caller reads the cluster instead.
+    pub async fn applied_workloads(
+        &self,
+        clusters: &Clusters,
+        user: &User,
+        cluster: &str,
+        object: Option<&serde_json::Value>,
+    ) -> Option<Result<Vec<crate::workloads::WorkloadHealth>, String>> {
+        use crate::workloads::{WorkloadKind, from_inventory};
+        let cc = self.caches.cluster(cluster)?;
+        let current = |ns: &str| cc.workloads(ns).filter(|c| c.current());
+        let Some(o) = object else {
+            return Some(Ok(Vec::new()));
+        };
+        let named: Vec<(WorkloadKind, String, String)> =
+            if let Some(entries) = o.pointer("/status/inventory/entries").and_then(|e| e.as_array()) {
+                let ids: Vec<String> = entries
+                    .iter()
+                    .filter_map(|e| e["id"].as_str().map(str::to_string))
+                    .collect();
+                from_inventory(&ids)
+            } else {
+                let release = o.pointer("/status/history/0");
+                match (
+                    release.and_then(|r| r["name"].as_str()),
+                    release.and_then(|r| r["namespace"].as_str()),
+                ) {
+                    (Some(name), Some(ns)) => current(ns)?.helm_release(name),
+                    _ => Vec::new(),
+                }
+            };
+        let mut caches = std::collections::BTreeMap::new();
+        for (_, ns, _) in &named {
+            if !caches.contains_key(ns.as_str()) {
+                caches.insert(ns.as_str(), current(ns)?);
+            }
+        }
+        let denied =
+            |ns: &str| format!("you may not read workloads in namespace {ns:?} of cluster {cluster:?}");
+        for ns in caches.keys() {
+            if !self
+                .access
+                .allowed(clusters, user, cluster, &workloads::PODS, ns)
+                .await
+            {
+                return Some(Err(denied(ns)));
+            }
+        }
+        let kinds: std::collections::BTreeSet<(&str, WorkloadKind)> =
+            named.iter().map(|(k, ns, _)| (ns.as_str(), *k)).collect();
+        for (ns, k) in kinds {
+            let r = workloads::resource_of(k);
+            if !self
+                .access
+                .allowed_to("get", clusters, user, cluster, r, ns)
+                .await
+            {
+                return Some(Err(denied(ns)));
+            }
+        }
+        Some(Ok(named
+            .iter()
+            .filter_map(|(k, ns, name)| caches.get(ns.as_str())?.health(*k, name))
+            .collect()))
+    }
+
+    /// How many workloads and pods the workload caches hold.
+    pub fn workload_counts(&self) -> (usize, usize) {
+        let mut workloads = 0;
+        let mut pods = 0;
+        for c in self.caches.all() {
+            for ns in c.all_workloads() {
+                workloads += ns.names().len();
+                pods += ns.pod_count();
+            }
+        }
+        (workloads, pods)
     }
 
     /// The statuses matching `filter`, grouped by (cluster, kind).

@@ -27,6 +27,50 @@ pub struct ObjectStatus {
     pub creation_timestamp: String,
     /// What its status means (state, Ready reason and message, revision, ...).
     pub summary: Summary,
+    /// For workloads (Deployments, StatefulSets, DaemonSets): their replica counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<Replicas>,
+}
+
+/// A workload's replica counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Replicas {
+    /// Asked for (for a DaemonSet: nodes it should run on).
+    pub desired: i32,
+    /// At the current revision.
+    pub updated: i32,
+    /// Ready.
+    pub ready: i32,
+    /// Available.
+    pub available: i32,
+}
+
+/// Workloads by health.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadCounts {
+    /// All of them.
+    pub total: usize,
+    /// Every replica ready at the current revision.
+    pub healthy: usize,
+    /// Rolling out, nothing failing.
+    pub progressing: usize,
+    /// Failing pods or a stalled rollout.
+    pub degraded: usize,
+}
+
+impl WorkloadCounts {
+    /// Counts one more workload whose status is in state `s` (ready: healthy, failed:
+    /// degraded, anything else: progressing).
+    pub fn add(&mut self, s: State) {
+        self.total += 1;
+        match s {
+            State::Ready => self.healthy += 1,
+            State::Failed => self.degraded += 1,
+            _ => self.progressing += 1,
+        }
+    }
 }
 
 impl Listed for Arc<ObjectStatus> {
@@ -147,6 +191,12 @@ pub struct ClusterSync {
     /// Why the state is unknown: the failed watch or the health check's message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Namespaces whose workloads are watched (where Flux objects apply them).
+    #[serde(default)]
+    pub workload_namespaces: usize,
+    /// Why some workloads cannot be watched (ksflux may not list them there, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workloads_error: Option<String>,
 }
 
 /// An object that is not Ready (and not suspended).
@@ -193,6 +243,13 @@ pub struct FleetSummary {
     pub failing: Vec<Failing>,
     /// How many objects are not Ready, over the cap.
     pub failing_total: usize,
+    /// The workloads (Deployments, StatefulSets, DaemonSets) in the namespaces Flux objects
+    /// apply to, by health.
+    pub workloads: WorkloadCounts,
+    /// The same, by cluster.
+    pub workloads_by_cluster: BTreeMap<String, WorkloadCounts>,
+    /// Degraded workloads, at most [`FAILING_CAP`], by cluster, namespace and name.
+    pub degraded_workloads: Vec<Failing>,
 }
 
 /// How many failing objects the summary lists.
@@ -216,6 +273,43 @@ pub fn worst_first(a: &ObjectStatus, b: &ObjectStatus) -> Ordering {
         .then_with(|| a.namespace.cmp(&b.namespace))
         .then_with(|| a.kind.cmp(&b.kind))
         .then_with(|| a.name.cmp(&b.name))
+}
+
+/// Counts workload statuses (kinds Deployment, StatefulSet, DaemonSet) into `summary`, and
+/// lists the degraded ones (at most `cap`).
+pub fn count_workloads<'a>(
+    summary: &mut FleetSummary,
+    items: impl IntoIterator<Item = &'a ObjectStatus>,
+    cap: usize,
+) {
+    let mut degraded: Vec<&ObjectStatus> = Vec::new();
+    for o in items {
+        let s = o.summary.state;
+        summary.workloads.add(s);
+        summary
+            .workloads_by_cluster
+            .entry(o.cluster.clone())
+            .or_default()
+            .add(s);
+        if s == State::Failed {
+            degraded.push(o);
+        }
+    }
+    degraded.sort_by(|a, b| (&a.cluster, &a.namespace, &a.name).cmp(&(&b.cluster, &b.namespace, &b.name)));
+    summary.degraded_workloads = degraded
+        .into_iter()
+        .take(cap)
+        .map(|o| Failing {
+            kind: o.kind.clone(),
+            cluster: o.cluster.clone(),
+            namespace: o.namespace.clone(),
+            name: o.name.clone(),
+            state: o.summary.state,
+            reason: o.summary.reason.clone(),
+            message: o.summary.message.clone(),
+            since: o.summary.last_update_time.clone(),
+        })
+        .collect();
 }
 
 /// Counts `items` by state, kind, cluster and namespace, and lists the worst `cap` of those
@@ -322,6 +416,7 @@ mod tests {
             resource_version: "1".into(),
             creation_timestamp: String::new(),
             summary: summarize(&v),
+            replicas: None,
         }
     }
 
