@@ -1,9 +1,10 @@
 // A Kustomize application through the wizard: one git path to two members with a different
-// substitution on member-1, Ready live, then deleted from its page (typed-name confirmation),
-// which removes what it applied in each cluster.
+// substitution on member-1, Ready live; then member-1 scaled by a per-cluster patch, its
+// rollout followed live in the workloads panel; then deleted from its page (typed-name
+// confirmation), which removes what it applied in each cluster.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { BASE, api, eventually, kubectl, launch, loggedIn, shot, targetsShow } from './lib.mjs';
+import { BASE, api, changes, eventually, kubectl, launch, loggedIn, shot, targetsShow } from './lib.mjs';
 
 const NS = 'team-a';
 const APP = 'e2e-kustomize';
@@ -66,6 +67,71 @@ test('a Kustomize application with a per-cluster substitution', async () => {
     ['hi', 'member-1'],
   );
   assert.equal(configData('member-2').cluster, 'member-2');
+});
+
+test('scaling member-1 by a per-cluster patch: the rollout progresses live over the event stream', async () => {
+  const stream = await changes('?workloads=true');
+  // Every replica count the panel shows, as it shows it.
+  await page.evaluate(() => {
+    const seen = [];
+    window.__replicas = seen;
+    const note = () => {
+      const el = document.querySelector('[data-testid=workloads-member-1] [data-testid=replicas-demo]');
+      const text = el?.textContent ?? '';
+      if (text && seen[seen.length - 1] !== text) seen.push(text);
+    };
+    note();
+    new MutationObserver(note).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  await page.waitForSelector('[data-testid=workloads-member-1][data-live=true]');
+  // Four replicas on member-1, each pod Ready within 8 s (the testbed's KWOK stage reads the
+  // annotation), as pods of a real rollout become Ready one by one.
+  const patch = [
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    'metadata: {name: demo}',
+    'spec:',
+    '  replicas: 4',
+    '  template:',
+    '    metadata:',
+    '      annotations: {testbed.ksflux.io/ready-within: 8s}',
+  ].join('\n');
+  await eventually('the patch saved', 30, async () => {
+    const app = (await api('GET', `/namespaces/${NS}/applications/${APP}`)).body;
+    const targets = app.spec.targets.map((t) =>
+      t.cluster === 'member-1'
+        ? { ...t, overrides: { ...(t.overrides ?? {}), patches: [{ patch, target: { kind: 'Deployment', name: 'demo' } }] } }
+        : t,
+    );
+    const r = await api('PUT', `/namespaces/${NS}/applications/${APP}`, { ...app, spec: { ...app.spec, targets } });
+    return r.status === 200;
+  });
+  await page.waitForSelector('[data-testid=workloads-member-1] [data-testid=replicas-demo]:has-text("4/4")', {
+    timeout: LIVE,
+  });
+  await shot(page, '25-kustomize-scaled-live');
+  await stream.close();
+  const demo = stream.seen.filter(
+    (c) => c.kind === 'Deployment' && c.cluster === 'member-1' && c.namespace === NS && c.name === 'demo' && c.replicas,
+  );
+  const asked = demo.filter((c) => c.replicas.desired === 4);
+  const final = asked.findIndex((c) => c.replicas.ready === 4);
+  assert.ok(final >= 0, `the stream brought the final state: ${JSON.stringify(demo.map((c) => c.replicas))}`);
+  assert.ok(
+    asked.slice(0, final).some((c) => c.replicas.ready < 4),
+    `the stream brought intermediate states first: ${JSON.stringify(asked.map((c) => c.replicas))}`,
+  );
+  const shown = await page.evaluate(() => window.__replicas);
+  assert.ok(
+    shown.some((text) => /^[0-3]\/4$/.test(text)),
+    `the panel showed the rollout under way: ${JSON.stringify(shown)}`,
+  );
+  assert.equal(shown[shown.length - 1], '4/4');
+  // member-2 is not scaled.
+  const workloads = (await api('GET', `/namespaces/${NS}/applications/${APP}/workloads`)).body;
+  const m2 = workloads.find((t) => t.cluster === 'member-2').workloads[0];
+  assert.deepEqual([m2.name, m2.desired, m2.ready], ['demo', 1, 1]);
+  assert.equal(kubectl('member-1', '-n', NS, 'get', 'deployment', 'demo', '-o', 'jsonpath={.status.readyReplicas}'), '4');
 });
 
 test('delete it from its page: typed-name confirmation, then gone from every cluster', async () => {

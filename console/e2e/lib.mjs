@@ -49,6 +49,48 @@ export async function api(method, path, body) {
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
+/**
+ * Opens the change stream (`/status/events`, with `query`) as admin and records every change
+ * into the returned `seen` array until `close()`.
+ */
+export async function changes(query = '') {
+  const controller = new AbortController();
+  const res = await fetch(`${BASE}/kapis/fluxcd.kubesphere.io/v1alpha1/status/events${query}`, {
+    headers: { Authorization: `Bearer ${testbed.users.admin}`, Accept: 'text/event-stream' },
+    signal: controller.signal,
+  });
+  if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
+  const seen = [];
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of res.body) {
+        buffer += decoder.decode(chunk, { stream: true });
+        const blocks = buffer.split('\n\n');
+        buffer = blocks.pop() ?? '';
+        for (const block of blocks) {
+          const data = block
+            .split('\n')
+            .filter((l) => l.startsWith('data:'))
+            .map((l) => l.slice(5).trim())
+            .join('\n');
+          if (data) seen.push(JSON.parse(data));
+        }
+      }
+    } catch {
+      // closed
+    }
+  })();
+  return {
+    seen,
+    close: async () => {
+      controller.abort();
+      await reading;
+    },
+  };
+}
+
 /** Polls `f` until it returns a truthy value or `seconds` pass. */
 export async function eventually(what, seconds, f) {
   const end = Date.now() + seconds * 1000;

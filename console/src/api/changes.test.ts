@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { applicationsStale, planChange, type CacheEntry } from './changes';
+import { applicationsStale, patchWorkloads, planChange, touchesWorkloads, type CacheEntry } from './changes';
 import { KINDS } from '../test/kinds';
 import { keys } from './hooks';
-import type { ObjectChange, ObjectList, ObjectView, Summary } from './types';
+import type { ObjectChange, ObjectList, ObjectView, Summary, TargetWorkloads } from './types';
 
 const ready: Summary = { state: 'ready', ready: 'True', suspended: false, reconcileHandled: true };
 const failed: Summary = { state: 'failed', ready: 'False', suspended: false, reconcileHandled: true, message: 'boom' };
@@ -125,5 +125,55 @@ describe('applicationsStale', () => {
   it('leaves them alone for sources and for members', () => {
     expect(applicationsStale(of('GitRepository'), kinds)).toBeNull();
     expect(applicationsStale(of('Kustomization', 'member-1'), kinds)).toBeNull();
+  });
+});
+
+describe('workload changes', () => {
+  const targets: TargetWorkloads[] = [
+    {
+      cluster: 'member-1',
+      namespace: 'shop',
+      state: 'healthy',
+      workloads: [
+        {
+          kind: 'Deployment',
+          namespace: 'web',
+          name: 'demo',
+          desired: 1,
+          updated: 1,
+          ready: 1,
+          available: 1,
+          rollingOut: false,
+          state: 'healthy',
+          podProblems: [],
+        },
+      ],
+    },
+    { cluster: 'member-2', namespace: 'shop', state: 'healthy', workloads: [] },
+  ];
+  const deployment = (cluster: string, namespace: string, name: string, ready: number): ObjectChange => ({
+    type: 'applied',
+    cluster,
+    kind: 'Deployment',
+    namespace,
+    name,
+    resourceVersion: '7',
+    summary: { state: 'progressing', ready: 'False', suspended: false, reconcileHandled: true },
+    replicas: { desired: 3, updated: 3, ready, available: ready },
+  });
+
+  it('concern a target by cluster and the namespace of the target or of its workloads', () => {
+    expect(touchesWorkloads(targets, deployment('member-1', 'web', 'other', 1))).toBe(true);
+    expect(touchesWorkloads(targets, { ...deployment('member-2', 'shop', 'x', 1), kind: 'Pod' })).toBe(true);
+    expect(touchesWorkloads(targets, deployment('member-2', 'web', 'x', 1))).toBe(false);
+    expect(touchesWorkloads(targets, { ...deployment('member-1', 'web', 'demo', 1), kind: 'GitRepository' })).toBe(false);
+  });
+
+  it('patch the replica counts of the workload shown, and nothing else', () => {
+    const patched = patchWorkloads(targets, deployment('member-1', 'web', 'demo', 2));
+    expect(patched?.[0].workloads[0]).toMatchObject({ desired: 3, ready: 2, updated: 3, available: 2, state: 'healthy' });
+    expect(patched?.[1]).toBe(targets[1]);
+    expect(patchWorkloads(targets, deployment('member-2', 'web', 'demo', 2))).toBeNull();
+    expect(patchWorkloads(targets, { ...deployment('member-1', 'web', 'demo', 2), replicas: null })).toBeNull();
   });
 });

@@ -9,7 +9,7 @@
 import type { QueryKey } from '@tanstack/react-query';
 import { HOST } from './client';
 import { byKind } from './kinds';
-import type { KindView, ObjectChange, Summary } from './types';
+import type { KindView, ObjectChange, Summary, TargetWorkloads } from './types';
 
 /** One cached read: its key (`keys.list`, `keys.object`, `keys.sub` of `hooks.ts`) and data. */
 export interface CacheEntry {
@@ -98,4 +98,39 @@ export function applicationsStale(c: ObjectChange, kinds: readonly KindView[] | 
   if (c.cluster !== HOST) return null;
   if (c.kind === 'Application') return 'all';
   return kinds === undefined || byKind(kinds, c.kind)?.family === 'delivery' ? 'targets' : null;
+}
+
+/** The kinds on the stream with `workloads=true`. */
+export const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Pod']);
+
+/**
+ * Whether change `c` is about a workload or pod of one of `targets`: same cluster, and the
+ * target's namespace or one of its workloads' namespaces.
+ */
+export function touchesWorkloads(targets: readonly TargetWorkloads[], c: ObjectChange): boolean {
+  if (!WORKLOAD_KINDS.has(c.kind)) return false;
+  return targets.some(
+    (t) => t.cluster === c.cluster && (t.namespace === c.namespace || t.workloads.some((w) => w.namespace === c.namespace)),
+  );
+}
+
+/**
+ * `targets` with the replica counts of workload change `c` patched in, so a rollout shows as
+ * it happens (the pods' problems come with the next read); `null` when no shown workload is
+ * the one that changed.
+ */
+export function patchWorkloads(targets: readonly TargetWorkloads[], c: ObjectChange): TargetWorkloads[] | null {
+  const r = c.replicas;
+  if (!r || c.type !== 'applied') return null;
+  let hit = false;
+  const out = targets.map((t) => {
+    if (t.cluster !== c.cluster) return t;
+    const workloads = t.workloads.map((w) => {
+      if (w.kind !== c.kind || w.namespace !== c.namespace || w.name !== c.name) return w;
+      hit = true;
+      return { ...w, desired: r.desired, updated: r.updated, ready: r.ready, available: r.available };
+    });
+    return { ...t, workloads };
+  });
+  return hit ? out : null;
 }

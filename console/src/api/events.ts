@@ -29,11 +29,18 @@ export function parseEvents(buffer: string): { events: { event: string; data: st
   return { events, rest };
 }
 
+/** What a subscription asks for. */
+export interface SubscribeOptions {
+  /** Also the changes of workloads and pods where Flux applies them. */
+  workloads?: boolean;
+}
+
 /** Subscribes to changes; returns the function that stops it. */
 export function subscribe(
   onChange: (c: ObjectChange) => void,
   onResync: () => void,
   onConnected: (up: boolean) => void = () => undefined,
+  options: SubscribeOptions = {},
 ): () => void {
   let stopped = false;
   let controller: AbortController | null = null;
@@ -47,7 +54,8 @@ export function subscribe(
         const headers: Record<string, string> = { Accept: 'text/event-stream' };
         const token = getToken();
         if (token) headers.Authorization = `Bearer ${token}`;
-        const res = await fetch(url('/status/events'), { headers, signal: controller.signal });
+        const path = options.workloads ? '/status/events?workloads=true' : '/status/events';
+        const res = await fetch(url(path), { headers, signal: controller.signal });
         if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
         onConnected(true);
         if (!first) onResync();

@@ -79,9 +79,11 @@ export function useRemoveCluster() {
   });
 }
 
+/** The fleet summary (read again with every batch of changes, and every 10 s for workloads). */
 export function useSummary(p: Params = {}) {
   return useQuery(keys.summary(p), () => get<FleetSummary>('/status/summary', p), {
     keepPreviousData: true,
+    refetchInterval: 10_000,
   });
 }
 
@@ -132,14 +134,14 @@ export function useApplicationTargets(namespace: string, name: string) {
 }
 
 /**
- * The workloads of each target of an application, read in its cluster (pods are not on the
- * change stream, so this polls while shown).
+ * The workloads of each target of an application, with their health (kept current by
+ * `useWorkloadStream` while shown; read again every 30 s besides).
  */
 export function useApplicationWorkloads(namespace: string, name: string) {
   return useQuery(
     keys.sub('applications', HOST, namespace, name, 'workloads'),
     () => get<TargetWorkloads[]>(resourcePath('applications', namespace, name, 'workloads')),
-    { enabled: !!name, refetchInterval: 3000 },
+    { enabled: !!name, refetchInterval: 30_000 },
   );
 }
 

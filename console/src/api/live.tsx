@@ -10,11 +10,12 @@
  */
 import { useQueryClient, type QueryKey } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
-import { applicationsStale, planChange } from './changes';
+import { applicationsStale, patchWorkloads, planChange, touchesWorkloads } from './changes';
+import { HOST } from './client';
 import { subscribe } from './events';
-import { REFETCH_ON_CHANGE, useKinds } from './hooks';
+import { keys, REFETCH_ON_CHANGE, useKinds } from './hooks';
 import { pluralOf } from './kinds';
-import type { ObjectChange } from './types';
+import type { ObjectChange, TargetWorkloads } from './types';
 
 interface Live {
   connected: boolean;
@@ -102,4 +103,38 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   }, [qc]);
 
   return <LiveContext.Provider value={live}>{children}</LiveContext.Provider>;
+}
+
+/**
+ * While an application's workloads are shown: a second stream with the workloads' changes.
+ * A change of a shown workload patches its replica counts in at once (a rollout shows as it
+ * happens) and, at most every 300 ms, reads the workloads again for their pods' problems.
+ * Returns whether the stream is connected.
+ */
+export function useWorkloadStream(namespace: string, name: string): boolean {
+  const qc = useQueryClient();
+  const [connected, setConnected] = useState(false);
+  useEffect(() => {
+    if (!name) return undefined;
+    const key = keys.sub('applications', HOST, namespace, name, 'workloads');
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const reread = () => void qc.invalidateQueries({ queryKey: key, exact: true });
+    const onChange = (c: ObjectChange) => {
+      const shown = qc.getQueryData<TargetWorkloads[]>(key);
+      if (!shown || !touchesWorkloads(shown, c)) return;
+      const patched = patchWorkloads(shown, c);
+      if (patched) qc.setQueryData(key, patched);
+      if (timer === null)
+        timer = setTimeout(() => {
+          timer = null;
+          reread();
+        }, 300);
+    };
+    const stop = subscribe(onChange, reread, setConnected, { workloads: true });
+    return () => {
+      stop();
+      if (timer !== null) clearTimeout(timer);
+    };
+  }, [qc, namespace, name]);
+  return connected;
 }

@@ -35,6 +35,9 @@ const objectChange = z.object({
   resourceVersion: text,
   creationTimestamp: optionalText,
   summary,
+  replicas: z.optional(
+    z.nullable(z.object({ desired: z.number(), updated: z.number(), ready: z.number(), available: z.number() })),
+  ),
 });
 
 const targetStatus = z.object({

@@ -1029,11 +1029,34 @@ async fn workload_health_per_target_shows_a_crash_looping_override_on_one_member
     );
 
     let item = format!("{}/shop/workloads", apps(&ns));
+    // The failing pods' reason, with the Warning Events the pod got (as `kubectl describe`).
     let targets = wait_for("member-2's pods crash-looping", LONG, || async {
         let r = s.get("admin", &item).await;
         let m2 = of_cluster(&r.body, "member-2");
-        if r.status == 200 && m2["workloads"][0]["podProblems"][0]["reason"] == "CrashLoopBackOff" {
+        let problem = &m2["workloads"][0]["podProblems"][0];
+        let backoff = problem["events"].as_array().is_some_and(|es| {
+            es.iter()
+                .any(|e| e["type"] == "Warning" && e["reason"] == "BackOff")
+        });
+        if r.status == 200 && problem["reason"] == "CrashLoopBackOff" && backoff {
             Ok(r.body)
+        } else {
+            Err(r.text)
+        }
+    })
+    .await;
+    // The fleet summary counts the degraded workload, and only it, in the project.
+    let summary = format!("/kapis/fluxcd.kubesphere.io/v1alpha1/status/summary?namespace={ns}");
+    wait_for("the summary's degraded workload", LONG, || async {
+        let r = s.get("admin", &summary).await;
+        let w = &r.body["workloads"];
+        let listed = &r.body["degradedWorkloads"];
+        if w["degraded"] == 1
+            && w["healthy"] == 1
+            && listed[0]["cluster"] == "member-2"
+            && listed[0]["name"] == "demo"
+        {
+            Ok(())
         } else {
             Err(r.text)
         }
@@ -1073,6 +1096,14 @@ async fn workload_health_per_target_shows_a_crash_looping_override_on_one_member
     .await;
     let of = |c: &str| of_cluster(&r.body, c);
     assert_eq!(of("member-1")["workloads"][0]["ready"], 1, "{}", r.text);
+    // Her summary counts member-1's workload, not member-2's.
+    let hers = s.get("alice", &summary).await;
+    assert_eq!(hers.body["workloads"]["total"], 1, "{}", hers.text);
+    assert!(
+        hers.body["workloadsByCluster"].get("member-2").is_none(),
+        "{}",
+        hers.text
+    );
     assert!(
         of("member-2")["workloads"].as_array().is_some_and(Vec::is_empty),
         "{}",

@@ -1,6 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import styled from 'styled-components';
 import { useApplicationWorkloads } from '../../api/hooks';
+import { useWorkloadStream } from '../../api/live';
 import type { WorkloadHealth } from '../../api/types';
 import { ErrorNote, Table } from '../../components/Page';
 import { StateTag } from '../../components/StateTag';
@@ -27,6 +28,17 @@ const Problem = styled.li`
   font-size: 12px;
 `;
 
+const Events = styled.ul`
+  margin: 4px 0 0;
+  padding-left: 12px;
+  color: #79879c;
+  list-style: none;
+  li b {
+    color: #36435c;
+    font-weight: 600;
+  }
+`;
+
 /** Ready of desired replicas, as a bar and numbers. */
 function Replicas({ w }: { w: WorkloadHealth }) {
   const pct = w.desired > 0 ? Math.min(100, Math.round((w.ready / w.desired) * 100)) : 100;
@@ -43,18 +55,20 @@ function Replicas({ w }: { w: WorkloadHealth }) {
 /**
  * The workloads one target applied (Deployments, StatefulSets, DaemonSets) in its cluster:
  * ready of desired replicas, updated and available, the rollout, and failing pods with their
- * reasons. Read as the user; refreshed every few seconds while shown.
+ * reasons and their latest Events. Read as the user; replica counts move live with the
+ * workloads' changes on the event stream.
  */
 export function Workloads({ namespace, name, cluster }: { namespace: string; name: string; cluster: string }) {
   const { t } = useTranslation();
   const q = useApplicationWorkloads(namespace, name);
+  const live = useWorkloadStream(namespace, name);
   if (q.error) return <ErrorNote error={q.error} />;
   const target = q.data?.find((x) => x.cluster === cluster);
   if (!target) return <p className="muted">{q.isLoading ? t('Loading…') : t('No workloads yet')}</p>;
   if (target.error) return <ErrorNote error={target.error} />;
   if (target.workloads.length === 0) return <p className="muted">{t('No workloads yet')}</p>;
   return (
-    <Table data-testid={`workloads-${cluster}`}>
+    <Table data-testid={`workloads-${cluster}`} data-live={live ? 'true' : 'false'}>
       <thead>
         <tr>
           <th>{t('Workload')}</th>
@@ -86,6 +100,16 @@ export function Workloads({ namespace, name, cluster }: { namespace: string; nam
                   <Problem key={p.reason} data-testid={`problem-${w.name}-${p.reason}`} title={p.pods.join(', ')}>
                     {t('{{count}} pods: {{reason}}', { count: p.count, reason: p.reason })}
                     {p.message ? ` — ${p.message}` : ''}
+                    {p.events && p.events.length > 0 && (
+                      <Events aria-label={t('Events of {{pod}}', { pod: p.pods[0] ?? '' })}>
+                        {p.events.map((e, i) => (
+                          <li key={i} data-testid={`event-${w.name}-${e.reason}`}>
+                            <b>{e.reason}</b> {e.message}
+                            {e.count > 1 ? ` (×${e.count})` : ''}
+                          </li>
+                        ))}
+                      </Events>
+                    )}
                   </Problem>
                 ))}
               </ul>

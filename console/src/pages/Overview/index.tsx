@@ -75,9 +75,29 @@ export default function Overview() {
           </div>
         ))}
       </Counts>
+      {s && s.workloads.total > 0 && (
+        <Counts data-testid="workload-counts">
+          <div className="count" data-kind="workloads">
+            <b>{s.workloads.total}</b>
+            {t('Workloads')}
+          </div>
+          <div className="count" data-kind="ready" data-testid="workloads-healthy">
+            <b>{s.workloads.healthy}</b>
+            {t('healthy')}
+          </div>
+          <div className="count" data-kind="progressing">
+            <b>{s.workloads.progressing}</b>
+            {t('progressing')}
+          </div>
+          <div className="count" data-kind="failed" data-testid="workloads-degraded">
+            <b>{s.workloads.degraded}</b>
+            {t('degraded')}
+          </div>
+        </Counts>
+      )}
       <Grid>
         <Card sectionTitle={t('Needs attention')} data-testid="failing">
-          {s && s.failing.length === 0 ? (
+          {s && s.failing.length === 0 && s.degradedWorkloads.length === 0 ? (
             <p className="muted">{t('Everything is ready.')}</p>
           ) : (
             <Table>
@@ -105,6 +125,19 @@ export default function Overview() {
                       {f.reason ? `${f.reason}: ` : ''}
                       {f.message}
                     </td>
+                  </tr>
+                ))}
+                {s?.degradedWorkloads.map((f) => (
+                  <tr key={`w/${f.cluster}/${f.kind}/${f.namespace}/${f.name}`} data-testid={`degraded-workload-${f.name}-${f.cluster}`}>
+                    <td>
+                      <StateTag state="degraded" />
+                    </td>
+                    <td>{f.kind}</td>
+                    <td>
+                      {f.namespace}/{f.name}
+                    </td>
+                    <td>{f.cluster}</td>
+                    <td className="muted">{f.message}</td>
                   </tr>
                 ))}
               </tbody>
@@ -168,6 +201,15 @@ export default function Overview() {
                       ready: counts.ready,
                       total: counts.total,
                       failed: counts.failed,
+                    })}
+                  </div>
+                )}
+                {s?.workloadsByCluster[c.name] && (
+                  <div className="muted" style={{ fontSize: 12 }} data-testid={`overview-workloads-${c.name}`}>
+                    {t('Workloads: {{healthy}} of {{total}} healthy, {{degraded}} degraded', {
+                      healthy: s.workloadsByCluster[c.name].healthy,
+                      total: s.workloadsByCluster[c.name].total,
+                      degraded: s.workloadsByCluster[c.name].degraded,
                     })}
                   </div>
                 )}

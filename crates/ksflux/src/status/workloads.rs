@@ -359,12 +359,8 @@ impl NamespaceCache {
     ) where
         K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     {
-        let publish = |change: ChangeType, o: &K| {
-            if changes.receiver_count() > 0 {
-                let object = Arc::new(status(&self.cluster, o));
-                let _ = changes.send(Arc::new(ObjectChange { change, object }));
-            }
-        };
+        // Statuses are made only while someone listens.
+        let status_of = |o: &K| (changes.receiver_count() > 0).then(|| Arc::new(status(&self.cluster, o)));
         let reader = writer.as_reader();
         let mut backoff = BACKOFF_MIN;
         let mut listing: Option<HashSet<String>> = None;
@@ -380,6 +376,9 @@ impl NamespaceCache {
                     Some(Err(e)) => break e.to_string(),
                     None => break "the watch ended".to_string(),
                 };
+                // What to publish is decided against the store before the event, and sent
+                // after it is applied: a reader woken by it sees the store at least as new.
+                let mut out: Vec<(ChangeType, Option<Arc<ObjectStatus>>)> = Vec::new();
                 match &event {
                     watcher::Event::Init => listing = Some(HashSet::new()),
                     watcher::Event::InitApply(o) | watcher::Event::Apply(o) => {
@@ -390,18 +389,23 @@ impl NamespaceCache {
                             .get(&ObjectRef::from_obj(o))
                             .and_then(|b| b.meta().resource_version.clone());
                         if before != o.meta().resource_version {
-                            publish(ChangeType::Applied, o);
+                            out.push((ChangeType::Applied, status_of(o)));
                         }
                     }
-                    watcher::Event::Delete(o) => publish(ChangeType::Deleted, o),
+                    watcher::Event::Delete(o) => out.push((ChangeType::Deleted, status_of(o))),
                     watcher::Event::InitDone => {
                         let seen = listing.take().unwrap_or_default();
                         for gone in reader.state().iter().filter(|o| !seen.contains(&o.name_any())) {
-                            publish(ChangeType::Deleted, gone);
+                            out.push((ChangeType::Deleted, status_of(gone)));
                         }
                     }
                 }
                 writer.apply_watcher_event(&event);
+                for (change, object) in out {
+                    if let Some(object) = object {
+                        let _ = changes.send(Arc::new(ObjectChange { change, object }));
+                    }
+                }
                 if matches!(event, watcher::Event::InitDone) {
                     self.set_sync(slot, true, None);
                     backoff = BACKOFF_MIN;
