@@ -364,6 +364,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/workloads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The workloads a Kustomization or HelmRelease applied (its inventory; its Helm release's
+         *     objects), in the cluster it applies to (ksflux's cluster label, else its own cluster;
+         *     a remote one ksflux did not render reports an error), with their health, as the caller may
+         *     read them there: desired / up-to-date / ready / available replicas, rollout, and failing
+         *     pods with their reasons and Events.
+         */
+        get: operations["object_workloads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/status/events": {
         parameters: {
             query?: never;
@@ -5057,6 +5080,87 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ObjectView"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    object_workloads: {
+        parameters: {
+            query?: {
+                /** @description The cluster (default `host`). */
+                cluster?: string;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+                /** @description kustomizations or helmreleases */
+                resource: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetWorkloads"];
                 };
             };
             /** @description A path or query parameter is malformed (`details.causes[].field` names it). */

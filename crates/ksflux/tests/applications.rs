@@ -1045,6 +1045,32 @@ async fn workload_health_per_target_shows_a_crash_looping_override_on_one_member
         }
     })
     .await;
+    // The same through the rendered Kustomization itself, as for any Flux object: its
+    // workloads in the cluster it applies to.
+    let raw = s
+        .get(
+            "admin",
+            &format!("{}/shop-member-2/workloads", path(&ns, "kustomizations")),
+        )
+        .await;
+    assert_eq!(raw.status, 200, "{}", raw.text);
+    assert_eq!(
+        (
+            &raw.body["cluster"],
+            &raw.body["state"],
+            &raw.body["workloads"][0]["name"]
+        ),
+        (&json!("member-2"), &json!("degraded"), &json!("demo")),
+        "{}",
+        raw.text
+    );
+    let not_delivery = s
+        .get(
+            "admin",
+            &format!("{}/demo/workloads", path(&ns, "gitrepositories")),
+        )
+        .await;
+    assert_eq!(not_delivery.status, 404, "{}", not_delivery.text);
     // The fleet summary counts the degraded workload, and only it, in the project.
     let summary = format!("/kapis/fluxcd.kubesphere.io/v1alpha1/status/summary?namespace={ns}");
     wait_for("the summary's degraded workload", LONG, || async {

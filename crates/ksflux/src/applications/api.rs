@@ -505,41 +505,51 @@ pub async fn workloads(
         let object = rendered_object(fleet, &children, kind, namespace, &child)
             .await?
             .and_then(|o| serde_json::to_value(o).ok());
-        let client = clusters.client_for(&t.cluster, user).map_err(|e| e.to_string());
-        let read = async {
-            let client = client.as_ref().map_err(Clone::clone)?;
-            // From the workload caches when they are current there; else from the cluster.
-            if let Some(cached) = fleet
-                .applied_workloads(clusters, user, &t.cluster, object.as_ref())
-                .await
-            {
-                return cached;
-            }
-            let named = applied_workloads(client, object.as_ref())
-                .await
-                .map_err(|e| workload_error(&e, &t.cluster, &t.namespace))?;
-            crate::workloads::read(client, &named)
-                .await
-                .map_err(|e| workload_error(&e, &t.cluster, &t.namespace))
-        };
-        let (state, workloads, error) = match read.await {
-            Ok(mut w) => {
-                if let Ok(client) = &client {
-                    crate::workloads::add_pod_events(client, &mut w).await;
-                }
-                (Some(crate::workloads::state(&w)), w, None)
-            }
-            Err(e) => (None, Vec::new(), Some(e)),
-        };
-        out.push(TargetWorkloads {
-            cluster: t.cluster.clone(),
-            namespace: t.namespace.clone(),
-            state,
-            workloads,
-            error,
-        });
+        out.push(workloads_of(clusters, fleet, user, &t.cluster, &t.namespace, object.as_ref()).await);
     }
     Ok(out)
+}
+
+/// The workloads Flux object `object` applied in `cluster` (its target namespace `namespace`),
+/// with their health, as `user` may see them: from the workload caches when they are current
+/// there, else read in the cluster as the user; failing pods get their latest Events.
+pub async fn workloads_of(
+    clusters: &Clusters,
+    fleet: &crate::status::Fleet,
+    user: &User,
+    cluster: &str,
+    namespace: &str,
+    object: Option<&Value>,
+) -> TargetWorkloads {
+    let client = clusters.client_for(cluster, user).map_err(|e| e.to_string());
+    let read = async {
+        let client = client.as_ref().map_err(Clone::clone)?;
+        if let Some(cached) = fleet.applied_workloads(clusters, user, cluster, object).await {
+            return cached;
+        }
+        let named = applied_workloads(client, object)
+            .await
+            .map_err(|e| workload_error(&e, cluster, namespace))?;
+        crate::workloads::read(client, &named)
+            .await
+            .map_err(|e| workload_error(&e, cluster, namespace))
+    };
+    let (state, workloads, error) = match read.await {
+        Ok(mut w) => {
+            if let Ok(client) = &client {
+                crate::workloads::add_pod_events(client, &mut w).await;
+            }
+            (Some(crate::workloads::state(&w)), w, None)
+        }
+        Err(e) => (None, Vec::new(), Some(e)),
+    };
+    TargetWorkloads {
+        cluster: cluster.to_string(),
+        namespace: namespace.to_string(),
+        state,
+        workloads,
+        error,
+    }
 }
 
 fn workload_error(e: &kube::Error, cluster: &str, namespace: &str) -> String {

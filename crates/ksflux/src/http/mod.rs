@@ -608,6 +608,71 @@ async fn charts(
     Ok(Json(sources::charts(&api, &name, &ctx.artifacts).await?))
 }
 
+/// The workloads a Kustomization or HelmRelease applied (its inventory; its Helm release's
+/// objects), in the cluster it applies to (ksflux's cluster label, else its own cluster;
+/// a remote one ksflux did not render reports an error), with their health, as the caller may
+/// read them there: desired / up-to-date / ready / available replicas, rollout, and failing
+/// pods with their reasons and Events.
+#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/workloads", tag = "flux",
+    params(("namespace" = String, Path), ("resource" = String, Path, description = "kustomizations or helmreleases"),
+           ("name" = String, Path), ClusterQuery),
+    responses((status = 200, body = crate::applications::api::TargetWorkloads), ApiErrors))]
+async fn object_workloads(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiPath((namespace, resource, name)): ApiPath<(String, String, String)>,
+    ApiQuery(q): ApiQuery<ClusterQuery>,
+) -> Result<Json<crate::applications::api::TargetWorkloads>> {
+    let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
+    if scope.kind.family != kinds::Family::Delivery {
+        return Err(Error::NotFound(format!(
+            "{resource} apply no workloads; use kustomizations or helmreleases"
+        )));
+    }
+    let api: kube::Api<kube::api::DynamicObject> =
+        kube::Api::namespaced_with(scope.client.clone(), &namespace, &scope.kind.api_resource());
+    let object = api.get(&name).await?;
+    let own = q.cluster.as_deref().filter(|c| !c.is_empty()).unwrap_or(HOST);
+    let applies_to = match kube::ResourceExt::labels(&object).get(crate::clusters::CLUSTER_LABEL) {
+        Some(c) => Some(c.clone()),
+        None => object
+            .data
+            .pointer("/spec/kubeConfig")
+            .is_none()
+            .then(|| own.to_string()),
+    };
+    let target_ns = object
+        .data
+        .pointer("/spec/targetNamespace")
+        .and_then(serde_json::Value::as_str)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(&namespace)
+        .to_string();
+    let Some(cluster) = applies_to else {
+        return Ok(Json(crate::applications::api::TargetWorkloads {
+            cluster: String::new(),
+            namespace: target_ns,
+            state: None,
+            workloads: Vec::new(),
+            error: Some(
+                "it applies to a cluster through its own spec.kubeConfig, which ksflux does not know".into(),
+            ),
+        }));
+    };
+    let value = serde_json::to_value(&object).ok();
+    Ok(Json(
+        crate::applications::api::workloads_of(
+            &ctx.clusters,
+            &ctx.fleet,
+            &user,
+            &cluster,
+            &target_ns,
+            value.as_ref(),
+        )
+        .await,
+    ))
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -633,6 +698,7 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(force))
         .routes(routes!(reset))
         .routes(routes!(charts))
+        .routes(routes!(object_workloads))
         .merge(application_routes::router())
         .merge(status::router())
 }
