@@ -1417,6 +1417,365 @@ export interface components {
                 /** @description Wait for the applied objects to become ready. */
                 wait?: boolean;
             };
+            /**
+             * @description Overrides applied by cluster labels, in order, on top of the base and under each
+             *     target's own overrides (for example `env=production`, then `region=eu`).
+             */
+            layers?: {
+                /** @description The clusters it applies to. */
+                clusterSelector: {
+                    /** @description Requirements: `In`, `NotIn`, `Exists`, `DoesNotExist`. */
+                    matchExpressions?: {
+                        /** @description The label. */
+                        key: string;
+                        /** @description `In`, `NotIn`, `Exists` or `DoesNotExist`. */
+                        operator: string;
+                        /** @description The values (`In`, `NotIn`). */
+                        values?: string[];
+                    }[];
+                    /** @description Labels with these exact values. */
+                    matchLabels?: {
+                        [key: string]: string;
+                    };
+                };
+                /** @description A name for previews and status (default: its position). */
+                name?: string;
+                /** @description What it changes, merged like a target's overrides. */
+                overrides: {
+                    /** @description Kustomize components replacing the base list. */
+                    components?: string[];
+                    /** @description Helm `driftDetection` settings replacing the base ones. */
+                    driftDetection?: {
+                        /**
+                         * @description Ignore contains a list of rules for specifying which changes to ignore
+                         *     during diffing.
+                         */
+                        ignore?: {
+                            /**
+                             * @description Paths is a list of JSON Pointer (RFC 6901) paths to be excluded from
+                             *     consideration in a Kubernetes object.
+                             */
+                            paths: string[];
+                            /**
+                             * @description Target is a selector for specifying Kubernetes objects to which this
+                             *     rule applies.
+                             *     If Target is not set, the Paths will be ignored for all Kubernetes
+                             *     objects within the manifest of the Helm release.
+                             */
+                            target?: {
+                                /**
+                                 * @description AnnotationSelector is a string that follows the label selection expression
+                                 *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                                 *     It matches with the resource annotations.
+                                 */
+                                annotationSelector?: string;
+                                /**
+                                 * @description Group is the API group to select resources from.
+                                 *     Together with Version and Kind it is capable of unambiguously identifying and/or selecting resources.
+                                 *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                                 */
+                                group?: string;
+                                /**
+                                 * @description Kind of the API Group to select resources from.
+                                 *     Together with Group and Version it is capable of unambiguously
+                                 *     identifying and/or selecting resources.
+                                 *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                                 */
+                                kind?: string;
+                                /**
+                                 * @description LabelSelector is a string that follows the label selection expression
+                                 *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                                 *     It matches with the resource labels.
+                                 */
+                                labelSelector?: string;
+                                /** @description Name to match resources with. */
+                                name?: string;
+                                /** @description Namespace to select resources from. */
+                                namespace?: string;
+                                /**
+                                 * @description Version of the API Group to select resources from.
+                                 *     Together with Group and Kind it is capable of unambiguously identifying and/or selecting resources.
+                                 *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                                 */
+                                version?: string;
+                            };
+                        }[];
+                        /**
+                         * @description Mode defines how differences should be handled between the Helm manifest
+                         *     and the manifest currently applied to the cluster.
+                         *     If not explicitly set, it defaults to DiffModeDisabled.
+                         * @enum {string}
+                         */
+                        mode?: "enabled" | "warn" | "disabled" | null;
+                    };
+                    /** @description Kustomize `force` replacing the base one. */
+                    force?: boolean;
+                    /** @description Kustomize images; an entry replaces the base entry of the same name. */
+                    images?: {
+                        /** @description Replacement digest. */
+                        digest?: string;
+                        /** @description The image name in the manifests. */
+                        name: string;
+                        /** @description Replacement name. */
+                        newName?: string;
+                        /** @description Replacement tag. */
+                        newTag?: string;
+                    }[];
+                    /**
+                     * Format: int64
+                     * @description Helm `maxHistory` replacing the base one.
+                     */
+                    maxHistory?: number;
+                    /** @description Kustomize name prefix replacing the base one. */
+                    namePrefix?: string;
+                    /** @description Kustomize name suffix replacing the base one. */
+                    nameSuffix?: string;
+                    /** @description Kustomize patches appended after the base ones. */
+                    patches?: {
+                        /** @description The patch (YAML or JSON). */
+                        patch: string;
+                        /** @description Which objects it applies to. */
+                        target?: {
+                            /**
+                             * @description AnnotationSelector is a string that follows the label selection expression
+                             *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                             *     It matches with the resource annotations.
+                             */
+                            annotationSelector?: string;
+                            /**
+                             * @description Group is the API group to select resources from.
+                             *     Together with Version and Kind it is capable of unambiguously identifying and/or selecting resources.
+                             *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                             */
+                            group?: string;
+                            /**
+                             * @description Kind of the API Group to select resources from.
+                             *     Together with Group and Version it is capable of unambiguously
+                             *     identifying and/or selecting resources.
+                             *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                             */
+                            kind?: string;
+                            /**
+                             * @description LabelSelector is a string that follows the label selection expression
+                             *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                             *     It matches with the resource labels.
+                             */
+                            labelSelector?: string;
+                            /** @description Name to match resources with. */
+                            name?: string;
+                            /** @description Namespace to select resources from. */
+                            namespace?: string;
+                            /**
+                             * @description Version of the API Group to select resources from.
+                             *     Together with Group and Kind it is capable of unambiguously identifying and/or selecting resources.
+                             *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                             */
+                            version?: string;
+                        };
+                    }[];
+                    /** @description Kustomize path replacing the base one. */
+                    path?: string;
+                    /** @description Helm post-renderers run after the base ones. */
+                    postRenderers?: {
+                        /** @description Kustomization to apply as PostRenderer. */
+                        kustomize?: {
+                            /**
+                             * @description Images is a list of (image name, new name, new tag or digest)
+                             *     for changing image names, tags or digests. This can also be achieved with a
+                             *     patch, but this operator is simpler to specify.
+                             */
+                            images?: {
+                                /**
+                                 * @description Digest is the value used to replace the original image tag.
+                                 *     If digest is present NewTag value is ignored.
+                                 */
+                                digest?: string;
+                                /** @description Name is a tag-less image name. */
+                                name: string;
+                                /** @description NewName is the value used to replace the original name. */
+                                newName?: string;
+                                /** @description NewTag is the value used to replace the original tag. */
+                                newTag?: string;
+                            }[];
+                            /**
+                             * @description Strategic merge and JSON patches, defined as inline YAML objects,
+                             *     capable of targeting objects based on kind, label and annotation selectors.
+                             */
+                            patches?: {
+                                /**
+                                 * @description Patch contains an inline StrategicMerge patch or an inline JSON6902 patch with
+                                 *     an array of operation objects.
+                                 */
+                                patch: string;
+                                /** @description Target points to the resources that the patch document should be applied to. */
+                                target?: {
+                                    /**
+                                     * @description AnnotationSelector is a string that follows the label selection expression
+                                     *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                                     *     It matches with the resource annotations.
+                                     */
+                                    annotationSelector?: string;
+                                    /**
+                                     * @description Group is the API group to select resources from.
+                                     *     Together with Version and Kind it is capable of unambiguously identifying and/or selecting resources.
+                                     *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                                     */
+                                    group?: string;
+                                    /**
+                                     * @description Kind of the API Group to select resources from.
+                                     *     Together with Group and Version it is capable of unambiguously
+                                     *     identifying and/or selecting resources.
+                                     *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                                     */
+                                    kind?: string;
+                                    /**
+                                     * @description LabelSelector is a string that follows the label selection expression
+                                     *     <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#api>
+                                     *     It matches with the resource labels.
+                                     */
+                                    labelSelector?: string;
+                                    /** @description Name to match resources with. */
+                                    name?: string;
+                                    /** @description Namespace to select resources from. */
+                                    namespace?: string;
+                                    /**
+                                     * @description Version of the API Group to select resources from.
+                                     *     Together with Group and Kind it is capable of unambiguously identifying and/or selecting resources.
+                                     *     <https://github.com/kubernetes/community/blob/master/contributors/design-proposals/api-machinery/api-group.md>
+                                     */
+                                    version?: string;
+                                };
+                            }[];
+                        };
+                    }[];
+                    /** @description Substitutions merged over the base ones. */
+                    substitute?: {
+                        [key: string]: string;
+                    };
+                    /** @description Kustomize substitution references appended after the base ones. */
+                    substituteFrom?: {
+                        /**
+                         * @description Kind of the values referent, valid values are ('Secret', 'ConfigMap').
+                         * @enum {string}
+                         */
+                        kind: "Secret" | "ConfigMap";
+                        /**
+                         * @description Name of the values referent. Should reside in the same namespace as the
+                         *     referring resource.
+                         */
+                        name: string;
+                        /**
+                         * @description Optional indicates whether the referenced resource must exist, or whether to
+                         *     tolerate its absence. If true and the referenced resource is absent, proceed
+                         *     as if the resource was present but empty, without any variables defined.
+                         */
+                        optional?: boolean;
+                    }[];
+                    /** @description Helm `test` settings replacing the base ones. */
+                    test?: {
+                        /**
+                         * @description Enable enables Helm test actions for this HelmRelease after an Helm install
+                         *     or upgrade action has been performed.
+                         */
+                        enable?: boolean;
+                        /** @description Filters is a list of tests to run or exclude from running. */
+                        filters?: {
+                            /** @description Exclude specifies whether the named test should be excluded. */
+                            exclude?: boolean;
+                            /** @description Name is the name of the test. */
+                            name: string;
+                        }[];
+                        /**
+                         * @description IgnoreFailures tells the controller to skip remediation when the Helm tests
+                         *     are run but fail. Can be overwritten for tests run after install or upgrade
+                         *     actions in 'Install.IgnoreTestFailures' and 'Upgrade.IgnoreTestFailures'.
+                         */
+                        ignoreFailures?: boolean;
+                        /**
+                         * @description Timeout is the time to wait for any individual Kubernetes operation during
+                         *     the performance of a Helm test action. Defaults to 'HelmReleaseSpec.Timeout'.
+                         */
+                        timeout?: string;
+                    };
+                    /** @description Timeout (Helm or Kustomize) replacing the base one. */
+                    timeout?: string;
+                    /** @description Helm values deep-merged over the base (maps merge, lists replace, null deletes). */
+                    values?: Record<string, unknown>;
+                    /** @description Helm values references appended after the base ones. */
+                    valuesFrom?: {
+                        /**
+                         * @description Kind of the values referent, valid values are ('Secret', 'ConfigMap').
+                         * @enum {string}
+                         */
+                        kind: "Secret" | "ConfigMap";
+                        /**
+                         * @description Literal marks this ValuesReference as a literal value. When set in
+                         *     combination with TargetPath, the referenced value is merged at the target
+                         *     path without interpreting Helm's `--set` syntax (commas, brackets, dots,
+                         *     equal signs, etc.), mirroring the behavior of `helm --set-literal`. This
+                         *     is the only safe way to inject arbitrary file content (config files, JSON
+                         *     blobs, multi-line strings containing special characters) through
+                         *     `valuesFrom`. Has no effect when TargetPath is empty: in that mode the
+                         *     referenced value is always YAML-merged at the root.
+                         */
+                        literal?: boolean;
+                        /**
+                         * @description Name of the values referent. Should reside in the same namespace as the
+                         *     referring resource.
+                         */
+                        name: string;
+                        /**
+                         * @description Optional marks this ValuesReference as optional. When set, a not found error
+                         *     for the values reference is ignored, but any ValuesKey, TargetPath or
+                         *     transient error will still result in a reconciliation failure.
+                         */
+                        optional?: boolean;
+                        /**
+                         * @description TargetPath is the YAML dot notation path the value should be merged at. When
+                         *     set, the ValuesKey is expected to be a single flat value. Defaults to 'None',
+                         *     which results in the values getting merged at the root.
+                         */
+                        targetPath?: string;
+                        /**
+                         * @description ValuesKey is the data key where the values.yaml or a specific value can be
+                         *     found at. Defaults to 'values.yaml'.
+                         */
+                        valuesKey?: string;
+                    }[];
+                    /** @description Helm chart version range replacing the base one. */
+                    version?: string;
+                };
+            }[];
+            /**
+             * @description Clusters chosen by their labels: each selected cluster is a target (in
+             *     `placement.namespace`), gained when a cluster gets the labels and lost, with its objects,
+             *     when it no longer has them.
+             */
+            placement?: {
+                /**
+                 * @description The labels a cluster must have (`matchLabels` and `matchExpressions`, as Kubernetes
+                 *     label selectors). Every cluster also carries `fluxcd.kubesphere.io/cluster: <name>`.
+                 */
+                clusterSelector: {
+                    /** @description Requirements: `In`, `NotIn`, `Exists`, `DoesNotExist`. */
+                    matchExpressions?: {
+                        /** @description The label. */
+                        key: string;
+                        /** @description `In`, `NotIn`, `Exists` or `DoesNotExist`. */
+                        operator: string;
+                        /** @description The values (`In`, `NotIn`). */
+                        values?: string[];
+                    }[];
+                    /** @description Labels with these exact values. */
+                    matchLabels?: {
+                        [key: string]: string;
+                    };
+                };
+                /** @description Clusters never selected. */
+                exclude?: string[];
+                /** @description The namespace in each selected cluster. */
+                namespace: string;
+            };
             /** @description The Flux source the application is built from, in the application's namespace. */
             source: {
                 /**
@@ -1429,7 +1788,11 @@ export interface components {
             };
             /** @description Suspends every target. */
             suspend?: boolean;
-            /** @description Where to deploy, and each target's differences. */
+            /**
+             * @description Where to deploy, and each target's differences (explicit clusters; `placement` adds
+             *     the clusters chosen by labels).
+             * @default []
+             */
             targets: {
                 /** @description The cluster: `host` or a member's name. */
                 cluster: string;
@@ -1928,6 +2291,13 @@ export interface components {
         ClusterView: {
             /** @description Its health. */
             health: components["schemas"]["Health"];
+            /**
+             * @description Its labels (placement selects by them): those of its registration Secret or KubeSphere
+             *     `Cluster`, and `fluxcd.kubesphere.io/cluster: <name>`.
+             */
+            labels: {
+                [key: string]: string;
+            };
             /** @description Its name: `host` or the member's name. */
             name: string;
             /** @description Where its connection comes from. */
@@ -2277,6 +2647,8 @@ export interface components {
         Rendered: {
             /** @description The target cluster. */
             cluster: string;
+            /** @description The label layers (`spec.layers`) applied to this target, in order. */
+            layers?: string[];
             /** @description The target namespace. */
             namespace: string;
             /** @description The Flux object to apply in the host (Kustomization or HelmRelease). */

@@ -263,6 +263,9 @@ pub struct ClusterView {
     pub origin: Origin,
     /// The apiserver URL.
     pub server: String,
+    /// Its labels (placement selects by them): those of its registration Secret or KubeSphere
+    /// `Cluster`, and `fluxcd.kubesphere.io/cluster: <name>`.
+    pub labels: BTreeMap<String, String>,
     /// Its health.
     pub health: Health,
 }
@@ -276,6 +279,7 @@ pub struct Cluster {
     config: Config,
     client: Client,
     health: RwLock<Health>,
+    labels: RwLock<BTreeMap<String, String>>,
     changes: tokio::sync::watch::Sender<u64>,
 }
 
@@ -295,8 +299,32 @@ impl Cluster {
             config,
             client,
             health: RwLock::new(Health::default()),
+            labels: Default::default(),
             changes,
         })
+    }
+
+    /// Its labels, with `fluxcd.kubesphere.io/cluster: <name>`.
+    pub fn labels(&self) -> BTreeMap<String, String> {
+        let mut l = self.labels.read().map(|l| l.clone()).unwrap_or_default();
+        l.insert(CLUSTER_LABEL.to_string(), self.name.clone());
+        l
+    }
+
+    /// Sets its labels (those of its registration); a change is published on the registry's
+    /// change channel, so placements are evaluated again.
+    fn set_labels(&self, mut labels: BTreeMap<String, String>) {
+        labels.remove(CLUSTER_LABEL);
+        let changed = match self.labels.write() {
+            Ok(mut l) if *l != labels => {
+                *l = labels;
+                true
+            }
+            _ => false,
+        };
+        if changed {
+            self.changes.send_modify(|n| *n += 1);
+        }
     }
 
     /// ksflux's own client for this cluster (for controllers and caches; never for a user).
@@ -329,6 +357,7 @@ impl Cluster {
             name: self.name.clone(),
             origin: self.origin,
             server: self.config.cluster_url.to_string(),
+            labels: self.labels(),
             health: self.health(),
         }
     }
@@ -572,6 +601,11 @@ impl Clusters {
         out
     }
 
+    /// Every cluster's labels, by name.
+    pub fn labels(&self) -> BTreeMap<String, BTreeMap<String, String>> {
+        self.all().iter().map(|c| (c.name.clone(), c.labels())).collect()
+    }
+
     /// The cluster called `name`, or a 404.
     pub fn get(&self, name: &str) -> Result<Arc<Cluster>> {
         if name == HOST {
@@ -612,6 +646,7 @@ impl Clusters {
     /// every cluster's health concurrently.
     pub async fn refresh(&self) {
         let mut found: BTreeMap<String, (Origin, Kubeconfig)> = BTreeMap::new();
+        let mut labels: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
         let secrets: Api<Secret> = Api::namespaced(self.host.client(), &self.namespace);
         match secrets.list(&ListParams::default().labels(CLUSTER_LABEL)).await {
             Ok(list) => {
@@ -625,6 +660,7 @@ impl Clusters {
                     };
                     match parse_kubeconfig(&String::from_utf8_lossy(&raw.0)) {
                         Ok(kc) => {
+                            labels.insert(name.clone(), s.labels().clone());
                             found.insert(name, (Origin::Secret, kc));
                         }
                         Err(e) => {
@@ -635,8 +671,11 @@ impl Clusters {
             }
             Err(e) => tracing::warn!(error = %e, "listing cluster secrets failed"),
         }
-        for (name, kc) in kubesphere_clusters(&self.host.client()).await {
-            found.entry(name).or_insert((Origin::KubeSphere, kc));
+        for (name, kc, l) in kubesphere_clusters(&self.host.client()).await {
+            if let std::collections::btree_map::Entry::Vacant(e) = found.entry(name.clone()) {
+                labels.insert(name, l);
+                e.insert((Origin::KubeSphere, kc));
+            }
         }
         let mut next = BTreeMap::new();
         let current = self.members.read().map(|m| m.clone()).unwrap_or_default();
@@ -661,6 +700,7 @@ impl Clusters {
                 ) == server.map(|s| s.trim_end_matches('/').to_string())
                 && existing.origin == origin
             {
+                existing.set_labels(labels.remove(&name).unwrap_or_default());
                 next.insert(name, existing.clone());
                 continue;
             }
@@ -669,6 +709,10 @@ impl Clusters {
                 .and_then(|cfg| Cluster::new(name.clone(), origin, cfg, self.changes.clone()))
             {
                 Ok(c) => {
+                    if let Ok(mut l) = c.labels.write() {
+                        *l = labels.remove(&name).unwrap_or_default();
+                        l.remove(CLUSTER_LABEL);
+                    }
                     next.insert(name, Arc::new(c));
                 }
                 Err(e) => tracing::warn!(cluster = name, error = %e, "cannot use the cluster's kubeconfig"),
@@ -847,7 +891,7 @@ async fn config_from(kc: Kubeconfig) -> Result<Config> {
 }
 
 /// Members described by KubeSphere `Cluster` objects, if that CRD is served.
-async fn kubesphere_clusters(host: &Client) -> Vec<(String, Kubeconfig)> {
+async fn kubesphere_clusters(host: &Client) -> Vec<(String, Kubeconfig, BTreeMap<String, String>)> {
     let ar = ApiResource {
         group: "cluster.kubesphere.io".into(),
         version: "v1alpha1".into(),
@@ -875,7 +919,7 @@ async fn kubesphere_clusters(host: &Client) -> Vec<(String, Kubeconfig)> {
             continue;
         };
         match parse_kubeconfig(&String::from_utf8_lossy(&bytes)) {
-            Ok(kc) => out.push((name, kc)),
+            Ok(kc) => out.push((name, kc, c.labels().clone())),
             Err(e) => tracing::warn!(cluster = name, error = e, "bad kubeconfig in KubeSphere Cluster"),
         }
     }

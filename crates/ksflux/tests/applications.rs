@@ -1223,3 +1223,207 @@ async fn a_target_flux_applied_whose_pods_fail_is_degraded_and_recovers() {
     let r = s.delete("admin", &format!("{}/cart", apps(&ns))).await;
     assert!(r.status < 300, "{}", r.text);
 }
+
+/// Sets label `key` (or removes it, with `None`) on every registration Secret of `member` —
+/// the controller's and every test server's — as an operator labels a cluster.
+async fn label_cluster(tb: &Testbed, member: &str, key: &str, value: Option<&str>) {
+    let secrets: Api<Secret> = Api::all(tb.client("host").await);
+    let lp = kube::api::ListParams::default().labels(&format!("fluxcd.kubesphere.io/cluster={member}"));
+    for s in secrets.list(&lp).await.expect("registration Secrets") {
+        let ns = s.metadata.namespace.clone().unwrap_or_default();
+        let name = s.metadata.name.clone().unwrap_or_default();
+        let patch = json!({"metadata": {"labels": {key: value}}});
+        Api::<Secret>::namespaced(tb.client("host").await, &ns)
+            .patch(&name, &Default::default(), &kube::api::Patch::Merge(&patch))
+            .await
+            .expect("label the registration Secret");
+    }
+}
+
+/// The clusters of an application's status targets, sorted.
+fn status_clusters(app: &Value) -> Vec<String> {
+    let mut out: Vec<String> = app["status"]["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["cluster"].as_str().map(str::to_string))
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn a_placement_follows_cluster_labels_and_cleans_up_a_cluster_that_leaves() {
+    start_controller();
+    let s = Server::start().await;
+    let tb = s.tb;
+    let ns = project(&s).await;
+    git_repository(&s, &ns, "demo").await;
+    let env = format!("test.ksflux.io/{}", unique_name("env"));
+    label_cluster(tb, "member-1", &env, Some("staging")).await;
+    let body = json!({
+        "metadata": {"name": "fleet"},
+        "spec": {
+            "source": {"kind": "GitRepository", "name": "demo"},
+            "kustomize": {"path": "./base"},
+            "interval": "1m",
+            "placement": {"clusterSelector": {"matchLabels": {&env: "staging"}}, "namespace": ns}
+        }
+    });
+    let created = s.post("admin", &apps(&ns), &body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let config = |cluster: &'static str| {
+        let ns = ns.clone();
+        async move {
+            Api::<ConfigMap>::namespaced(tb.client(cluster).await, &ns)
+                .get_opt("demo-config")
+                .await
+                .expect("read ConfigMaps")
+        }
+    };
+    wait_app(&s, &ns, "fleet", "placed on the staging member", |a| {
+        status_clusters(a) == ["member-1"] && all_ready(a, 1)
+    })
+    .await;
+    assert!(config("member-1").await.is_some());
+    assert!(config("member-2").await.is_none());
+
+    // A second cluster gets the label: it gains the target, and the objects.
+    label_cluster(tb, "member-2", &env, Some("staging")).await;
+    wait_app(&s, &ns, "fleet", "placed on both members", |a| {
+        status_clusters(a) == ["member-1", "member-2"] && all_ready(a, 2)
+    })
+    .await;
+    wait_for("the objects on member-2", LONG, || async {
+        config("member-2").await.ok_or_else(|| "no ConfigMap yet".to_string())
+    })
+    .await;
+
+    // Named and selected at once: refused, naming both.
+    s.clusters.refresh().await;
+    let mut both = body.clone();
+    both["spec"]["targets"] = json!([{"cluster": "member-2", "namespace": ns}]);
+    let r = s.put("admin", &format!("{}/fleet", apps(&ns)), &both).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(
+        r.text.contains("spec.placement.clusterSelector") && r.text.contains("spec.targets[0]"),
+        "{}",
+        r.text
+    );
+
+    // The label goes: so do the target and what it applied there.
+    label_cluster(tb, "member-2", &env, None).await;
+    wait_app(&s, &ns, "fleet", "back to member-1 only", |a| {
+        status_clusters(a) == ["member-1"]
+    })
+    .await;
+    wait_for("member-2's objects pruned", LONG, || async {
+        match config("member-2").await {
+            None => Ok(()),
+            Some(_) => Err("the ConfigMap is still there".to_string()),
+        }
+    })
+    .await;
+    assert!(config("member-1").await.is_some());
+    label_cluster(tb, "member-1", &env, None).await;
+    let r = s.delete("admin", &format!("{}/fleet", apps(&ns))).await;
+    assert!(r.status < 300, "{}", r.text);
+}
+
+#[tokio::test]
+async fn label_layers_stack_in_order_and_the_preview_agrees_with_what_is_applied() {
+    start_controller();
+    let s = Server::start().await;
+    let tb = s.tb;
+    let ns = project(&s).await;
+    helm_repository(&s, &ns).await;
+    let env = format!("test.ksflux.io/{}", unique_name("env"));
+    let region = format!("test.ksflux.io/{}", unique_name("region"));
+    for (member, r) in [("member-1", "eu"), ("member-2", "us")] {
+        label_cluster(tb, member, &env, Some("production")).await;
+        label_cluster(tb, member, &region, Some(r)).await;
+    }
+    s.clusters.refresh().await;
+    let hosts = "eu-1.example.com,eu-2.example.com";
+    let body = json!({
+        "metadata": {"name": "layered"},
+        "spec": {
+            "source": {"kind": "HelmRepository", "name": "demo"},
+            "helm": {"chart": "demo-app", "version": "1.x", "values": {"replicaCount": 1}},
+            "placement": {"clusterSelector": {"matchLabels": {&env: "production"}}, "namespace": ns},
+            "layers": [
+                {"name": "production", "clusterSelector": {"matchLabels": {&env: "production"}},
+                 "overrides": {"values": {"replicaCount": 3}}},
+                {"name": "eu", "clusterSelector": {"matchLabels": {&region: "eu"}},
+                 "overrides": {"values": {"message": hosts}}}
+            ]
+        }
+    });
+    let preview = s
+        .post("admin", &format!("{}/layered/preview", apps(&ns)), &body)
+        .await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    let of = |c: &str| of_cluster(&preview.body, c);
+    assert_eq!(
+        of("member-1")["layers"],
+        json!(["production", "eu"]),
+        "{}",
+        preview.text
+    );
+    assert_eq!(
+        of("member-2")["layers"],
+        json!(["production"]),
+        "{}",
+        preview.text
+    );
+    assert_eq!(
+        of("member-1")["object"]["spec"]["values"],
+        json!({"replicaCount": 3, "message": hosts})
+    );
+    assert_eq!(
+        of("member-2")["object"]["spec"]["values"],
+        json!({"replicaCount": 3})
+    );
+
+    let created = s.post("admin", &apps(&ns), &body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    wait_app(&s, &ns, "layered", "ready on both members", |a| all_ready(a, 2)).await;
+    for (cluster, message) in [("member-1", hosts), ("member-2", "hello from demo-app")] {
+        // What the controller applied is what the preview showed.
+        let hr = s
+            .get(
+                "admin",
+                &format!("{}/layered-{cluster}", path(&ns, "helmreleases")),
+            )
+            .await;
+        assert_eq!(
+            hr.body["spec"]["values"],
+            of(cluster)["object"]["spec"]["values"],
+            "{cluster}"
+        );
+        let cm = Api::<ConfigMap>::namespaced(tb.client(cluster).await, &ns)
+            .get("layered-config")
+            .await
+            .expect("the release's ConfigMap");
+        let data = cm.data.unwrap_or_default();
+        assert_eq!(
+            (
+                data.get("replicas").map(String::as_str),
+                data.get("message").map(String::as_str)
+            ),
+            (Some("3"), Some(message)),
+            "{cluster}"
+        );
+        let d = Api::<Deployment>::namespaced(tb.client(cluster).await, &ns)
+            .get("layered")
+            .await
+            .expect("the release's Deployment");
+        assert_eq!(d.status.and_then(|s| s.ready_replicas), Some(3), "{cluster}");
+    }
+    for member in ["member-1", "member-2"] {
+        label_cluster(tb, member, &env, None).await;
+        label_cluster(tb, member, &region, None).await;
+    }
+    let r = s.delete("admin", &format!("{}/layered", apps(&ns))).await;
+    assert!(r.status < 300, "{}", r.text);
+}

@@ -39,6 +39,7 @@ fn preserve_unknown(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[x_kube(validation = Rule::new("has(self.helm) != has(self.kustomize)").message("set exactly one of helm or kustomize"))]
+#[x_kube(validation = Rule::new("size(self.targets) > 0 || has(self.placement)").message("set targets, placement or both"))]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationSpec {
     /// The Flux source the application is built from, in the application's namespace.
@@ -49,9 +50,19 @@ pub struct ApplicationSpec {
     /// A Kustomize application: a path in the source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kustomize: Option<KustomizeSpec>,
-    /// Where to deploy, and each target's differences.
-    #[schemars(length(min = 1))]
+    /// Where to deploy, and each target's differences (explicit clusters; `placement` adds
+    /// the clusters chosen by labels).
+    #[serde(default)]
     pub targets: Vec<Target>,
+    /// Clusters chosen by their labels: each selected cluster is a target (in
+    /// `placement.namespace`), gained when a cluster gets the labels and lost, with its objects,
+    /// when it no longer has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
+    /// Overrides applied by cluster labels, in order, on top of the base and under each
+    /// target's own overrides (for example `env=production`, then `region=eu`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<OverrideLayer>,
     /// Applications (in the same namespace) that must be Ready in a cluster before this one
     /// is deployed there.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -310,6 +321,81 @@ pub struct Target {
     /// This target's differences from the base.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overrides: Option<Overrides>,
+}
+
+/// Clusters chosen by their labels.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Placement {
+    /// The labels a cluster must have (`matchLabels` and `matchExpressions`, as Kubernetes
+    /// label selectors). Every cluster also carries `fluxcd.kubesphere.io/cluster: <name>`.
+    pub cluster_selector: LabelSelector,
+    /// The namespace in each selected cluster.
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), length(max = 63))]
+    pub namespace: String,
+    /// Clusters never selected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+}
+
+/// A label selector: every `matchLabels` entry and every `matchExpressions` requirement must
+/// hold; an empty selector selects nothing.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelSelector {
+    /// Labels with these exact values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub match_labels: BTreeMap<String, String>,
+    /// Requirements: `In`, `NotIn`, `Exists`, `DoesNotExist`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_expressions: Vec<LabelRequirement>,
+}
+
+/// One label selector requirement.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelRequirement {
+    /// The label.
+    pub key: String,
+    /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
+    #[schemars(regex(pattern = r"^(In|NotIn|Exists|DoesNotExist)$"))]
+    pub operator: String,
+    /// The values (`In`, `NotIn`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+impl LabelSelector {
+    /// Whether `labels` satisfy the selector (never, for an empty one).
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        if self.match_labels.is_empty() && self.match_expressions.is_empty() {
+            return false;
+        }
+        self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+            && self.match_expressions.iter().all(|e| {
+                let value = labels.get(&e.key);
+                match e.operator.as_str() {
+                    "In" => value.is_some_and(|v| e.values.contains(v)),
+                    "NotIn" => value.is_none_or(|v| !e.values.contains(v)),
+                    "Exists" => value.is_some(),
+                    "DoesNotExist" => value.is_none(),
+                    _ => false,
+                }
+            })
+    }
+}
+
+/// Overrides for the clusters a selector chooses.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OverrideLayer {
+    /// A name for previews and status (default: its position).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The clusters it applies to.
+    pub cluster_selector: LabelSelector,
+    /// What it changes, merged like a target's overrides.
+    pub overrides: Overrides,
 }
 
 /// A target's differences. See `docs/applications.md` for how each merges.

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::{
-    Application, ApplicationSpec, access,
+    Application, ApplicationSpec, access, placement,
     render::{self, Change, Rendered},
 };
 use crate::{
@@ -81,25 +81,38 @@ pub async fn check(clusters: &Clusters, namespace: &str, req: &ObjectRequest) ->
     }
     let spec = spec_of(req)?;
     let mut causes = render::validate(&req.metadata.name, &spec);
+    let mut resolved = None;
     if causes.is_empty() {
+        match placement::resolve(&app_of(namespace, req, spec.clone()), &clusters.labels()) {
+            Ok(r) => resolved = Some(r),
+            Err(c) => causes.extend(c),
+        }
+    }
+    if let Some(r) = &resolved {
         let namespaces: Api<Namespace> = Api::all(clusters.host().client());
         let project = namespaces.get(namespace).await?;
-        for (i, t) in spec.targets.iter().enumerate() {
+        for (i, t) in r.app.spec.targets.iter().enumerate() {
+            let field = placement::target_field(r, i);
             let Ok(cluster) = clusters.get(&t.cluster) else {
                 causes.push(Cause::invalid(
-                    format!("spec.targets[{i}].cluster"),
+                    format!("{field}.cluster"),
                     format!("cluster {:?} is not registered", t.cluster),
                 ));
                 continue;
             };
             let client = cluster.health().reachable.then(|| cluster.client());
             if let Err(m) = access::check_allowed(&project, &t.cluster, client.as_ref(), &t.namespace).await {
-                causes.push(Cause::forbidden(format!("spec.targets[{i}].namespace"), m));
+                let field = if i < r.explicit {
+                    format!("{field}.namespace")
+                } else {
+                    "spec.placement.namespace".to_string()
+                };
+                causes.push(Cause::forbidden(field, format!("{m} (cluster {:?})", t.cluster)));
             }
         }
-    }
-    if causes.is_empty() {
-        causes.extend(check_rendered(&app_of(namespace, req, spec.clone())));
+        if causes.is_empty() {
+            causes.extend(check_rendered(&r.app));
+        }
     }
     if causes.is_empty() {
         Ok(spec)
@@ -189,10 +202,26 @@ fn application_field(helm: bool, rendered: &str, target: usize) -> String {
     }
 }
 
-/// Renders the Flux objects of every target of a requested spec, writing nothing.
+/// Renders the Flux objects of every target of a requested spec (the placement's clusters
+/// included, each with the label layers it got), writing nothing.
 pub async fn preview(clusters: &Clusters, namespace: &str, req: &ObjectRequest) -> Result<Vec<Rendered>> {
     let spec = check(clusters, namespace, req).await?;
-    Ok(render::render(&app_of(namespace, req, spec)))
+    render_resolved(clusters, &app_of(namespace, req, spec))
+}
+
+/// `app` resolved with the clusters' current labels, a conflict being a 422.
+pub fn resolved(clusters: &Clusters, app: &Application) -> Result<placement::Resolved> {
+    placement::resolve(app, &clusters.labels()).map_err(Error::invalid)
+}
+
+/// The Flux objects `app` renders with the clusters' current labels, with the layers each got.
+fn render_resolved(clusters: &Clusters, app: &Application) -> Result<Vec<Rendered>> {
+    let r = resolved(clusters, app)?;
+    let mut out = render::render(&r.app);
+    for o in &mut out {
+        o.layers = r.layers.get(&o.cluster).cloned().unwrap_or_default();
+    }
+    Ok(out)
 }
 
 /// What an edit would change in one target.
@@ -225,8 +254,9 @@ pub async fn diff(
     let spec = check(clusters, namespace, req).await?;
     let mut edited = app_of(namespace, req, spec);
     edited.metadata.uid = current.metadata.uid.clone();
-    let before = render::render(&current);
-    let after = render::render(&edited);
+    // The stored application as the controller renders it now (a conflict renders nothing).
+    let before = render_resolved(clusters, &current).unwrap_or_default();
+    let after = render_resolved(clusters, &edited)?;
     let mut out = Vec::new();
     for a in &after {
         match before.iter().find(|b| b.cluster == a.cluster) {
@@ -380,8 +410,19 @@ pub async fn targets(
         Api::namespaced_with(user_client.clone(), namespace, &kind.api_resource());
     let events: Api<KubeEvent> = Api::namespaced(user_client.clone(), namespace);
     let status = app.status.clone().unwrap_or_default();
+    // The explicit targets, then those the controller placed by labels (from its status).
+    let mut placed = app.spec.targets.clone();
+    for s in &status.targets {
+        if !placed.iter().any(|t| t.cluster == s.cluster) {
+            placed.push(super::Target {
+                cluster: s.cluster.clone(),
+                namespace: s.namespace.clone(),
+                ..Default::default()
+            });
+        }
+    }
     let mut out = Vec::new();
-    for t in &app.spec.targets {
+    for t in &placed {
         let child = render::child_name(name, &t.cluster);
         let object = match rendered_object(fleet, &children, kind, namespace, &child).await? {
             Some(o) => {
@@ -499,8 +540,9 @@ pub async fn workloads(
         .await?;
     let kind = delivery_kind(&app);
     let children: Api<kube::api::DynamicObject> = Api::namespaced_with(host, namespace, &kind.api_resource());
+    let placed = placement::targets_of(&app, &clusters.labels());
     let mut out = Vec::new();
-    for t in &app.spec.targets {
+    for t in &placed {
         let child = render::child_name(name, &t.cluster);
         let object = rendered_object(fleet, &children, kind, namespace, &child)
             .await?

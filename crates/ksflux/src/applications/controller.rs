@@ -33,6 +33,7 @@ use serde_json::{Value, json};
 use super::{
     APPLICATION_LABEL, Application, ApplicationStatus, CLUSTER_LABEL, WorkloadsSummary, access,
     grants::{self, Grants},
+    placement,
     plan::{self, Observed, Problem},
     render,
 };
@@ -225,6 +226,7 @@ async fn children(ctx: &Context, ns: &str, name: &str) -> Result<Vec<DynamicObje
 /// applications except `skip`.
 fn project_targets(ctx: &Context, ns: &str, skip: Option<&str>) -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let labels = ctx.clusters.labels();
     for a in ctx.store.state() {
         if a.namespace().as_deref() != Some(ns)
             || Some(a.name_any().as_str()) == skip
@@ -232,10 +234,8 @@ fn project_targets(ctx: &Context, ns: &str, skip: Option<&str>) -> BTreeMap<Stri
         {
             continue;
         }
-        for t in &a.spec.targets {
-            out.entry(t.cluster.clone())
-                .or_default()
-                .insert(t.namespace.clone());
+        for t in placement::targets_of(&a, &labels) {
+            out.entry(t.cluster).or_default().insert(t.namespace);
         }
     }
     out
@@ -390,6 +390,21 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
         event(ctx, app, EventType::Warning, "InvalidSpec", &message).await;
         return Ok(Action::await_change());
     }
+    // Targets chosen by labels, and label layers, become explicit targets from here on.
+    let resolved = match placement::resolve(app, &ctx.clusters.labels()) {
+        Ok(r) => r,
+        Err(causes) => {
+            let message = causes
+                .iter()
+                .map(|c| format!("{}: {}", c.field, c.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            write_status(ctx, app, &plan::invalid(app, &message)).await?;
+            event(ctx, app, EventType::Warning, "PlacementConflict", &message).await;
+            return Ok(Action::await_change());
+        }
+    };
+    let app = &resolved.app;
     let (problems, renew_in) = observe(app, ctx).await?;
     let rendered = render::render(app);
     let live = children(ctx, &ns, &name).await?;
@@ -566,7 +581,7 @@ async fn cleanup(app: &Application, ctx: &Context) -> Result<Action, Error> {
         access::revoke_host(&ctx.host, &ns).await;
         ctx.grants.forget(&ns, Some(HOST));
     }
-    for t in &app.spec.targets {
+    for t in &placement::targets_of(app, &ctx.clusters.labels()) {
         if t.cluster == HOST || still_used.contains_key(&t.cluster) {
             continue;
         }

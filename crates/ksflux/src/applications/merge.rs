@@ -144,6 +144,58 @@ pub fn path(base: Option<&str>, over: Option<&Overrides>) -> Option<String> {
         .or_else(|| base.map(str::to_string))
 }
 
+/// Stacks values of two override layers, `upper` over `lower`, for one merge into the base
+/// afterwards: objects combine key by key, anything else in `upper` (a `null` too) replaces.
+fn stack_values(lower: &Value, upper: &Value) -> Value {
+    match (lower, upper) {
+        (Value::Object(l), Value::Object(u)) => {
+            let mut out = l.clone();
+            for (k, v) in u {
+                let merged = match out.get(k) {
+                    Some(existing) => stack_values(existing, v),
+                    None => v.clone(),
+                };
+                out.insert(k.clone(), merged);
+            }
+            Value::Object(out)
+        }
+        (_, u) => u.clone(),
+    }
+}
+
+/// One set of overrides equivalent to `lower` then `upper` (a label layer, then the next
+/// layer or the target's own overrides), by the rules of the table above: merged values and
+/// substitutions, appended lists, images replaced by name, and `upper`'s value for the rest.
+/// One difference with applying them one after the other: where `lower` deletes a values key
+/// (`null`) and `upper` sets it to an object, the object merges with the base's.
+pub fn stack(lower: &Overrides, upper: &Overrides) -> Overrides {
+    let values = match (&lower.values, &upper.values) {
+        (Some(l), Some(u)) => Some(stack_values(l, u)),
+        (l, u) => u.clone().or_else(|| l.clone()),
+    };
+    let mut substitute = lower.substitute.clone();
+    substitute.extend(upper.substitute.iter().map(|(k, v)| (k.clone(), v.clone())));
+    Overrides {
+        values,
+        values_from: append(&lower.values_from, Some(&upper.values_from)),
+        version: upper.version.clone().or_else(|| lower.version.clone()),
+        test: replace(lower.test.as_ref(), upper.test.as_ref()),
+        drift_detection: replace(lower.drift_detection.as_ref(), upper.drift_detection.as_ref()),
+        post_renderers: append(&lower.post_renderers, Some(&upper.post_renderers)),
+        max_history: replace(lower.max_history.as_ref(), upper.max_history.as_ref()),
+        timeout: replace(lower.timeout.as_ref(), upper.timeout.as_ref()),
+        patches: append(&lower.patches, Some(&upper.patches)),
+        images: images(&lower.images, Some(upper)),
+        substitute,
+        substitute_from: append(&lower.substitute_from, Some(&upper.substitute_from)),
+        path: upper.path.clone().or_else(|| lower.path.clone()),
+        components: replace(lower.components.as_ref(), upper.components.as_ref()),
+        force: replace(lower.force.as_ref(), upper.force.as_ref()),
+        name_prefix: replace(lower.name_prefix.as_ref(), upper.name_prefix.as_ref()),
+        name_suffix: replace(lower.name_suffix.as_ref(), upper.name_suffix.as_ref()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,5 +506,47 @@ mod tests {
                 prop_assert_eq!(Some(i), expected);
             }
         }
+    }
+
+    #[test]
+    fn stacked_layers_render_like_layers_applied_one_after_the_other() {
+        let o = |v: Value| -> Overrides { serde_json::from_value(v).expect("overrides") };
+        let base = json!({"replicas": 1, "hosts": ["a"], "db": {"size": "s", "class": "x"}, "gone": 1});
+        let production = o(
+            json!({"values": {"replicas": 3, "db": {"size": "l"}}, "timeout": "5m",
+            "images": [{"name": "app", "newTag": "2"}], "substitute": {"env": "prod", "tier": "1"}}),
+        );
+        let eu = o(
+            json!({"values": {"hosts": ["eu-1", "eu-2"], "db": {"class": null}, "gone": null},
+            "images": [{"name": "app", "newTag": "3"}, {"name": "side", "newTag": "1"}],
+            "substitute": {"tier": "2"}, "patches": [{"patch": "p2"}]}),
+        );
+        let own = o(json!({"values": {"replicas": 4}, "patches": [{"patch": "p3"}]}));
+        let stacked = stack(&stack(&production, &eu), &own);
+        let sequential = [&production, &eu, &own].iter().fold(base.clone(), |b, layer| {
+            merge_values(&b, layer.values.as_ref().unwrap_or(&Value::Null))
+        });
+        assert_eq!(values(Some(&base), Some(&stacked)), Some(sequential.clone()));
+        assert_eq!(
+            sequential,
+            json!({"replicas": 4, "hosts": ["eu-1", "eu-2"], "db": {"size": "l"}})
+        );
+        assert_eq!(stacked.timeout.as_deref(), Some("5m"));
+        let tags: Vec<(String, Option<String>)> = stacked
+            .images
+            .iter()
+            .map(|i| (i.name.clone(), i.new_tag.clone()))
+            .collect();
+        assert_eq!(
+            tags,
+            [
+                ("app".to_string(), Some("3".to_string())),
+                ("side".to_string(), Some("1".to_string()))
+            ]
+        );
+        assert_eq!(stacked.substitute.get("tier").map(String::as_str), Some("2"));
+        assert_eq!(stacked.substitute.get("env").map(String::as_str), Some("prod"));
+        let patches: Vec<&str> = stacked.patches.iter().map(|p| p.patch.as_str()).collect();
+        assert_eq!(patches, ["p2", "p3"]);
     }
 }

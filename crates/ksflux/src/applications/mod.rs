@@ -7,6 +7,7 @@ pub mod api;
 pub mod controller;
 pub mod grants;
 pub mod merge;
+pub mod placement;
 pub mod plan;
 pub mod render;
 

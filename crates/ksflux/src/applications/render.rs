@@ -14,8 +14,8 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::{
-    APPLICATION_LABEL, Application, ApplicationSpec, CLUSTER_LABEL, HelmSpec, KustomizeSpec, SourceKind,
-    Target, merge,
+    APPLICATION_LABEL, Application, ApplicationSpec, CLUSTER_LABEL, HelmSpec, KustomizeSpec, LabelSelector,
+    Overrides, SourceKind, Target, merge,
 };
 use crate::{clusters::HOST, error::Cause, validation};
 
@@ -45,6 +45,9 @@ pub struct Rendered {
     /// The Flux object to apply in the host (Kustomization or HelmRelease).
     #[schema(value_type = Object)]
     pub object: Value,
+    /// The label layers (`spec.layers`) applied to this target, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<String>,
 }
 
 impl Rendered {
@@ -112,9 +115,6 @@ pub fn validate(name: &str, spec: &ApplicationSpec) -> Vec<Cause> {
     if let Some(i) = &spec.interval {
         c.extend(validation::duration("spec.interval", i));
     }
-    if spec.targets.is_empty() {
-        c.push(Cause::required("spec.targets"));
-    }
     let mut seen = BTreeSet::new();
     for (i, t) in spec.targets.iter().enumerate() {
         let f = |field: &str| format!("spec.targets[{i}].{field}");
@@ -132,70 +132,31 @@ pub fn validate(name: &str, spec: &ApplicationSpec) -> Vec<Cause> {
                 "application and cluster names together must be at most 62 characters",
             ));
         }
-        let Some(o) = &t.overrides else { continue };
-        let f = |field: &str| format!("spec.targets[{i}].overrides.{field}");
-        durations(&mut c, &[(f("timeout"), o.timeout.as_deref())]);
-        if o.max_history.is_some_and(|m| m < 0) {
-            c.push(Cause::invalid(f("maxHistory"), "must be 0 (unlimited) or more"));
+        if let Some(o) = &t.overrides {
+            override_causes(&format!("spec.targets[{i}].overrides"), helm, o, &mut c);
         }
-        if helm {
-            for (set, field) in [
-                (!o.patches.is_empty(), "patches"),
-                (!o.images.is_empty(), "images"),
-                (!o.substitute.is_empty(), "substitute"),
-                (!o.substitute_from.is_empty(), "substituteFrom"),
-                (o.path.is_some(), "path"),
-                (o.components.is_some(), "components"),
-                (o.force.is_some(), "force"),
-                (o.name_prefix.is_some(), "namePrefix"),
-                (o.name_suffix.is_some(), "nameSuffix"),
-            ] {
-                if set {
-                    c.push(Cause::forbidden(
-                        f(field),
-                        "is a Kustomize override; this is a Helm application",
-                    ));
-                }
-            }
-            if let Some(test) = &o.test {
-                durations(&mut c, &[(f("test.timeout"), test.timeout.as_deref())]);
-            }
-            post_renderer_causes(&f("postRenderers"), &o.post_renderers, &mut c);
-            values_from_causes(&f("valuesFrom"), &o.values_from, &mut c);
-            if o.values.as_ref().is_some_and(|v| !v.is_object()) {
-                c.push(Cause::invalid(f("values"), "must be an object"));
-            }
-            if let Some(v) = &o.version {
-                c.extend(validation::semver_range(&f("version"), v));
-            }
-        } else {
-            for (set, field) in [
-                (o.values.is_some(), "values"),
-                (!o.values_from.is_empty(), "valuesFrom"),
-                (o.version.is_some(), "version"),
-                (o.test.is_some(), "test"),
-                (o.drift_detection.is_some(), "driftDetection"),
-                (!o.post_renderers.is_empty(), "postRenderers"),
-                (o.max_history.is_some(), "maxHistory"),
-            ] {
-                if set {
-                    c.push(Cause::forbidden(
-                        f(field),
-                        "is a Helm override; this is a Kustomize application",
-                    ));
-                }
-            }
-            if let Some(p) = &o.path {
-                c.extend(path_causes(&f("path"), p));
-            }
-            kustomize_name_causes(
-                &f,
-                &o.substitute_from,
-                o.name_prefix.as_deref(),
-                o.name_suffix.as_deref(),
-                &mut c,
-            );
+    }
+    if spec.targets.is_empty() && spec.placement.is_none() {
+        c.push(Cause::required("spec.targets"));
+    }
+    if let Some(p) = &spec.placement {
+        c.extend(validation::dns1123_label(
+            "spec.placement.namespace",
+            &p.namespace,
+        ));
+        let sel = &p.cluster_selector;
+        if sel.match_labels.is_empty() && sel.match_expressions.is_empty() {
+            c.push(Cause::required("spec.placement.clusterSelector"));
         }
+        selector_causes("spec.placement.clusterSelector", sel, &mut c);
+    }
+    for (i, l) in spec.layers.iter().enumerate() {
+        let sel = &l.cluster_selector;
+        if sel.match_labels.is_empty() && sel.match_expressions.is_empty() {
+            c.push(Cause::required(format!("spec.layers[{i}].clusterSelector")));
+        }
+        selector_causes(&format!("spec.layers[{i}].clusterSelector"), sel, &mut c);
+        override_causes(&format!("spec.layers[{i}].overrides"), helm, &l.overrides, &mut c);
     }
     for (i, d) in spec.depends_on.iter().enumerate() {
         c.extend(validation::dns1123_subdomain(&format!("spec.dependsOn[{i}]"), d));
@@ -207,6 +168,96 @@ pub fn validate(name: &str, spec: &ApplicationSpec) -> Vec<Cause> {
         }
     }
     c
+}
+
+/// Checks one set of overrides (a target's or a layer's), its fields under `at`.
+fn override_causes(at: &str, helm: bool, o: &Overrides, c: &mut Vec<Cause>) {
+    let f = |field: &str| format!("{at}.{field}");
+    durations(c, &[(f("timeout"), o.timeout.as_deref())]);
+    if o.max_history.is_some_and(|m| m < 0) {
+        c.push(Cause::invalid(f("maxHistory"), "must be 0 (unlimited) or more"));
+    }
+    if helm {
+        for (set, field) in [
+            (!o.patches.is_empty(), "patches"),
+            (!o.images.is_empty(), "images"),
+            (!o.substitute.is_empty(), "substitute"),
+            (!o.substitute_from.is_empty(), "substituteFrom"),
+            (o.path.is_some(), "path"),
+            (o.components.is_some(), "components"),
+            (o.force.is_some(), "force"),
+            (o.name_prefix.is_some(), "namePrefix"),
+            (o.name_suffix.is_some(), "nameSuffix"),
+        ] {
+            if set {
+                c.push(Cause::forbidden(
+                    f(field),
+                    "is a Kustomize override; this is a Helm application",
+                ));
+            }
+        }
+        if let Some(test) = &o.test {
+            durations(c, &[(f("test.timeout"), test.timeout.as_deref())]);
+        }
+        post_renderer_causes(&f("postRenderers"), &o.post_renderers, c);
+        values_from_causes(&f("valuesFrom"), &o.values_from, c);
+        if o.values.as_ref().is_some_and(|v| !v.is_object()) {
+            c.push(Cause::invalid(f("values"), "must be an object"));
+        }
+        if let Some(v) = &o.version {
+            c.extend(validation::semver_range(&f("version"), v));
+        }
+    } else {
+        for (set, field) in [
+            (o.values.is_some(), "values"),
+            (!o.values_from.is_empty(), "valuesFrom"),
+            (o.version.is_some(), "version"),
+            (o.test.is_some(), "test"),
+            (o.drift_detection.is_some(), "driftDetection"),
+            (!o.post_renderers.is_empty(), "postRenderers"),
+            (o.max_history.is_some(), "maxHistory"),
+        ] {
+            if set {
+                c.push(Cause::forbidden(
+                    f(field),
+                    "is a Helm override; this is a Kustomize application",
+                ));
+            }
+        }
+        if let Some(p) = &o.path {
+            c.extend(path_causes(&f("path"), p));
+        }
+        kustomize_name_causes(
+            &f,
+            &o.substitute_from,
+            o.name_prefix.as_deref(),
+            o.name_suffix.as_deref(),
+            c,
+        );
+    }
+}
+
+/// Checks a label selector's requirements.
+fn selector_causes(at: &str, sel: &LabelSelector, c: &mut Vec<Cause>) {
+    for (i, e) in sel.match_expressions.iter().enumerate() {
+        let f = format!("{at}.matchExpressions[{i}]");
+        match e.operator.as_str() {
+            "In" | "NotIn" if e.values.is_empty() => {
+                c.push(Cause::required(format!("{f}.values")));
+            }
+            "Exists" | "DoesNotExist" if !e.values.is_empty() => {
+                c.push(Cause::invalid(
+                    format!("{f}.values"),
+                    "must be empty for Exists and DoesNotExist",
+                ));
+            }
+            "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
+            other => c.push(Cause::invalid(
+                format!("{f}.operator"),
+                format!("{other:?} is not In, NotIn, Exists or DoesNotExist"),
+            )),
+        }
+    }
 }
 
 /// Checks each set duration.
@@ -518,6 +569,7 @@ pub fn render(app: &Application) -> Vec<Rendered> {
                 cluster: t.cluster.clone(),
                 namespace: t.namespace.clone(),
                 object,
+                layers: Vec::new(),
             }
         })
         .collect()
