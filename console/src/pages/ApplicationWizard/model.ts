@@ -71,6 +71,9 @@ export interface Kept {
   helm: Json;
   /** Kustomize fields the wizard does not edit (`wait`, `components`, `timeout`, ...). */
   kustomize: KustomizeKept;
+  /** Clusters chosen by labels, and label layers (edited as YAML, kept by the wizard). */
+  placement?: ApplicationSpec['placement'];
+  layers?: ApplicationSpec['layers'];
 }
 
 /** The Kustomize part of a spec, as kept. */
@@ -298,6 +301,8 @@ export function stateToSpec(s: WizardState): ApplicationSpec {
     dependsOn: s.kept.dependsOn.length ? s.kept.dependsOn : undefined,
     interval: s.interval.trim() || undefined,
     suspend: s.kept.suspend,
+    placement: s.kept.placement,
+    layers: s.kept.layers,
   });
   return spec;
 }
@@ -361,6 +366,8 @@ export function specToState(name: string, namespace: string, spec: ApplicationSp
       suspend: spec.suspend,
       helm: helmKept,
       kustomize: keptKustomize(k),
+      placement: spec.placement ?? undefined,
+      layers: spec.layers?.length ? spec.layers : undefined,
     }),
   };
 }

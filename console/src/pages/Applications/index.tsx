@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';
 import styled from 'styled-components';
 import { useApplications, useClusters } from '../../api/hooks';
-import type { ApplicationView as Application } from '../../api/types';
+import type { ApplicationView as Application, Target } from '../../api/types';
 import { useNamespace } from '../../app/namespace';
 import { NativeSelect } from '../../components/Field';
 import { ErrorNote, Page, Table, Toolbar } from '../../components/Page';
@@ -46,13 +46,25 @@ const Chip = styled.span`
   }
 `;
 
+/**
+ * The explicit targets, then the clusters the controller placed by labels (from the status),
+ * as targets.
+ */
+export function placedTargets(app: Application): Target[] {
+  const explicit = app.spec.targets ?? [];
+  const placed = (app.status?.targets ?? [])
+    .filter((s) => !explicit.some((t) => t.cluster === s.cluster))
+    .map((s) => ({ cluster: s.cluster, namespace: s.namespace }));
+  return [...explicit, ...placed];
+}
+
 /** One chip per target cluster, coloured by that target's state. */
 export function TargetChips({ app }: { app: Application }) {
   const { t } = useTranslation();
   const statuses = app.status?.targets ?? [];
   return (
     <>
-      {app.spec.targets.map((target) => {
+      {placedTargets(app).map((target) => {
         const st = statuses.find((s) => s.cluster === target.cluster);
         const state = st
           ? targetState(st.ready, st.suspended, st.reason)

@@ -1,3 +1,4 @@
+import styled from 'styled-components';
 import { Button, Modal, notify } from '@kubed/components';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -15,6 +16,24 @@ type Values = { name: string; kubeconfig: string };
 
 
 /** The host and member clusters: reachability, versions, Flux; register or remove members. */
+/** The label every cluster carries with its own name (not shown: the name is). */
+const CLUSTER_NAME_LABEL = 'fluxcd.kubesphere.io/cluster';
+
+const Labels = styled.div`
+  display: flex;
+  flex-wrap: wrap;
+  gap: 4px;
+  margin-top: 4px;
+  span {
+    font-size: 11px;
+    line-height: 16px;
+    padding: 0 6px;
+    border-radius: 8px;
+    background: #eff4f9;
+    color: #36435c;
+  }
+`;
+
 export default function Clusters() {
   const { t } = useTranslation();
   const clusters = useClusters({ refetchInterval: 10_000 });
@@ -55,6 +74,15 @@ export default function Clusters() {
                 <td>
                   <b>{c.name}</b>
                   <div className="muted">{c.server}</div>
+                  <Labels data-testid={`cluster-labels-${c.name}`}>
+                    {Object.entries(c.labels ?? {})
+                      .filter(([k]) => k !== CLUSTER_NAME_LABEL)
+                      .map(([k, v]) => (
+                        <span key={k} title={t('Placements select clusters by these labels')}>
+                          {k}={v}
+                        </span>
+                      ))}
+                  </Labels>
                 </td>
                 <td data-testid={`cluster-state-${c.name}`}>
                   <StateTag state={healthy ? 'ready' : 'failed'} title={h.message} />
