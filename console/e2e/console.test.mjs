@@ -230,6 +230,11 @@ test('suspend one target; the others stay ready', async () => {
   await page.click('[data-testid=target-member-2] button:has-text("Suspend")');
   await targetsShow(page, NS, APP, ['member-2'], 'suspended', LIVE);
   assert.ok(await page.$('[data-testid=target-state-member-1] [data-state=ready]'));
+  // The header says so, and each row offers only the action that applies.
+  await page.waitForSelector('[data-testid=application-suspended]:has-text("1 suspended")');
+  await page.waitForSelector('[data-testid=target-member-2] button:has-text("Resume")');
+  assert.equal(await page.$('[data-testid=target-member-2] button:has-text("Suspend")'), null);
+  assert.equal(await page.$('[data-testid=target-member-1] button:has-text("Resume")'), null);
   const hr = await api('GET', `/namespaces/${NS}/helmreleases/${APP}-member-2`);
   assert.equal(hr.body.spec.suspend, true, "member-2's HelmRelease is suspended");
   const hr1 = await api('GET', `/namespaces/${NS}/helmreleases/${APP}-member-1`);

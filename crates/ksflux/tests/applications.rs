@@ -1295,7 +1295,9 @@ async fn a_placement_follows_cluster_labels_and_cleans_up_a_cluster_that_leaves(
     })
     .await;
     wait_for("the objects on member-2", LONG, || async {
-        config("member-2").await.ok_or_else(|| "no ConfigMap yet".to_string())
+        config("member-2")
+            .await
+            .ok_or_else(|| "no ConfigMap yet".to_string())
     })
     .await;
 

@@ -12,6 +12,10 @@ export interface TargetRow {
   namespace: string;
   /** The target (or the whole application) is suspended in the spec. */
   specSuspended: boolean;
+  /** The target itself is suspended (what its Resume undoes). */
+  ownSuspend?: boolean;
+  /** Placed by labels (no entry of its own in the spec: suspend and resume do not apply). */
+  placed?: boolean;
   status?: TargetStatus;
   detail?: TargetDetail;
 }
@@ -30,13 +34,21 @@ export function targetRows(app: Application, details: TargetDetail[] = []): Targ
       cluster: t.cluster,
       namespace: t.namespace,
       specSuspended: !!t.suspend || !!app.spec.suspend,
+      ownSuspend: !!t.suspend,
       status: statuses.find((s) => s.cluster === t.cluster) ?? detailStatus(detail),
       detail,
     };
   });
   for (const s of statuses) {
     if (!rows.some((r) => r.cluster === s.cluster)) {
-      rows.push({ cluster: s.cluster, namespace: s.namespace, specSuspended: false, status: s });
+      rows.push({
+        cluster: s.cluster,
+        namespace: s.namespace,
+        specSuspended: !!app.spec.suspend,
+        placed: true,
+        status: s,
+        detail: details.find((d) => d.cluster === s.cluster),
+      });
     }
   }
   return rows;
@@ -161,24 +173,28 @@ function TargetLine({
           >
             {t('Reconcile')}
           </Button>
-          <Button
-            size="xs"
-            variant="outline"
-            loading={pending === 'suspend'}
-            disabled={!!pending}
-            onClick={() => run('suspend', row.cluster)}
-          >
-            {t('Suspend')}
-          </Button>
-          <Button
-            size="xs"
-            variant="outline"
-            loading={pending === 'resume'}
-            disabled={!!pending}
-            onClick={() => run('resume', row.cluster)}
-          >
-            {t('Resume')}
-          </Button>
+          {!row.placed && !row.ownSuspend && (
+            <Button
+              size="xs"
+              variant="outline"
+              loading={pending === 'suspend'}
+              disabled={!!pending}
+              onClick={() => run('suspend', row.cluster)}
+            >
+              {t('Suspend')}
+            </Button>
+          )}
+          {!row.placed && row.ownSuspend && (
+            <Button
+              size="xs"
+              variant="outline"
+              loading={pending === 'resume'}
+              disabled={!!pending}
+              onClick={() => run('resume', row.cluster)}
+            >
+              {t('Resume')}
+            </Button>
+          )}
         </Actions>
       </td>
     </tr>

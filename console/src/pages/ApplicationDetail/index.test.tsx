@@ -194,7 +194,7 @@ describe('ApplicationDetail', () => {
     expect(stateOf('member-1')).toBe('ready');
     const row2 = within(screen.getByTestId('target-member-2'));
     expect(row2.getByText('suspended by the application')).toBeTruthy();
-    expect(screen.getByTestId('application-summary').textContent).toBe('1/2 targets ready');
+    expect(screen.getByTestId('application-summary').textContent).toBe('1/2 targets ready · 1 suspended');
     const edit = screen.getByRole('link', { name: 'Edit' });
     expect(edit.getAttribute('href')).toBe('/applications/demo/web/edit');
     const deploys = 'Kustomize path ./kustomize from GitRepository/podinfo';

@@ -92,6 +92,7 @@ export default function ApplicationDetail() {
   const summary = app.status?.summary;
   const readyCount = summary?.ready ?? rows.filter((r) => r.status?.ready === 'True').length;
   const total = summary?.total ?? rows.length;
+  const suspendedCount = rows.filter((r) => r.specSuspended || r.status?.suspended).length;
   const selected = rows.find((r) => r.cluster === chosen) ?? rows[0];
 
   const actions = (
@@ -104,22 +105,25 @@ export default function ApplicationDetail() {
       >
         {t('Reconcile')}
       </Button>
-      <Button
-        variant="outline"
-        loading={pending === 'suspend'}
-        disabled={!!pending}
-        onClick={() => run('suspend')}
-      >
-        {t('Suspend')}
-      </Button>
-      <Button
-        variant="outline"
-        loading={pending === 'resume'}
-        disabled={!!pending}
-        onClick={() => run('resume')}
-      >
-        {t('Resume')}
-      </Button>
+      {app.spec.suspend ? (
+        <Button
+          variant="outline"
+          loading={pending === 'resume'}
+          disabled={!!pending}
+          onClick={() => run('resume')}
+        >
+          {t('Resume')}
+        </Button>
+      ) : (
+        <Button
+          variant="outline"
+          loading={pending === 'suspend'}
+          disabled={!!pending}
+          onClick={() => run('suspend')}
+        >
+          {t('Suspend')}
+        </Button>
+      )}
       <Button as={Link} to={`/applications/${namespace}/${name}/edit`} variant="outline">
         {t('Edit')}
       </Button>
@@ -167,6 +171,12 @@ export default function ApplicationDetail() {
             <dt>{t('Targets')}</dt>
             <dd data-testid="application-summary">
               {t('{{ready}}/{{total}} targets ready', { ready: readyCount, total })}
+              {suspendedCount > 0 && !app.spec.suspend && (
+                <span data-testid="application-suspended">
+                  {' · '}
+                  {t('{{n}} suspended', { n: suspendedCount })}
+                </span>
+              )}
             </dd>
           </div>
           <div>

@@ -251,6 +251,10 @@ fn target_status(o: &Observed<'_>, old: &ApplicationStatus, ns: &str, r: &Render
     ts.ready = field("status").unwrap_or("Unknown").into();
     ts.reason = field("reason").unwrap_or("Progressing").into();
     ts.message = field("message").unwrap_or_default().into();
+    // Waiting for a dependency or the source is progress, not failure.
+    if ts.ready == "False" && crate::resources::waiting(&ts.reason, &ts.message) {
+        ts.ready = "Unknown".into();
+    }
     ts.last_transition_time = field("lastTransitionTime").map(str::to_string);
     ts.last_applied_revision = applied_revision(&v);
     ts.last_attempted_revision = v
@@ -460,6 +464,26 @@ mod tests {
         let s = p.status.as_ref().expect("a status");
         let c = s.conditions.iter().find(|c| c.type_ == "Ready").expect("Ready");
         (c.status.clone(), c.reason.clone())
+    }
+
+    #[test]
+    fn a_target_waiting_for_its_source_is_progressing_not_failed() {
+        let mut waiting = child("shop-host", "False", 1, 1);
+        waiting.data["status"]["conditions"][0]["reason"] = json!("ArtifactFailed");
+        waiting.data["status"]["conditions"][0]["message"] =
+            json!("Source artifact not found, retrying in 30s");
+        let p = run(&app(&[]), &[waiting], &[]);
+        let s = p.status.as_ref().expect("status");
+        let host = s
+            .targets
+            .iter()
+            .find(|t| t.cluster == "host")
+            .expect("host target");
+        assert_eq!(
+            (host.ready.as_str(), host.reason.as_str()),
+            ("Unknown", "ArtifactFailed")
+        );
+        assert_ne!(ready_of(&p).0, "False");
     }
 
     #[test]

@@ -67,6 +67,43 @@ mod tests {
     }
 
     #[test]
+    fn waiting_for_a_dependency_or_a_source_is_progressing_not_failed() {
+        let with = |reason: &str, message: &str| {
+            let mut o = obj("False", false);
+            o["status"]["conditions"][0]["reason"] = json!(reason);
+            o["status"]["conditions"][0]["message"] = json!(message);
+            summarize(&o).state
+        };
+        assert_eq!(
+            with("DependencyNotReady", "dependency 'ns/a' is not ready"),
+            State::Progressing
+        );
+        assert_eq!(
+            with(
+                "SourceNotReady",
+                "HelmChart 'ns/x' is not ready: latest generation of object has not been reconciled"
+            ),
+            State::Progressing
+        );
+        assert_eq!(
+            with("ArtifactFailed", "Source artifact not found, retrying in 30s"),
+            State::Progressing
+        );
+        assert_eq!(
+            with(
+                "ArtifactFailed",
+                "Source is not ready, artifact not found, retrying in 30s"
+            ),
+            State::Progressing
+        );
+        assert_eq!(
+            with("ArtifactFailed", "could not get Source object: not found"),
+            State::Failed
+        );
+        assert_eq!(with("HealthCheckFailed", "health check failed"), State::Failed);
+    }
+
+    #[test]
     fn a_newer_generation_is_progressing() {
         let mut o = obj("True", false);
         o["metadata"]["generation"] = json!(3);

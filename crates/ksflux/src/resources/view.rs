@@ -136,6 +136,20 @@ fn str_at(obj: &Value, ptr: &str) -> Option<String> {
     obj.pointer(ptr).and_then(Value::as_str).map(str::to_string)
 }
 
+/// Whether a `Ready=False` reason (and message) means Flux is waiting for something to get
+/// ready — a dependency, a source or its artifact — rather than failing: such an object is
+/// progressing. `ArtifactFailed` waits only when the artifact is not there yet, not when the
+/// source object itself cannot be read.
+pub fn waiting(reason: &str, message: &str) -> bool {
+    match reason {
+        "DependencyNotReady" | "SourceNotReady" => true,
+        "ArtifactFailed" => {
+            message.starts_with("Source artifact not found") || message.starts_with("Source is not ready")
+        }
+        _ => false,
+    }
+}
+
 /// Derives the [`Summary`] of a Flux object, reading Flux's conditions the way Flux does.
 pub fn summarize(obj: &Value) -> Summary {
     let ready = condition(obj, "Ready");
@@ -155,8 +169,16 @@ pub fn summarize(obj: &Value) -> Summary {
         State::Suspended
     } else if ready.is_none() {
         State::Unknown
-    } else if stalled || ready_status == "False" {
+    } else if stalled {
         State::Failed
+    } else if ready_status == "False" {
+        let reason = ready.and_then(|c| c["reason"].as_str()).unwrap_or_default();
+        let message = ready.and_then(|c| c["message"].as_str()).unwrap_or_default();
+        if waiting(reason, message) {
+            State::Progressing
+        } else {
+            State::Failed
+        }
     } else if reconciling || ready_status == "Unknown" || (generation.is_some() && observed != generation) {
         State::Progressing
     } else {
