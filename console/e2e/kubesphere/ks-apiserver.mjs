@@ -102,9 +102,16 @@ export async function startKsApiserver({ users, objects, workspaces, clusters, e
   const isAdmin = (u) => u.globalRole === 'platform-admin';
   const workspaceOf = (ns) => Object.entries(workspaces).find(([, list]) => list.includes(ns))?.[0];
 
-  /** The RoleTemplates a user holds for a scope (a platform-admin holds every one of it). */
+  /**
+   * The RoleTemplates a user holds for a scope: a platform-admin every one of it; everyone the
+   * global ones KubeSphere aggregates into its `authenticated` role.
+   */
   const heldTemplates = (user, scope, where) => {
     if (isAdmin(user)) return [...templates.values()].filter((t) => scopeOf(t) === scope);
+    const everyone =
+      scope === 'global'
+        ? [...templates.values()].filter((t) => 'iam.kubesphere.io/aggregate-to-authenticated' in (t.metadata.labels ?? {}))
+        : [];
     const names =
       scope === 'global'
         ? (user.global ?? [])
@@ -113,7 +120,8 @@ export async function startKsApiserver({ users, objects, workspaces, clusters, e
           : scope === 'namespace'
             ? (user.namespaces?.[where] ?? [])
             : [];
-    return names.map((n) => templates.get(n)).filter((t) => t && scopeOf(t) === scope);
+    const own = names.map((n) => templates.get(n)).filter((t) => t && scopeOf(t) === scope);
+    return [...new Set([...everyone, ...own])];
   };
 
   /** KubeSphere's authorisation: global rules, then the workspace's, then the namespace's. */
