@@ -5,27 +5,47 @@
 import { defineConfig } from 'vite';
 
 /**
- * A few of the published ESM files still call `require("pkg")` (webpack, which KubeSphere
- * builds with, accepts that); turn each into an import of the package's default export.
+ * What webpack (KubeSphere's own bundler) gives the published ESM files and Vite does not:
+ * - some still call `require("pkg")`: each becomes an import of the package's default export;
+ * - some use webpack's per-file `module` object (@ks-console/shared's store factories key
+ *   their queries with it): each such file gets a `module` of its own.
  */
-function esmRequire() {
+/** Whether a module's top level declares or imports a binding named `module`. */
+function declaresModule(ast) {
+  return ast.body.some(
+    (n) =>
+      (n.type === 'VariableDeclaration' && n.declarations.some((d) => d.id.type === 'Identifier' && d.id.name === 'module')) ||
+      (n.type === 'ExportNamedDeclaration' &&
+        n.declaration?.type === 'VariableDeclaration' &&
+        n.declaration.declarations.some((d) => d.id.type === 'Identifier' && d.id.name === 'module')) ||
+      (n.type === 'ImportDeclaration' && n.specifiers.some((sp) => sp.local.name === 'module')) ||
+      (n.type === 'FunctionDeclaration' && n.id?.name === 'module'),
+  );
+}
+
+function webpackCompat() {
+  const bareModule = /[[(,=:]\s*module\s*[,\]).;]/;
   return {
-    name: 'ks-esm-require',
+    name: 'ks-webpack-compat',
     transform(code, id) {
-      if (!id.includes('/node_modules/@ks-console/') || !/[^.\w$]require\("/.test(code)) return null;
-      const imports = [];
+      if (!id.includes('/node_modules/@ks-console/')) return null;
+      const needsRequire = /[^.\w$]require\("/.test(code);
+      const needsModule = bareModule.test(code) && !declaresModule(this.parse(code));
+      if (!needsRequire && !needsModule) return null;
+      const head = [];
       const out = code.replace(/([^.\w$])require\("([^"]+)"\)/g, (_, before, pkg) => {
-        const name = `__ks_require_${imports.length}`;
-        imports.push(`import ${name} from ${JSON.stringify(pkg)};`);
+        const name = `__ks_require_${head.length}`;
+        head.push(`import ${name} from ${JSON.stringify(pkg)};`);
         return `${before}${name}`;
       });
-      return { code: `${imports.join('\n')}\n${out}`, map: null };
+      if (needsModule) head.push(`var module = { id: ${JSON.stringify(id.replace(/^.*\/node_modules\//, ''))} };`);
+      return { code: `${head.join('\n')}\n${out}`, map: null };
     },
   };
 }
 
 export default defineConfig({
-  plugins: [esmRequire()],
+  plugins: [webpackCompat()],
   define: {
     'process.env.NODE_ENV': JSON.stringify('production'),
     // The open-source edition, as KubeSphere's own build sets it.

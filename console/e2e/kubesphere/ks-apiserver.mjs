@@ -152,7 +152,8 @@ export async function startKsApiserver({ users, objects, workspaces, clusters, e
   };
 
   const kubesphereApis = (req, res, user, u) => {
-    const p = u.pathname;
+    // `/clusters/<name>/...` is that cluster's API (here: every cluster is this one).
+    const p = u.pathname.replace(/^\/clusters\/[^/]+(?=\/)/, '');
     const list = (items) => json(res, 200, { items, totalItems: items.length });
     let m;
     if (p === '/version') return json(res, 200, { gitVersion: 'v4.1.3', kubernetes: { gitVersion: 'v1.36.3' } });
@@ -172,6 +173,8 @@ export async function startKsApiserver({ users, objects, workspaces, clusters, e
       }
       return json(res, 200, userObject(who));
     }
+    if (p === '/kapis/iam.kubesphere.io/v1beta1/users')
+      return isAdmin(user) ? list(users.map(userObject)) : status(res, 403, 'Forbidden', 'forbidden');
     if ((m = p.match(/^\/kapis\/iam\.kubesphere\.io\/v1beta1\/users\/([^/]+)\/roletemplates$/))) {
       if (m[1] !== user.name && !isAdmin(user)) return status(res, 403, 'Forbidden', 'forbidden');
       const scope = u.searchParams.get('scope') ?? 'global';
@@ -187,10 +190,19 @@ export async function startKsApiserver({ users, objects, workspaces, clusters, e
       if (!isAdmin(user) && !(ws in (user.workspaces ?? {})) && !(workspaces[ws] ?? []).some((n) => n in (user.namespaces ?? {})))
         return status(res, 403, 'Forbidden', `workspace ${ws} is not yours`);
       const names = (workspaces[ws] ?? []).filter((n) => isAdmin(user) || ws in (user.workspaces ?? {}) || n in (user.namespaces ?? {}));
-      return list(names.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubesphere.io/workspace': ws } } })));
+      return list(names.map((name) => namespaceObject(ws, name)));
     }
+    if ((m = p.match(/^\/kapis\/tenant\.kubesphere\.io\/v1beta1\/workspaces\/([^/]+)\/namespaces\/([^/]+)$/))) {
+      const [, ws, ns] = m;
+      if (!(workspaces[ws] ?? []).includes(ns)) return status(res, 404, 'NotFound', `namespaces "${ns}" not found`);
+      if (!isAdmin(user) && !(ws in (user.workspaces ?? {})) && !(ns in (user.namespaces ?? {})))
+        return status(res, 403, 'Forbidden', `namespace ${ns} is not yours`);
+      return json(res, 200, namespaceObject(ws, ns));
+    }
+    if ((m = p.match(/^\/kapis\/resources\.kubesphere\.io\/v1alpha3\/clusters\/([^/]+)$/)) && clusters.includes(m[1]))
+      return json(res, 200, clusterObject(m[1]));
     if (p === '/kapis/tenant.kubesphere.io/v1beta1/clusters' || p === '/kapis/cluster.kubesphere.io/v1alpha1/clusters')
-      return list(clusters.map((name) => ({ apiVersion: 'cluster.kubesphere.io/v1alpha1', kind: 'Cluster', metadata: { name }, status: { conditions: [{ type: 'Ready', status: 'True' }] } })));
+      return list(clusters.map(clusterObject));
     if (p === '/apis/extensions.kubesphere.io/v1alpha1/jsbundles') return list(byKind('JSBundle'));
     if (p === '/apis/extensions.kubesphere.io/v1alpha1/extensionentries') return list(byKind('ExtensionEntry'));
     if (p === '/apis/extensions.kubesphere.io/v1alpha1/apiservices') return list(byKind('APIService'));
@@ -234,6 +246,29 @@ export async function startKsApiserver({ users, objects, workspaces, clusters, e
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)), users };
+}
+
+function namespaceObject(workspace, name) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, labels: { 'kubesphere.io/workspace': workspace, 'kubesphere.io/namespace': name } },
+    status: { phase: 'Active' },
+  };
+}
+
+function clusterObject(name) {
+  return {
+    apiVersion: 'cluster.kubesphere.io/v1alpha1',
+    kind: 'Cluster',
+    metadata: { name, labels: name === 'host' ? { 'cluster-role.kubesphere.io/host': '' } : {} },
+    spec: { connection: { type: 'direct' } },
+    status: {
+      conditions: [{ type: 'Ready', status: 'True' }],
+      kubernetesVersion: 'v1.36.3',
+      kubeSphereVersion: 'v4.1.3',
+    },
+  };
 }
 
 function userObject(u) {

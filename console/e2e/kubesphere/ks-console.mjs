@@ -12,7 +12,8 @@
 //   @ks-console/locales as KubeSphere's build does);
 // - forwards `/kapis`, `/apis`, `/api` and `/pstatic/dist/*` (as `/dist/*`) to ks-apiserver
 //   (here the fixture `ks-apiserver.mjs`) with `Authorization: Bearer <token cookie>`;
-// - sends a visitor without a token cookie to `/login`.
+// - sends a visitor without a token cookie to `/login`;
+// - answers KubeSphere's own images (`/assets/*.svg`, not on npm) with a neutral picture.
 import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import { extname, join, normalize } from 'node:path';
@@ -33,6 +34,9 @@ export const SYSTEM_IMPORTS = {
   'styled-components': 'core:styled-components',
   'wujie-react': 'core:wujie-react',
 };
+
+const PLACEHOLDER_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40" width="40" height="40"><rect width="40" height="40" rx="6" fill="#d8dee5"/></svg>';
 
 const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png' };
 
@@ -228,6 +232,11 @@ export async function startKsConsole({ apiserver, hostDist, localesDir }) {
     }
     if (p.startsWith('/pstatic/dist/')) return forward(req, res, p.slice('/pstatic'.length) + u.search, token);
     if (/^\/(kapis|apis|api|clusters)\//.test(p)) return forward(req, res, p + u.search, token);
+    // KubeSphere's images (logo, avatars, icons) are not on npm: one neutral picture for all.
+    if (p.startsWith('/assets/') && p.endsWith('.svg')) {
+      res.writeHead(200, { 'Content-Type': 'image/svg+xml' });
+      return res.end(PLACEHOLDER_SVG);
+    }
     if (p === '/favicon.ico' || p.startsWith('/assets/')) return res.writeHead(404).end();
     if (!token && p !== '/login') {
       res.writeHead(302, { Location: `/login?referer=${encodeURIComponent(p)}` });
