@@ -136,7 +136,13 @@ before(async () => {
     metadata: { name: OTHER_APP },
     spec: {
       source: { kind: 'HelmRepository', name: 'samples' },
-      helm: { chart: 'demo-app', version: '1.0.0', values: { replicaCount: 1 }, wait: false },
+      helm: {
+        chart: 'demo-app',
+        version: '1.0.0',
+        values: { replicaCount: 1 },
+        install: { disableWait: true },
+        upgrade: { disableWait: true },
+      },
       targets: [{ cluster: 'host', namespace: OTHER_NS }],
     },
   });
