@@ -262,6 +262,19 @@ test('the application wizard inside KubeSphere: per-cluster overrides, Ready on 
   for (const m of MEMBERS) assert.ok(written.body.status.targets.find((t) => t.cluster === m)?.ready, `${m} is ready`);
 });
 
+test("a workspace's navigation leads to the applications of its projects", async () => {
+  await admin.goto(`${ks.url}/workspaces/${WS}/overview`);
+  await admin.click('a:has-text("Flux Applications")');
+  await admin.waitForURL(`**/workspaces/${WS}/fluxcd/applications`);
+  const offered = await admin.$$eval('select[name=project] option', (os) => os.map((o) => o.value));
+  assert.deepEqual(offered, [NS, OTHER_NS]);
+  await admin.waitForSelector(`[data-testid=app-${APP}]`);
+  assert.equal(await admin.$(`[data-testid=app-${OTHER_APP}]`), null, 'one project at a time');
+  await admin.selectOption('select[name=project]', OTHER_NS);
+  await admin.waitForSelector(`[data-testid=app-${OTHER_APP}]`);
+  await shot(admin, 'ks-09-workspace');
+});
+
 test('ksflux believes X-Remote-User from KubeSphere only: a caller cannot pass one through or around it', async () => {
   const me = await ksApi('admin', 'GET', '/whoami');
   assert.equal(me.status, 200);
@@ -309,11 +322,11 @@ test('switching KubeSphere to 简体中文 shows the extension in Chinese', asyn
   assert.equal(await admin.evaluate(() => document.documentElement.dataset.ksfluxLang), 'zh-CN');
   await admin.click('.extension-button');
   await admin.waitForSelector('a:has-text("Flux 集群")');
-  await shot(admin, 'ks-09-zh-navigation');
+  await shot(admin, 'ks-10-zh-navigation');
   await admin.keyboard.press('Escape');
   await admin.click('nav[aria-label=ksflux] a:has-text("应用")');
   await admin.waitForSelector(`[data-testid=app-${APP}]`);
-  await shot(admin, 'ks-10-zh-applications');
+  await shot(admin, 'ks-11-zh-applications');
   // Back to English for what follows.
   await admin.evaluate(async () => {
     const r = await fetch(`/kapis/iam.kubesphere.io/v1beta1/users/${window.globals.user.username}`);
@@ -336,7 +349,7 @@ test("a project member with the extension's role sees only their project's appli
   // KubeSphere's project navigation offers the extension's entries.
   await page.waitForSelector('a:has-text("Flux Applications")');
   await page.waitForSelector('a:has-text("Flux Sources")');
-  await shot(page, 'ks-11-project-member');
+  await shot(page, 'ks-12-project-member');
   const listed = await ksApi('dora', 'GET', `/namespaces/${NS}/applications`);
   assert.equal(listed.status, 200);
   assert.deepEqual(listed.body.items.map((a) => a.metadata.name), [APP]);
@@ -356,7 +369,7 @@ test("without the extension's role the menus are hidden and the API answers 403"
   await page.click('.extension-button');
   await page.waitForSelector('.kubed-drawer, [class*=drawer]');
   assert.equal(await page.$('a:has-text("Flux GitOps")'), null, 'no global menu entry');
-  await shot(page, 'ks-12-no-role');
+  await shot(page, 'ks-13-no-role');
   const listed = await ksApi('erin', 'GET', `/namespaces/${NS}/applications`);
   assert.equal(listed.status, 403);
   assert.equal(listed.body.reason, 'Forbidden');

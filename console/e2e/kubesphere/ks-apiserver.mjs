@@ -199,6 +199,15 @@ export async function startKsApiserver({ users, objects, workspaces, clusters, e
         return status(res, 403, 'Forbidden', `namespace ${ns} is not yours`);
       return json(res, 200, namespaceObject(ws, ns));
     }
+    if ((m = p.match(/^\/kapis\/(?:resources|tenant)\.kubesphere\.io\/v1(?:alpha3|beta1)\/workspace(?:s|templates)\/([^/]+)$/)) && m[1] in workspaces)
+      return json(res, 200, {
+        apiVersion: 'tenant.kubesphere.io/v1beta1',
+        kind: 'WorkspaceTemplate',
+        metadata: { name: m[1], annotations: { 'kubesphere.io/creator': 'admin' } },
+        spec: { template: { spec: { manager: 'admin' } }, placement: { clusters: clusters.map((name) => ({ name })) } },
+      });
+    if ((m = p.match(/^\/kapis\/tenant\.kubesphere\.io\/v1beta1\/workspaces\/([^/]+)\/clusters$/)) && m[1] in workspaces)
+      return list(clusters.map(clusterObject));
     if ((m = p.match(/^\/kapis\/resources\.kubesphere\.io\/v1alpha3\/clusters\/([^/]+)$/)) && clusters.includes(m[1]))
       return json(res, 200, clusterObject(m[1]));
     if (p === '/kapis/tenant.kubesphere.io/v1beta1/clusters' || p === '/kapis/cluster.kubesphere.io/v1alpha1/clusters')
