@@ -292,7 +292,10 @@ mod tests {
         let t: TrustedProxy = "10.0.0.5".parse().expect("address");
         assert!(t.contains(ip("10.0.0.5")));
         assert!(!t.contains(ip("10.0.0.6")));
-        assert!(t.contains(ip("::ffff:10.0.0.5")), "an IPv4-mapped peer is its IPv4 address");
+        assert!(
+            t.contains(ip("::ffff:10.0.0.5")),
+            "an IPv4-mapped peer is its IPv4 address"
+        );
         assert!(!t.contains(ip("::1")));
     }
 
