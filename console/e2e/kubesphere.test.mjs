@@ -301,22 +301,20 @@ test('ksflux believes X-Remote-User from KubeSphere only: a caller cannot pass o
 });
 
 test('switching KubeSphere to 简体中文 shows the extension in Chinese', async () => {
-  // KubeSphere's user settings: the language is saved on the user, then the page reloads.
+  // KubeSphere's user settings (profile menu): the language is saved on the user (PUT), then
+  // KubeSphere reloads the page.
   await admin.goto(`${ks.url}/fluxcd`);
   await overviewRendered(admin);
-  const res = await admin.evaluate(async () => {
-    const r = await fetch(`/kapis/iam.kubesphere.io/v1beta1/users/${window.globals.user.username}`);
-    const user = await r.json();
-    user.spec.lang = 'zh';
-    const put = await fetch(`/kapis/iam.kubesphere.io/v1beta1/users/${user.metadata.name}`, {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(user),
-    });
-    return put.status;
-  });
-  assert.equal(res, 200);
-  await admin.reload();
+  await admin.click('text=platform-admin');
+  await admin.click('text=User Settings');
+  await admin.click('.kubed-modal .kubed-select');
+  await admin.click('.kubed-select-item-option:has-text("简体中文")');
+  const saved = admin.waitForRequest((r) => r.method() === 'PUT' && r.url().includes('/kapis/iam.kubesphere.io/v1beta1/users/admin'));
+  const reloaded = admin.waitForEvent('load');
+  // The form's confirm bar: its last icon saves.
+  await admin.locator('.kubed-modal svg').last().click();
+  assert.equal(JSON.parse((await saved).postData()).spec.lang, 'zh');
+  await reloaded;
   await overviewRendered(admin);
   await admin.waitForSelector('nav[aria-label=ksflux] a:has-text("概览")');
   assert.equal(await admin.evaluate(() => document.documentElement.dataset.ksfluxLang), 'zh-CN');
