@@ -376,17 +376,35 @@ test("without the extension's role the menus are hidden and the API answers 403"
 
 test('time from KubeSphere page load to the ksflux overview rendered (cold loads)', async () => {
   const times = [];
+  /** Per load: when KubeSphere's script and the extension bundle had arrived (ms after start). */
+  const phases = [];
   for (let i = 0; i < 5; i++) {
     const page = await ksPage('admin');
     const t0 = Date.now();
     await page.goto(`${ks.url}/fluxcd`);
     await overviewRendered(page);
     times.push(Date.now() - t0);
+    phases.push(
+      await page.evaluate(() => {
+        const at = (suffix) =>
+          Math.round(performance.getEntriesByType('resource').find((e) => new URL(e.name).pathname.endsWith(suffix))?.responseEnd ?? -1);
+        return { kubesphereScript: at('/kshost/host.js'), extensionBundle: at('/pstatic/dist/ksflux/index.js') };
+      }),
+    );
     await page.context().close();
   }
-  const sorted = [...times].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)];
-  writeFileSync(join(ARTIFACTS, 'kubesphere-load-times.json'), JSON.stringify({ times, median }, null, 2));
-  console.log(`KubeSphere page load to ksflux overview rendered: median ${median} ms over ${times.length} cold loads (${times.join(', ')} ms)`);
-  assert.ok(median < 30_000);
+  const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+  const result = {
+    times,
+    median: median(times),
+    medianKubesphereScriptLoaded: median(phases.map((p) => p.kubesphereScript)),
+    medianExtensionBundleLoaded: median(phases.map((p) => p.extensionBundle)),
+    phases,
+  };
+  writeFileSync(join(ARTIFACTS, 'kubesphere-load-times.json'), JSON.stringify(result, null, 2));
+  console.log(
+    `KubeSphere page load to ksflux overview rendered: median ${result.median} ms over ${times.length} cold loads (${times.join(', ')} ms); ` +
+      `KubeSphere's script in at ${result.medianKubesphereScriptLoaded} ms, the extension bundle at ${result.medianExtensionBundleLoaded} ms (medians)`,
+  );
+  assert.ok(result.median < 30_000);
 });
