@@ -29,3 +29,17 @@ describe('extension menus', () => {
     }
   });
 });
+
+describe('extension routes', () => {
+  it('nest workspace and project pages into KubeSphere layouts, below their own path', async () => {
+    const { routes } = await import('./routes');
+    for (const r of routes) {
+      if (r.parentRoute) expect(r.path?.startsWith(`${r.parentRoute}/`), r.path).toBe(true);
+    }
+    expect(routes.map((r) => r.parentRoute ?? null)).toEqual([
+      null,
+      '/workspaces/:workspace',
+      '/:workspace/clusters/:cluster/projects/:namespace',
+    ]);
+  });
+});
