@@ -267,12 +267,16 @@ test("a workspace's navigation leads to the applications of its projects", async
   await admin.click('a:has-text("Flux Applications")');
   await admin.waitForURL(`**/workspaces/${WS}/fluxcd/applications`);
   const offered = await admin.$$eval('select[name=project] option', (os) => os.map((o) => o.value));
-  assert.deepEqual(offered, [NS, OTHER_NS]);
+  assert.deepEqual(offered, ['*', NS, OTHER_NS]);
+  // Every project's applications at once, each project read on its own.
   await admin.waitForSelector(`[data-testid=app-${APP}]`);
-  assert.equal(await admin.$(`[data-testid=app-${OTHER_APP}]`), null, 'one project at a time');
-  await admin.selectOption('select[name=project]', OTHER_NS);
   await admin.waitForSelector(`[data-testid=app-${OTHER_APP}]`);
   await shot(admin, 'ks-09-workspace');
+  // One project: its own list (search, filters, create).
+  await admin.selectOption('select[name=project]', OTHER_NS);
+  await admin.waitForSelector('[data-testid=app-total]');
+  await admin.waitForSelector(`[data-testid=app-${OTHER_APP}]`);
+  assert.equal(await admin.$(`[data-testid=app-${APP}]`), null, 'only the project picked');
 });
 
 test('ksflux believes X-Remote-User from KubeSphere only: a caller cannot pass one through or around it', async () => {

@@ -1,16 +1,21 @@
 /**
- * A workspace's view: the applications of its projects. KubeSphere authorises ksflux's API
- * per project (namespace-scoped paths), so the page lists one project at a time, picked
- * from the workspace's projects as KubeSphere lists them.
+ * A workspace's view: the applications of its projects, all of them at once or one project's
+ * (with the project's list: search, filters, create), picked from the workspace's projects
+ * as KubeSphere lists them. KubeSphere authorises ksflux's API per project (namespace-scoped
+ * paths), so every project is read on its own.
  */
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Outlet, useParams } from 'react-router-dom';
+import { Outlet, useMatch, useParams } from 'react-router-dom';
 import styled from 'styled-components';
 import { NativeSelect } from '../components/Field';
 import { ErrorNote } from '../components/Page';
 import { Queries, Scoped } from './Root';
+import { WorkspaceAll } from './WorkspaceAll';
+
+/** The picker's value for every project. */
+const ALL = '*';
 
 interface NamespaceList {
   items?: { metadata: { name: string } }[];
@@ -47,9 +52,11 @@ function WorkspaceApplications() {
   const { t } = useTranslation();
   const { workspace = '' } = useParams();
   const projects = useQuery({ queryKey: ['kubesphere', 'workspace-projects', workspace], queryFn: () => workspaceProjects(workspace) });
-  const [picked, setPicked] = useState('');
+  const [picked, setPicked] = useState(ALL);
   const names = projects.data ?? [];
-  const project = picked && names.includes(picked) ? picked : (names[0] ?? '');
+  const all = picked === ALL || !names.includes(picked);
+  const project = all ? (names[0] ?? '') : picked;
+  const atList = useMatch('/workspaces/:workspace/fluxcd/applications') !== null;
   return (
     <Scoped base={`/workspaces/${workspace}/fluxcd`} namespace={project}>
       <div data-testid="ksflux-extension">
@@ -59,9 +66,10 @@ function WorkspaceApplications() {
             <NativeSelect
               aria-label={t('Project')}
               name="project"
-              value={project}
+              value={all ? ALL : project}
               onChange={(e) => setPicked(e.target.value)}
             >
+              <option value={ALL}>{t('All projects')}</option>
               {names.map((n) => (
                 <option key={n} value={n}>
                   {n}
@@ -71,7 +79,15 @@ function WorkspaceApplications() {
           </label>
         </Bar>
         {projects.error ? <ErrorNote error={projects.error} /> : null}
-        {project ? <Outlet /> : projects.isSuccess ? <p>{t('This workspace has no projects.')}</p> : null}
+        {!project ? (
+          projects.isSuccess ? (
+            <p>{t('This workspace has no projects.')}</p>
+          ) : null
+        ) : all && atList ? (
+          <WorkspaceAll projects={names} />
+        ) : (
+          <Outlet />
+        )}
       </div>
     </Scoped>
   );
