@@ -4,7 +4,7 @@
  * hooks), and the mutations they perform. Live changes from the event stream update the
  * cached reads of their kind and cluster (see `live.tsx`).
  */
-import { useMutation, useQuery, useQueryClient, type UseQueryOptions } from '@tanstack/react-query';
+import { useMutation, useQueries, useQuery, useQueryClient, type UseQueryOptions } from '@tanstack/react-query';
 import { del, get, HOST, post, put, type Params } from './client';
 import type {
   Action,
@@ -221,6 +221,19 @@ export function useApplications(namespace: string, p: Params = {}) {
     ({ signal }) => get<ApplicationList>(resourcePath('applications', namespace), p, signal),
     { keepPreviousData: true },
   );
+}
+
+/**
+ * The applications of several namespaces, one request each (for a scope, such as a KubeSphere
+ * workspace, whose user may list its namespaces one by one but not all namespaces at once).
+ */
+export function useApplicationsIn(namespaces: string[], p: Params = {}) {
+  return useQueries({
+    queries: namespaces.map((ns) => ({
+      queryKey: keys.list('applications', HOST, ns, p),
+      queryFn: ({ signal }: { signal?: AbortSignal }) => get<ApplicationList>(resourcePath('applications', ns), p, signal),
+    })),
+  });
 }
 
 /** One application. */

@@ -13,9 +13,15 @@ interface NamespaceState {
 
 const Ctx = createContext<NamespaceState>({ namespace: '', setNamespace: () => undefined });
 
-export function NamespaceProvider({ children }: { children: ReactNode }) {
-  const [namespace, set] = useState(() => window.localStorage.getItem(KEY) ?? '');
+/**
+ * The namespace of the pages below. Standalone it is remembered per browser; the KubeSphere
+ * extension passes `fixed` (a project's pages work in that project only).
+ */
+export function NamespaceProvider({ children, fixed }: { children: ReactNode; fixed?: string }) {
+  const [chosen, set] = useState(() => window.localStorage.getItem(KEY) ?? '');
+  const namespace = fixed ?? chosen;
   const setNamespace = (ns: string) => {
+    if (fixed !== undefined) return;
     window.localStorage.setItem(KEY, ns);
     set(ns);
   };

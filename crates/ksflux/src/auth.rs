@@ -3,13 +3,16 @@
 //! Standalone, a caller sends `Authorization: Bearer <token>`; the token is checked with a
 //! TokenReview against the host cluster (results cached briefly). Behind ks-apiserver, the
 //! proxy has already authenticated the user and passes `X-Remote-User` / `X-Remote-Group`;
-//! those headers are believed only from the configured trusted proxy addresses. Every
+//! those headers are believed only from the configured trusted proxy addresses or networks
+//! (ks-apiserver's pods change address, so a pod network such as `10.233.0.0/18`). Every
 //! Kubernetes call made for a user impersonates that user, so Kubernetes RBAC decides what the
 //! user may do (see `clusters::Clusters::client_for`).
 
 use std::{
     collections::HashMap,
+    fmt,
     net::{IpAddr, SocketAddr},
+    str::FromStr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -35,11 +38,68 @@ pub struct User {
     pub groups: Vec<String>,
 }
 
+/// An address (`10.0.0.5`, `::1`) or network (`10.233.0.0/18`, `fd00::/8`) whose
+/// `X-Remote-User` / `X-Remote-Group` headers are believed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrustedProxy {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl TrustedProxy {
+    /// Whether `ip` is this address or inside this network (IPv4-mapped IPv6 peers count as
+    /// their IPv4 address).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.network, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl FromStr for TrustedProxy {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let network = IpAddr::from_str(addr.trim())
+            .map_err(|_| format!("{s:?} is not an IP address or network (10.0.0.5, 10.233.0.0/18)"))?
+            .to_canonical();
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("{s:?}: the prefix length must be 0 to {max}"))?,
+        };
+        Ok(TrustedProxy { network, prefix })
+    }
+}
+
+impl fmt::Display for TrustedProxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
 /// How callers are authenticated.
 #[derive(Clone)]
 pub struct Authenticator {
     host: Client,
-    trusted_proxies: Arc<Vec<IpAddr>>,
+    trusted_proxies: Arc<Vec<TrustedProxy>>,
     cache: Arc<Mutex<HashMap<String, (User, Instant)>>>,
 }
 
@@ -48,7 +108,7 @@ const CACHE_MAX: usize = 4096;
 
 impl Authenticator {
     /// Checks bearer tokens against `host`, and believes proxy headers from `trusted_proxies`.
-    pub fn new(host: Client, trusted_proxies: Vec<IpAddr>) -> Self {
+    pub fn new(host: Client, trusted_proxies: Vec<TrustedProxy>) -> Self {
         Authenticator {
             host,
             trusted_proxies: Arc::new(trusted_proxies),
@@ -59,7 +119,7 @@ impl Authenticator {
     /// Authenticates a request from `peer` with these headers.
     pub async fn authenticate(&self, peer: Option<IpAddr>, headers: &http::HeaderMap) -> Result<User> {
         if let Some(user) = headers.get("x-remote-user") {
-            let trusted = peer.is_some_and(|p| self.trusted_proxies.contains(&p));
+            let trusted = peer.is_some_and(|p| self.trusted_proxies.iter().any(|t| t.contains(p)));
             if !trusted {
                 return Err(Error::Unauthorized(
                     "X-Remote-User is accepted only from the trusted proxy".into(),
@@ -217,4 +277,46 @@ pub async fn authorize(client: &Client, user: &User, req: Attributes<'_>) -> Res
         "{subject} is forbidden: User {:?} cannot {} resource {:?} in API group {:?} in the namespace {:?}",
         user.name, req.verb, req.resource, req.group, req.namespace
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TrustedProxy;
+
+    fn ip(s: &str) -> std::net::IpAddr {
+        s.parse().expect("ip")
+    }
+
+    #[test]
+    fn a_trusted_address_is_exactly_that_address() {
+        let t: TrustedProxy = "10.0.0.5".parse().expect("address");
+        assert!(t.contains(ip("10.0.0.5")));
+        assert!(!t.contains(ip("10.0.0.6")));
+        assert!(
+            t.contains(ip("::ffff:10.0.0.5")),
+            "an IPv4-mapped peer is its IPv4 address"
+        );
+        assert!(!t.contains(ip("::1")));
+    }
+
+    #[test]
+    fn a_trusted_network_holds_its_addresses_only() {
+        let t: TrustedProxy = "10.233.0.0/18".parse().expect("network");
+        assert!(t.contains(ip("10.233.0.1")));
+        assert!(t.contains(ip("10.233.63.255")));
+        assert!(!t.contains(ip("10.233.64.0")));
+        let v6: TrustedProxy = "fd00::/8".parse().expect("network");
+        assert!(v6.contains(ip("fd12::1")));
+        assert!(!v6.contains(ip("fe80::1")));
+        let all: TrustedProxy = "0.0.0.0/0".parse().expect("network");
+        assert!(all.contains(ip("192.0.2.1")));
+        assert_eq!(t.to_string(), "10.233.0.0/18");
+    }
+
+    #[test]
+    fn a_bad_address_or_prefix_is_refused() {
+        for bad in ["", "ks-apiserver", "10.0.0.0/33", "fd00::/129", "10.0.0.0/x"] {
+            assert!(bad.parse::<TrustedProxy>().is_err(), "{bad}");
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Command line: `ksflux serve`, `ksflux openapi`, `ksflux version`.
 
 use std::{
-    net::{IpAddr, SocketAddr},
+    net::SocketAddr,
     path::PathBuf,
     sync::{Arc, atomic::AtomicBool},
     time::Duration,
@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use crate::{
-    auth::Authenticator,
+    auth::{Authenticator, TrustedProxy},
     clusters::Clusters,
     http::{self, ApiContext},
 };
@@ -48,9 +48,10 @@ struct Serve {
     /// ksflux's namespace on the host (member kubeconfig Secrets live here).
     #[arg(long, env = "KSFLUX_NAMESPACE", default_value = "ksflux-system")]
     namespace: String,
-    /// Addresses of the trusted proxy (ks-apiserver) whose X-Remote-User headers are believed.
+    /// Addresses or networks (CIDR) of the trusted proxy (ks-apiserver) whose X-Remote-User
+    /// headers are believed.
     #[arg(long = "trusted-proxy", env = "KSFLUX_TRUSTED_PROXIES", value_delimiter = ',')]
-    trusted_proxies: Vec<IpAddr>,
+    trusted_proxies: Vec<TrustedProxy>,
     /// How often to re-discover member clusters and check their health, in seconds.
     #[arg(long, default_value_t = 30)]
     refresh_seconds: u64,

@@ -1,6 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import styled from 'styled-components';
+import { useTo } from '../../app/base';
 
 const Graph = styled.div`
   display: flex;
@@ -67,6 +68,7 @@ export function DependsOn({
   fluxObjects: string[];
   cluster?: string;
 }) {
+  const to = useTo();
   const { t } = useTranslation();
   const deps = [
     ...applications.map((a) => ({ key: `app-${a}`, name: a, app: true })),
@@ -79,7 +81,7 @@ export function DependsOn({
         {deps.map((d) => (
           <div className="dep" key={d.key} data-testid={`dependency-${d.name}`}>
             <div className="box">
-              {d.app ? <Link to={`/applications/${namespace}/${d.name}`}>{d.name}</Link> : d.name}
+              {d.app ? <Link to={to(`/applications/${namespace}/${d.name}`)}>{d.name}</Link> : d.name}
               <small>
                 {d.app ? t('Application') : t('Flux object in {{cluster}}', { cluster: cluster ?? '-' })}
               </small>

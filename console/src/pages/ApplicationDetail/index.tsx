@@ -20,6 +20,7 @@ import { errorText, fmtTime, Panel, useAppAction } from './common';
 import { str } from './inventory';
 import { TargetPanel } from './TargetPanel';
 import { targetRows, TargetsTable } from './Targets';
+import { useTo } from '../../app/base';
 
 const Facts = styled.dl`
   display: grid;
@@ -53,6 +54,7 @@ export function describeApplication(t: TFunction, app: Application): string {
 
 /** The application detail page (`/applications/:namespace/:name`). */
 export default function ApplicationDetail() {
+  const to = useTo();
   const { t } = useTranslation();
   const params = useParams();
   const namespace = params.namespace ?? '';
@@ -71,7 +73,7 @@ export default function ApplicationDetail() {
       <Page title={name}>
         <Panel role="alert" data-testid="not-found">
           <p>{t('This application does not exist')}</p>
-          <Link to="/applications">{t('Back to applications')}</Link>
+          <Link to={to('/applications')}>{t('Back to applications')}</Link>
         </Panel>
       </Page>
     );
@@ -80,7 +82,7 @@ export default function ApplicationDetail() {
     return (
       <Page title={name}>
         <ErrorNote error={appQuery.error ?? t('No data')} />
-        <Link to="/applications">{t('Back to applications')}</Link>
+        <Link to={to('/applications')}>{t('Back to applications')}</Link>
       </Page>
     );
   }
@@ -124,7 +126,7 @@ export default function ApplicationDetail() {
           {t('Suspend')}
         </Button>
       )}
-      <Button as={Link} to={`/applications/${namespace}/${name}/edit`} variant="outline">
+      <Button as={Link} to={to(`/applications/${namespace}/${name}/edit`)} variant="outline">
         {t('Edit')}
       </Button>
       <Button color="error" onClick={() => setDeleting(true)}>
@@ -137,7 +139,7 @@ export default function ApplicationDetail() {
     <Page
       title={
         <>
-          <Link to="/applications" style={{ fontSize: 12, fontWeight: 400, marginRight: 8 }}>
+          <Link to={to('/applications')} style={{ fontSize: 12, fontWeight: 400, marginRight: 8 }}>
             {t('Applications')}
           </Link>
           {name}
@@ -244,7 +246,7 @@ export default function ApplicationDetail() {
               onSuccess: () => {
                 setDeleting(false);
                 notify.success(t('Deleted {{name}}', { name }));
-                navigate('/applications');
+                navigate(to('/applications'));
               },
               onError: (e) => notify.error(t('Action failed: {{message}}', { message: errorText(e) })),
             },

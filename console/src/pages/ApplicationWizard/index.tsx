@@ -36,6 +36,7 @@ import {
 import { PreviewStep } from './PreviewStep';
 import { TargetsStep } from './TargetsStep';
 import { Summary } from './Summary';
+import { useTo } from '../../app/base';
 
 const Indicator = styled.ol`
   display: flex;
@@ -125,6 +126,7 @@ function Wizard({
   resourceVersion?: string;
   onReload: () => void;
 }) {
+  const to = useTo();
   const { t } = useTranslation();
   const navigate = useNavigate();
   const editing = resourceVersion !== undefined;
@@ -231,7 +233,7 @@ function Wizard({
               ? t('Application {{name}} saved', { name: state.name })
               : t('Application {{name}} created', { name: state.name }),
           );
-          navigate(`/applications/${encodeURIComponent(state.namespace)}/${encodeURIComponent(state.name)}`);
+          navigate(to(`/applications/${encodeURIComponent(state.namespace)}/${encodeURIComponent(state.name)}`));
         },
         onError: fail,
       },
@@ -316,9 +318,11 @@ function Wizard({
           variant="text"
           onClick={() =>
             navigate(
-              editing
-                ? `/applications/${encodeURIComponent(initial.namespace)}/${encodeURIComponent(initial.name)}`
-                : '/applications',
+              to(
+                editing
+                  ? `/applications/${encodeURIComponent(initial.namespace)}/${encodeURIComponent(initial.name)}`
+                  : '/applications',
+              ),
             )
           }
         >

@@ -10,6 +10,7 @@ import { NativeSelect } from '../../components/Field';
 import { ErrorNote, Page, Table, Toolbar } from '../../components/Page';
 import { Pager } from '../../components/Pager';
 import { StateTag, targetState } from '../../components/StateTag';
+import { useTo } from '../../app/base';
 
 const PAGE_SIZE = 20;
 
@@ -95,6 +96,7 @@ function what(app: Application): string {
 
 /** Applications: search, filter by state, one row each with per-cluster status chips. */
 export default function Applications() {
+  const to = useTo();
   const { t } = useTranslation();
   const navigate = useNavigate();
   const { namespace } = useNamespace();
@@ -126,7 +128,7 @@ export default function Applications() {
       title={t('Applications')}
       description={t('One Helm chart or Kustomize path, deployed to many clusters.')}
       actions={
-        <Button color="primary" onClick={() => navigate('/applications/new')}>
+        <Button color="primary" onClick={() => navigate(to('/applications/new'))}>
           {t('Create application')}
         </Button>
       }
@@ -196,7 +198,7 @@ export default function Applications() {
           {items.map((app) => (
             <tr key={`${app.metadata.namespace}/${app.metadata.name}`} data-testid={`app-${app.metadata.name}`}>
               <td>
-                <Link to={`/applications/${app.metadata.namespace}/${app.metadata.name}`}>
+                <Link to={to(`/applications/${app.metadata.namespace}/${app.metadata.name}`)}>
                   <b>{app.metadata.name as string}</b>
                 </Link>
               </td>

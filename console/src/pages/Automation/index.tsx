@@ -15,6 +15,7 @@ import { ObjectTable, stateColumn, type Column } from '../../components/ObjectTa
 import { Code, ErrorNote, Page, Toolbar, KindTabs } from '../../components/Page';
 import { Pager } from '../../components/Pager';
 import { automationKind, automationKinds, describe } from './kinds';
+import { useTo } from '../../app/base';
 
 const LIMIT = 20;
 
@@ -28,13 +29,14 @@ function yamlOf(o: ObjectView): string {
 /** Notifications (Providers, Alerts, Receivers) and image automation, by kind: live state,
  * what each does, the kind's actions, YAML and delete. */
 export default function Automation() {
+  const to = useTo();
   const { t } = useTranslation();
   const params = useParams();
   const kinds = useKinds();
   const all = automationKinds(kinds.data?.items ?? []);
   const kind = automationKind(all, params.kind);
   if (kind) return <AutomationList kind={kind} all={all} />;
-  if (all.length > 0) return <Navigate to={`/automation/${all[0].plural}`} replace />;
+  if (all.length > 0) return <Navigate to={to(`/automation/${all[0].plural}`)} replace />;
   return (
     <Page title={t('Automation')} description={t('Notifications and image automation.')}>
       <ErrorNote error={kinds.error} />
@@ -44,6 +46,7 @@ export default function Automation() {
 }
 
 function AutomationList({ kind, all }: { kind: KindView; all: KindView[] }) {
+  const to = useTo();
   const { t } = useTranslation();
   const { namespace } = useNamespace();
   const clusters = useClusters();
@@ -77,7 +80,7 @@ function AutomationList({ kind, all }: { kind: KindView; all: KindView[] }) {
         {all.map((k, i) => (
           <span key={k.plural} style={{ display: 'contents' }}>
             {(i === 0 || all[i - 1].family !== k.family) && <span className="group">{familyLabel(t, k.family)}</span>}
-            <NavLink to={`/automation/${k.plural}`} data-testid={`kind-${k.plural}`}>
+            <NavLink to={to(`/automation/${k.plural}`)} data-testid={`kind-${k.plural}`}>
               {kindLabel(t, k.kind, 'plural')}
             </NavLink>
           </span>

@@ -9,6 +9,7 @@ import { clusterHealthy } from '../Clusters/health';
 import { StateTag } from '../../components/StateTag';
 import { HOST } from '../../api/client';
 import { degradedTargets } from './degraded';
+import { useTo } from '../../app/base';
 
 const Counts = styled.div`
   display: grid;
@@ -57,6 +58,7 @@ const STATE_LABELS: Record<string, string> = {
  * application targets Flux applied but whose workloads fail), and each cluster's health.
  */
 export default function Overview() {
+  const to = useTo();
   const { t } = useTranslation();
   const summary = useSummary();
   const clusters = useClusters();
@@ -162,7 +164,7 @@ export default function Overview() {
                 {degraded.map((d) => (
                   <tr key={`${d.namespace}/${d.name}/${d.cluster}`} data-testid={`degraded-${d.name}-${d.cluster}`}>
                     <td>
-                      <Link to={`/applications/${d.namespace}/${d.name}`}>
+                      <Link to={to(`/applications/${d.namespace}/${d.name}`)}>
                         {d.namespace}/{d.name}
                       </Link>
                     </td>
@@ -184,7 +186,7 @@ export default function Overview() {
             return (
               <div key={c.name} data-testid={`overview-cluster-${c.name}`} style={{ marginBottom: 12 }}>
                 <StateTag state={clusterHealthy(c) ? 'ready' : 'failed'} title={c.health.message} />{' '}
-                <Link to="/clusters">
+                <Link to={to('/clusters')}>
                   <b>{c.name}</b>
                 </Link>{' '}
                 <span className="muted">

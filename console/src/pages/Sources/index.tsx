@@ -15,6 +15,7 @@ import { ErrorNote, Page, Toolbar, KindTabs } from '../../components/Page';
 import { kindOf, sourceKinds, type SourceKind } from './kinds';
 import { SourceForm } from './SourceForm';
 import { nameOf, obj, str } from '../../api/json';
+import { useTo } from '../../app/base';
 
 const LIMIT = 20;
 
@@ -64,13 +65,14 @@ function ago(iso: string, language: string): string {
 
 /** Flux sources of one kind in one cluster: list, create, edit, reconcile, suspend, delete. */
 export default function Sources() {
+  const to = useTo();
   const { t } = useTranslation();
   const params = useParams();
   const kinds = useKinds();
   const all = sourceKinds(kinds.data?.items ?? []);
   const kind = kindOf(all, params.kind);
   if (kind) return <SourceList kind={kind} all={all} />;
-  if (all.length > 0) return <Navigate to={`/sources/${all[0].plural}`} replace />;
+  if (all.length > 0) return <Navigate to={to(`/sources/${all[0].plural}`)} replace />;
   return (
     <Page title={t('Sources')} description={t('Where Flux fetches manifests and charts from.')}>
       <ErrorNote error={kinds.error} />
@@ -80,6 +82,7 @@ export default function Sources() {
 }
 
 function SourceList({ kind, all }: { kind: SourceKind; all: SourceKind[] }) {
+  const to = useTo();
   const { t, i18n } = useTranslation();
   const { namespace } = useNamespace();
   const clusters = useClusters();
@@ -153,7 +156,7 @@ function SourceList({ kind, all }: { kind: SourceKind; all: SourceKind[] }) {
     >
       <KindTabs aria-label={t('Source kinds')}>
         {all.map((k) => (
-          <NavLink key={k.plural} to={`/sources/${k.plural}`} data-testid={`kind-${k.plural}`}>
+          <NavLink key={k.plural} to={to(`/sources/${k.plural}`)} data-testid={`kind-${k.plural}`}>
             {kindLabel(t, k.kind, 'plural')}
           </NavLink>
         ))}

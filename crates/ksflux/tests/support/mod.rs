@@ -118,7 +118,7 @@ pub struct Reply {
 impl Server {
     /// Starts ksflux against the testbed's host, with every member registered through a
     /// labelled Secret in a namespace of its own, and `trusted` as trusted proxies.
-    pub async fn start_with(trusted: Vec<std::net::IpAddr>) -> Server {
+    pub async fn start_with(trusted: Vec<ksflux::auth::TrustedProxy>) -> Server {
         let tb = Testbed::shared();
         let host = tb.client("host").await;
         let namespace = register_members(tb, &host, "ksflux").await;
