@@ -17,6 +17,7 @@ import type {
   ClusterView,
   FleetSummary,
   KindList,
+  NamespaceList,
   ObjectList,
   ObjectRequest,
   ObjectStatusList,
@@ -77,6 +78,11 @@ export function useRemoveCluster() {
   return useMutation((name: string) => del<unknown>(`/clusters/${encodeURIComponent(name)}`), {
     onSuccess: () => qc.invalidateQueries(keys.clusters),
   });
+}
+
+/** The host's namespaces the user may use (for the namespace picker). */
+export function useNamespaces() {
+  return useQuery(['namespaces'], () => get<NamespaceList>('/namespaces'), { staleTime: 30_000, retry: false });
 }
 
 /** The fleet summary (read again with every batch of changes, and every 10 s for workloads). */

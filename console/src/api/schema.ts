@@ -78,6 +78,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The host's namespaces (projects) in which the caller may list applications — what the
+         *     console's namespace picker offers, Flux objects in them or not. Terminating namespaces are
+         *     left out; at most 2,000 are considered.
+         */
+        get: operations["list_namespaces"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications": {
         parameters: {
             query?: never;
@@ -2505,6 +2526,13 @@ export interface components {
             /** @description Every controller found that resolves references runs with `--no-cross-namespace-refs=true`. */
             noCrossNamespaceRefs: boolean;
         };
+        /** @description Namespaces of the host cluster. */
+        NamespaceList: {
+            /** @description Their names, sorted. */
+            items: string[];
+            /** @description How many. */
+            totalItems: number;
+        };
         /** @description One change of a watched object: the body of each Server-Sent Event. */
         ObjectChange: ({
             /** @description The cluster it lives in. */
@@ -3328,6 +3356,79 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["KindList"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    list_namespaces: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NamespaceList"];
                 };
             };
             /** @description A path or query parameter is malformed (`details.causes[].field` names it). */

@@ -10,6 +10,7 @@ export type ObjectChange = S['ObjectChange'];
 export type Summary = S['Summary'];
 export type State = S['State'];
 export type FleetSummary = S['FleetSummary'];
+export type NamespaceList = S['NamespaceList'];
 export type StateCounts = S['StateCounts'];
 export type Failing = S['Failing'];
 export type ClusterView = S['ClusterView'];

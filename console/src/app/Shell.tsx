@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { NavLink, Outlet, useNavigate } from 'react-router-dom';
 import styled from 'styled-components';
 import { setToken } from '../api/client';
-import { useSummary, useWhoami } from '../api/hooks';
+import { useNamespaces, useSummary, useWhoami } from '../api/hooks';
 import { useLive } from '../api/live';
 import { NativeSelect } from '../components/Field';
 import { LanguageSelect } from '../components/LanguageSelect';
@@ -90,7 +90,9 @@ export default function Shell() {
   const live = useLive();
   const { namespace, setNamespace } = useNamespace();
   const summary = useSummary();
-  const namespaces = Object.keys(summary.data?.byNamespace ?? {}).sort();
+  const usable = useNamespaces();
+  // Every namespace the user may use (Flux objects in it or not), and any that holds some.
+  const namespaces = [...new Set([...(usable.data?.items ?? []), ...Object.keys(summary.data?.byNamespace ?? {})])].sort();
   if (namespace && !namespaces.includes(namespace)) namespaces.unshift(namespace);
 
   const logout = () => {

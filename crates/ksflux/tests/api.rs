@@ -580,3 +580,34 @@ async fn objects_take_merge_and_json_patches_with_preconditions() {
     assert_eq!(now["spec"]["ref"]["branch"], "dev");
     ksflux_testbed::delete_namespace(&s.tb.client("host").await, &ns).await;
 }
+
+#[tokio::test]
+async fn the_namespace_picker_offers_the_namespaces_each_user_may_use() {
+    let s = Server::start().await;
+    let fresh = create_namespace(&s.tb.client("host").await, &unique_name("fresh")).await;
+    let names = |r: &support::Reply| -> Vec<String> {
+        r.body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n.as_str().map(str::to_string))
+            .collect()
+    };
+    let all = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces";
+    let admin = s.get("admin", all).await;
+    assert_eq!(admin.status, 200, "{}", admin.text);
+    let a = names(&admin);
+    // A namespace without any Flux object is offered too.
+    assert!(
+        a.contains(&fresh) && a.iter().any(|n| n == "team-a") && a.iter().any(|n| n == "team-b"),
+        "{a:?}"
+    );
+    let alice = names(&s.get("alice", all).await);
+    assert!(alice.iter().any(|n| n == "team-a"), "{alice:?}");
+    assert!(!alice.iter().any(|n| n == "team-b" || *n == fresh), "{alice:?}");
+    let carol = names(&s.get("carol", all).await);
+    assert!(
+        carol.iter().any(|n| n == "team-b") && !carol.iter().any(|n| n == "team-a"),
+        "{carol:?}"
+    );
+}

@@ -37,6 +37,21 @@ const Counts = styled.div`
   }
 `;
 
+const Steps = styled.ol`
+  margin: 0;
+  padding-left: 20px;
+  li {
+    margin-bottom: 10px;
+  }
+  li b {
+    display: block;
+  }
+  li span {
+    display: block;
+    font-size: 12px;
+  }
+`;
+
 const Grid = styled.div`
   display: grid;
   grid-template-columns: 2fr 1fr;
@@ -96,6 +111,27 @@ export default function Overview() {
             {t('degraded')}
           </div>
         </Counts>
+      )}
+      {s && s.states.total === 0 && (apps.data?.totalItems ?? 0) === 0 && (
+        <Card sectionTitle={t('Get started')} data-testid="getting-started" style={{ marginBottom: 16 }}>
+          <Steps>
+            <li>
+              <b>{t('Register a cluster')}</b>
+              <span className="muted">{t('Add member clusters by kubeconfig, or use the host alone.')}</span>
+              <Link to={to('/clusters')}>{t('Clusters')}</Link>
+            </li>
+            <li>
+              <b>{t('Add a source')}</b>
+              <span className="muted">{t('A Git repository, Helm repository, OCI artifact or bucket to deploy from.')}</span>
+              <Link to={to('/sources')}>{t('Sources')}</Link>
+            </li>
+            <li>
+              <b>{t('Create an application')}</b>
+              <span className="muted">{t('One Kustomize or Helm application to many clusters, with per-cluster differences.')}</span>
+              <Link to={to('/applications/new')}>{t('New application')}</Link>
+            </li>
+          </Steps>
+        </Card>
       )}
       <Grid>
         <Card sectionTitle={t('Needs attention')} data-testid="failing">

@@ -291,6 +291,55 @@ async fn list_kinds() -> Json<KindList> {
     })
 }
 
+/// Namespaces of the host cluster.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceList {
+    /// Their names, sorted.
+    pub items: Vec<String>,
+    /// How many.
+    pub total_items: usize,
+}
+
+/// The host's namespaces (projects) in which the caller may list applications — what the
+/// console's namespace picker offers, Flux objects in them or not. Terminating namespaces are
+/// left out; at most 2,000 are considered.
+#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces", tag = "flux",
+    responses((status = 200, body = NamespaceList), ApiErrors))]
+async fn list_namespaces(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+) -> Result<Json<NamespaceList>> {
+    use futures::StreamExt as _;
+    let api: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(ctx.clusters.host().client());
+    let listed = api
+        .list_metadata(&kube::api::ListParams::default().limit(2000))
+        .await?;
+    let names: Vec<String> = listed
+        .items
+        .into_iter()
+        .filter(|n| n.metadata.deletion_timestamp.is_none())
+        .filter_map(|n| n.metadata.name)
+        .collect();
+    let app = &kinds::APPLICATION;
+    let mut items = if ctx.fleet.may_list(&ctx.clusters, &user, HOST, app, "").await {
+        names
+    } else {
+        let (fleet, clusters, user) = (&ctx.fleet, &ctx.clusters, &user);
+        futures::stream::iter(names)
+            .map(|n| async move { fleet.may_list(clusters, user, HOST, app, &n).await.then_some(n) })
+            .buffered(16)
+            .filter_map(|n| async move { n })
+            .collect()
+            .await
+    };
+    items.sort();
+    Ok(Json(NamespaceList {
+        total_items: items.len(),
+        items,
+    }))
+}
+
 /// Lists the clusters and their health.
 #[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/clusters", tag = "clusters",
     responses((status = 200, body = ClusterList), ApiErrors))]
@@ -687,6 +736,7 @@ fn api_router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(whoami))
         .routes(routes!(list_kinds))
+        .routes(routes!(list_namespaces))
         .routes(routes!(list_clusters, register_cluster))
         .routes(routes!(get_cluster, delete_cluster))
         .routes(routes!(list_all))
