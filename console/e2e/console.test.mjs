@@ -242,6 +242,28 @@ test('suspend one target; the others stay ready', async () => {
   await shot(page, '17-application-suspended');
 });
 
+test("Helm's Force and Reset on one target, each confirmed with what it does", async () => {
+  for (const [action, annotation, handled] of [
+    ['force', 'reconcile.fluxcd.io/forceAt', 'lastHandledForceAt'],
+    ['reset', 'reconcile.fluxcd.io/resetAt', 'lastHandledResetAt'],
+  ]) {
+    await page.click(`[data-testid=target-member-1] [data-testid=helm-${action}]`);
+    const says = await page.textContent('[data-testid=helm-confirm]');
+    assert.match(says, new RegExp(annotation.replace(/[./]/g, '\\$&')));
+    assert.match(says, /member-1/);
+    await page.click(`.kubed-modal button:has-text("${action === 'force' ? 'Force' : 'Reset'}")`);
+    const token = await eventually(`${annotation} on member-1's HelmRelease`, 30, async () => {
+      const hr = await api('GET', `/namespaces/${NS}/helmreleases/${APP}-member-1`);
+      return hr.body.metadata.annotations?.[annotation];
+    });
+    await eventually(`helm-controller handled the ${action}`, 120, async () => {
+      const hr = await api('GET', `/namespaces/${NS}/helmreleases/${APP}-member-1`);
+      return hr.body.status?.[handled] === token;
+    });
+  }
+  await shot(page, '17b-helm-force-reset');
+});
+
 test('edit: the diff shows only member-1 changing, then it rolls out there', async () => {
   await page.click('a:has-text("Edit")');
   await page.waitForURL(`**/applications/${NS}/${APP}/edit`);

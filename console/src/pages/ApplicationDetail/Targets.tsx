@@ -5,6 +5,7 @@ import { Table } from '../../components/Page';
 import { StateTag, targetState } from '../../components/StateTag';
 import { Actions, fmtTime, Mono, useAppAction } from './common';
 import { asTargetStatus } from '../../api/validate';
+import { HelmRecovery } from './HelmRecovery';
 
 /** One target of an application: what the spec asks and what the controller reported. */
 export interface TargetRow {
@@ -61,12 +62,15 @@ export function TargetsTable({
   rows,
   selected,
   onSelect,
+  helm,
 }: {
   namespace: string;
   name: string;
   rows: TargetRow[];
   selected?: string;
   onSelect?: (cluster: string) => void;
+  /** A Helm application: rows offer Helm's Force and Reset. */
+  helm?: boolean;
 }) {
   const { t } = useTranslation();
   return (
@@ -99,6 +103,7 @@ export function TargetsTable({
             row={r}
             selected={r.cluster === selected}
             onSelect={onSelect}
+            helm={helm}
           />
         ))}
       </tbody>
@@ -112,12 +117,14 @@ function TargetLine({
   row,
   selected,
   onSelect,
+  helm,
 }: {
   namespace: string;
   name: string;
   row: TargetRow;
   selected: boolean;
   onSelect?: (cluster: string) => void;
+  helm?: boolean;
 }) {
   const { t } = useTranslation();
   const { run, pending } = useAppAction(namespace, name);
@@ -173,6 +180,7 @@ function TargetLine({
           >
             {t('Reconcile')}
           </Button>
+          {helm && <HelmRecovery namespace={namespace} name={name} clusters={[row.cluster]} size="xs" />}
           {!row.placed && !row.ownSuspend && (
             <Button
               size="xs"

@@ -14,11 +14,12 @@ import { useApplication, useApplicationTargets, useDelete } from '../../api/hook
 import type { ApplicationView as Application } from '../../api/types';
 import { ConfirmDelete } from '../../components/ConfirmDelete';
 import { NativeSelect } from '../../components/Field';
-import { ErrorNote, Page } from '../../components/Page';
+import { ErrorNote, Page, Toolbar } from '../../components/Page';
 import { StateTag, targetState } from '../../components/StateTag';
 import { errorText, fmtTime, Panel, useAppAction } from './common';
 import { str } from './inventory';
 import { TargetPanel } from './TargetPanel';
+import { HelmRecovery } from './HelmRecovery';
 import { targetRows, TargetsTable } from './Targets';
 import { useTo } from '../../app/base';
 
@@ -201,7 +202,13 @@ export default function ApplicationDetail() {
       <Panel>
         <h2>{t('Clusters')}</h2>
         {targetsQuery.error ? <ErrorNote error={targetsQuery.error} /> : null}
+        {app.spec.helm && rows.length > 1 && (
+          <Toolbar data-testid="helm-all">
+            <HelmRecovery namespace={namespace} name={name} clusters={rows.map((r) => r.cluster)} size="sm" all />
+          </Toolbar>
+        )}
         <TargetsTable
+          helm={!!app.spec.helm}
           namespace={namespace}
           name={name}
           rows={rows}
