@@ -18,7 +18,7 @@ use std::{
 
 use anyhow::{Context as _, bail};
 use clap::Parser;
-use common::{Figures, Ksflux, base64_encode, ensure_namespace, figures, ms, time_cli};
+use common::{Figures, Ksflux, base64_encode, ensure_namespace, figures, rss_line, table, time_cli};
 use futures::TryStreamExt;
 use k8s_openapi::api::{
     apps::v1::Deployment,
@@ -327,31 +327,8 @@ async fn bench(
         detail.as_array().map(Vec::len).unwrap_or(0),
         detail_size
     ));
-    t.push_str(&format!(
-        "ksflux RSS: {:.1} MiB when synced, {:.1} MiB after the timings (peak {:.1} MiB)\n\n",
-        rss_synced.0 as f64 / 1024.0,
-        rss_after.0 as f64 / 1024.0,
-        rss_after.1 as f64 / 1024.0
-    ));
-    t.push_str("| what | runs | p50 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|\n");
-    for (label, f) in &rows {
-        t.push_str(&format!(
-            "| {label} | {} | {} | {} | {} |\n",
-            f.n,
-            ms(f.p50),
-            ms(f.p99),
-            ms(f.max)
-        ));
-    }
-    for (label, f, lines) in &cli_rows {
-        t.push_str(&format!(
-            "| {label}, {lines} lines | {} | {} | {} | {} |\n",
-            f.n,
-            ms(f.p50),
-            ms(f.p99),
-            ms(f.max)
-        ));
-    }
+    t.push_str(&rss_line(rss_synced, rss_after));
+    t.push_str(&table(&rows, &cli_rows));
     let all = cli_rows.last().map(|(_, f, _)| f.p50).unwrap_or_default();
     if let Some((_, s)) = rows.first() {
         t.push_str(&format!(

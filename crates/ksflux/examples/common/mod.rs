@@ -59,6 +59,38 @@ pub fn figures(mut d: Vec<Duration>) -> Figures {
     }
 }
 
+/// ksflux's memory line: RSS when synced, after the timings, and the peak (KiB pairs from
+/// [`Ksflux::rss_kib`]).
+pub fn rss_line(synced: (u64, u64), after: (u64, u64)) -> String {
+    format!(
+        "ksflux RSS: {:.1} MiB when synced, {:.1} MiB after the timings (peak {:.1} MiB)\n\n",
+        synced.0 as f64 / 1024.0,
+        after.0 as f64 / 1024.0,
+        after.1 as f64 / 1024.0
+    )
+}
+
+/// The results table (Markdown): ksflux's timings, then a CLI's with the lines it printed.
+pub fn table(rows: &[(String, Figures)], cli: &[(String, Figures, usize)]) -> String {
+    let mut t = String::from("| what | runs | p50 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|\n");
+    let line = |label: &str, f: &Figures| {
+        format!(
+            "| {label} | {} | {} | {} | {} |\n",
+            f.n,
+            ms(f.p50),
+            ms(f.p99),
+            ms(f.max)
+        )
+    };
+    for (label, f) in rows {
+        t.push_str(&line(label, f));
+    }
+    for (label, f, lines) in cli {
+        t.push_str(&line(&format!("{label}, {lines} lines"), f));
+    }
+    t
+}
+
 /// Milliseconds with two decimals.
 pub fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)

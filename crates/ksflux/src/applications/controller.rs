@@ -379,28 +379,23 @@ async fn observe_workloads(ctx: &Context, live: &[DynamicObject]) -> BTreeMap<St
 async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
     let name = app.name_any();
     let ns = app.namespace().unwrap_or_default();
-    let causes = render::validate(&name, &app.spec);
-    if !causes.is_empty() {
-        let message = causes
-            .iter()
-            .map(|c| format!("{}: {}", c.field, c.message))
-            .collect::<Vec<_>>()
-            .join("; ");
-        write_status(ctx, app, &plan::invalid(app, &message)).await?;
-        event(ctx, app, EventType::Warning, "InvalidSpec", &message).await;
-        return Ok(Action::await_change());
-    }
     // Targets chosen by labels, and label layers, become explicit targets from here on.
-    let resolved = match placement::resolve(app, &ctx.clusters.labels()) {
+    let causes = render::validate(&name, &app.spec);
+    let resolved = if causes.is_empty() {
+        placement::resolve(app, &ctx.clusters.labels()).map_err(|c| (c, "PlacementConflict"))
+    } else {
+        Err((causes, "InvalidSpec"))
+    };
+    let resolved = match resolved {
         Ok(r) => r,
-        Err(causes) => {
+        Err((causes, reason)) => {
             let message = causes
                 .iter()
                 .map(|c| format!("{}: {}", c.field, c.message))
                 .collect::<Vec<_>>()
                 .join("; ");
             write_status(ctx, app, &plan::invalid(app, &message)).await?;
-            event(ctx, app, EventType::Warning, "PlacementConflict", &message).await;
+            event(ctx, app, EventType::Warning, reason, &message).await;
             return Ok(Action::await_change());
         }
     };

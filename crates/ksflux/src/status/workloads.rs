@@ -495,32 +495,33 @@ impl NamespaceCache {
 
     /// The workloads Helm release `release` installed here (by Helm's release annotation).
     pub(crate) fn helm_release(&self, release: &str) -> Vec<(WorkloadKind, String, String)> {
-        let of = |a: &std::collections::BTreeMap<String, String>| {
-            a.get(workloads::HELM_RELEASE_ANNOTATION).map(String::as_str) == Some(release)
-        };
+        fn of<K>(
+            store: &Store<K>,
+            kind: WorkloadKind,
+            ns: &str,
+            release: &str,
+        ) -> Vec<(WorkloadKind, String, String)>
+        where
+            K: Resource<DynamicType = ()> + Clone + 'static,
+        {
+            store
+                .state()
+                .iter()
+                .filter(|o| {
+                    o.meta()
+                        .annotations
+                        .as_ref()
+                        .and_then(|a| a.get(workloads::HELM_RELEASE_ANNOTATION))
+                        .map(String::as_str)
+                        == Some(release)
+                })
+                .filter_map(|o| Some((kind, ns.to_string(), o.meta().name.clone()?)))
+                .collect()
+        }
         let ns = &self.namespace;
-        let mut out: Vec<(WorkloadKind, String, String)> = Vec::new();
-        out.extend(
-            self.deployments
-                .state()
-                .iter()
-                .filter(|o| of(o.annotations()))
-                .map(|o| (WorkloadKind::Deployment, ns.clone(), o.name_any())),
-        );
-        out.extend(
-            self.stateful_sets
-                .state()
-                .iter()
-                .filter(|o| of(o.annotations()))
-                .map(|o| (WorkloadKind::StatefulSet, ns.clone(), o.name_any())),
-        );
-        out.extend(
-            self.daemon_sets
-                .state()
-                .iter()
-                .filter(|o| of(o.annotations()))
-                .map(|o| (WorkloadKind::DaemonSet, ns.clone(), o.name_any())),
-        );
+        let mut out = of(&self.deployments, WorkloadKind::Deployment, ns, release);
+        out.extend(of(&self.stateful_sets, WorkloadKind::StatefulSet, ns, release));
+        out.extend(of(&self.daemon_sets, WorkloadKind::DaemonSet, ns, release));
         out.sort();
         out.truncate(workloads::MAX_WORKLOADS);
         out
