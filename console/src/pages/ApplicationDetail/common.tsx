@@ -1,14 +1,15 @@
 import { notify } from '@kubed/components';
+import i18n from 'i18next';
 import { useTranslation } from 'react-i18next';
 import styled from 'styled-components';
 import { ApiError, HOST } from '../../api/client';
 import { useAction, type Action } from '../../api/hooks';
 
-/** A timestamp as local date and time, or a dash. */
+/** A timestamp as date and time in the console's language (local time zone), or a dash. */
 export function fmtTime(s: string | null | undefined): string {
   if (!s) return '-';
   const d = new Date(s);
-  return Number.isNaN(d.getTime()) ? s : d.toLocaleString();
+  return Number.isNaN(d.getTime()) ? s : d.toLocaleString(i18n.language || undefined);
 }
 
 /** The text of a failed request. */

@@ -1,3 +1,4 @@
+import i18n from 'i18next';
 import styled from 'styled-components';
 import { Button, Modal, notify } from '@kubed/components';
 import { useState } from 'react';
@@ -101,7 +102,7 @@ export default function Clusters() {
                   <Lockdown lockdown={h.lockdown} />
                 </td>
                 <td>{t(c.origin)}</td>
-                <td className="muted">{h.lastChecked ? new Date(h.lastChecked).toLocaleTimeString() : '–'}</td>
+                <td className="muted">{h.lastChecked ? new Date(h.lastChecked).toLocaleTimeString(i18n.language || undefined) : '–'}</td>
                 <td>
                   {c.origin === 'secret' && (
                     <Button size="sm" variant="text" onClick={() => setRemoving(c.name)}>

@@ -136,7 +136,7 @@ function SourceList({ kind, all }: { kind: SourceKind; all: SourceKind[] }) {
       cell: (o) => {
         const updated = o.summary.lastUpdateTime;
         return (
-          <span title={updated ? new Date(updated).toLocaleString() : undefined}>
+          <span title={updated ? new Date(updated).toLocaleString(i18n.language || undefined) : undefined}>
             {updated ? ago(updated, i18n.language) : '–'}
           </span>
         );
