@@ -1,5 +1,5 @@
 /**
- * One event stream per tab. Each change updates the cached reads of its kind in its cluster
+ * One event stream for all tabs (`shared.ts`: one tab streams, the others listen). Each change updates the cached reads of its kind in its cluster
  * (see `changes.ts`): an object already shown gets its new summary in place, a deleted one
  * leaves the lists, and only a new object makes that kind's lists of that cluster be read
  * again (at most every 400 ms, with the fleet status views). Views that show more than the
@@ -13,6 +13,7 @@ import { createContext, useContext, useEffect, useRef, useState, type ReactNode 
 import { applicationsStale, patchWorkloads, planChange, touchesWorkloads } from './changes';
 import { HOST } from './client';
 import { subscribe } from './events';
+import { subscribeShared } from './shared';
 import { keys, REFETCH_ON_CHANGE, useKinds } from './hooks';
 import { pluralOf } from './kinds';
 import type { ObjectChange, TargetWorkloads } from './types';
@@ -94,7 +95,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       void qc.invalidateQueries(['status']);
       void qc.invalidateQueries(['flux']);
     };
-    const stop = subscribe(onChange, onResync, (connected) => setLive((l) => ({ ...l, connected })));
+    const stop = subscribeShared(onChange, onResync, (connected) => setLive((l) => ({ ...l, connected })));
     return () => {
       stop();
       if (timer.current !== null) clearTimeout(timer.current);
