@@ -136,6 +136,7 @@ impl Server {
             ))
             .expect("storage address"),
             direct_reads: false,
+            history: None,
         };
         let router = app(ctx, Authenticator::new(own, trusted), None);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
