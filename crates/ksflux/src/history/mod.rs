@@ -142,7 +142,8 @@ impl History {
                 config,
             }),
         };
-        tokio::spawn(history.clone().retention_loop());
+        let (store, config) = (history.inner.store.clone(), history.inner.config.clone());
+        tokio::spawn(retention_loop(store, config));
         Ok(history)
     }
 
@@ -164,20 +165,6 @@ impl History {
     /// Live releases as they start or finish.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<Release>> {
         self.inner.changes.subscribe()
-    }
-
-    async fn retention_loop(self) {
-        let mut tick = tokio::time::interval(Duration::from_secs(600));
-        loop {
-            tick.tick().await;
-            let c = &self.inner.config;
-            let before = ingest::now_ms() - c.retention_days.max(1) * 86_400_000;
-            match self.inner.store.prune(before, c.max_releases.max(1)).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(rows = n, "history retention removed old entries"),
-                Err(e) => tracing::warn!(error = format!("{e:#}"), "history retention failed"),
-            }
-        }
     }
 
     /// Verifies and stores an event posted for `namespace` of `cluster`. A bad signature is a
@@ -386,6 +373,21 @@ impl History {
             .await
             .map_err(Error::Internal)?;
         Ok(AuditList { items, total_items })
+    }
+}
+
+/// Applies retention every ten minutes (it holds the store only, so the worker stops once
+/// every handle of the history is gone).
+async fn retention_loop(store: Store, c: Config) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let before = ingest::now_ms() - c.retention_days.max(1) * 86_400_000;
+        match store.prune(before, c.max_releases.max(1)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "history retention removed old entries"),
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "history retention failed"),
+        }
     }
 }
 
