@@ -57,7 +57,11 @@ async fn reconcile(s: &Server, ns: &str) {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let r = s
-        .post("admin", &format!("{}/web/reconcile", path(ns, "applications")), &json!({}))
+        .post(
+            "admin",
+            &format!("{}/web/reconcile", path(ns, "applications")),
+            &json!({}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
@@ -66,7 +70,10 @@ async fn reconcile(s: &Server, ns: &str) {
 async fn history(s: &Server, user: &str, ns: &str, target: &str) -> support::Reply {
     s.get(
         user,
-        &format!("{}/web/history?target={target}&limit=100", path(ns, "applications")),
+        &format!(
+            "{}/web/history?target={target}&limit=100",
+            path(ns, "applications")
+        ),
     )
     .await
 }
@@ -90,7 +97,12 @@ async fn wait_release(s: &Server, ns: &str, target: &str, revision: &str, outcom
     .await
 }
 
+/// One scenario at a time: each server keeps the Providers of every namespace with
+/// applications, as the one ksflux of a host does.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn scenario(open: impl AsyncFn() -> Store) {
+    let _one = ONE_AT_A_TIME.lock().await;
     start_controller();
     let s = Server::start_with_history(open().await, "127.0.0.1:0".parse().expect("addr")).await;
     let tb = s.tb;
@@ -164,7 +176,9 @@ async fn scenario(open: impl AsyncFn() -> Store) {
             assert_eq!(n, Some(1), "{target}: one release of {revision}: {items}");
         }
         assert!(
-            items.as_array().is_some_and(|a| a.iter().all(|i| i["target"] == target)),
+            items
+                .as_array()
+                .is_some_and(|a| a.iter().all(|i| i["target"] == target)),
             "{items}"
         );
     }
@@ -181,21 +195,34 @@ async fn scenario(open: impl AsyncFn() -> Store) {
     reconcile(&s, &ns).await;
     for target in TARGETS {
         let r = wait_release(&s, &ns, target, &bad, "failed").await;
-        let message = r["message"].as_str().unwrap_or_default();
+        let name = r["name"].as_str().unwrap_or_default().to_string();
         let ks: Api<DynamicObject> = Api::namespaced_with(host.clone(), &ns, &flux_resource("Kustomization"));
-        let obj = ks.get(r["name"].as_str().unwrap_or_default()).await.expect("kustomization");
-        let ready = obj.data["status"]["conditions"]
-            .as_array()
-            .and_then(|c| c.iter().find(|c| c["type"] == "Ready").cloned())
-            .unwrap_or_default();
-        assert_eq!(ready["status"], "False", "{ready}");
+        // Flux's own words: the Ready condition's message once it settles on False.
+        let ready = wait_for(&format!("{name} not ready"), LONG, || async {
+            let obj = ks.get(&name).await.map_err(|e| e.to_string())?;
+            let ready = obj.data["status"]["conditions"]
+                .as_array()
+                .and_then(|c| c.iter().find(|c| c["type"] == "Ready").cloned())
+                .unwrap_or_default();
+            if ready["status"] == "False" {
+                Ok(ready)
+            } else {
+                Err(ready.to_string())
+            }
+        })
+        .await;
+        let r = wait_release(&s, &ns, target, &bad, "failed").await;
+        let message = r["message"].as_str().unwrap_or_default();
         assert!(!message.is_empty(), "{r}");
         assert_eq!(message, ready["message"].as_str().unwrap_or_default(), "{r}");
     }
 
     // Forged, missing or wrong-namespace signatures: 401 Status, nothing stored; 10 MB: 413.
     let before = s
-        .get("admin", &format!("/kapis/fluxcd.kubesphere.io/v1alpha1/history/releases?namespace={ns}"))
+        .get(
+            "admin",
+            &format!("/kapis/fluxcd.kubesphere.io/v1alpha1/history/releases?namespace={ns}"),
+        )
         .await
         .body["totalItems"]
         .clone();
@@ -206,20 +233,33 @@ async fn scenario(open: impl AsyncFn() -> Store) {
     let body = serde_json::to_vec(&forged).expect("json");
     for headers in [
         vec![("content-type", "application/json")],
-        vec![("content-type", "application/json"), ("x-signature", "sha256=0123456789abcdef")],
+        vec![
+            ("content-type", "application/json"),
+            ("x-signature", "sha256=0123456789abcdef"),
+        ],
     ] {
         let r = s.post_raw(&ingest, &headers, body.clone()).await;
         assert_eq!(r.status, 401, "{}", r.text);
-        assert_eq!((r.body["kind"].as_str(), r.body["code"].as_i64()), (Some("Status"), Some(401)));
+        assert_eq!(
+            (r.body["kind"].as_str(), r.body["code"].as_i64()),
+            (Some("Status"), Some(401))
+        );
     }
     let big = vec![b' '; 10 * 1024 * 1024];
     let r = s
-        .post_raw(&ingest, &[("content-type", "application/json"), ("x-signature", "sha256=00")], big)
+        .post_raw(
+            &ingest,
+            &[("content-type", "application/json"), ("x-signature", "sha256=00")],
+            big,
+        )
         .await;
     assert_eq!(r.status, 413, "{}", r.text);
     assert_eq!(r.body["kind"], "Status");
     let after = s
-        .get("admin", &format!("/kapis/fluxcd.kubesphere.io/v1alpha1/history/releases?namespace={ns}"))
+        .get(
+            "admin",
+            &format!("/kapis/fluxcd.kubesphere.io/v1alpha1/history/releases?namespace={ns}"),
+        )
         .await;
     assert_eq!(after.body["totalItems"], before, "{}", after.text);
     assert!(!after.text.contains("forged"));
@@ -228,11 +268,16 @@ async fn scenario(open: impl AsyncFn() -> Store) {
     let r = history(&s, "alice", &ns, "member-1").await;
     assert_eq!(r.status, 403, "{}", r.text);
     let all = s
-        .get("alice", "/kapis/fluxcd.kubesphere.io/v1alpha1/history/releases?limit=500")
+        .get(
+            "alice",
+            "/kapis/fluxcd.kubesphere.io/v1alpha1/history/releases?limit=500",
+        )
         .await;
     assert_eq!(all.status, 200, "{}", all.text);
     assert!(
-        all.body["items"].as_array().is_some_and(|a| a.iter().all(|i| i["namespace"] == "team-a")),
+        all.body["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().all(|i| i["namespace"] == "team-a")),
         "{}",
         all.text
     );
@@ -251,18 +296,25 @@ async fn scenario(open: impl AsyncFn() -> Store) {
     let items = mine.body["items"].as_array().cloned().unwrap_or_default();
     assert!(items.iter().all(|i| i["namespace"] == "team-a"), "{}", mine.text);
     assert!(
-        items.iter().any(|i| i["name"] == own.as_str() && i["user"] == "alice" && i["action"] == "create"),
+        items
+            .iter()
+            .any(|i| i["name"] == own.as_str() && i["user"] == "alice" && i["action"] == "create"),
         "{}",
         mine.text
     );
     let carol = s.get("carol", audit).await;
     assert!(
-        carol.body["items"].as_array().is_some_and(|a| a.iter().all(|i| i["namespace"] == "team-b")),
+        carol.body["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().all(|i| i["namespace"] == "team-b")),
         "{}",
         carol.text
     );
     let admin = s
-        .get("admin", &format!("/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{ns}/audit"))
+        .get(
+            "admin",
+            &format!("/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{ns}/audit"),
+        )
         .await;
     let actions: Vec<String> = admin.body["items"]
         .as_array()
@@ -272,17 +324,28 @@ async fn scenario(open: impl AsyncFn() -> Store) {
                 .collect()
         })
         .unwrap_or_default();
-    assert!(actions.contains(&"create Application web".to_string()), "{actions:?}");
-    assert!(actions.contains(&"create GitRepository demo".to_string()), "{actions:?}");
-    assert!(actions.contains(&"reconcile Application web".to_string()), "{actions:?}");
+    assert!(
+        actions.contains(&"create Application web".to_string()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"create GitRepository demo".to_string()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"reconcile Application web".to_string()),
+        "{actions:?}"
+    );
     let r = s
         .delete("alice", &format!("{}/{own}", path("team-a", "gitrepositories")))
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
 
     // Stop ksflux; fix the manifest and let Flux apply it while ksflux is down; start it
-    // again on the same store and address: everything stored is there, and the fix arrives
-    // (by notification-controller's retry, or at the latest with the next periodic success).
+    // again on the same store and address: everything stored is there, and the fix's release
+    // arrives — by notification-controller's retry when ksflux is back within the Provider's
+    // timeout (15 s), otherwise with kustomize-controller's next periodic success event
+    // (every interval, here 1m), which names the applied revision.
     let counts: Vec<usize> = {
         let mut v = Vec::new();
         for t in TARGETS {
@@ -302,25 +365,55 @@ async fn scenario(open: impl AsyncFn() -> Store) {
     let fix = format!("main@sha1:{fix}");
     let now = jiff::Timestamp::now().to_string();
     let requested = json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": now}}});
-    let sources: Api<DynamicObject> = Api::namespaced_with(host.clone(), &ns, &flux_resource("GitRepository"));
+    let sources: Api<DynamicObject> =
+        Api::namespaced_with(host.clone(), &ns, &flux_resource("GitRepository"));
     sources
         .patch("demo", &PatchParams::default(), &Patch::Merge(&requested))
         .await
         .expect("request a fetch");
+    // Flux applies the fix while ksflux is down (its events to ksflux fail meanwhile).
+    let kustomizations: Api<DynamicObject> =
+        Api::namespaced_with(host.clone(), &ns, &flux_resource("Kustomization"));
+    wait_for(
+        "the fix applied on both targets while ksflux is down",
+        LONG,
+        || async {
+            let list = kustomizations
+                .list(&Default::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            let applied = list
+                .items
+                .iter()
+                .filter(|k| k.data["status"]["lastAppliedRevision"] == fix.as_str())
+                .count();
+            if applied == TARGETS.len() {
+                Ok(())
+            } else {
+                Err(format!("{applied} applied"))
+            }
+        },
+    )
+    .await;
     let s = Server::start_with_history(open().await, addr).await;
     for (target, before) in TARGETS.iter().zip(counts) {
         let now = history(&s, "admin", &ns, target).await.body["items"]
             .as_array()
             .map(Vec::len)
             .unwrap_or_default();
-        assert!(now >= before, "{target}: {now} releases after the restart, {before} before");
+        assert!(
+            now >= before,
+            "{target}: {now} releases after the restart, {before} before"
+        );
     }
     for target in TARGETS {
         wait_release(&s, &ns, target, &fix, "succeeded").await;
         for revision in revisions.iter().chain([&bad]) {
             let items = history(&s, "admin", &ns, target).await.body["items"].clone();
             assert!(
-                items.as_array().is_some_and(|a| a.iter().any(|i| i["revision"] == revision.as_str())),
+                items
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|i| i["revision"] == revision.as_str())),
                 "{target}: {revision} kept: {items}"
             );
         }
