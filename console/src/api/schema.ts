@@ -21,6 +21,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ksflux's audit log: every write through its API (who, when, which object, what action,
+         *     and for updates which spec fields changed), newest first. Only entries of objects whose
+         *     kind the caller may list in their namespace are shown.
+         */
+        get: operations["audit_all"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/clusters": {
         parameters: {
             query?: never;
@@ -56,6 +77,23 @@ export interface paths {
         post?: never;
         /** Removes a member registered through the API. */
         delete: operations["delete_cluster"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/history/releases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every release the caller may see (their kinds' namespaces), newest first, filtered. */
+        get: operations["releases"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -204,6 +242,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit log of one namespace. */
+        get: operations["audit_namespaced"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/helmreleases/{name}/force": {
         parameters: {
             query?: never;
@@ -307,6 +362,28 @@ export interface paths {
          *     (409 otherwise); one that does not applies to the current version.
          */
         patch: operations["patch_object"];
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The releases of an application (every target, or `?target=`) or of one Flux object
+         *     (`?cluster=`), newest first: each revision applied or tried, with its outcome, Flux's
+         *     message and duration; HelmReleases completed from Helm's `status.history`. Only for users
+         *     who may list the kind in the namespace.
+         */
+        get: operations["object_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/reconcile": {
@@ -1830,6 +1907,46 @@ export interface components {
             /** @description What the status means. */
             summary: components["schemas"]["Summary"];
         };
+        /** @description One write through ksflux's API. */
+        AuditEntry: {
+            /** @description `create`, `update`, `patch`, `delete`, or an action (`reconcile`, `suspend`, ...). */
+            action: string;
+            /**
+             * Format: int64
+             * @description When (ms since the epoch).
+             */
+            at: number;
+            /** @description Cluster of the object. */
+            cluster: string;
+            /**
+             * Format: int64
+             * @description Store id.
+             */
+            id: number;
+            /** @description Its kind. */
+            kind: string;
+            /** @description Its name. */
+            name: string;
+            /** @description Its namespace. */
+            namespace: string;
+            /**
+             * @description For updates, the spec fields that changed (`spec.interval: 1m → 5m`); never values of
+             *     credentials (they are not in the spec).
+             */
+            summary: string;
+            /** @description Who (the Kubernetes user name). */
+            user: string;
+        };
+        /** @description A page of audit entries. */
+        AuditList: {
+            /** @description The entries, newest first. */
+            items: components["schemas"]["AuditEntry"][];
+            /**
+             * Format: int64
+             * @description How many match in all.
+             */
+            totalItems: number;
+        };
         /** @description One failing field of a request. */
         Cause: {
             /** @description The field's JSON path, such as `spec.url`. */
@@ -2191,6 +2308,11 @@ export interface components {
          * @enum {string}
          */
         Origin: "host" | "secret" | "kubeSphere";
+        /**
+         * @description What became of a release.
+         * @enum {string}
+         */
+        Outcome: "progressing" | "succeeded" | "failed";
         /** @description Why some pods of a workload are unhealthy, and how many. */
         PodProblem: {
             /**
@@ -2211,6 +2333,75 @@ export interface components {
             kubeconfig: string;
             /** @description The member's name (a DNS-1123 label, not `host`). */
             name: string;
+        };
+        /** @description One release of a Flux object. */
+        Release: {
+            /** @description The Application that rendered the object, if any. */
+            application?: string | null;
+            /** @description Chart version (HelmRelease). */
+            chartVersion?: string | null;
+            /** @description Cluster of the Flux object (in hub mode the host). */
+            cluster: string;
+            /**
+             * Format: int64
+             * @description How long it took (ms).
+             */
+            durationMs?: number | null;
+            /**
+             * Format: int64
+             * @description How many of Flux's events it gathered.
+             */
+            events: number;
+            /**
+             * Format: int64
+             * @description When it finished (ms since the epoch).
+             */
+            finishedAt?: number | null;
+            /**
+             * Format: int64
+             * @description Helm's release number (HelmRelease).
+             */
+            helmVersion?: number | null;
+            /**
+             * Format: int64
+             * @description Store id (0 for entries from `status.history` only).
+             */
+            id: number;
+            /** @description Its kind. */
+            kind: string;
+            /** @description Flux's message of that event. */
+            message: string;
+            /** @description Its name. */
+            name: string;
+            /** @description Its namespace. */
+            namespace: string;
+            /** @description Where the entry comes from. */
+            origin: components["schemas"]["Origin"];
+            /** @description What became of it. */
+            outcome: components["schemas"]["Outcome"];
+            /** @description Flux's reason of the last event that changed it. */
+            reason: string;
+            /** @description The source revision (`main@sha1:…`), or for a HelmRelease the chart version. */
+            revision: string;
+            /**
+             * Format: int64
+             * @description When it started (ms since the epoch).
+             */
+            startedAt: number;
+            /** @description The Application target (cluster) the object deploys to. */
+            target?: string | null;
+            /** @description Digest of the values (HelmRelease, from `status.history`). */
+            valuesDigest?: string | null;
+        };
+        /** @description A page of releases. */
+        ReleaseList: {
+            /** @description The releases, newest first. */
+            items: components["schemas"]["Release"][];
+            /**
+             * Format: int64
+             * @description How many match in all.
+             */
+            totalItems: number;
         };
         /** @description One rendered Flux object. */
         Rendered: {
@@ -2451,6 +2642,96 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApplicationList"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    audit_all: {
+        parameters: {
+            query?: {
+                /** @description Only this cluster. */
+                cluster?: string;
+                /** @description Only this kind (`Application`, `GitRepository`, ...). */
+                kind?: string;
+                /** @description Only this object name. */
+                name?: string;
+                /** @description Only this user. */
+                user?: string;
+                /** @description At or after (RFC 3339). */
+                since?: string;
+                /** @description Before (RFC 3339). */
+                until?: string;
+                /** @description 1-based page (default 1). */
+                page?: number;
+                /** @description Page size (default 20, at most 500). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditList"];
                 };
             };
             /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
@@ -2789,6 +3070,96 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    releases: {
+        parameters: {
+            query?: {
+                /** @description Only this cluster (of the Flux object). */
+                cluster?: string;
+                /** @description Only this namespace. */
+                namespace?: string;
+                /** @description Only this Flux kind (`Kustomization`, `HelmRelease`, ...). */
+                kind?: string;
+                /** @description Only this outcome: `progressing`, `succeeded` or `failed`. */
+                outcome?: string;
+                /** @description Started at or after (RFC 3339). */
+                since?: string;
+                /** @description Started before (RFC 3339). */
+                until?: string;
+                /** @description 1-based page (default 1). */
+                page?: number;
+                /** @description Page size (default 20, at most 500). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleaseList"];
+                };
             };
             /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
             400: {
@@ -3901,6 +4272,98 @@ export interface operations {
             };
         };
     };
+    audit_namespaced: {
+        parameters: {
+            query?: {
+                /** @description Only this cluster. */
+                cluster?: string;
+                /** @description Only this kind (`Application`, `GitRepository`, ...). */
+                kind?: string;
+                /** @description Only this object name. */
+                name?: string;
+                /** @description Only this user. */
+                user?: string;
+                /** @description At or after (RFC 3339). */
+                since?: string;
+                /** @description Before (RFC 3339). */
+                until?: string;
+                /** @description 1-based page (default 1). */
+                page?: number;
+                /** @description Page size (default 20, at most 500). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditList"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
     force: {
         parameters: {
             query?: {
@@ -4746,6 +5209,101 @@ export interface operations {
             };
             /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    object_history: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The cluster of the Flux object (default `host`); for an application, only releases of
+                 *     objects in this cluster.
+                 */
+                cluster?: string;
+                /** @description Applications: only this target (its cluster). */
+                target?: string;
+                /** @description Only releases with this outcome: `progressing`, `succeeded` or `failed`. */
+                outcome?: string;
+                /** @description Only releases started at or after this time (RFC 3339). */
+                since?: string;
+                /** @description Only releases started before this time (RFC 3339). */
+                until?: string;
+                /** @description 1-based page (default 1). */
+                page?: number;
+                /** @description Page size (default 20, at most 500). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+                resource: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleaseList"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
