@@ -123,6 +123,9 @@ fn paging(page: Option<i64>, limit: Option<i64>) -> Result<(i64, i64)> {
     if !(1..=500).contains(&limit) {
         return Err(Error::bad_param("limit", "must be between 1 and 500"));
     }
+    if (page - 1).checked_mul(limit).is_none() {
+        return Err(Error::bad_param("page", "is too large"));
+    }
     Ok((page, limit))
 }
 
