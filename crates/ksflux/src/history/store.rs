@@ -595,6 +595,25 @@ impl Store {
         scopes_of(q.build().fetch_all(&self.pool).await?)
     }
 
+    /// SQLite: moves the write-ahead log into the database file and truncates it (for the
+    /// bench's size figure); PostgreSQL: nothing.
+    pub async fn checkpoint(&self) -> anyhow::Result<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_optional(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The database's size in bytes (PostgreSQL only; for the bench).
+    pub async fn database_bytes(&self) -> anyhow::Result<i64> {
+        Ok(sqlx::query("SELECT pg_database_size(current_database()) AS n")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?)
+    }
+
     /// How many events are stored (for tests and the bench).
     pub async fn event_count(&self) -> anyhow::Result<i64> {
         Ok(sqlx::query("SELECT COUNT(*) AS n FROM history_events")
