@@ -12,7 +12,7 @@ use ksflux::history::Store;
 use ksflux_testbed::{Testbed, create_namespace, flux_resource, git, unique_name, wait_for};
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
-use support::{Postgres, Server, path, start_controller};
+use support::{Events, Postgres, Server, path, start_controller};
 
 const LONG: Duration = Duration::from_secs(240);
 const TARGETS: [&str; 2] = ["member-1", "member-2"];
@@ -183,7 +183,11 @@ async fn scenario(open: impl AsyncFn() -> Store) {
         );
     }
 
-    // A bad commit: a failed release with Flux's message.
+    // A bad commit: a failed release with Flux's message, also sent live to subscribers
+    // who may list the namespace's Kustomizations (and to no one else).
+    let stream_path = format!("/kapis/fluxcd.kubesphere.io/v1alpha1/history/events?namespace={ns}");
+    let mut live = Events::open_path(&s, "admin", &stream_path).await;
+    let mut alice_live = Events::open_path(&s, "alice", &stream_path).await;
     let bad = commit(
         tb,
         &work,
@@ -216,6 +220,17 @@ async fn scenario(open: impl AsyncFn() -> Store) {
         assert!(!message.is_empty(), "{r}");
         assert_eq!(message, ready["message"].as_str().unwrap_or_default(), "{r}");
     }
+
+    let (release, _) = live
+        .until(LONG, |r| {
+            r["revision"] == bad.as_str() && r["outcome"] == "failed"
+        })
+        .await;
+    assert_eq!(release["namespace"], ns.as_str(), "{release}");
+    assert!(
+        alice_live.next(Duration::from_secs(1)).await.is_none(),
+        "alice sees no release of a namespace she may not list"
+    );
 
     // Forged, missing or wrong-namespace signatures: 401 Status, nothing stored; 10 MB: 413.
     let before = s
@@ -432,4 +447,101 @@ async fn releases_from_notification_controller_in_sqlite() {
 async fn releases_from_notification_controller_in_postgresql() {
     let pg = Postgres::start();
     scenario(async || Store::postgres(&pg.url).await.expect("postgres")).await;
+}
+
+/// Waits until the application's `target` has a Helm release `.v<version>` that succeeded.
+async fn wait_helm_release(s: &Server, ns: &str, target: &str, version: i64) -> Value {
+    wait_for(&format!("{target}: Helm release v{version}"), LONG, || async {
+        let r = history(s, "admin", ns, target).await;
+        let found = r.body["items"].as_array().and_then(|items| {
+            items
+                .iter()
+                .find(|i| i["helmVersion"] == version && i["outcome"] == "succeeded")
+                .cloned()
+        });
+        found.ok_or_else(|| format!("{} {}", r.status, r.text))
+    })
+    .await
+}
+
+#[tokio::test]
+async fn helm_releases_carry_chart_version_release_number_and_values_digest() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    start_controller();
+    let dir = std::env::temp_dir().join(unique_name("history-helm"));
+    let store = Store::sqlite(&dir).await.expect("sqlite");
+    let s = Server::start_with_history(store, "127.0.0.1:0".parse().expect("addr")).await;
+    let tb = s.tb;
+    let ns = create_namespace(&tb.client("host").await, &unique_name("hhist")).await;
+    let f = &tb.info.fixtures;
+    let r = s
+        .post(
+            "admin",
+            &path(&ns, "helmrepositories"),
+            &json!({"metadata": {"name": "demo"}, "spec": {"url": f.helm_url, "interval": "1m"},
+                "credentials": {"type": "basic", "username": f.user, "password": f.password}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let spec = |message: &str| {
+        json!({"source": {"kind": "HelmRepository", "name": "demo"},
+            "helm": {"chart": "demo-app", "version": "1.x", "values": {"message": message}},
+            "targets": [{"cluster": "member-1", "namespace": ns}]})
+    };
+    let r = s
+        .post(
+            "admin",
+            &path(&ns, "applications"),
+            &json!({"metadata": {"name": "web"}, "spec": spec("one")}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // The install: stored from its event, or (when it came before the Alert) from Helm's
+    // status.history.
+    let first = wait_helm_release(&s, &ns, "member-1", 1).await;
+    assert_eq!(first["chartVersion"], "1.0.0", "{first}");
+    assert_eq!(first["kind"], "HelmRelease", "{first}");
+
+    // An upgrade with other values: a release of its own, with the new values digest.
+    let item = format!("{}/web", path(&ns, "applications"));
+    let mut status = 0;
+    for _ in 0..5 {
+        let current = s.get("admin", &item).await.body;
+        let body = json!({"metadata": {"name": "web", "resourceVersion": current["metadata"]["resourceVersion"]},
+            "spec": spec("two")});
+        status = s.put("admin", &item, &body).await.status;
+        if status != 409 {
+            break;
+        }
+    }
+    assert_eq!(status, 200);
+    let second = wait_helm_release(&s, &ns, "member-1", 2).await;
+    assert_eq!(second["origin"], "events", "{second}");
+    assert_eq!(second["chartVersion"], "1.0.0", "{second}");
+    assert_eq!(second["target"], "member-1", "{second}");
+    let digest = second["valuesDigest"].as_str().unwrap_or_default();
+    assert!(digest.starts_with("sha256:"), "{second}");
+    if first["valuesDigest"].is_string() {
+        assert_ne!(first["valuesDigest"], second["valuesDigest"]);
+    }
+    // The update is in the audit log with the changed value.
+    let audit = s
+        .get(
+            "admin",
+            &format!("/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{ns}/audit?kind=Application"),
+        )
+        .await;
+    let update = audit.body["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["action"] == "update").cloned())
+        .unwrap_or_default();
+    let summary = update["summary"].as_str().unwrap_or_default();
+    assert!(
+        summary.contains("spec.helm.values.message: one → two"),
+        "{}",
+        audit.text
+    );
+    assert_eq!(update["user"], "admin");
+    s.stop();
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -6,11 +6,15 @@ use axum::{
     Extension, Json, Router,
     body::Body,
     extract::State,
-    response::{IntoResponse, Response},
+    response::{
+        IntoResponse, Response,
+        sse::{Event, KeepAlive, Sse},
+    },
     routing::post,
 };
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -260,9 +264,80 @@ async fn audit_namespaced(
     Ok(Json(audit_page(&ctx, &user, Some(namespace), q).await?))
 }
 
+/// Parameters of the release stream.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReleaseEventsQuery {
+    /// Only releases of objects in this cluster.
+    pub cluster: Option<String>,
+    /// Only this namespace.
+    pub namespace: Option<String>,
+}
+
+/// A Server-Sent Events stream of releases as they start or finish (each event named
+/// `release`, its data a `Release`; a new release and its later finish are two events with the
+/// same `id`). Only releases of objects the caller may list are sent. A client that falls too
+/// far behind gets a `lagged` event and the stream ends; it should read the history again and
+/// reconnect.
+#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/history/events", tag = "history",
+    params(ReleaseEventsQuery),
+    responses((status = 200, content_type = "text/event-stream", body = crate::history::Release), ApiErrors))]
+async fn release_events(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiQuery(q): ApiQuery<ReleaseEventsQuery>,
+) -> Result<Sse<impl futures::Stream<Item = std::result::Result<Event, std::convert::Infallible>>>> {
+    let cluster = nonempty(&q.cluster);
+    if let Some(c) = &cluster {
+        ctx.clusters.get(c)?;
+    }
+    let namespace = nonempty(&q.namespace);
+    let rx = history(&ctx)?.subscribe();
+    let state = (rx, ctx, user, cluster, namespace);
+    let first = futures::stream::once(async { Ok(Event::default().comment("subscribed")) });
+    let rest = futures::stream::unfold(Some(state), |state| async move {
+        let (mut rx, ctx, user, cluster, namespace) = state?;
+        loop {
+            let r = match rx.recv().await {
+                Ok(r) => r,
+                Err(RecvError::Lagged(missed)) => {
+                    let e = Event::default()
+                        .event("lagged")
+                        .data(format!("{{\"missed\":{missed}}}"));
+                    return Some((Ok(e), None));
+                }
+                Err(RecvError::Closed) => return None,
+            };
+            if cluster.as_ref().is_some_and(|c| *c != r.cluster)
+                || namespace.as_ref().is_some_and(|n| *n != r.namespace)
+            {
+                continue;
+            }
+            let Some(kind) = crate::status::kind_named(&r.kind) else {
+                continue;
+            };
+            if !ctx
+                .fleet
+                .may_list(&ctx.clusters, &user, &r.cluster, kind, &r.namespace)
+                .await
+            {
+                continue;
+            }
+            match Event::default().event("release").json_data(&*r) {
+                Ok(e) => return Some((Ok(e), Some((rx, ctx, user, cluster, namespace)))),
+                Err(e) => tracing::warn!(error = %e, "cannot encode a release"),
+            }
+        }
+    });
+    Ok(Sse::new(futures::StreamExt::chain(first, rest))
+        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15))))
+}
+
 /// Routes of the history API (authenticated).
 pub fn router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::new()
+        .routes(routes!(release_events))
         .routes(routes!(object_history))
         .routes(routes!(releases))
         .routes(routes!(audit_all))

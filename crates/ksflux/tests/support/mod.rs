@@ -377,11 +377,18 @@ pub struct Events {
 impl Events {
     /// Subscribes to `/status/events{query}` as `user`.
     pub async fn open(s: &Server, user: &str, query: &str) -> Events {
+        Self::open_path(
+            s,
+            user,
+            &format!("/kapis/fluxcd.kubesphere.io/v1alpha1/status/events{query}"),
+        )
+        .await
+    }
+
+    /// Subscribes to the event stream at `path` as `user`.
+    pub async fn open_path(s: &Server, user: &str, path: &str) -> Events {
         let res = reqwest::Client::new()
-            .get(format!(
-                "{}/kapis/fluxcd.kubesphere.io/v1alpha1/status/events{query}",
-                s.url
-            ))
+            .get(format!("{}{path}", s.url))
             .bearer_auth(s.tb.token(user))
             .send()
             .await
