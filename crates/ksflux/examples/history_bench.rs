@@ -22,12 +22,12 @@ fn arg(name: &str) -> Option<String> {
 
 fn event(object: usize, n: usize) -> Vec<u8> {
     let revision = format!("main@sha1:{n:040x}");
-    let reason = if n % 2 == 0 {
+    let reason = if n.is_multiple_of(2) {
         "Progressing"
     } else {
         "ReconciliationSucceeded"
     };
-    let message = if n % 2 == 0 {
+    let message = if n.is_multiple_of(2) {
         "ConfigMap/team-a/demo configured".to_string()
     } else {
         format!("Reconciliation finished in {}ms, next run in 5m0s", n % 900)
@@ -113,12 +113,19 @@ async fn main() -> anyhow::Result<()> {
             namespace: format!("ns-{}", object % 20),
             name: format!("obj-{object}"),
             application: Some(format!("app-{}", object % 10)),
-            target: Some(if object % 2 == 0 { "member-1" } else { "member-2" }.into()),
+            target: Some(
+                if object.is_multiple_of(2) {
+                    "member-1"
+                } else {
+                    "member-2"
+                }
+                .into(),
+            ),
             revision: format!("main@sha1:{i:040x}"),
             chart_version: None,
             values_digest: None,
             helm_version: None,
-            outcome: if i % 10 == 0 {
+            outcome: if i.is_multiple_of(10) {
                 Outcome::Failed
             } else {
                 Outcome::Succeeded
