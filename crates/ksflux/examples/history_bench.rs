@@ -137,6 +137,7 @@ async fn main() -> anyhow::Result<()> {
             duration_ms: Some(1200),
             events: 2,
             origin: Origin::Events,
+            spec: None,
         };
         store.insert_release(&r).await?;
     }

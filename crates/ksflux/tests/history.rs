@@ -515,7 +515,20 @@ async fn helm_releases_carry_chart_version_release_number_and_values_digest() {
         }
     }
     assert_eq!(status, 200);
-    let second = wait_helm_release(&s, &ns, "member-1", 2).await;
+    wait_helm_release(&s, &ns, "member-1", 2).await;
+    // The values digest comes from Helm's status.history once helm-controller wrote it.
+    let second = wait_for("release 2's values digest", LONG, || async {
+        let r = history(&s, "admin", &ns, "member-1").await;
+        r.body["items"]
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .find(|i| i["helmVersion"] == 2 && i["valuesDigest"].is_string())
+                    .cloned()
+            })
+            .ok_or_else(|| r.text.clone())
+    })
+    .await;
     assert_eq!(second["origin"], "events", "{second}");
     assert_eq!(second["chartVersion"], "1.0.0", "{second}");
     assert_eq!(second["target"], "member-1", "{second}");
@@ -542,6 +555,164 @@ async fn helm_releases_carry_chart_version_release_number_and_values_digest() {
         audit.text
     );
     assert_eq!(update["user"], "admin");
+    s.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn configmap_data(tb: &Testbed, cluster: &str, ns: &str) -> (String, String) {
+    let api: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(tb.client(cluster).await, ns);
+    let cm = api.get_opt("web-config").await.ok().flatten();
+    let get = |k: &str| {
+        cm.as_ref()
+            .and_then(|c| c.data.as_ref())
+            .and_then(|d| d.get(k).cloned())
+            .unwrap_or_default()
+    };
+    (get("chartVersion"), get("message"))
+}
+
+#[tokio::test]
+async fn a_helm_target_rolls_back_to_release_one_while_the_other_stays_on_release_three() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    start_controller();
+    let dir = std::env::temp_dir().join(unique_name("history-rollback"));
+    let store = Store::sqlite(&dir).await.expect("sqlite");
+    let s = Server::start_with_history(store, "127.0.0.1:0".parse().expect("addr")).await;
+    let tb = s.tb;
+    let host = tb.client("host").await;
+    let ns = create_namespace(&host, &unique_name("rback")).await;
+    let f = &tb.info.fixtures;
+    let r = s
+        .post(
+            "admin",
+            &path(&ns, "helmrepositories"),
+            &json!({"metadata": {"name": "demo"}, "spec": {"url": f.helm_url, "interval": "1m"},
+                "credentials": {"type": "basic", "username": f.user, "password": f.password}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let spec = |version: &str, message: &str, suspend: bool| {
+        json!({"source": {"kind": "HelmRepository", "name": "demo"},
+            "helm": {"chart": "demo-app", "version": version, "values": {"message": message}},
+            "targets": TARGETS.iter().map(|t| json!({"cluster": t, "namespace": ns, "suspend": suspend})).collect::<Vec<_>>()})
+    };
+    let item = format!("{}/web", path(&ns, "applications"));
+    let put = async |spec: Value| {
+        for _ in 0..5 {
+            let current = s.get("admin", &item).await.body;
+            let body = json!({"metadata": {"name": "web", "resourceVersion": current["metadata"]["resourceVersion"]},
+                "spec": spec});
+            let r = s.put("admin", &item, &body).await;
+            if r.status != 409 {
+                return r;
+            }
+        }
+        panic!("five conflicts in a row");
+    };
+    // Suspended until ksflux's Alert is there, so release 1 is heard too.
+    let r = s
+        .post(
+            "admin",
+            &path(&ns, "applications"),
+            &json!({"metadata": {"name": "web"}, "spec": spec("0.1.0", "r1", true)}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let alerts: Api<DynamicObject> = Api::namespaced_with(host.clone(), &ns, &flux_resource("Alert"));
+    wait_for("the events Alert", LONG, || async {
+        alerts
+            .get_opt("ksflux-events")
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "not yet".to_string())
+    })
+    .await;
+    for (n, (version, message)) in [("0.1.0", "r1"), ("0.2.0", "r2"), ("1.0.0", "r3")]
+        .into_iter()
+        .enumerate()
+    {
+        let r = put(spec(version, message, false)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        for target in TARGETS {
+            let release = wait_helm_release(&s, &ns, target, n as i64 + 1).await;
+            assert_eq!(release["chartVersion"], version, "{release}");
+        }
+    }
+    let first = wait_helm_release(&s, &ns, "member-1", 1).await;
+    let id = first["id"].as_i64().unwrap_or_default();
+    assert!(id > 0, "release 1 was stored: {first}");
+
+    // The proposal: member-1's override gets release 1's chart version and values; the diff
+    // shows member-1 changing and member-2 not. Nothing is written yet.
+    let proposal = s
+        .get("admin", &format!("{item}/rollback?target=member-1&release={id}"))
+        .await;
+    assert_eq!(proposal.status, 200, "{}", proposal.text);
+    let p = &proposal.body;
+    let overrides = &p["spec"]["targets"][0]["overrides"];
+    assert_eq!(overrides["version"], "0.1.0", "{p}");
+    assert_eq!(overrides["values"], json!({"message": "r1"}), "{p}");
+    let diff = p["diff"].as_array().cloned().unwrap_or_default();
+    let action = |c: &str| {
+        diff.iter()
+            .find(|d| d["cluster"] == c)
+            .map(|d| d["action"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        (action("member-1"), action("member-2")),
+        (json!("update"), json!("unchanged")),
+        "{p}"
+    );
+    assert_eq!(
+        configmap_data(tb, "member-1", &ns).await.1,
+        "r3",
+        "a proposal writes nothing"
+    );
+    // Bob only views the namespace: no proposal for him.
+    let r = s
+        .get("bob", &format!("{item}/rollback?target=member-1&release={id}"))
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+
+    // Applying it is an ordinary edit: member-1 runs release 1's chart and values, member-2
+    // stays on release 3.
+    // (A 409 means the controller wrote the status meanwhile: ask again, as a console does.)
+    let mut body =
+        json!({"metadata": {"name": "web", "resourceVersion": p["resourceVersion"]}, "spec": p["spec"]});
+    let mut status = 0;
+    for _ in 0..5 {
+        status = s.put("admin", &item, &body).await.status;
+        if status != 409 {
+            break;
+        }
+        let again = s
+            .get("admin", &format!("{item}/rollback?target=member-1&release={id}"))
+            .await
+            .body;
+        body = json!({"metadata": {"name": "web", "resourceVersion": again["resourceVersion"]}, "spec": again["spec"]});
+    }
+    assert_eq!(status, 200);
+    wait_for("member-1 back on release 1's chart and values", LONG, || async {
+        let got = configmap_data(tb, "member-1", &ns).await;
+        if got == ("0.1.0".to_string(), "r1".to_string()) {
+            Ok(())
+        } else {
+            Err(format!("{got:?}"))
+        }
+    })
+    .await;
+    wait_helm_release(&s, &ns, "member-1", 4).await;
+    assert_eq!(
+        configmap_data(tb, "member-2", &ns).await,
+        ("1.0.0".to_string(), "r3".to_string())
+    );
+    let m2 = history(&s, "admin", &ns, "member-2").await.body["items"].clone();
+    assert!(
+        m2.as_array()
+            .is_some_and(|a| a.iter().all(|i| i["helmVersion"].as_i64() <= Some(3))),
+        "{m2}"
+    );
     s.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }

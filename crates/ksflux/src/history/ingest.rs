@@ -179,7 +179,14 @@ impl Worker {
                 labels.get(ksflux_types::application::CLUSTER_LABEL)?.clone(),
             ))
         });
+        let spec = cached.as_ref().filter(|_| o.kind == "HelmRelease").map(|obj| {
+            serde_json::json!({
+                "version": obj.data.pointer("/spec/chart/spec/version"),
+                "values": obj.data.pointer("/spec/values"),
+            })
+        });
         Facts {
+            spec,
             cluster: cluster.to_string(),
             kind: o.kind.clone(),
             namespace: o.namespace.clone(),

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod ingest;
 pub mod model;
 pub mod notify;
+pub mod rollback;
 pub mod store;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
@@ -297,13 +298,22 @@ impl History {
             items: Vec::new(),
             total_items,
         };
+        let of_target = |o: &kube::api::DynamicObject| {
+            let target = o
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(ksflux_types::application::CLUSTER_LABEL));
+            filter.target.is_none() || target == filter.target.as_ref()
+        };
+        let add_missing = total_items == 0 && unfiltered(filter);
         for o in helm
             .iter()
-            .filter(|o| o.metadata.namespace.as_deref() == Some(&namespace))
+            .filter(|o| o.metadata.namespace.as_deref() == Some(&namespace) && of_target(o))
         {
             let before = items.len();
             if let Ok(v) = serde_json::to_value(&**o) {
-                complete_helm(&mut items, &v, HOST, total_items == 0);
+                complete_helm(&mut items, &v, HOST, add_missing);
             }
             list.total_items += (items.len() - before) as i64;
         }
@@ -348,7 +358,7 @@ impl History {
             && let Ok(v) = serde_json::to_value(&*o)
         {
             let before = items.len();
-            complete_helm(&mut items, &v, &cluster, total_items == 0);
+            complete_helm(&mut items, &v, &cluster, total_items == 0 && unfiltered(filter));
             list.total_items += (items.len() - before) as i64;
         }
         list.items = items;
@@ -389,6 +399,12 @@ async fn retention_loop(store: Store, c: Config) {
             Err(e) => tracing::warn!(error = format!("{e:#}"), "history retention failed"),
         }
     }
+}
+
+/// Whether a query takes every release (no outcome or time filter), so that snapshots of
+/// `status.history` may stand in for an empty store.
+fn unfiltered(f: &ReleaseFilter) -> bool {
+    f.outcome.is_none() && f.since.is_none() && f.until.is_none()
 }
 
 /// Completes stored HelmRelease entries from Helm's `status.history`; with `add_missing`

@@ -106,6 +106,10 @@ pub struct Release {
     pub events: i64,
     /// Where the entry comes from.
     pub origin: Origin,
+    /// HelmRelease: what it applied (`{"version": chart version range, "values": ...}`), kept
+    /// for rollbacks and not shown.
+    #[serde(skip)]
+    pub spec: Option<serde_json::Value>,
 }
 
 /// One write through ksflux's API.
@@ -143,6 +147,7 @@ pub const SUCCESS_REASONS: &[&str] = &[
     "TestSucceeded",
     "DriftCorrected",
     "NewArtifact",
+    "ChartPullSucceeded",
     "Succeeded",
 ];
 
@@ -252,6 +257,8 @@ pub struct Facts {
     pub at: i64,
     /// The application and target of the object, from its labels.
     pub application: Option<(String, String)>,
+    /// HelmRelease: its chart version range and values as cached when the event arrived.
+    pub spec: Option<serde_json::Value>,
 }
 
 /// The duration in kustomize-controller's `Reconciliation finished in 1.2s, ...` (ms).
@@ -343,6 +350,7 @@ pub fn apply(latest: Option<&Release>, f: &Facts) -> Change {
             return Change::Update(r);
         }
         if success && r.outcome != Outcome::Succeeded {
+            r.spec = f.spec.clone().or(r.spec);
             r.outcome = Outcome::Succeeded;
             r.reason = f.reason.clone();
             r.message = f.message.clone();
@@ -386,6 +394,7 @@ pub fn apply(latest: Option<&Release>, f: &Facts) -> Change {
         duration_ms: finished.then(|| reported.unwrap_or(0)),
         events: 1,
         origin: Origin::Events,
+        spec: f.spec.clone(),
     })
 }
 
@@ -452,6 +461,7 @@ pub fn merge_helm_history(releases: &mut Vec<Release>, object: &serde_json::Valu
             duration_ms: finished.map(|f| (f - started).max(0)),
             events: 0,
             origin: Origin::Status,
+            spec: None,
         });
     }
 }
@@ -472,6 +482,7 @@ mod tests {
             message: message.into(),
             at,
             application: Some(("web".into(), "member-1".into())),
+            spec: None,
         }
     }
 

@@ -25,9 +25,10 @@ pub enum Backend {
 }
 
 /// The schema, in order. `{id}` is the auto-numbered primary key of each database.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE IF NOT EXISTS history_settings (
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE IF NOT EXISTS history_settings (
         name TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );
@@ -85,7 +86,10 @@ const MIGRATIONS: &[(i64, &str)] = &[(
     );
     CREATE INDEX IF NOT EXISTS history_audit_at ON history_audit (at);
     CREATE INDEX IF NOT EXISTS history_audit_scope ON history_audit (cluster, kind, namespace, at);",
-)];
+    ),
+    // What a HelmRelease release applied (chart version range and values), for rollbacks.
+    (2, "ALTER TABLE history_releases ADD COLUMN spec TEXT"),
+];
 
 /// The store.
 #[derive(Clone, Debug)]
@@ -227,7 +231,7 @@ fn audit_filter(q: &mut Query, f: &AuditFilter) {
 
 const RELEASE_COLUMNS: &str = "id, cluster, kind, namespace, name, application, target, revision, \
     chart_version, values_digest, helm_version, outcome, reason, message, started_at, finished_at, \
-    duration_ms, events";
+    duration_ms, events, spec";
 
 fn release_of(row: &AnyRow) -> sqlx::Result<Release> {
     let outcome: String = row.try_get("outcome")?;
@@ -251,6 +255,9 @@ fn release_of(row: &AnyRow) -> sqlx::Result<Release> {
         duration_ms: row.try_get("duration_ms")?,
         events: row.try_get("events")?,
         origin: super::model::Origin::Events,
+        spec: row
+            .try_get::<Option<String>, _>("spec")?
+            .and_then(|s| serde_json::from_str(&s).ok()),
     })
 }
 
@@ -453,8 +460,8 @@ impl Store {
         let row = sqlx::query(
             "INSERT INTO history_releases (cluster, kind, namespace, name, application, target, \
              revision, chart_version, values_digest, helm_version, outcome, reason, message, \
-             started_at, finished_at, duration_ms, events) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+             started_at, finished_at, duration_ms, events, spec) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
              RETURNING id",
         )
         .bind(&r.cluster)
@@ -474,6 +481,7 @@ impl Store {
         .bind(r.finished_at)
         .bind(r.duration_ms)
         .bind(r.events)
+        .bind(r.spec.as_ref().map(|v| v.to_string()))
         .fetch_one(&self.pool)
         .await?;
         Ok(row.try_get("id")?)
@@ -484,7 +492,7 @@ impl Store {
         sqlx::query(
             "UPDATE history_releases SET outcome = $1, reason = $2, message = $3, started_at = $4, \
              finished_at = $5, duration_ms = $6, events = $7, values_digest = $8, \
-             application = $9, target = $10 WHERE id = $11",
+             application = $9, target = $10, spec = $11 WHERE id = $12",
         )
         .bind(r.outcome.as_str())
         .bind(&r.reason)
@@ -496,10 +504,22 @@ impl Store {
         .bind(r.values_digest.clone())
         .bind(r.application.clone())
         .bind(r.target.clone())
+        .bind(r.spec.as_ref().map(|v| v.to_string()))
         .bind(r.id)
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// One release by id.
+    pub async fn release(&self, id: i64) -> anyhow::Result<Option<Release>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {RELEASE_COLUMNS} FROM history_releases WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(release_of).transpose()?)
     }
 
     /// Releases matching `filter` within `scopes` (`None`: all), newest first: one page and

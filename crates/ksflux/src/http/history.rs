@@ -334,9 +334,104 @@ async fn release_events(
         .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15))))
 }
 
+/// Parameters of a rollback proposal.
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RollbackQuery {
+    /// The target (its cluster) to roll back.
+    pub target: String,
+    /// The release to go back to: its `id` in the application's history.
+    pub release: i64,
+}
+
+/// What rolling a Helm target back to a release would change.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackProposal {
+    /// The release gone back to.
+    pub release: crate::history::Release,
+    /// The application's `resourceVersion` the proposal is based on (send it with the PUT).
+    pub resource_version: String,
+    /// The proposed application spec: the target's override set to the release's chart
+    /// version and values; everything else as it is.
+    #[schema(value_type = Object)]
+    pub spec: serde_json::Value,
+    /// Per target, what applying it would change (only the rolled-back target changes).
+    pub diff: Vec<crate::applications::api::TargetDiff>,
+}
+
+/// Proposes rolling one Helm target of an application back to an earlier release: the
+/// target override (that release's chart version and values) and the diff. Nothing is
+/// written; applying it is an ordinary update of the application (`PUT` with the proposed
+/// spec and `resourceVersion`), so it goes through the usual checks and into the audit log.
+/// Only for users who may update the application.
+#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/rollback", tag = "history",
+    params(("namespace" = String, Path), ("name" = String, Path), RollbackQuery),
+    responses((status = 200, body = RollbackProposal), ApiErrors))]
+async fn rollback(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiPath((namespace, name)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<RollbackQuery>,
+) -> Result<Json<RollbackProposal>> {
+    let scope = ctx.scope(APPLICATION.plural, None, &user)?;
+    scope.authorize(&user, "update", &namespace, Some(&name)).await?;
+    let h = history(&ctx)?;
+    let release = h
+        .store()
+        .release(q.release)
+        .await
+        .map_err(Error::Internal)?
+        .filter(|r| {
+            r.namespace == namespace
+                && r.application.as_deref() == Some(name.as_str())
+                && r.target.as_deref() == Some(q.target.as_str())
+        })
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "application {name:?} has no release {} on target {:?}",
+                q.release, q.target
+            ))
+        })?;
+    let unusable = |m: &str| Error::invalid(vec![crate::error::Cause::invalid("release", m)]);
+    if release.kind != "HelmRelease" {
+        return Err(unusable("only Helm releases can be rolled back to"));
+    }
+    let spec = release
+        .spec
+        .clone()
+        .ok_or_else(|| unusable("ksflux did not record what this release applied"))?;
+    let version = release
+        .chart_version
+        .as_deref()
+        .map(|v| v.split('+').next().unwrap_or(v).to_string())
+        .ok_or_else(|| unusable("the release names no chart version"))?;
+    let current = scope.get(&namespace, &name).await?;
+    let resource_version = current.metadata["resourceVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let proposed = crate::history::rollback::propose(&current.spec, &q.target, &version, &spec)
+        .map_err(|m| Error::invalid(vec![crate::error::Cause::invalid("target", m)]))?;
+    let req: crate::resources::ObjectRequest = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": name, "resourceVersion": resource_version},
+        "spec": proposed,
+    }))
+    .map_err(|e| Error::Internal(e.into()))?;
+    let diff = crate::applications::api::diff(&ctx.clusters, &scope.client, &namespace, &name, &req).await?;
+    Ok(Json(RollbackProposal {
+        release,
+        resource_version,
+        spec: proposed,
+        diff,
+    }))
+}
+
 /// Routes of the history API (authenticated).
 pub fn router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::new()
+        .routes(routes!(rollback))
         .routes(routes!(release_events))
         .routes(routes!(object_history))
         .routes(routes!(releases))
