@@ -226,6 +226,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Proposes rolling one Helm target of an application back to an earlier release: the
+         *     target override (that release's chart version and values) and the diff. Nothing is
+         *     written; applying it is an ordinary update of the application (`PUT` with the proposed
+         *     spec and `resourceVersion`), so it goes through the usual checks and into the audit log.
+         *     Only for users who may update the application.
+         */
+        get: operations["rollback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/targets": {
         parameters: {
             query?: never;
@@ -2435,6 +2458,20 @@ export interface components {
             /** @description The Flux object to apply in the host (Kustomization or HelmRelease). */
             object: Record<string, unknown>;
         };
+        /** @description What rolling a Helm target back to a release would change. */
+        RollbackProposal: {
+            /** @description Per target, what applying it would change (only the rolled-back target changes). */
+            diff: components["schemas"]["TargetDiff"][];
+            /** @description The release gone back to. */
+            release: components["schemas"]["Release"];
+            /** @description The application's `resourceVersion` the proposal is based on (send it with the PUT). */
+            resourceVersion: string;
+            /**
+             * @description The proposed application spec: the target's override set to the release's chart
+             *     version and values; everything else as it is.
+             */
+            spec: Record<string, unknown>;
+        };
         /**
          * @description The state a console shows for an object.
          * @enum {string}
@@ -4194,6 +4231,87 @@ export interface operations {
             };
             /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    rollback: {
+        parameters: {
+            query: {
+                /** @description The target (its cluster) to roll back. */
+                target: string;
+                /** @description The release to go back to: its `id` in the application's history. */
+                release: number;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RollbackProposal"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
