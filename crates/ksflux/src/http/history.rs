@@ -21,7 +21,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{ApiContext, ApiPath, ApiQuery, kind_of};
 use crate::{
     auth::User,
-    error::{ApiErrors, Error, Result},
+    error::{ApiErrors, Error, Result, WriteErrors},
     history::{
         AuditFilter, AuditList, History, Ingested, Outcome, ReleaseFilter, ReleaseList, audit::spec_diff,
         ingest::MAX_EVENT_BODY,
@@ -368,7 +368,7 @@ pub struct RollbackProposal {
 /// Only for users who may update the application.
 #[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/rollback", tag = "history",
     params(("namespace" = String, Path), ("name" = String, Path), RollbackQuery),
-    responses((status = 200, body = RollbackProposal), ApiErrors))]
+    responses((status = 200, body = RollbackProposal), ApiErrors, WriteErrors))]
 async fn rollback(
     State(ctx): State<ApiContext>,
     Extension(user): Extension<User>,
