@@ -228,7 +228,10 @@ impl Worker {
             controller: e.reporting_controller.clone(),
             at: f.at,
         };
-        if !self.store.insert_event(&stored, now_ms()).await? {
+        // The release first, the event (the repeat marker) last: a crash between the two
+        // leaves the event unstored, so Flux's retry applies it again (a repeat of a change
+        // already made only counts), instead of being taken for a repeat with the change lost.
+        if self.store.has_event(&job.dedup).await? {
             return Ok(Ingested::Duplicate);
         }
         match change {
@@ -242,6 +245,9 @@ impl Worker {
             }
             Change::Count(r) => self.store.update_release(&r).await?,
             Change::Nothing => {}
+        }
+        if !self.store.insert_event(&stored, now_ms()).await? {
+            return Ok(Ingested::Duplicate);
         }
         Ok(Ingested::Stored)
     }

@@ -407,6 +407,15 @@ impl Store {
         Ok(row.try_get("value")?)
     }
 
+    /// Whether an event with this deduplication key is stored.
+    pub async fn has_event(&self, dedup: &str) -> anyhow::Result<bool> {
+        Ok(sqlx::query("SELECT id FROM history_events WHERE dedup = $1")
+            .bind(dedup)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some())
+    }
+
     /// Stores an event unless the same one is stored already; whether it was new.
     pub async fn insert_event(&self, e: &StoredEvent, received: i64) -> anyhow::Result<bool> {
         let row = sqlx::query(
