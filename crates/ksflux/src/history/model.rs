@@ -355,7 +355,9 @@ pub fn apply(latest: Option<&Release>, f: &Facts) -> Change {
             r.reason = f.reason.clone();
             r.message = f.message.clone();
             r.finished_at = Some(f.at);
-            r.duration_ms = Some((f.at - r.started_at).max(0));
+            // Flux's times have whole seconds: a sub-second apply is told by its message.
+            let reported = reported_duration(&f.message).unwrap_or(0);
+            r.duration_ms = Some((f.at - r.started_at).max(reported).max(0));
             return Change::Update(r);
         }
         return Change::Count(r);
@@ -516,6 +518,21 @@ mod tests {
         };
         assert_eq!(done.outcome, Outcome::Succeeded);
         assert_eq!(done.duration_ms, Some(3000));
+        // Both in one second: the duration Flux reports.
+        let quick = apply(
+            Some(&r),
+            &facts(
+                Some("main@sha1:a"),
+                false,
+                "ReconciliationSucceeded",
+                "Reconciliation finished in 483ms, next run in 5m0s",
+                1000,
+            ),
+        );
+        let Change::Update(quick) = quick else {
+            panic!("{quick:?}")
+        };
+        assert_eq!(quick.duration_ms, Some(483));
         // The periodic success of the same revision is only counted.
         assert!(matches!(
             apply(
