@@ -499,6 +499,17 @@ async fn helm_releases_carry_chart_version_release_number_and_values_digest() {
     // The install: stored from its event, or (when it came before the Alert) from Helm's
     // status.history.
     let first = wait_helm_release(&s, &ns, "member-1", 1).await;
+    // The upgrade below comes after ksflux's Alert is there, so its event is heard.
+    let alerts: Api<DynamicObject> =
+        Api::namespaced_with(tb.client("host").await, &ns, &flux_resource("Alert"));
+    wait_for("the events Alert", LONG, || async {
+        alerts
+            .get_opt("ksflux-events")
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "not yet".to_string())
+    })
+    .await;
     assert_eq!(first["chartVersion"], "1.0.0", "{first}");
     assert_eq!(first["kind"], "HelmRelease", "{first}");
 
