@@ -141,6 +141,18 @@ pub async fn apply(
 
 /// Keeps every qualifying namespace's objects applied, until the process ends.
 pub async fn run(history: History, fleet: Fleet, clusters: Clusters, project_role: Option<String>) {
+    run_where(history, fleet, clusters, project_role, |_, _| true).await
+}
+
+/// [`run`], for the qualifying namespaces that `only(cluster, namespace)` accepts (tests that
+/// share a cluster keep to their own namespaces).
+pub async fn run_where(
+    history: History,
+    fleet: Fleet,
+    clusters: Clusters,
+    project_role: Option<String>,
+    only: impl Fn(&str, &str) -> bool,
+) {
     let Some(url) = history.config().events_url.clone() else {
         tracing::info!(
             "no --events-url: ksflux keeps no notification Providers; history comes only from what is sent to it"
@@ -165,6 +177,9 @@ pub async fn run(history: History, fleet: Fleet, clusters: Clusters, project_rol
             }
         }
         for (cluster, namespace) in qualifying(&fleet, &clusters) {
+            if !only(&cluster, &namespace) {
+                continue;
+            }
             let key = (cluster.clone(), namespace.clone());
             if done.get(&key).is_some_and(|t| t.elapsed() < RECHECK) {
                 continue;

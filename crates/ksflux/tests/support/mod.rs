@@ -39,6 +39,9 @@ pub struct Server {
     http: reqwest::Client,
 }
 
+/// Prefixes of the namespaces the history tests create (their servers keep Providers there only).
+pub const HISTORY_NAMESPACES: &[&str] = &["hist-", "hhist-", "rback-"];
+
 /// The ClusterRole (Secrets only) the chart lets ksflux bind to itself per namespace.
 pub const PROJECT_ROLE: &str = "ksflux-project";
 
@@ -162,11 +165,14 @@ impl Server {
                     .await
                     .expect("history");
                 tasks.push(
-                    tokio::spawn(ksflux::history::notify::run(
+                    // Only the history tests' own namespaces: other suites running at the
+                    // same time count the objects of theirs.
+                    tokio::spawn(ksflux::history::notify::run_where(
                         h.clone(),
                         fleet.clone(),
                         clusters.clone(),
                         Some(PROJECT_ROLE.into()),
+                        |_, ns| HISTORY_NAMESPACES.iter().any(|p| ns.starts_with(p)),
                     ))
                     .abort_handle(),
                 );
