@@ -21,6 +21,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ksflux's audit log: every write through its API (who, when, which object, what action,
+         *     and for updates which spec fields changed), newest first. Only entries of objects whose
+         *     kind the caller may list in their namespace are shown.
+         */
+        get: operations["audit_all"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/clusters": {
         parameters: {
             query?: never;
@@ -56,6 +77,46 @@ export interface paths {
         post?: never;
         /** Removes a member registered through the API. */
         delete: operations["delete_cluster"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/history/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A Server-Sent Events stream of releases as they start or finish (each event named
+         *     `release`, its data a `Release`; a new release and its later finish are two events with the
+         *     same `id`). Only releases of objects the caller may list are sent. A client that falls too
+         *     far behind gets a `lagged` event and the stream ends; it should read the history again and
+         *     reconnect.
+         */
+        get: operations["release_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/history/releases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every release the caller may see (their kinds' namespaces), newest first, filtered. */
+        get: operations["releases"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -186,6 +247,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Proposes rolling one Helm target of an application back to an earlier release: the
+         *     target override (that release's chart version and values) and the diff. Nothing is
+         *     written; applying it is an ordinary update of the application (`PUT` with the proposed
+         *     spec and `resourceVersion`), so it goes through the usual checks and into the audit log.
+         *     Only for users who may update the application.
+         */
+        get: operations["rollback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/targets": {
         parameters: {
             query?: never;
@@ -217,6 +301,23 @@ export interface paths {
          *     namespace the caller may not read carries an `error` instead.
          */
         get: operations["workloads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit log of one namespace. */
+        get: operations["audit_namespaced"];
         put?: never;
         post?: never;
         delete?: never;
@@ -328,6 +429,28 @@ export interface paths {
          *     (409 otherwise); one that does not applies to the current version.
          */
         patch: operations["patch_object"];
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The releases of an application (every target, or `?target=`) or of one Flux object
+         *     (`?cluster=`), newest first: each revision applied or tried, with its outcome, Flux's
+         *     message and duration; HelmReleases completed from Helm's `status.history`. Only for users
+         *     who may list the kind in the namespace.
+         */
+        get: operations["object_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/reconcile": {
@@ -2237,6 +2360,46 @@ export interface components {
             /** @description What the status means. */
             summary: components["schemas"]["Summary"];
         };
+        /** @description One write through ksflux's API. */
+        AuditEntry: {
+            /** @description `create`, `update`, `patch`, `delete`, or an action (`reconcile`, `suspend`, ...). */
+            action: string;
+            /**
+             * Format: int64
+             * @description When (ms since the epoch).
+             */
+            at: number;
+            /** @description Cluster of the object. */
+            cluster: string;
+            /**
+             * Format: int64
+             * @description Store id.
+             */
+            id: number;
+            /** @description Its kind. */
+            kind: string;
+            /** @description Its name. */
+            name: string;
+            /** @description Its namespace. */
+            namespace: string;
+            /**
+             * @description For updates, the spec fields that changed (`spec.interval: 1m → 5m`); never values of
+             *     credentials (they are not in the spec).
+             */
+            summary: string;
+            /** @description Who (the Kubernetes user name). */
+            user: string;
+        };
+        /** @description A page of audit entries. */
+        AuditList: {
+            /** @description The entries, newest first. */
+            items: components["schemas"]["AuditEntry"][];
+            /**
+             * Format: int64
+             * @description How many match in all.
+             */
+            totalItems: number;
+        };
         /** @description One failing field of a request. */
         Cause: {
             /** @description The field's JSON path, such as `spec.url`. */
@@ -2629,6 +2792,11 @@ export interface components {
          * @enum {string}
          */
         Origin: "host" | "secret" | "kubeSphere";
+        /**
+         * @description What became of a release.
+         * @enum {string}
+         */
+        Outcome: "progressing" | "succeeded" | "failed";
         /** @description An Event of a pod, as `kubectl describe pod` lists it. */
         PodEvent: {
             /**
@@ -2671,6 +2839,75 @@ export interface components {
             /** @description The member's name (a DNS-1123 label, not `host`). */
             name: string;
         };
+        /** @description One release of a Flux object. */
+        Release: {
+            /** @description The Application that rendered the object, if any. */
+            application?: string | null;
+            /** @description Chart version (HelmRelease). */
+            chartVersion?: string | null;
+            /** @description Cluster of the Flux object (in hub mode the host). */
+            cluster: string;
+            /**
+             * Format: int64
+             * @description How long it took (ms).
+             */
+            durationMs?: number | null;
+            /**
+             * Format: int64
+             * @description How many of Flux's events it gathered.
+             */
+            events: number;
+            /**
+             * Format: int64
+             * @description When it finished (ms since the epoch).
+             */
+            finishedAt?: number | null;
+            /**
+             * Format: int64
+             * @description Helm's release number (HelmRelease).
+             */
+            helmVersion?: number | null;
+            /**
+             * Format: int64
+             * @description Store id (0 for entries from `status.history` only).
+             */
+            id: number;
+            /** @description Its kind. */
+            kind: string;
+            /** @description Flux's message of that event. */
+            message: string;
+            /** @description Its name. */
+            name: string;
+            /** @description Its namespace. */
+            namespace: string;
+            /** @description Where the entry comes from. */
+            origin: components["schemas"]["Origin"];
+            /** @description What became of it. */
+            outcome: components["schemas"]["Outcome"];
+            /** @description Flux's reason of the last event that changed it. */
+            reason: string;
+            /** @description The source revision (`main@sha1:…`), or for a HelmRelease the chart version. */
+            revision: string;
+            /**
+             * Format: int64
+             * @description When it started (ms since the epoch).
+             */
+            startedAt: number;
+            /** @description The Application target (cluster) the object deploys to. */
+            target?: string | null;
+            /** @description Digest of the values (HelmRelease, from `status.history`). */
+            valuesDigest?: string | null;
+        };
+        /** @description A page of releases. */
+        ReleaseList: {
+            /** @description The releases, newest first. */
+            items: components["schemas"]["Release"][];
+            /**
+             * Format: int64
+             * @description How many match in all.
+             */
+            totalItems: number;
+        };
         /** @description One rendered Flux object. */
         Rendered: {
             /** @description The target cluster. */
@@ -2704,6 +2941,20 @@ export interface components {
              * @description At the current revision.
              */
             updated: number;
+        };
+        /** @description What rolling a Helm target back to a release would change. */
+        RollbackProposal: {
+            /** @description Per target, what applying it would change (only the rolled-back target changes). */
+            diff: components["schemas"]["TargetDiff"][];
+            /** @description The release gone back to. */
+            release: components["schemas"]["Release"];
+            /** @description The application's `resourceVersion` the proposal is based on (send it with the PUT). */
+            resourceVersion: string;
+            /**
+             * @description The proposed application spec: the target's override set to the release's chart
+             *     version and values; everything else as it is.
+             */
+            spec: Record<string, unknown>;
         };
         /**
          * @description The state a console shows for an object.
@@ -2946,6 +3197,96 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApplicationList"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    audit_all: {
+        parameters: {
+            query?: {
+                /** @description Only this cluster. */
+                cluster?: string;
+                /** @description Only this kind (`Application`, `GitRepository`, ...). */
+                kind?: string;
+                /** @description Only this object name. */
+                name?: string;
+                /** @description Only this user. */
+                user?: string;
+                /** @description At or after (RFC 3339). */
+                since?: string;
+                /** @description Before (RFC 3339). */
+                until?: string;
+                /** @description 1-based page (default 1). */
+                page?: number;
+                /** @description Page size (default 20, at most 500). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditList"];
                 };
             };
             /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
@@ -3284,6 +3625,174 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    release_events: {
+        parameters: {
+            query?: {
+                /** @description Only releases of objects in this cluster. */
+                cluster?: string;
+                /** @description Only this namespace. */
+                namespace?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["Release"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    releases: {
+        parameters: {
+            query?: {
+                /** @description Only this cluster (of the Flux object). */
+                cluster?: string;
+                /** @description Only this namespace. */
+                namespace?: string;
+                /** @description Only this Flux kind (`Kustomization`, `HelmRelease`, ...). */
+                kind?: string;
+                /** @description Only this outcome: `progressing`, `succeeded` or `failed`. */
+                outcome?: string;
+                /** @description Started at or after (RFC 3339). */
+                since?: string;
+                /** @description Started before (RFC 3339). */
+                until?: string;
+                /** @description 1-based page (default 1). */
+                page?: number;
+                /** @description Page size (default 20, at most 500). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleaseList"];
+                };
             };
             /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
             400: {
@@ -4317,6 +4826,123 @@ export interface operations {
             };
         };
     };
+    rollback: {
+        parameters: {
+            query: {
+                /** @description The target (its cluster) to roll back. */
+                target: string;
+                /** @description The release to go back to: its `id` in the application's history. */
+                release: number;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RollbackProposal"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The object exists, or the edit is based on a stale `resourceVersion`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body's media type is not one the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
     targets: {
         parameters: {
             query?: never;
@@ -4411,6 +5037,98 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TargetWorkloads"][];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    audit_namespaced: {
+        parameters: {
+            query?: {
+                /** @description Only this cluster. */
+                cluster?: string;
+                /** @description Only this kind (`Application`, `GitRepository`, ...). */
+                kind?: string;
+                /** @description Only this object name. */
+                name?: string;
+                /** @description Only this user. */
+                user?: string;
+                /** @description At or after (RFC 3339). */
+                since?: string;
+                /** @description Before (RFC 3339). */
+                until?: string;
+                /** @description 1-based page (default 1). */
+                page?: number;
+                /** @description Page size (default 20, at most 500). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditList"];
                 };
             };
             /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
@@ -5314,6 +6032,101 @@ export interface operations {
             };
             /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    object_history: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The cluster of the Flux object (default `host`); for an application, only releases of
+                 *     objects in this cluster.
+                 */
+                cluster?: string;
+                /** @description Applications: only this target (its cluster). */
+                target?: string;
+                /** @description Only releases with this outcome: `progressing`, `succeeded` or `failed`. */
+                outcome?: string;
+                /** @description Only releases started at or after this time (RFC 3339). */
+                since?: string;
+                /** @description Only releases started before this time (RFC 3339). */
+                until?: string;
+                /** @description 1-based page (default 1). */
+                page?: number;
+                /** @description Page size (default 20, at most 500). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+                resource: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleaseList"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -91,6 +91,8 @@ struct Serve {
     #[arg(long = "artifact-storage", env = "KSFLUX_ARTIFACT_STORAGE", value_delimiter = ',',
           default_value = crate::sources::DEFAULT_STORAGE)]
     artifact_storage: Vec<String>,
+    #[command(flatten)]
+    history: crate::history::Config,
 }
 
 impl Args {
@@ -164,6 +166,13 @@ impl Serve {
 
         let ready = Arc::new(AtomicBool::new(false));
         let fleet = crate::status::Fleet::start(clusters.clone());
+        let history = crate::history::History::open(self.history.clone(), Some(fleet.clone())).await?;
+        tokio::spawn(crate::history::notify::run(
+            history.clone(),
+            fleet.clone(),
+            clusters.clone(),
+            self.project_role.clone(),
+        ));
         let ctx = ApiContext {
             clusters: clusters.clone(),
             metrics: Default::default(),
@@ -172,6 +181,7 @@ impl Serve {
             artifacts: crate::sources::ArtifactPolicy::with_storage(&self.artifact_storage)
                 .map_err(anyhow::Error::msg)?,
             direct_reads: self.direct_reads,
+            history: Some(history),
         };
         let authenticator = Authenticator::new(host, self.trusted_proxies.clone());
         let app = http::app(ctx, authenticator, self.console_dir.as_deref());

@@ -1,7 +1,8 @@
 //! ksflux: FluxCD for KubeSphere — a REST API over Flux resources in many clusters.
 //!
 //! Modules follow the domain: [`clusters`] (host and members, health); [`sources`],
-//! [`delivery`], [`notifications`] and [`images`] (the Flux kinds and their rules);
+//! [`delivery`], [`notifications`] and [`images`] (the Flux kinds and their rules); [`history`]
+//! (release history and audit log, durable);
 //! [`resources`] (operations shared by every Flux kind); [`credentials`] (friendly
 //! credentials stored as Secrets); [`auth`] (who is calling); [`validation`]; [`error`]
 //! (Kubernetes `Status` errors); [`http`] (routes and OpenAPI).
@@ -14,6 +15,7 @@ pub mod clusters;
 pub mod credentials;
 pub mod delivery;
 pub mod error;
+pub mod history;
 pub mod http;
 pub mod images;
 pub mod kinds;

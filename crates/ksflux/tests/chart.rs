@@ -117,6 +117,14 @@ fn the_chart_lints_and_renders_a_locked_down_deployment_with_its_crd() {
     assert!(args.contains(&"--namespace=ksflux-system"), "{args:?}");
     assert!(args.contains(&"--console-dir=/console"), "{args:?}");
     assert!(args.contains(&"--project-role=ksflux-project"), "{args:?}");
+    // The history: SQLite on a volume (the root filesystem is read-only), events via the Service.
+    assert!(args.contains(&"--data-dir=/var/lib/ksflux"), "{args:?}");
+    assert!(
+        args.contains(&"--events-url=http://ksflux.ksflux-system.svc:80"),
+        "{args:?}"
+    );
+    assert_eq!(c["volumeMounts"][0]["mountPath"], "/var/lib/ksflux");
+    assert!(pod["volumes"][0]["emptyDir"].is_object(), "{}", pod["volumes"]);
 
     // Least privilege: no write to cluster-wide RBAC; no nodes; pods and workloads read-only; no Secrets cluster-wide;
     // `bind` only to `admin` and the project role (Secrets, bound per project namespace).
@@ -183,6 +191,10 @@ fn the_chart_lints_and_renders_a_locked_down_deployment_with_its_crd() {
             "console.enabled=false",
             "--set",
             "trustedProxies={10.0.0.1}",
+            "--set",
+            "history.database.secretName=ksflux-db",
+            "--set",
+            "history.persistentVolumeClaim=ksflux-data",
         ],
     );
     let d = find(&objects, "Deployment");
@@ -197,6 +209,16 @@ fn the_chart_lints_and_renders_a_locked_down_deployment_with_its_crd() {
     let args = c["args"].to_string();
     assert!(!args.contains("--console-dir"), "{args}");
     assert!(args.contains("--trusted-proxy=10.0.0.1"), "{args}");
+    let env = c["env"].to_string();
+    assert!(
+        env.contains("KSFLUX_DATABASE_URL") && env.contains("ksflux-db"),
+        "{env}"
+    );
+    let volumes = &d["spec"]["template"]["spec"]["volumes"];
+    assert_eq!(
+        volumes[0]["persistentVolumeClaim"]["claimName"], "ksflux-data",
+        "{volumes}"
+    );
 }
 
 #[test]
@@ -208,6 +230,7 @@ fn values_that_break_the_schema_are_refused_naming_the_field() {
         ("bogus=1", "bogus"),
         ("log.format=xml", "format"),
         ("leaderElection.leaseSeconds=1", "leaseSeconds"),
+        ("history.retentionDays=0", "retentionDays"),
     ] {
         let out = helm(
             tb,

@@ -68,6 +68,8 @@ fn start(tb: &Testbed, identity: &str, lease: &str) -> Replica {
         .arg("--kubeconfig")
         .arg(support::identity_kubeconfig(tb))
         .args(["--artifact-storage", &tb.info.flux.storage_url])
+        .arg("--data-dir")
+        .arg(tb.info.state_dir.join("leader-data").join(identity))
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()

@@ -15,6 +15,7 @@ use std::{
 
 mod application_routes;
 pub mod extract;
+mod history;
 mod status;
 
 use axum::{
@@ -69,6 +70,8 @@ pub struct ApiContext {
     pub artifacts: sources::ArtifactPolicy,
     /// Answer every read from the clusters, never from the watch caches.
     pub direct_reads: bool,
+    /// The release history and audit log (`None`: none kept).
+    pub history: Option<crate::history::History>,
 }
 
 /// Labels of the request metrics.
@@ -438,6 +441,8 @@ async fn create(
     ctx.check_tenancy(&scope, &namespace, &req).await?;
     let created = scope.create(&namespace, req, &user).await?;
     ctx.reads().written(&scope, &created).await;
+    let name = created.metadata["name"].as_str().unwrap_or_default();
+    history::record(&ctx, &user, &scope, (&namespace, name), "create", None).await;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -471,8 +476,11 @@ async fn update(
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
     scope.authorize(&user, "update", &namespace, Some(&name)).await?;
     ctx.check_tenancy(&scope, &namespace, &req).await?;
+    let old = history::before(&ctx, &scope, &namespace, &name).await;
     let updated = scope.update(&namespace, &name, req, &user).await?;
     ctx.reads().written(&scope, &updated).await;
+    let specs = old.as_ref().map(|o| (o, &updated.spec));
+    history::record(&ctx, &user, &scope, (&namespace, &name), "update", specs).await;
     Ok(Json(updated))
 }
 
@@ -524,6 +532,8 @@ async fn patch_object(
             Err(Error::Kube(s)) if s.code == 409 && !precondition && attempt < 5 => continue,
             Ok(updated) => {
                 ctx.reads().written(&scope, &updated).await;
+                let specs = Some((&current.spec, &updated.spec));
+                history::record(&ctx, &user, &scope, (&namespace, &name), "patch", specs).await;
                 return Ok(Json(updated));
             }
             Err(e) => return Err(e),
@@ -544,6 +554,7 @@ async fn delete_object(
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
     scope.delete(&namespace, &name).await?;
     ctx.reads().deleted(&scope, &namespace, &name).await;
+    history::record(&ctx, &user, &scope, (&namespace, &name), "delete", None).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -562,6 +573,8 @@ async fn run_action(
         applications::api::act_on_target(&scope.client, &namespace, &name, target, action, user).await?;
         let view = scope.get(&namespace, &name).await?;
         ctx.reads().written(&scope, &view).await;
+        let what = format!("{action:?} target {target}").to_lowercase();
+        history::record(ctx, user, &scope, (&namespace, &name), &what, None).await;
         return Ok(Json(view));
     }
     let opts = ActOptions {
@@ -571,6 +584,8 @@ async fn run_action(
     };
     let view = scope.act(&namespace, &name, action, opts, user).await?;
     ctx.reads().written(&scope, &view).await;
+    let what = format!("{action:?}").to_lowercase();
+    history::record(ctx, user, &scope, (&namespace, &name), &what, None).await;
     Ok(Json(view))
 }
 
@@ -751,6 +766,7 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(object_workloads))
         .merge(application_routes::router())
         .merge(status::router())
+        .merge(history::router())
 }
 
 async fn not_found() -> Error {
@@ -785,6 +801,7 @@ pub fn app(ctx: ApiContext, authenticator: Authenticator, console: Option<&std::
     let metrics = ctx.metrics.clone();
     let router = Router::new()
         .merge(api)
+        .merge(history::ingest_router(ctx.clone()))
         .route(
             "/openapi.json",
             get(move || async move { Json(doc.as_ref().clone()) }),

@@ -10,6 +10,7 @@ use k8s_openapi::{ByteString, api::core::v1::Secret};
 use ksflux::{
     auth::Authenticator,
     clusters::{CLUSTER_LABEL, Clusters, KUBECONFIG_KEY},
+    history::{Config as HistoryConfig, History, Store},
     http::{ApiContext, app},
 };
 use ksflux_testbed::{Testbed, create_namespace, unique_name};
@@ -32,8 +33,14 @@ pub struct Server {
     pub secrets: Arc<Vec<String>>,
     /// The server's cluster registry.
     pub clusters: Clusters,
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    tasks: Vec<tokio::task::AbortHandle>,
     http: reqwest::Client,
 }
+
+/// Prefixes of the namespaces the history tests create (their servers keep Providers there only).
+pub const HISTORY_NAMESPACES: &[&str] = &["hist-", "hhist-", "rback-"];
 
 /// The ClusterRole (Secrets only) the chart lets ksflux bind to itself per namespace.
 pub const PROJECT_ROLE: &str = "ksflux-project";
@@ -119,6 +126,19 @@ impl Server {
     /// Starts ksflux against the testbed's host, with every member registered through a
     /// labelled Secret in a namespace of its own, and `trusted` as trusted proxies.
     pub async fn start_with(trusted: Vec<ksflux::auth::TrustedProxy>) -> Server {
+        Self::start_full(trusted, None).await
+    }
+
+    /// Starts ksflux keeping history in `store`, on `addr` (`127.0.0.1:0` for any port),
+    /// with its own notification Providers pointing at it.
+    pub async fn start_with_history(store: Store, addr: SocketAddr) -> Server {
+        Self::start_full(Vec::new(), Some((store, addr))).await
+    }
+
+    async fn start_full(
+        trusted: Vec<ksflux::auth::TrustedProxy>,
+        history: Option<(Store, SocketAddr)>,
+    ) -> Server {
         let tb = Testbed::shared();
         let host = tb.client("host").await;
         let namespace = register_members(tb, &host, "ksflux").await;
@@ -126,41 +146,98 @@ impl Server {
         let clusters = Clusters::new(config, namespace.clone()).expect("clusters");
         clusters.refresh().await;
         let own = clusters.host().client();
+        let bind = history
+            .as_ref()
+            .map(|(_, a)| *a)
+            .unwrap_or_else(|| "127.0.0.1:0".parse().expect("address"));
+        let listener = tokio::net::TcpListener::bind(bind).await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let url = format!("http://{addr}");
+        let fleet = ksflux::status::Fleet::start(clusters.clone());
+        let mut tasks = Vec::new();
+        let history = match history {
+            Some((store, _)) => {
+                let config = HistoryConfig {
+                    data_dir: std::env::temp_dir(),
+                    database_url: None,
+                    events_url: Some(url.clone()),
+                    retention_days: 30,
+                    max_releases: 1000,
+                };
+                let h = History::with_store(store, config, Some(fleet.clone()))
+                    .await
+                    .expect("history");
+                tasks.push(
+                    // Only the history tests' own namespaces: other suites running at the
+                    // same time count the objects of theirs.
+                    tokio::spawn(ksflux::history::notify::run_where(
+                        h.clone(),
+                        fleet.clone(),
+                        clusters.clone(),
+                        Some(PROJECT_ROLE.into()),
+                        |_, ns| HISTORY_NAMESPACES.iter().any(|p| ns.starts_with(p)),
+                    ))
+                    .abort_handle(),
+                );
+                Some(h)
+            }
+            None => None,
+        };
         let ctx = ApiContext {
             clusters: clusters.clone(),
             metrics: Default::default(),
             ready: Arc::new(true.into()),
-            fleet: ksflux::status::Fleet::start(clusters.clone()),
+            fleet,
             artifacts: ksflux::sources::ArtifactPolicy::with_storage(std::slice::from_ref(
                 &tb.info.flux.storage_url,
             ))
             .expect("storage address"),
             direct_reads: false,
+            history,
         };
         let router = app(ctx, Authenticator::new(own, trusted), None);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await;
-        });
+        tasks.push(
+            tokio::spawn(async move {
+                let _ = axum::serve(
+                    listener,
+                    router.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .await;
+            })
+            .abort_handle(),
+        );
         let f = &tb.info.fixtures;
         let mut secrets = vec![f.password.clone(), f.s3_secret_key.clone()];
         secrets.extend(tb.info.users.values().cloned());
         Server {
-            url: format!("http://{addr}"),
+            url,
+            addr,
             namespace,
             tb,
             secrets: Arc::new(secrets),
             clusters,
+            tasks,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(150))
                 .build()
                 .expect("http client"),
         }
+    }
+
+    /// Stops serving (the listener closes; the history store is released).
+    pub fn stop(&self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+
+    /// Sends a raw body to `path` with `headers` and no token.
+    pub async fn post_raw(&self, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Reply {
+        let mut req = self.http.post(format!("{}{path}", self.url)).body(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.finish("POST", path, req).await
     }
 
     /// Starts ksflux trusting no proxy.
@@ -309,11 +386,18 @@ pub struct Events {
 impl Events {
     /// Subscribes to `/status/events{query}` as `user`.
     pub async fn open(s: &Server, user: &str, query: &str) -> Events {
+        Self::open_path(
+            s,
+            user,
+            &format!("/kapis/fluxcd.kubesphere.io/v1alpha1/status/events{query}"),
+        )
+        .await
+    }
+
+    /// Subscribes to the event stream at `path` as `user`.
+    pub async fn open_path(s: &Server, user: &str, path: &str) -> Events {
         let res = reqwest::Client::new()
-            .get(format!(
-                "{}/kapis/fluxcd.kubesphere.io/v1alpha1/status/events{query}",
-                s.url
-            ))
+            .get(format!("{}{path}", s.url))
             .bearer_auth(s.tb.token(user))
             .send()
             .await
@@ -371,5 +455,131 @@ impl Events {
                 None => panic!("no matching event within {timeout:?}; saw {before:?}"),
             }
         }
+    }
+}
+
+/// A throwaway PostgreSQL cluster on loopback (Debian's `postgresql` package): `initdb` into a
+/// temporary directory, `pg_ctl` on a free port, trust authentication for the user `ksflux`.
+/// Run as the `postgres` user when the tests run as root (PostgreSQL refuses root). Stopped
+/// and removed when dropped.
+pub struct Postgres {
+    /// `postgres://ksflux@127.0.0.1:<port>/postgres`.
+    pub url: String,
+    dir: std::path::PathBuf,
+    bin: std::path::PathBuf,
+    as_postgres: bool,
+}
+
+fn pg_bin() -> std::path::PathBuf {
+    let mut dirs: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|d| d.flatten().map(|e| e.path().join("bin")).collect())
+        .unwrap_or_default();
+    dirs.retain(|d: &std::path::PathBuf| d.join("pg_ctl").exists());
+    dirs.sort();
+    dirs.pop()
+        .expect("PostgreSQL is not installed: apt-get install postgresql (.ci/run does)")
+}
+
+impl Postgres {
+    fn run(&self, tool: &str, args: &[&str]) {
+        let exe = self.bin.join(tool);
+        let mut cmd = if self.as_postgres {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            std::process::Command::new(&exe)
+        };
+        let out = cmd.args(args).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
+        assert!(
+            out.status.success(),
+            "{tool} {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Starts a new cluster.
+    pub fn start() -> Postgres {
+        let uid = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default();
+        let dir = std::env::temp_dir().join(unique_name("ksflux-pg"));
+        std::fs::create_dir_all(&dir).expect("pg dir");
+        let as_postgres = uid == "0";
+        if as_postgres {
+            let ok = std::process::Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "chown the PostgreSQL directory to postgres");
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let pg = Postgres {
+            url: format!("postgres://ksflux@127.0.0.1:{port}/postgres"),
+            bin: pg_bin(),
+            dir,
+            as_postgres,
+        };
+        let data = pg.dir.join("data");
+        let data = data.to_string_lossy();
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                &data,
+                "-U",
+                "ksflux",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+        );
+        let opts = format!(
+            "-p {port} -h 127.0.0.1 -k {} -c fsync=off -c full_page_writes=off",
+            pg.dir.display()
+        );
+        let log = pg.dir.join("postgres.log");
+        pg.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &data,
+                "-l",
+                &log.to_string_lossy(),
+                "-o",
+                &opts,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        );
+        pg
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let data = self.dir.join("data");
+        let exe = self.bin.join("pg_ctl");
+        let mut cmd = if self.as_postgres {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            std::process::Command::new(&exe)
+        };
+        let _ = cmd
+            .args(["-D", &data.to_string_lossy(), "-m", "immediate", "-w", "stop"])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
