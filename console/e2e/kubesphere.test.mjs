@@ -276,6 +276,8 @@ test("a workspace's navigation leads to the applications of its projects", async
   await admin.selectOption('select[name=project]', OTHER_NS);
   await admin.waitForSelector('[data-testid=app-total]');
   await admin.waitForSelector(`[data-testid=app-${OTHER_APP}]`);
+  // The list of all projects may still show while the project's own list loads.
+  await admin.waitForSelector(`[data-testid=app-${APP}]`, { state: 'detached' });
   assert.equal(await admin.$(`[data-testid=app-${APP}]`), null, 'only the project picked');
 });
 

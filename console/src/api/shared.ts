@@ -4,8 +4,9 @@
  * starve each other. Here the tabs elect a leader with the Web Locks API: the tab holding the
  * lock runs the stream (`subscribe` of `events.ts`) and forwards every change, resync and
  * connection state on a BroadcastChannel; the others only listen. When the leader's tab
- * closes its lock is released and another tab takes over. A tab that joins asks the leader
- * for the connection state. Without Web Locks or BroadcastChannel each tab streams itself.
+ * closes its lock is released and another tab takes over, and every tab reads its lists again
+ * (changes may have passed while no stream ran). A tab that joins asks the leader for the
+ * connection state. Without Web Locks or BroadcastChannel each tab streams itself.
  */
 import { getToken } from './client';
 import { subscribe } from './events';
@@ -63,10 +64,10 @@ export function subscribeShared(
   let stopStream: (() => void) | null = null;
   let release: (() => void) | null = null;
   const handlers = { onChange, onResync, onConnected };
-  /** Another tab led before: when this one takes over, it reads its lists again. */
-  let followed = false;
+  /** Whether this subscriber has streamed before: its first connection as the leader
+   * reads the lists again, since changes may have passed while no stream ran. */
+  let resynced = false;
   channel.onmessage = (e: MessageEvent<TabMessage>) => {
-    followed = true;
     const answer = onTabMessage(e.data, leading, handlers);
     if (answer) channel.postMessage(answer);
   };
@@ -87,8 +88,8 @@ export function subscribeShared(
           leading = up;
           onConnected(up);
           channel.postMessage({ type: 'connected', up } satisfies TabMessage);
-          if (up && followed) {
-            followed = false;
+          if (up && !resynced) {
+            resynced = true;
             onResync();
             channel.postMessage({ type: 'resync' } satisfies TabMessage);
           }
