@@ -217,6 +217,8 @@ test('overview, sources, applications and automation render inside KubeSphere, l
   await admin.waitForSelector('[data-testid=kind-providers]');
   await shot(admin, 'ks-05-automation');
   await admin.click('nav[aria-label=ksflux] a:has-text("Applications")');
+  // Earlier suites (the API fuzzer among them) leave many applications: find ours by name.
+  await admin.fill('input[name=search]', OTHER_APP);
   await admin.waitForSelector(`[data-testid=app-${OTHER_APP}]`);
   await shot(admin, 'ks-06-applications');
 });
@@ -329,6 +331,7 @@ test('switching KubeSphere to 简体中文 shows the extension in Chinese', asyn
   await shot(admin, 'ks-10-zh-navigation');
   await admin.keyboard.press('Escape');
   await admin.click('nav[aria-label=ksflux] a:has-text("应用")');
+  await admin.fill('input[name=search]', APP);
   await admin.waitForSelector(`[data-testid=app-${APP}]`);
   await shot(admin, 'ks-11-zh-applications');
   // Back to English for what follows.
