@@ -18,11 +18,10 @@ use std::{
 
 use anyhow::{Context as _, bail};
 use clap::Parser;
-use common::{Figures, Ksflux, base64_encode, ensure_namespace, figures, rss_line, table, time_cli};
+use common::{Figures, Ksflux, ensure_namespace, figures, rss_line, table, time_cli};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::{
-    api::core::v1::{Namespace, Secret},
-    apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    api::core::v1::Namespace, apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
 };
 use ksflux_testbed::{Testbed, dynamic_api, flux_resource};
 use kube::{
@@ -330,16 +329,7 @@ async fn bench(
     // ksflux, as a separate release process, with the members registered by Secret.
     let host = &clients["host"];
     let ns = format!("{run}-ksflux");
-    ensure_namespace(host, &ns).await?;
-    let secrets: Api<Secret> = Api::namespaced(host.clone(), &ns);
-    for member in tb.members() {
-        let kc = std::fs::read(&tb.cluster(member).kubeconfig)?;
-        let s: Secret = serde_json::from_value(json!({
-            "metadata": {"name": format!("cluster-{member}"), "labels": {"fluxcd.kubesphere.io/cluster": member}},
-            "data": {"kubeconfig": base64_encode(&kc)},
-        }))?;
-        secrets.create(&PostParams::default(), &s).await?;
-    }
+    common::register_members(tb, host, &ns).await?;
     let started = Instant::now();
     let ksflux = Ksflux::start(
         &args.ksflux,

@@ -18,11 +18,11 @@ use std::{
 
 use anyhow::{Context as _, bail};
 use clap::Parser;
-use common::{Figures, Ksflux, base64_encode, ensure_namespace, figures, rss_line, table, time_cli};
+use common::{Figures, Ksflux, ensure_namespace, figures, rss_line, table, time_cli};
 use futures::TryStreamExt;
 use k8s_openapi::api::{
     apps::v1::Deployment,
-    core::v1::{Namespace, Node, Pod, Secret},
+    core::v1::{Namespace, Node, Pod},
 };
 use ksflux_testbed::Testbed;
 use kube::{
@@ -155,16 +155,7 @@ async fn bench(
     // ksflux, as a separate release process, with the members registered by Secret.
     let host = &clients["host"];
     let own = format!("{run}-ksflux");
-    ensure_namespace(host, &own).await?;
-    let secrets: Api<Secret> = Api::namespaced(host.clone(), &own);
-    for member in tb.members() {
-        let kc = std::fs::read(&tb.cluster(member).kubeconfig)?;
-        let s: Secret = serde_json::from_value(json!({
-            "metadata": {"name": format!("cluster-{member}"), "labels": {"fluxcd.kubesphere.io/cluster": member}},
-            "data": {"kubeconfig": base64_encode(&kc)},
-        }))?;
-        secrets.create(&PostParams::default(), &s).await?;
-    }
+    common::register_members(tb, host, &own).await?;
     let ksflux = Ksflux::start(
         &args.ksflux,
         &tb.cluster("host").kubeconfig,

@@ -165,6 +165,27 @@ impl Drop for Ksflux {
     }
 }
 
+/// Creates namespace `namespace` in the host and registers every testbed member there by a
+/// labelled kubeconfig Secret, as ksflux's registry reads them.
+pub async fn register_members(
+    tb: &ksflux_testbed::Testbed,
+    host: &Client,
+    namespace: &str,
+) -> anyhow::Result<()> {
+    use k8s_openapi::api::core::v1::Secret;
+    ensure_namespace(host, namespace).await?;
+    let secrets: Api<Secret> = Api::namespaced(host.clone(), namespace);
+    for member in tb.members() {
+        let kc = std::fs::read(&tb.cluster(member).kubeconfig)?;
+        let s: Secret = serde_json::from_value(json!({
+            "metadata": {"name": format!("cluster-{member}"), "labels": {"fluxcd.kubesphere.io/cluster": member}},
+            "data": {"kubeconfig": base64_encode(&kc)},
+        }))?;
+        secrets.create(&kube::api::PostParams::default(), &s).await?;
+    }
+    Ok(())
+}
+
 /// A free loopback port.
 pub fn free_port() -> anyhow::Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")?;
