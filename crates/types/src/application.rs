@@ -74,6 +74,35 @@ pub struct ApplicationSpec {
     /// Suspends every target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suspend: Option<bool>,
+    /// Images ksflux keeps up to date from ImagePolicies: each target runs the tag recorded
+    /// for its cluster in `tags`, which ksflux moves to the policy's pick for every cluster
+    /// not listed in `manual` (those move only when promoted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ImageAutomation>,
+}
+
+/// One image ksflux keeps up to date in an application.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageAutomation {
+    /// The ImagePolicy (on the host, in the application's namespace) that picks the tag.
+    #[schemars(length(min = 1, max = 253))]
+    pub policy: String,
+    /// Helm applications: where the tag goes in the values, a dot path such as `image.tag`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values_path: Option<String>,
+    /// Kustomize applications: the image name in the manifests whose tag is set (through the
+    /// Kustomization's `images`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Clusters that take a new tag only when it is promoted; every other target follows the
+    /// policy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manual: Vec<String>,
+    /// The tag each cluster runs, by cluster name; written by ksflux as the policy moves and
+    /// by promotions. A cluster without one runs what the values or manifests say.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// A Flux source.

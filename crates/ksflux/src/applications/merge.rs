@@ -19,6 +19,7 @@
 //! | `components` (Kustomize) | the target's list replaces the base list (an empty list removes them all) |
 //! | `force`, `namePrefix`, `nameSuffix` (Kustomize) | the target's value replaces the base one |
 //! | `suspend` | a target is suspended if it or the application is |
+//! | `images[].tags` (both) | last: the cluster's tag is set at `valuesPath` (Helm) or as the `newTag` of `image` (Kustomize), over everything else |
 
 use std::collections::BTreeMap;
 
@@ -26,7 +27,7 @@ use serde_json::{Map, Value};
 
 use ksflux_types::flux::helmreleases::HelmReleaseValuesFrom;
 
-use super::{Image, Overrides, Patch};
+use super::{Image, ImageAutomation, Overrides, Patch};
 
 /// Deep-merges `over` into `base`: objects merge key by key (recursively); any other value
 /// (list, scalar) in `over` replaces the base value; a `null` in `over` deletes the key.
@@ -124,6 +125,53 @@ pub fn images(base: &[Image], over: Option<&Overrides>) -> Vec<Image> {
         if !out.iter().any(|i| i.name == o.name) {
             let last = overs.iter().rev().find(|x| x.name == o.name).unwrap_or(o);
             out.push(last.clone());
+        }
+    }
+    out
+}
+
+/// Sets each automated image's tag for `cluster` at its values path (a dot path; maps are
+/// created on the way, a non-map on the way is replaced).
+pub fn image_values(values: Option<Value>, automated: &[ImageAutomation], cluster: &str) -> Option<Value> {
+    let mut values = values;
+    for a in automated {
+        let (Some(path), Some(tag)) = (a.values_path.as_deref(), a.tags.get(cluster)) else {
+            continue;
+        };
+        let mut at = values.get_or_insert_with(|| Value::Object(Map::new()));
+        let keys: Vec<&str> = path.split('.').filter(|k| !k.is_empty()).collect();
+        for (i, key) in keys.iter().enumerate() {
+            if !at.is_object() {
+                *at = Value::Object(Map::new());
+            }
+            let Value::Object(map) = at else { break };
+            if i + 1 == keys.len() {
+                map.insert((*key).to_string(), Value::String(tag.clone()));
+                break;
+            }
+            at = map
+                .entry((*key).to_string())
+                .or_insert_with(|| Value::Object(Map::new()));
+        }
+    }
+    values
+}
+
+/// Sets each automated image's tag for `cluster` as the `newTag` of its image name (replacing
+/// an entry of that name, else appended).
+pub fn image_tags(images: Vec<Image>, automated: &[ImageAutomation], cluster: &str) -> Vec<Image> {
+    let mut out = images;
+    for a in automated {
+        let (Some(name), Some(tag)) = (a.image.as_deref(), a.tags.get(cluster)) else {
+            continue;
+        };
+        match out.iter_mut().find(|i| i.name == name) {
+            Some(i) => i.new_tag = Some(tag.clone()),
+            None => out.push(Image {
+                name: name.to_string(),
+                new_tag: Some(tag.clone()),
+                ..Default::default()
+            }),
         }
     }
     out

@@ -158,6 +158,7 @@ pub fn validate(name: &str, spec: &ApplicationSpec) -> Vec<Cause> {
         selector_causes(&format!("spec.layers[{i}].clusterSelector"), sel, &mut c);
         override_causes(&format!("spec.layers[{i}].overrides"), helm, &l.overrides, &mut c);
     }
+    image_causes(spec, helm, &mut c);
     for (i, d) in spec.depends_on.iter().enumerate() {
         c.extend(validation::dns1123_subdomain(&format!("spec.dependsOn[{i}]"), d));
         if d == name {
@@ -171,6 +172,59 @@ pub fn validate(name: &str, spec: &ApplicationSpec) -> Vec<Cause> {
 }
 
 /// Checks one set of overrides (a target's or a layer's), its fields under `at`.
+/// The rules of `spec.images`: a policy name, and the place the tag goes in the
+/// application's kind (a values path for Helm, an image name for Kustomize).
+fn image_causes(spec: &ApplicationSpec, helm: bool, c: &mut Vec<Cause>) {
+    let mut policies = BTreeSet::new();
+    for (i, a) in spec.images.iter().enumerate() {
+        let f = |field: &str| format!("spec.images[{i}].{field}");
+        c.extend(validation::dns1123_subdomain(&f("policy"), &a.policy));
+        if !policies.insert(a.policy.as_str()) {
+            c.push(Cause::invalid(
+                f("policy"),
+                format!("policy {:?} is automated twice", a.policy),
+            ));
+        }
+        match (helm, a.values_path.as_deref(), a.image.as_deref()) {
+            (true, None | Some(""), _) => c.push(Cause::required(f("valuesPath"))),
+            (true, Some(p), _) if !target_path_ok(p) || p.contains('[') => c.push(Cause::invalid(
+                f("valuesPath"),
+                "must be a dot path into the values, such as image.tag",
+            )),
+            (true, _, Some(_)) => c.push(Cause::invalid(
+                f("image"),
+                "a Helm application sets valuesPath, not image",
+            )),
+            (false, _, None | Some("")) => c.push(Cause::required(f("image"))),
+            (false, Some(_), _) => c.push(Cause::invalid(
+                f("valuesPath"),
+                "a Kustomize application sets image, not valuesPath",
+            )),
+            _ => {}
+        }
+        for (cluster, tag) in &a.tags {
+            c.extend(validation::dns1123_label(&f("tags"), cluster));
+            if tag.is_empty()
+                || tag.len() > 128
+                || !tag
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            {
+                c.push(Cause::invalid(
+                    format!("spec.images[{i}].tags.{cluster}"),
+                    "not an image tag",
+                ));
+            }
+        }
+        for (j, m) in a.manual.iter().enumerate() {
+            c.extend(validation::dns1123_label(
+                &format!("spec.images[{i}].manual[{j}]"),
+                m,
+            ));
+        }
+    }
+}
+
 fn override_causes(at: &str, helm: bool, o: &Overrides, c: &mut Vec<Cause>) {
     let f = |field: &str| format!("{at}.{field}");
     durations(c, &[(f("timeout"), o.timeout.as_deref())]);
@@ -683,7 +737,7 @@ fn helm_release(
         timeout: merge::replace(h.timeout.as_ref(), over.and_then(|o| o.timeout.as_ref())),
         uninstall: h.uninstall.clone(),
         upgrade: h.upgrade.clone(),
-        values: merge::values(h.values.as_ref(), over),
+        values: merge::image_values(merge::values(h.values.as_ref(), over), &spec.images, &t.cluster),
         values_from: non_empty(merge::values_from(&h.values_from, over)),
         wait_strategy: h.wait_strategy.clone(),
     }
@@ -730,7 +784,7 @@ fn kustomization(spec: &ApplicationSpec, k: &KustomizeSpec, t: &Target, c: Commo
         ignore: non_empty(k.ignore.clone()),
         ignore_missing_components: k.ignore_missing_components,
         images: non_empty(
-            merge::images(&k.images, over)
+            merge::image_tags(merge::images(&k.images, over), &spec.images, &t.cluster)
                 .into_iter()
                 .map(|i| ks::KustomizationImages {
                     digest: i.digest,

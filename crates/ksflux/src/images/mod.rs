@@ -1,6 +1,8 @@
 //! Flux image automation: ImageRepository, ImagePolicy and ImageUpdateAutomation
 //! (image.toolkit.fluxcd.io/v1).
 
+pub mod policy;
+
 use serde_json::Value;
 
 use crate::{
@@ -121,6 +123,11 @@ fn image_policy_rules(spec: &Value) -> Vec<Cause> {
     }
     if let Some(r) = spec.pointer("/policy/semver/range").and_then(Value::as_str) {
         c.extend(validation::semver_range("spec.policy.semver.range", r));
+    }
+    if c.is_empty()
+        && let Err(cause) = policy::Policy::from_spec(spec)
+    {
+        c.push(cause);
     }
     c
 }
