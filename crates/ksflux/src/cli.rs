@@ -181,7 +181,7 @@ impl Serve {
             artifacts: crate::sources::ArtifactPolicy::with_storage(&self.artifact_storage)
                 .map_err(anyhow::Error::msg)?,
             direct_reads: self.direct_reads,
-            history: Some(history),
+            history: Some(history.clone()),
         };
         let authenticator = Authenticator::new(host, self.trusted_proxies.clone());
         let app = http::app(ctx, authenticator, self.console_dir.as_deref());
@@ -213,9 +213,19 @@ impl Serve {
         let (run_controller, elect) = (!self.no_controller, !self.no_leader_election);
         let controller = tokio::spawn({
             let clusters = clusters.clone();
+            let history = history.clone();
             async move {
                 let role = self.project_role.clone();
-                let work = || crate::applications::controller::run(clusters.clone(), role.clone());
+                // The application controller and the image follower run on the leader only.
+                let work = || {
+                    let (clusters, role, history) = (clusters.clone(), role.clone(), history.clone());
+                    async move {
+                        tokio::select! {
+                            r = crate::applications::controller::run(clusters.clone(), role) => r,
+                            r = crate::images::automation::run(clusters, Some(history)) => r,
+                        }
+                    }
+                };
                 match (run_controller, elect) {
                     (false, _) => std::future::pending().await,
                     (true, false) => work().await,

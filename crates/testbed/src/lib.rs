@@ -514,6 +514,79 @@ impl Testbed {
         })
     }
 
+    /// Pushes image `from_repo:from_tag` of the fixture registry again as `to_repo:to_tag`
+    /// (its blobs copied, its manifest re-tagged): a new tag appears as a CI would push one.
+    pub async fn push_image_tag(
+        &self,
+        from_repo: &str,
+        from_tag: &str,
+        to_repo: &str,
+        to_tag: &str,
+    ) -> anyhow::Result<()> {
+        let f = &self.info.fixtures;
+        let base = format!("http://{}/v2", f.registry);
+        let http = reqwest::Client::new();
+        let auth = |r: reqwest::RequestBuilder| r.basic_auth(&f.user, Some(&f.password));
+        let accept = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
+        let res = auth(http.get(format!("{base}/{from_repo}/manifests/{from_tag}")))
+            .header("accept", accept)
+            .send()
+            .await?
+            .error_for_status()?;
+        let media = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/vnd.oci.image.manifest.v1+json")
+            .to_string();
+        let manifest = res.bytes().await?;
+        let parsed: serde_json::Value = serde_json::from_slice(&manifest)?;
+        let mut digests: Vec<String> = parsed["layers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| l["digest"].as_str().map(str::to_string))
+            .collect();
+        digests.extend(parsed["config"]["digest"].as_str().map(str::to_string));
+        for d in digests {
+            let blob = auth(http.get(format!("{base}/{from_repo}/blobs/{d}")))
+                .send()
+                .await?
+                .error_for_status()?
+                .bytes()
+                .await?;
+            let start = auth(http.post(format!("{base}/{to_repo}/blobs/uploads/")))
+                .send()
+                .await?
+                .error_for_status()?;
+            let location = start
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| anyhow::anyhow!("the registry gave no upload location"))?
+                .to_string();
+            let url = if location.starts_with("http") {
+                location
+            } else {
+                format!("http://{}{location}", f.registry)
+            };
+            let sep = if url.contains('?') { '&' } else { '?' };
+            auth(http.put(format!("{url}{sep}digest={d}")))
+                .header("content-type", "application/octet-stream")
+                .body(blob)
+                .send()
+                .await?
+                .error_for_status()?;
+        }
+        auth(http.put(format!("{base}/{to_repo}/manifests/{to_tag}")))
+            .header("content-type", media)
+            .body(manifest)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
     /// A Secret with the S3 store's access keys, as a generic Bucket expects.
     pub fn s3_secret(&self, namespace: &str, name: &str) -> serde_json::Value {
         let f = &self.info.fixtures;

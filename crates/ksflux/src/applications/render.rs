@@ -185,22 +185,30 @@ fn image_causes(spec: &ApplicationSpec, helm: bool, c: &mut Vec<Cause>) {
                 format!("policy {:?} is automated twice", a.policy),
             ));
         }
-        match (helm, a.values_path.as_deref(), a.image.as_deref()) {
-            (true, None | Some(""), _) => c.push(Cause::required(f("valuesPath"))),
-            (true, Some(p), _) if !target_path_ok(p) || p.contains('[') => c.push(Cause::invalid(
+        let (path, image) = (a.values_path.as_deref(), a.image.as_deref());
+        let (wanted, other, what) = if helm {
+            (
+                ("valuesPath", path),
+                ("image", image),
+                "a Helm application sets valuesPath, not image",
+            )
+        } else {
+            (
+                ("image", image),
+                ("valuesPath", path),
+                "a Kustomize application sets image, not valuesPath",
+            )
+        };
+        match wanted.1 {
+            None | Some("") => c.push(Cause::required(f(wanted.0))),
+            Some(p) if helm && (!target_path_ok(p) || p.contains('[')) => c.push(Cause::invalid(
                 f("valuesPath"),
                 "must be a dot path into the values, such as image.tag",
             )),
-            (true, _, Some(_)) => c.push(Cause::invalid(
-                f("image"),
-                "a Helm application sets valuesPath, not image",
-            )),
-            (false, _, None | Some("")) => c.push(Cause::required(f("image"))),
-            (false, Some(_), _) => c.push(Cause::invalid(
-                f("valuesPath"),
-                "a Kustomize application sets image, not valuesPath",
-            )),
-            _ => {}
+            Some(_) => {}
+        }
+        if other.1.is_some() {
+            c.push(Cause::invalid(f(other.0), what));
         }
         for (cluster, tag) in &a.tags {
             c.extend(validation::dns1123_label(&f("tags"), cluster));

@@ -16,6 +16,7 @@ use std::{
 mod application_routes;
 pub mod extract;
 mod history;
+mod images;
 mod status;
 
 use axum::{
@@ -767,6 +768,7 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .merge(application_routes::router())
         .merge(status::router())
         .merge(history::router())
+        .merge(images::router())
 }
 
 async fn not_found() -> Error {

@@ -1,6 +1,7 @@
 //! Flux image automation: ImageRepository, ImagePolicy and ImageUpdateAutomation
 //! (image.toolkit.fluxcd.io/v1).
 
+pub mod automation;
 pub mod policy;
 
 use serde_json::Value;

@@ -365,9 +365,12 @@ pub fn start_controller() {
                 clusters.refresh().await;
                 let _ = tx.send(());
                 tokio::spawn(clusters.clone().refresh_loop(Duration::from_secs(3)));
-                if let Err(e) =
-                    ksflux::applications::controller::run(clusters, Some(PROJECT_ROLE.into())).await
-                {
+                // With the image follower, as `ksflux serve` runs them (no audit log here).
+                let result = tokio::select! {
+                    r = ksflux::applications::controller::run(clusters.clone(), Some(PROJECT_ROLE.into())) => r,
+                    r = ksflux::images::automation::run(clusters, None) => r,
+                };
+                if let Err(e) = result {
                     panic!("application controller: {e:#}");
                 }
             });
