@@ -91,6 +91,10 @@ struct Serve {
     #[arg(long = "artifact-storage", env = "KSFLUX_ARTIFACT_STORAGE", value_delimiter = ',',
           default_value = crate::sources::DEFAULT_STORAGE)]
     artifact_storage: Vec<String>,
+    /// Git hosts (`host` or `host:port`, as in GitRepository URLs) ksflux may commit to when
+    /// a user sets up image automation; none by default. Repeat or separate with commas.
+    #[arg(long = "git-hosts", env = "KSFLUX_GIT_HOSTS", value_delimiter = ',')]
+    git_hosts: Vec<String>,
     #[command(flatten)]
     history: crate::history::Config,
 }
@@ -181,6 +185,7 @@ impl Serve {
             artifacts: crate::sources::ArtifactPolicy::with_storage(&self.artifact_storage)
                 .map_err(anyhow::Error::msg)?,
             direct_reads: self.direct_reads,
+            git_hosts: crate::images::setup::GitHosts(self.git_hosts.clone()),
             history: Some(history.clone()),
         };
         let authenticator = Authenticator::new(host, self.trusted_proxies.clone());

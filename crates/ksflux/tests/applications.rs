@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
 use k8s_openapi::api::{
     apps::v1::Deployment,
@@ -112,19 +112,6 @@ async fn helm_repository(s: &Server, ns: &str) {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-}
-
-/// A git repository of the test's own, seeded with the sample manifests.
-fn own_repo(tb: &Testbed, name: &str) -> PathBuf {
-    tb.create_git_repo(name).expect("create repo");
-    let work = std::env::temp_dir().join(unique_name("work"));
-    git(
-        &["clone", "-q", &tb.git_push_url("demo"), &work.to_string_lossy()],
-        None,
-    )
-    .expect("clone");
-    git(&["push", "-q", &tb.git_push_url(name), "main"], Some(&work)).expect("push");
-    work
 }
 
 async fn git_repository(s: &Server, ns: &str, repo: &str) {
@@ -371,7 +358,7 @@ async fn kustomize_application_with_per_cluster_patch_substitution_targets_and_s
     let tb = s.tb;
     let ns = project(&s).await;
     let repo = unique_name("kapp");
-    let work = own_repo(tb, &repo);
+    let work = tb.own_git_repo(&repo).expect("own repository");
     git_repository(&s, &ns, &repo).await;
     let patch = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo-config\ndata:\n  extra: patched\n";
     let mut body = json!({

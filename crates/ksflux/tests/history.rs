@@ -17,18 +17,6 @@ use support::{Events, Postgres, Server, path, start_controller};
 const LONG: Duration = Duration::from_secs(240);
 const TARGETS: [&str; 2] = ["member-1", "member-2"];
 
-fn own_repo(tb: &Testbed, name: &str) -> std::path::PathBuf {
-    tb.create_git_repo(name).expect("create repo");
-    let work = std::env::temp_dir().join(unique_name("work"));
-    git(
-        &["clone", "-q", &tb.git_push_url("demo"), &work.to_string_lossy()],
-        None,
-    )
-    .expect("clone");
-    git(&["push", "-q", &tb.git_push_url(name), "main"], Some(&work)).expect("push");
-    work
-}
-
 /// Commits `configmap` as `base/configmap.yaml` and pushes; the commit's full hash.
 fn commit(tb: &Testbed, work: &Path, repo: &str, configmap: &str, message: &str) -> String {
     std::fs::write(work.join("base/configmap.yaml"), configmap).expect("write");
@@ -109,7 +97,7 @@ async fn scenario(open: impl AsyncFn() -> Store) {
     let host = tb.client("host").await;
     let ns = create_namespace(&host, &unique_name("hist")).await;
     let repo = unique_name("hist");
-    let work = own_repo(tb, &repo);
+    let work = tb.own_git_repo(&repo).expect("own repository");
     let f = &tb.info.fixtures;
     let r = s
         .post(

@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use ksflux_testbed::{Testbed, create_namespace, unique_name, wait_for};
+use ksflux_testbed::{Testbed, create_namespace, git, unique_name, wait_for};
 use kube::Api;
 use serde_json::{Value, json};
 use support::{Server, path, start_controller};
@@ -317,4 +317,203 @@ async fn a_helm_application_follows_on_one_member_and_waits_for_promotion_on_the
         deployment_image(tb, "member-1", &ns, "web").await,
         Some(format!("{image}:1.3.0"))
     );
+}
+
+fn git_head(tb: &Testbed, repo: &str) -> String {
+    let out = git(&["ls-remote", &tb.git_push_url(repo), "refs/heads/main"], None).expect("ls-remote");
+    out.split_whitespace().next().unwrap_or_default().to_string()
+}
+
+/// The file at `path` on the repository's main branch, and the head commit's author and
+/// subject.
+fn git_show(tb: &Testbed, repo: &str, path: &str) -> (String, String) {
+    let dir = std::env::temp_dir().join(unique_name("show"));
+    git(
+        &["clone", "-q", &tb.git_push_url(repo), &dir.to_string_lossy()],
+        None,
+    )
+    .expect("clone");
+    let file = std::fs::read_to_string(dir.join(path)).unwrap_or_default();
+    let log = git(&["log", "-1", "--format=%an|%s"], Some(&dir)).expect("log");
+    let _ = std::fs::remove_dir_all(&dir);
+    (file, log.trim().to_string())
+}
+
+#[tokio::test]
+async fn a_kustomize_application_from_git_is_marked_and_every_target_takes_each_new_tag() {
+    start_controller();
+    let s = Server::start().await;
+    let tb = s.tb;
+    let ns = create_namespace(&tb.client("host").await, &unique_name("imggit")).await;
+    let f = &tb.info.fixtures;
+    let repo_name = format!("{ns}-src");
+    let image_repo = format!("{ns}/app");
+    for tag in ["1.0.0", "1.1.0", "1.2.0"] {
+        tb.push_image_tag("demo/app", tag, &image_repo, tag)
+            .await
+            .expect("push a tag");
+    }
+    let image = format!("{}/{image_repo}", f.registry);
+    // The manifests deploy this test's image at 1.0.0, unmarked.
+    let work = tb.own_git_repo(&repo_name).expect("own repository");
+    let manifest = work.join("base/deployment.yaml");
+    let text = std::fs::read_to_string(&manifest).expect("manifest");
+    let line = text
+        .lines()
+        .find(|l| l.contains("image:"))
+        .expect("an image line")
+        .to_string();
+    let plain = format!("          image: {image}:1.0.0");
+    std::fs::write(&manifest, text.replace(&line, &plain)).expect("write");
+    git(&["commit", "-qam", "Deploy the test's image"], Some(&work)).expect("commit");
+    git(&["push", "-q", &tb.git_push_url(&repo_name), "main"], Some(&work)).expect("push");
+
+    let sources = path(&ns, "gitrepositories");
+    let creds = json!({"type": "basic", "username": f.user, "password": f.password});
+    for (name, reference, creds) in [
+        ("demo", json!({"branch": "main"}), creds.clone()),
+        ("pinned", json!({"tag": "v1.0.0"}), creds.clone()),
+        (
+            "readonly",
+            json!({"branch": "main"}),
+            json!({"type": "basic", "username": f.user, "password": "not-the-password"}),
+        ),
+    ] {
+        let r = s
+            .post("admin", &sources, &json!({"metadata": {"name": name},
+                "spec": {"url": tb.git_repo_url(&repo_name), "interval": "1m", "ref": reference}, "credentials": creds}))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let apps = path(&ns, "applications");
+    for (name, source) in [("web", "demo"), ("pinned", "pinned"), ("readonly", "readonly")] {
+        let r = s
+            .post("admin", &apps, &json!({"metadata": {"name": name}, "spec": {
+                "source": {"kind": "GitRepository", "name": source}, "kustomize": {"path": "./base"},
+                "targets": [{"cluster": "member-1", "namespace": ns}, {"cluster": "member-2", "namespace": ns}],
+                "suspend": name != "web"}}))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let deployed = |cluster: &'static str, tag: &'static str| {
+        let (ns, want) = (ns.clone(), format!("{image}:{tag}"));
+        async move {
+            let tb = Testbed::shared();
+            wait_for(
+                &format!("{cluster}: deployment demo runs {want}"),
+                LONG,
+                || async {
+                    let api: Api<Deployment> = Api::namespaced(tb.client(cluster).await, &ns);
+                    let d = api.get_opt("demo").await.ok().flatten();
+                    let i = d.and_then(|d| d.spec?.template.spec?.containers.first()?.image.clone());
+                    if i.as_deref() == Some(want.as_str()) {
+                        Ok(())
+                    } else {
+                        Err(format!("{i:?}"))
+                    }
+                },
+            )
+            .await;
+        }
+    };
+    deployed("member-1", "1.0.0").await;
+    deployed("member-2", "1.0.0").await;
+
+    let setup = json!({"image": image, "policy": {"semver": {"range": ">=1.0.0 <2.0.0"}}, "insecure": true,
+                       "credentials": creds});
+    let before = git_head(tb, &repo_name);
+    // Refused before anything is written: no right, a pinned source, credentials that may
+    // not push.
+    let r = s.post("carol", &format!("{apps}/web/images"), &setup).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    for (app, says) in [("pinned", "pinned to a tag"), ("readonly", "may not push")] {
+        let mut body = setup.clone();
+        body["confirm"] = json!(true);
+        let r = s.post("admin", &format!("{apps}/{app}/images"), &body).await;
+        assert_eq!(r.status, 422, "{app}: {}", r.text);
+        assert_eq!(r.body["details"]["causes"][0]["field"], "source", "{}", r.text);
+        assert!(r.text.contains(says), "{app}: {}", r.text);
+    }
+    let listed = s.get("admin", &path(&ns, "imagerepositories")).await;
+    assert_eq!(listed.body["totalItems"], 0, "nothing written: {}", listed.text);
+    assert_eq!(git_head(tb, &repo_name), before, "nothing pushed");
+
+    // The proposal: the marker commit's diff, nothing written yet.
+    let r = s.post("admin", &format!("{apps}/web/images"), &setup).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (&r.body["via"], &r.body["applied"]),
+        (&json!("git"), &json!(false)),
+        "{}",
+        r.text
+    );
+    let files = &r.body["commit"]["files"];
+    assert_eq!(files[0]["path"], "base/deployment.yaml", "{}", r.text);
+    let marker = format!("# {{\"$imagepolicy\": \"{ns}:web-app\"}}");
+    assert_eq!(files[0]["changes"][0]["before"], plain.as_str());
+    assert_eq!(files[0]["changes"][0]["after"], format!("{plain} {marker}"));
+    assert_eq!(r.body["commit"]["parent"], before.as_str());
+    assert_eq!(git_head(tb, &repo_name), before, "a proposal pushes nothing");
+
+    // Confirmed: the commit is on the branch, then the three objects exist.
+    let mut confirmed = setup.clone();
+    confirmed["confirm"] = json!(true);
+    let r = s.post("admin", &format!("{apps}/web/images"), &confirmed).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let sha = r.body["commit"]["sha"].as_str().unwrap_or_default().to_string();
+    assert_eq!(git_head(tb, &repo_name), sha, "{}", r.text);
+    let (file, log) = git_show(tb, &repo_name, "base/deployment.yaml");
+    assert!(file.contains(&format!("{plain} {marker}")), "{file}");
+    assert!(log.starts_with("ksflux|Mark "), "{log}");
+    for kind in ["imagerepositories", "imagepolicies", "imageupdateautomations"] {
+        let r = s.get("admin", &format!("{}/web-app", path(&ns, kind))).await;
+        assert_eq!(r.status, 200, "{kind}: {}", r.text);
+    }
+    let p = format!("{}/web-app", path(&ns, "imagepolicies"));
+    wait_for("the policy picks 1.2.0", LONG, || async {
+        let r = s.get("admin", &p).await;
+        if r.body["status"]["latestRef"]["tag"] == "1.2.0" {
+            Ok(())
+        } else {
+            Err(r.body["status"].to_string())
+        }
+    })
+    .await;
+
+    // image-automation-controller commits the pick; every target applies it.
+    let reconcile = |kind: &'static str, name: &'static str| {
+        let item = format!("{}/{name}/reconcile", path(&ns, kind));
+        let s = &s;
+        async move {
+            let r = s.post("admin", &item, &json!({})).await;
+            assert!(r.status < 300, "{kind}/{name}: {}", r.text);
+        }
+    };
+    let pushed = |tag: &'static str| {
+        let repo_name = repo_name.clone();
+        let want = format!("{image}:{tag}");
+        async move {
+            wait_for(&format!("the automation commits {want}"), LONG, || async {
+                reconcile("imageupdateautomations", "web-app").await;
+                let (file, log) = git_show(Testbed::shared(), &repo_name, "base/deployment.yaml");
+                if file.contains(&want) { Ok(log) } else { Err(log) }
+            })
+            .await
+        }
+    };
+    pushed("1.2.0").await;
+    reconcile("gitrepositories", "demo").await;
+    deployed("member-1", "1.2.0").await;
+    deployed("member-2", "1.2.0").await;
+
+    // A new tag in the registry travels the same way.
+    tb.push_image_tag("demo/app", "1.2.0", &image_repo, "1.3.0")
+        .await
+        .expect("push 1.3.0");
+    reconcile("imagerepositories", "web-app").await;
+    let log = pushed("1.3.0").await;
+    assert!(log.starts_with("ksflux|Update "), "{log}");
+    reconcile("gitrepositories", "demo").await;
+    deployed("member-1", "1.3.0").await;
+    deployed("member-2", "1.3.0").await;
 }

@@ -611,6 +611,19 @@ impl Testbed {
         })
     }
 
+    /// A git repository `name` of a test's own, seeded with the sample repository `demo`:
+    /// the working copy it was pushed from (on `main`, its remote the sample).
+    pub fn own_git_repo(&self, name: &str) -> anyhow::Result<PathBuf> {
+        self.create_git_repo(name)?;
+        let work = std::env::temp_dir().join(unique_name("work"));
+        git(
+            &["clone", "-q", &self.git_push_url("demo"), &work.to_string_lossy()],
+            None,
+        )?;
+        git(&["push", "-q", &self.git_push_url(name), "main"], Some(&work))?;
+        Ok(work)
+    }
+
     /// Creates an empty bare repository `<name>.git` on the git server (whose default branch
     /// is `main`) and returns its URL. Push to it with [`Testbed::git_push_url`].
     pub fn create_git_repo(&self, name: &str) -> anyhow::Result<String> {

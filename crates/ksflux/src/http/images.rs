@@ -386,6 +386,358 @@ async fn promotion(
 pub(super) fn router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::new()
         .routes(routes!(preview))
-        .routes(routes!(application_images))
+        .routes(routes!(application_images, setup))
         .routes(routes!(promotion))
+}
+
+/// A request to automate one image of an application.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImageSetup {
+    /// The image, without tag, as the manifests or values name it.
+    pub image: String,
+    /// The policy: `semver: {range}`, `alphabetical: {order}` or `numerical: {order}`.
+    #[schema(value_type = Object)]
+    pub policy: Value,
+    /// `pattern` and `extract`, as an ImagePolicy's `filterTags`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub filter_tags: Option<Value>,
+    /// The registry's credentials (stored as a docker config Secret, never returned).
+    #[serde(default)]
+    pub credentials: Option<crate::credentials::Credentials>,
+    /// The registry speaks plain HTTP.
+    #[serde(default)]
+    pub insecure: bool,
+    /// How often the registry is scanned (default 1m).
+    #[serde(default)]
+    pub interval: Option<String>,
+    /// Helm: where the tag goes in the values (found from the values when left out).
+    #[serde(default)]
+    pub values_path: Option<String>,
+    /// Clusters that take new tags only when promoted (Helm, and Kustomize not from git).
+    #[serde(default)]
+    pub manual: Vec<String>,
+    /// Write it; without, only the proposal and its diff are returned.
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+/// The marked lines of one file.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FileChange {
+    /// The file, from the repository's root.
+    pub path: String,
+    /// Its changed lines.
+    pub changes: Vec<images::markers::LineChange>,
+}
+
+/// The commit that marks an application's manifests.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkerCommit {
+    /// The branch it goes to.
+    pub branch: String,
+    /// The commit it follows (the branch's head when read).
+    pub parent: String,
+    /// The commit, once pushed.
+    pub sha: Option<String>,
+    /// Its message.
+    pub message: String,
+    /// What it changes.
+    pub files: Vec<FileChange>,
+}
+
+/// What setting up automation does (or did).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageSetupResult {
+    /// `git`: setter markers in the source, and image-automation-controller commits each new
+    /// tag; `application`: ksflux sets each cluster's tag in the application.
+    pub via: String,
+    /// The ImageRepository.
+    pub repository: String,
+    /// The ImagePolicy.
+    pub policy: String,
+    /// The ImageUpdateAutomation (`git` only).
+    pub automation: Option<String>,
+    /// The marker commit (`git` only).
+    pub commit: Option<MarkerCommit>,
+    /// Per target, what the application edit changes (`application` only).
+    pub diff: Vec<applications::api::TargetDiff>,
+    /// Whether it was written (`confirm`).
+    pub applied: bool,
+}
+
+fn request(value: Value) -> Result<crate::resources::ObjectRequest> {
+    serde_json::from_value(value).map_err(|e| Error::Internal(e.into()))
+}
+
+/// Sets up image automation for one image of an application, in one step: an
+/// ImageRepository (with the registry's credentials) and an ImagePolicy, then, for a
+/// Kustomize application from a GitRepository, a commit of ksflux's own adding setter markers
+/// to the manifests and an ImageUpdateAutomation that commits each new pick; for the others,
+/// an `images` entry in the application (ksflux sets each cluster's tag). Without `confirm`
+/// nothing is written and the marker commit or application diff is returned to confirm.
+/// Every right is checked first, then the request, the source (a branch, a git host ksflux
+/// may reach, credentials that may push) and every object (dry runs); only then is anything
+/// written.
+#[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/images", tag = "images",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    request_body = ImageSetup,
+    responses((status = 200, body = ImageSetupResult), ApiErrors, WriteErrors))]
+async fn setup(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiPath((namespace, name)): ApiPath<(String, String)>,
+    body: Result<ApiJson<ImageSetup>>,
+) -> Result<Json<ImageSetupResult>> {
+    use crate::{images::markers, images::setup as s, sources};
+    let app_scope = ctx.scope(kinds::APPLICATION.plural, None, &user)?;
+    app_scope
+        .authorize(&user, "update", &namespace, Some(&name))
+        .await?;
+    let ir = ctx.scope(images::IMAGE_REPOSITORY.plural, None, &user)?;
+    ir.authorize(&user, "create", &namespace, None).await?;
+    let ip = ctx.scope(images::IMAGE_POLICY.plural, None, &user)?;
+    ip.authorize(&user, "create", &namespace, None).await?;
+    let app = Api::<Application>::namespaced(app_scope.client.clone(), &namespace)
+        .get(&name)
+        .await?;
+    let git = app.spec.kustomize.is_some() && app.spec.source.kind == applications::SourceKind::GitRepository;
+    let iua = ctx.scope(images::IMAGE_UPDATE_AUTOMATION.plural, None, &user)?;
+    let source = ctx.scope(sources::GIT_REPOSITORY.plural, None, &user)?;
+    if git {
+        iua.authorize(&user, "create", &namespace, None).await?;
+        source
+            .authorize(&user, "update", &namespace, Some(&app.spec.source.name))
+            .await?;
+    }
+    let ApiJson(req) = body?;
+
+    let mut causes = Vec::new();
+    let image = req.image.trim().to_string();
+    if image.is_empty() {
+        causes.push(Cause::required("image"));
+    } else if image.contains("://") || markers::split(&image).1.is_some() || image.contains('@') {
+        causes.push(Cause::invalid(
+            "image",
+            "give the image without scheme, tag or digest",
+        ));
+    }
+    let policy_spec = json!({"policy": req.policy, "filterTags": req.filter_tags});
+    if let Err(mut c) = Policy::from_spec(&policy_spec) {
+        c.field = c.field.trim_start_matches("spec.").to_string();
+        causes.push(c);
+    }
+    if !causes.is_empty() {
+        return Err(Error::invalid(causes));
+    }
+    let object = s::object_name(&name, &image);
+    let mut repo_req = json!({"metadata": {"name": object},
+        "spec": {"image": image, "interval": req.interval.clone().unwrap_or_else(|| "1m".into())}});
+    if req.insecure {
+        repo_req["spec"]["insecure"] = json!(true);
+    }
+    let mut repo_req = request(repo_req)?;
+    repo_req.credentials = req.credentials.clone();
+    let mut policy_req = json!({"metadata": {"name": object}, "spec": {"imageRepositoryRef": {"name": object}, "policy": req.policy}});
+    if let Some(f) = &req.filter_tags {
+        policy_req["spec"]["filterTags"] = f.clone();
+    }
+    let policy_req = request(policy_req)?;
+    ir.check_create(&namespace, &repo_req).await?;
+    ip.check_create(&namespace, &policy_req).await?;
+
+    let mut result = ImageSetupResult {
+        via: if git { "git" } else { "application" }.into(),
+        repository: object.clone(),
+        policy: object.clone(),
+        automation: None,
+        commit: None,
+        diff: Vec::new(),
+        applied: false,
+    };
+    if git {
+        let invalid = |c: Cause| Error::invalid(vec![c]);
+        let repo = source.get(&namespace, &app.spec.source.name).await?;
+        let repo = json!({"spec": repo.spec});
+        let branch = s::branch_of(&repo).map_err(|m| invalid(Cause::invalid("source", m)))?;
+        let remote = s::remote(&ctx.clusters.host().client(), &namespace, &repo, &ctx.git_hosts)
+            .await
+            .map_err(invalid)?;
+        remote.refs("git-receive-pack").await.map_err(|e| {
+            invalid(Cause::invalid(
+                "source",
+                format!("the source's credentials may not push: {e:#}"),
+            ))
+        })?;
+        let snapshot = remote
+            .fetch(&branch)
+            .await
+            .map_err(|e| invalid(Cause::invalid("source", format!("{e:#}"))))?;
+        let path = app
+            .spec
+            .kustomize
+            .as_ref()
+            .and_then(|k| k.path.clone())
+            .unwrap_or_default();
+        let dir = path.trim_start_matches("./").trim_matches('/').to_string();
+        let marker = format!("{namespace}:{object}");
+        let mut changed = Vec::new();
+        let mut files = Vec::new();
+        let mut already = false;
+        let listed = snapshot
+            .files(&dir)
+            .map_err(|e| invalid(Cause::invalid("source", format!("{e:#}"))))?;
+        for (file, blob) in listed
+            .iter()
+            .filter(|(f, _)| f.ends_with(".yaml") || f.ends_with(".yml"))
+        {
+            let data = snapshot.read(blob).map_err(Error::Internal)?;
+            let Ok(text) = String::from_utf8(data) else {
+                continue;
+            };
+            let (new, changes) = markers::mark(&text, &image, &marker);
+            already |= markers::images_in(file, &text)
+                .iter()
+                .any(|f| f.name == image && f.marker.as_deref() == Some(marker.as_str()));
+            if !changes.is_empty() {
+                changed.push((file.clone(), new.into_bytes()));
+                files.push(FileChange {
+                    path: file.clone(),
+                    changes,
+                });
+            }
+        }
+        if changed.is_empty() && !already {
+            return Err(invalid(Cause::invalid(
+                "image",
+                format!(
+                    "no manifest under {:?} of the source deploys {image}",
+                    if dir.is_empty() { "/" } else { &dir }
+                ),
+            )));
+        }
+        let update_path = if dir.is_empty() {
+            "./".to_string()
+        } else {
+            format!("./{dir}")
+        };
+        let automation_req = request(json!({"metadata": {"name": object}, "spec": {
+            "interval": "1m",
+            "sourceRef": {"kind": "GitRepository", "name": app.spec.source.name},
+            "git": {"checkout": {"ref": {"branch": branch}},
+                    "commit": {"author": {"name": "ksflux", "email": "ksflux@kubesphere.io"},
+                               "messageTemplate": format!("Update {image} for {namespace}/{name}\n\n{{{{ range .Changed.Changes }}}}{{{{ .OldValue }}}} -> {{{{ .NewValue }}}}\n{{{{ end }}}}")},
+                    "push": {"branch": branch}},
+            "update": {"path": update_path, "strategy": "Setters"},
+            "policySelector": {"matchLabels": {"fluxcd.kubesphere.io/application": name}}}}))?;
+        iua.check_create(&namespace, &automation_req).await?;
+        let message = format!(
+            "Mark {image} for image policy {namespace}/{object}\n\nSet up in ksflux by {}.",
+            user.name
+        );
+        let mut commit = MarkerCommit {
+            branch: branch.clone(),
+            parent: snapshot.head.clone(),
+            sha: None,
+            message: message.clone(),
+            files,
+        };
+        if req.confirm {
+            if !changed.is_empty() {
+                let now = jiff::Timestamp::now().as_second();
+                let (sha, objects) = snapshot
+                    .commit(&changed, ("ksflux", "ksflux@kubesphere.io"), &message, now)
+                    .map_err(Error::Internal)?;
+                remote
+                    .push(&branch, &snapshot.head, &sha, &objects)
+                    .await
+                    .map_err(|e| Error::Conflict {
+                        reason: "Conflict",
+                        message: format!("{e:#}; read the proposal again"),
+                    })?;
+                commit.sha = Some(sha);
+            }
+            let mut policy_req = policy_req;
+            policy_req.metadata.labels =
+                Some([("fluxcd.kubesphere.io/application".to_string(), name.clone())].into());
+            create(&ctx, &user, &ir, &namespace, repo_req).await?;
+            create(&ctx, &user, &ip, &namespace, policy_req).await?;
+            create(&ctx, &user, &iua, &namespace, automation_req).await?;
+            result.applied = true;
+        }
+        result.automation = Some(object);
+        result.commit = Some(commit);
+        return Ok(Json(result));
+    }
+
+    // Helm (and Kustomize not from git): ksflux sets each cluster's tag in the application.
+    if app.spec.images.iter().any(|i| i.policy == object) {
+        return Err(Error::invalid(vec![Cause::invalid(
+            "image",
+            format!("{image} is automated already"),
+        )]));
+    }
+    let mut entry = json!({"policy": object});
+    if let Some(h) = &app.spec.helm {
+        let path = req
+            .values_path
+            .clone()
+            .or_else(|| h.values.as_ref().and_then(|v| s::values_path(v, &image)));
+        let Some(path) = path else {
+            return Err(Error::invalid(vec![Cause::required("valuesPath")]));
+        };
+        entry["valuesPath"] = json!(path);
+    } else {
+        entry["image"] = json!(image);
+    }
+    if !req.manual.is_empty() {
+        entry["manual"] = json!(req.manual);
+    }
+    let current = app_scope.get(&namespace, &name).await?;
+    let mut spec = current.spec.clone();
+    match spec.get_mut("images").and_then(Value::as_array_mut) {
+        Some(list) => list.push(entry),
+        None => spec["images"] = json!([entry]),
+    }
+    let resource_version = current.metadata["resourceVersion"].clone();
+    let edit =
+        || request(json!({"metadata": {"name": name, "resourceVersion": resource_version}, "spec": spec}));
+    result.diff =
+        applications::api::diff(&ctx.clusters, &app_scope.client, &namespace, &name, &edit()?).await?;
+    if req.confirm {
+        create(&ctx, &user, &ir, &namespace, repo_req).await?;
+        create(&ctx, &user, &ip, &namespace, policy_req).await?;
+        let updated = app_scope.update(&namespace, &name, edit()?, &user).await?;
+        let specs = (&current.spec, &updated.spec);
+        super::history::record(
+            &ctx,
+            &user,
+            &app_scope,
+            (&namespace, &name),
+            "update",
+            Some(specs),
+        )
+        .await;
+        result.applied = true;
+    }
+    Ok(Json(result))
+}
+
+/// Creates an object as the API's create does (audited).
+async fn create(
+    ctx: &ApiContext,
+    user: &User,
+    scope: &crate::resources::Scope<'static>,
+    namespace: &str,
+    req: crate::resources::ObjectRequest,
+) -> Result<()> {
+    let created = scope.create(namespace, req, user).await?;
+    ctx.reads().written(scope, &created).await;
+    let name = created.metadata["name"].as_str().unwrap_or_default().to_string();
+    super::history::record(ctx, user, scope, (namespace, &name), "create", None).await;
+    Ok(())
 }

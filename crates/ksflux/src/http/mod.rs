@@ -73,6 +73,8 @@ pub struct ApiContext {
     pub direct_reads: bool,
     /// The release history and audit log (`None`: none kept).
     pub history: Option<crate::history::History>,
+    /// The git hosts ksflux may commit to (image automation's setter markers).
+    pub git_hosts: crate::images::setup::GitHosts,
 }
 
 /// Labels of the request metrics.

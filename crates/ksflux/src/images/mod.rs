@@ -2,7 +2,10 @@
 //! (image.toolkit.fluxcd.io/v1).
 
 pub mod automation;
+pub mod git;
+pub mod markers;
 pub mod policy;
+pub mod setup;
 
 use serde_json::Value;
 

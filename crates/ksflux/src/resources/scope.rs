@@ -220,6 +220,20 @@ impl Scope<'_> {
         }
     }
 
+    /// What [`Self::create`] checks first (the request, the caller's right, that the name is
+    /// free, through a dry run), writing nothing: for flows that create several objects.
+    pub async fn check_create(&self, namespace: &str, req: &ObjectRequest) -> Result<()> {
+        self.validate(namespace, req, false)?;
+        let (secrets, _, _) = self.secrets_for(namespace, req);
+        let obj = self.build(namespace, req, &secrets)?;
+        let dry = PostParams {
+            dry_run: true,
+            ..Default::default()
+        };
+        self.api(Some(namespace)).create(&dry, &obj).await?;
+        Ok(())
+    }
+
     /// Creates an object and its credential Secrets.
     pub async fn create(&self, namespace: &str, req: ObjectRequest, user: &User) -> Result<ObjectView> {
         self.validate(namespace, &req, false)?;

@@ -193,6 +193,10 @@ impl Server {
             ))
             .expect("storage address"),
             direct_reads: false,
+            // The testbed's git server, for image automation's commits.
+            git_hosts: ksflux::images::setup::GitHosts(vec![
+                tb.info.fixtures.git_url.trim_start_matches("http://").to_string(),
+            ]),
             history,
         };
         let router = app(ctx, Authenticator::new(own, trusted), None);
