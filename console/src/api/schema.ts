@@ -227,6 +227,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An application's automated images: each policy's repository scan, its pick, and every
+         *     targeted cluster's tag, mode and readiness, with the promotion a manual cluster awaits.
+         *     Read as the caller.
+         */
+        get: operations["application_images"];
+        put?: never;
+        /**
+         * Sets up image automation for one image of an application, in one step: an
+         *     ImageRepository (with the registry's credentials) and an ImagePolicy, then, for a
+         *     Kustomize application from a GitRepository, a commit of ksflux's own adding setter markers
+         *     to the manifests and an ImageUpdateAutomation that commits each new pick; for the others,
+         *     an `images` entry in the application (ksflux sets each cluster's tag). Without `confirm`
+         *     nothing is written and the marker commit or application diff is returned to confirm.
+         *     Every right is checked first, then the request, the source (a branch, a git host ksflux
+         *     may reach, credentials that may push) and every object (dry runs); only then is anything
+         *     written.
+         */
+        post: operations["setup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/preview": {
         parameters: {
             query?: never;
@@ -241,6 +273,28 @@ export interface paths {
          *     wizard). Needs the right to create applications in the namespace.
          */
         post: operations["preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/promotion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Proposes promoting one cluster of an automated image to the policy's pick (or a given
+         *     tag): the spec and the diff. Nothing is written; applying it is an ordinary update of the
+         *     application (`PUT` with the proposed spec and `resourceVersion`), so it is checked and
+         *     audited like any edit. Only for users who may update the application.
+         */
+        get: operations["promotion"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -380,17 +434,21 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/receivers/{name}/webhook": {
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/imagerepositories/{name}/preview": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** A Receiver's webhook path and URL, read as the caller (who must be allowed to get it). */
-        get: operations["receiver_webhook"];
+        get?: never;
         put?: never;
-        post?: never;
+        /**
+         * Previews an image policy over the tags an ImageRepository scanned (its
+         *     `status.lastScanResult.latestTags`): which match, which one would be picked, as
+         *     image-reflector-controller decides. Writes nothing; needs the right to read the repository.
+         */
+        post: operations["preview"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2557,11 +2615,8 @@ export interface components {
         } | {
             /** @description A Provider's webhook address, when it is a secret too. */
             address?: string | null;
-            /**
-             * @description The token; may be empty when `address` is given (a Provider whose webhook address
-             *     is its only secret).
-             */
-            token?: string;
+            /** @description The token. */
+            token: string;
             /** @enum {string} */
             type: "token";
         } | {
@@ -2618,6 +2673,13 @@ export interface components {
          * @enum {string}
          */
         Family: "application" | "source" | "delivery" | "notification" | "image";
+        /** @description The marked lines of one file. */
+        FileChange: {
+            /** @description Its changed lines. */
+            changes: components["schemas"]["LineChange"][];
+            /** @description The file, from the repository's root. */
+            path: string;
+        };
         /** @description The fleet at a glance. */
         FleetSummary: {
             /** @description By cluster. */
@@ -2686,6 +2748,91 @@ export interface components {
             /** @description The apiserver answered the last check. */
             reachable: boolean;
         };
+        /** @description An automated image, end to end. */
+        ImageChain: {
+            /** @description Kustomize: the image name whose tag is set. */
+            image?: string | null;
+            /** @description The policy's pick. */
+            latest?: string | null;
+            /** @description The policy's (or repository's) message. */
+            message: string;
+            /** @description The ImagePolicy. */
+            policy: string;
+            /** @description Whether the policy is Ready; else why not (missing, failing, not readable). */
+            policyReady: boolean;
+            /** @description The ImagePolicy's repository. */
+            repository?: string | null;
+            /** @description The repository's image. */
+            repositoryImage?: string | null;
+            /** @description When it last scanned. */
+            scanTime?: string | null;
+            /**
+             * Format: int64
+             * @description Tags its last scan found.
+             */
+            tagCount?: number | null;
+            /** @description Each targeted cluster. */
+            targets: components["schemas"]["ImageTarget"][];
+            /** @description Helm: where the tag goes in the values. */
+            valuesPath?: string | null;
+        };
+        /** @description A request to automate one image of an application. */
+        ImageSetup: {
+            /** @description Write it; without, only the proposal and its diff are returned. */
+            confirm?: boolean;
+            credentials?: components["schemas"]["Credentials"] | null;
+            /** @description `pattern` and `extract`, as an ImagePolicy's `filterTags`. */
+            filterTags?: Record<string, unknown>;
+            /** @description The image, without tag, as the manifests or values name it. */
+            image: string;
+            /** @description The registry speaks plain HTTP. */
+            insecure?: boolean;
+            /** @description How often the registry is scanned (default 1m). */
+            interval?: string | null;
+            /** @description Clusters that take new tags only when promoted (Helm, and Kustomize not from git). */
+            manual?: string[];
+            /** @description The policy: `semver: {range}`, `alphabetical: {order}` or `numerical: {order}`. */
+            policy: Record<string, unknown>;
+            /** @description Helm: where the tag goes in the values (found from the values when left out). */
+            valuesPath?: string | null;
+        };
+        /** @description What setting up automation does (or did). */
+        ImageSetupResult: {
+            /** @description Whether it was written (`confirm`). */
+            applied: boolean;
+            /** @description The ImageUpdateAutomation (`git` only). */
+            automation?: string | null;
+            commit?: components["schemas"]["MarkerCommit"] | null;
+            /** @description Per target, what the application edit changes (`application` only). */
+            diff: components["schemas"]["TargetDiff"][];
+            /** @description The ImagePolicy. */
+            policy: string;
+            /** @description The ImageRepository. */
+            repository: string;
+            /**
+             * @description `git`: setter markers in the source, and image-automation-controller commits each new
+             *     tag; `application`: ksflux sets each cluster's tag in the application.
+             */
+            via: string;
+        };
+        /** @description One cluster of an automated image. */
+        ImageTarget: {
+            /** @description The source revision it last applied. */
+            appliedRevision?: string | null;
+            /** @description The cluster. */
+            cluster: string;
+            /** @description Whether it follows the policy or waits for promotions. */
+            mode: components["schemas"]["Mode"];
+            /** @description For a manual cluster behind the policy: the tag a promotion would bring. */
+            pending?: string | null;
+            /** @description Its Flux object's readiness (`True`, `False`, `Unknown`), from the application status. */
+            ready: string;
+            /**
+             * @description The tag recorded for it (what its Flux object deploys); none: the values' or
+             *     manifests' own.
+             */
+            tag?: string | null;
+        };
         /** @description A list of kinds. */
         KindList: {
             /** @description Every kind the API serves: the Application, then Flux's kinds by family. */
@@ -2717,6 +2864,15 @@ export interface components {
             /** @description The version ksflux speaks. */
             version: string;
         };
+        /** @description One changed line. */
+        LineChange: {
+            /** @description After. */
+            after: string;
+            /** @description Before. */
+            before: string;
+            /** @description The line (from 1). */
+            line: number;
+        };
         /**
          * @description Flux's multi-tenancy lockdown on a cluster, read from the arguments of its controllers'
          *     Deployments (labelled `app.kubernetes.io/part-of=flux`, as Flux installs them).
@@ -2737,6 +2893,24 @@ export interface components {
             /** @description Every controller found that resolves references runs with `--no-cross-namespace-refs=true`. */
             noCrossNamespaceRefs: boolean;
         };
+        /** @description The commit that marks an application's manifests. */
+        MarkerCommit: {
+            /** @description The branch it goes to. */
+            branch: string;
+            /** @description What it changes. */
+            files: components["schemas"]["FileChange"][];
+            /** @description Its message. */
+            message: string;
+            /** @description The commit it follows (the branch's head when read). */
+            parent: string;
+            /** @description The commit, once pushed. */
+            sha?: string | null;
+        };
+        /**
+         * @description How a cluster takes new tags.
+         * @enum {string}
+         */
+        Mode: "Auto" | "Manual";
         /** @description Namespaces of the host cluster. */
         NamespaceList: {
             /** @description Their names, sorted. */
@@ -2880,18 +3054,42 @@ export interface components {
             /** @description `CrashLoopBackOff`, `ImagePullBackOff`, `ErrImagePull`, `Unschedulable`, `NotReady`, ... */
             reason: string;
         };
-        /** @description Where a Receiver listens. */
-        ReceiverWebhook: {
+        /** @description Which scanned tags a policy would pick from. */
+        PolicyPreview: components["schemas"]["Verdict"] & {
             /**
-             * @description The path notification-controller serves the Receiver at (`status.webhookPath`); null
-             *     until the controller has handled the Receiver.
+             * @description Whether `tags` holds every scanned tag. image-reflector-controller reports the 10
+             *     latest by name; with more, the preview covers those only.
              */
-            path?: string | null;
+            complete: boolean;
+            /** @description The repository's image. */
+            image: string;
+            /** @description When it scanned (RFC 3339), if it has. */
+            scanTime?: string | null;
             /**
-             * @description The whole URL (`--receiver-url` + path); null while the path is unknown or ksflux
-             *     does not know where the receiver server is reachable.
+             * Format: int64
+             * @description How many tags the last scan found.
              */
-            url?: string | null;
+            tagCount: number;
+        };
+        /** @description A policy to try on a repository's tags: an ImagePolicy's `policy` and `filterTags`. */
+        PolicyPreviewRequest: {
+            /** @description `pattern` (a regular expression) and `extract` (e.g. `$ts`). */
+            filterTags?: Record<string, unknown>;
+            /** @description One of `semver: {range}`, `alphabetical: {order}`, `numerical: {order}`. */
+            policy: Record<string, unknown>;
+        };
+        /** @description What promoting a cluster would change. */
+        PromotionProposal: {
+            /** @description Per target, what applying it would change (only the promoted cluster changes). */
+            diff: components["schemas"]["TargetDiff"][];
+            /** @description The cluster's tag now. */
+            from?: string | null;
+            /** @description The application's `resourceVersion` the proposal is based on (send it with the PUT). */
+            resourceVersion: string;
+            /** @description The proposed application spec. */
+            spec: Record<string, unknown>;
+            /** @description The tag it would run. */
+            to: string;
         };
         /** @description A request to register a member cluster. */
         RegisterCluster: {
@@ -3096,6 +3294,17 @@ export interface components {
          * @enum {string}
          */
         SyncState: "synced" | "syncing" | "unknown";
+        /** @description One scanned tag, as a policy sees it. */
+        TagVerdict: {
+            /** @description Whether the policy may pick it. */
+            matches: boolean;
+            /** @description Why it may not (empty when it matches). */
+            reason?: string;
+            /** @description The tag as scanned. */
+            tag: string;
+            /** @description What the policy orders by: the tag, or what `filterTags.extract` made of it. */
+            value: string;
+        };
         /** @description One target in the detail view. */
         TargetDetail: {
             /** @description The cluster. */
@@ -3156,6 +3365,13 @@ export interface components {
             groups: string[];
             /** @description The Kubernetes user name. */
             name: string;
+        };
+        /** @description A policy's verdict over a list of tags. */
+        Verdict: {
+            /** @description The tag the policy picks, if any matches. */
+            pick?: string | null;
+            /** @description Every tag, in the order given, with whether it matches. */
+            tags: components["schemas"]["TagVerdict"][];
         };
         /** @description Workloads by health. */
         WorkloadCounts: {
@@ -4769,6 +4985,198 @@ export interface operations {
             };
         };
     };
+    application_images: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageChain"][];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    setup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImageSetup"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageSetupResult"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The object exists, or the edit is based on a stale `resourceVersion`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body's media type is not one the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
     preview: {
         parameters: {
             query?: never;
@@ -4793,6 +5201,125 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Rendered"][];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The object exists, or the edit is based on a stale `resourceVersion`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body's media type is not one the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    promotion: {
+        parameters: {
+            query: {
+                /** @description The automated image's ImagePolicy. */
+                policy: string;
+                /** @description The cluster to promote. */
+                cluster: string;
+                /** @description The tag to promote to (default: the policy's pick). */
+                tag?: string;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromotionProposal"];
                 };
             };
             /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
@@ -5505,7 +6032,7 @@ export interface operations {
             };
         };
     };
-    receiver_webhook: {
+    preview: {
         parameters: {
             query?: {
                 /** @description The cluster (default `host`). */
@@ -5518,14 +6045,18 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyPreviewRequest"];
+            };
+        };
         responses: {
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReceiverWebhook"];
+                    "application/json": components["schemas"]["PolicyPreview"];
                 };
             };
             /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
