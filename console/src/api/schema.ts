@@ -2750,8 +2750,14 @@ export interface components {
         };
         /** @description An automated image, end to end. */
         ImageChain: {
+            /** @description Git: the ImageUpdateAutomation that commits each pick to the source. */
+            automation?: string | null;
             /** @description Kustomize: the image name whose tag is set. */
             image?: string | null;
+            /** @description Git: the last commit it pushed. */
+            lastPushCommit?: string | null;
+            /** @description Git: when it pushed it. */
+            lastPushTime?: string | null;
             /** @description The policy's pick. */
             latest?: string | null;
             /** @description The policy's (or repository's) message. */
@@ -3396,6 +3402,8 @@ export interface components {
              * @description Replicas asked for (for a DaemonSet: nodes it should run on).
              */
             desired: number;
+            /** @description The images its pod template runs (containers, then init containers). */
+            images: string[];
             /** @description Deployment, StatefulSet or DaemonSet. */
             kind: components["schemas"]["WorkloadKind"];
             /** @description Why, when not healthy (a condition's message, or the pods' problem). */

@@ -167,6 +167,8 @@ pub struct WorkloadHealth {
     pub rolling_out: bool,
     /// `healthy`, `progressing` or `degraded`.
     pub state: WorkloadState,
+    /// The images its pod template runs (containers, then init containers).
+    pub images: Vec<String>,
     /// Why, when not healthy (a condition's message, or the pods' problem).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -211,8 +213,21 @@ fn rollout(
         rolling_out,
         state,
         message,
+        images: Vec::new(),
         pod_problems: Vec::new(),
     }
+}
+
+/// The images of a pod template: its containers', then its init containers'.
+fn template_images(t: Option<&k8s_openapi::api::core::v1::PodTemplateSpec>) -> Vec<String> {
+    let Some(spec) = t.and_then(|t| t.spec.as_ref()) else {
+        return Vec::new();
+    };
+    spec.containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .filter_map(|c| c.image.clone())
+        .collect()
 }
 
 /// A Deployment's health from its spec and status.
@@ -229,7 +244,7 @@ pub fn deployment(d: &Deployment) -> WorkloadHealth {
         })
     });
     let old = st.replicas.unwrap_or(0) > updated;
-    rollout(
+    let mut w = rollout(
         WorkloadKind::Deployment,
         d.namespace().unwrap_or_default(),
         d.name_any(),
@@ -241,7 +256,9 @@ pub fn deployment(d: &Deployment) -> WorkloadHealth {
         ],
         behind || old,
         stalled,
-    )
+    );
+    w.images = template_images(spec.map(|s| &s.template));
+    w
 }
 
 /// A StatefulSet's health from its spec and status.
@@ -250,7 +267,7 @@ pub fn stateful_set(s: &StatefulSet) -> WorkloadHealth {
     let desired = s.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
     let behind = s.metadata.generation.unwrap_or(0) > st.observed_generation.unwrap_or(0);
     let revision_pending = st.update_revision.is_some() && st.update_revision != st.current_revision;
-    rollout(
+    let mut w = rollout(
         WorkloadKind::StatefulSet,
         s.namespace().unwrap_or_default(),
         s.name_any(),
@@ -262,14 +279,16 @@ pub fn stateful_set(s: &StatefulSet) -> WorkloadHealth {
         ],
         behind || revision_pending,
         None,
-    )
+    );
+    w.images = template_images(s.spec.as_ref().map(|s| &s.template));
+    w
 }
 
 /// A DaemonSet's health from its status.
 pub fn daemon_set(d: &DaemonSet) -> WorkloadHealth {
     let st = d.status.clone().unwrap_or_default();
     let behind = d.metadata.generation.unwrap_or(0) > st.observed_generation.unwrap_or(0);
-    rollout(
+    let mut w = rollout(
         WorkloadKind::DaemonSet,
         d.namespace().unwrap_or_default(),
         d.name_any(),
@@ -281,7 +300,9 @@ pub fn daemon_set(d: &DaemonSet) -> WorkloadHealth {
         ],
         behind,
         None,
-    )
+    );
+    w.images = template_images(d.spec.as_ref().map(|s| &s.template));
+    w
 }
 
 /// Why a pod is unhealthy (its reason and message); `None` for a healthy or finished pod.

@@ -516,4 +516,35 @@ async fn a_kustomize_application_from_git_is_marked_and_every_target_takes_each_
     reconcile("gitrepositories", "demo").await;
     deployed("member-1", "1.3.0").await;
     deployed("member-2", "1.3.0").await;
+    // One status chain: scan, pick, the automation's last push, each target's revision.
+    let head = git_head(tb, &repo_name);
+    let chain = wait_for("both targets report the automation's commit", LONG, || async {
+        let r = s.get("admin", &format!("{apps}/web/images")).await;
+        let applied = ["member-1", "member-2"].iter().all(|c| {
+            target(&r.body[0], c)["appliedRevision"]
+                .as_str()
+                .is_some_and(|r| r.ends_with(&head))
+        });
+        if applied {
+            Ok(r.body[0].clone())
+        } else {
+            Err(r.text)
+        }
+    })
+    .await;
+    let chain = &chain;
+    assert_eq!(
+        (&chain["policy"], &chain["automation"], &chain["latest"]),
+        (&json!("web-app"), &json!("web-app"), &json!("1.3.0")),
+        "{chain}"
+    );
+    assert_eq!(chain["lastPushCommit"], head.as_str(), "{chain}");
+    for cluster in ["member-1", "member-2"] {
+        let t = target(chain, cluster);
+        assert_eq!(t["mode"], "Auto", "{t}");
+        assert!(
+            t["appliedRevision"].as_str().is_some_and(|r| r.ends_with(&head)),
+            "{t}"
+        );
+    }
 }

@@ -150,6 +150,12 @@ pub struct ImageChain {
     pub message: String,
     /// Each targeted cluster.
     pub targets: Vec<ImageTarget>,
+    /// Git: the ImageUpdateAutomation that commits each pick to the source.
+    pub automation: Option<String>,
+    /// Git: the last commit it pushed.
+    pub last_push_commit: Option<String>,
+    /// Git: when it pushed it.
+    pub last_push_time: Option<String>,
 }
 
 fn ready(obj: &Value) -> (bool, String) {
@@ -191,8 +197,37 @@ async fn application_images(
         .as_ref()
         .map(|s| s.targets.as_slice())
         .unwrap_or_default();
+    let automations = Api::<DynamicObject>::namespaced_with(
+        ctx.clusters.client_for(HOST, &user)?,
+        &namespace,
+        &images::IMAGE_UPDATE_AUTOMATION.api_resource(),
+    );
+    // Automated in the application, then through git (policies labelled with the application).
+    let mut wanted: Vec<(applications::ImageAutomation, bool)> =
+        app.spec.images.iter().cloned().map(|a| (a, false)).collect();
+    let selector = format!("{}={name}", applications::APPLICATION_LABEL);
+    let labelled = policies
+        .list(&kube::api::ListParams::default().labels(&selector))
+        .await
+        .map(|l| l.items)
+        .unwrap_or_default();
+    for p in labelled {
+        let policy = kube::ResourceExt::name_any(&p);
+        if !wanted.iter().any(|(a, _)| a.policy == policy) {
+            let a = applications::ImageAutomation {
+                policy,
+                ..Default::default()
+            };
+            wanted.push((a, true));
+        }
+    }
+    let text = |v: Option<&Value>, p: &str| {
+        v.and_then(|v| v.pointer(p))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     let mut out = Vec::new();
-    for a in &app.spec.images {
+    for (a, git) in &wanted {
         let policy = match policies.get_opt(&a.policy).await {
             Ok(p) => p.and_then(|p| serde_json::to_value(p).ok()),
             Err(e) => {
@@ -208,11 +243,7 @@ async fn application_images(
                 format!("ImagePolicy {:?} not found or not readable", a.policy),
             ),
         };
-        let repository = policy
-            .as_ref()
-            .and_then(|p| p.pointer("/spec/imageRepositoryRef/name"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let repository = text(policy.as_ref(), "/spec/imageRepositoryRef/name");
         let repo = match &repository {
             Some(r) => repos
                 .get_opt(r)
@@ -222,10 +253,20 @@ async fn application_images(
                 .and_then(|r| serde_json::to_value(r).ok()),
             None => None,
         };
-        if let Some(r) = &repo
-            && !ready(r).0
-        {
-            message = ready(r).1;
+        let iua = match git {
+            true => automations
+                .get_opt(&a.policy)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|o| serde_json::to_value(o).ok()),
+            false => None,
+        };
+        // The first link of the chain that is not Ready says why.
+        for o in [&repo, &iua].into_iter().flatten() {
+            if policy_ready && !ready(o).0 {
+                message = ready(o).1;
+            }
         }
         let scan = repo.as_ref().and_then(|r| r.pointer("/status/lastScanResult"));
         let targets = resolved
@@ -256,20 +297,16 @@ async fn application_images(
             values_path: a.values_path.clone(),
             image: a.image.clone(),
             repository,
-            repository_image: repo
-                .as_ref()
-                .and_then(|r| r.pointer("/spec/image"))
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            repository_image: text(repo.as_ref(), "/spec/image"),
             tag_count: scan.and_then(|s| s.get("tagCount")).and_then(Value::as_i64),
-            scan_time: scan
-                .and_then(|s| s.get("scanTime"))
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            scan_time: text(scan, "/scanTime"),
             latest,
             policy_ready,
             message,
             targets,
+            automation: iua.as_ref().map(|_| a.policy.clone()),
+            last_push_commit: text(iua.as_ref(), "/status/lastPushCommit"),
+            last_push_time: text(iua.as_ref(), "/status/lastPushTime"),
         });
     }
     Ok(Json(out))
@@ -633,7 +670,7 @@ async fn setup(
                                "messageTemplate": format!("Update {image} for {namespace}/{name}\n\n{{{{ range .Changed.Changes }}}}{{{{ .OldValue }}}} -> {{{{ .NewValue }}}}\n{{{{ end }}}}")},
                     "push": {"branch": branch}},
             "update": {"path": update_path, "strategy": "Setters"},
-            "policySelector": {"matchLabels": {"fluxcd.kubesphere.io/application": name}}}}))?;
+            "policySelector": {"matchLabels": {applications::APPLICATION_LABEL: name}}}}))?;
         iua.check_create(&namespace, &automation_req).await?;
         let message = format!(
             "Mark {image} for image policy {namespace}/{object}\n\nSet up in ksflux by {}.",
