@@ -448,7 +448,7 @@ export interface paths {
          *     `status.lastScanResult.latestTags`): which match, which one would be picked, as
          *     image-reflector-controller decides. Writes nothing; needs the right to read the repository.
          */
-        post: operations["preview"];
+        post: operations["preview_policy"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6040,7 +6040,7 @@ export interface operations {
             };
         };
     };
-    preview: {
+    preview_policy: {
         parameters: {
             query?: {
                 /** @description The cluster (default `host`). */

@@ -59,3 +59,7 @@ export type Image = NonNullable<KustomizeSpec['images']>[number];
 export type Target = ApplicationSpec['targets'][number];
 export type Overrides = NonNullable<Target['overrides']>;
 export type TargetStatus = NonNullable<ApplicationStatus['targets']>[number];
+export type ImageChain = S['ImageChain'];
+export type ImageSetupResult = S['ImageSetupResult'];
+export type PromotionProposal = S['PromotionProposal'];
+export type PolicyPreview = S['PolicyPreview'];

@@ -6,17 +6,24 @@
  * application diff, confirm.
  */
 import { Button, Input, Modal, notify } from '@kubed/components';
-import { useQuery, useQueryClient } from 'react-query';
-import { useMemo, useState } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useMemo, useState, type ChangeEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { get, HOST, post, put } from '../../api/client';
 import { keys, resourcePath } from '../../api/hooks';
-import type { ApplicationView, ImageChain, ImageSetupResult, PromotionProposal, TargetDiff } from '../../api/types';
+import type {
+  ApplicationView,
+  ImageChain,
+  ImageSetupResult,
+  PromotionProposal,
+  TargetDiff,
+  TargetWorkloads,
+} from '../../api/types';
 import { NativeSelect } from '../../components/Field';
 import { ErrorNote, Table, Toolbar } from '../../components/Page';
 import { StateTag } from '../../components/StateTag';
 import { errorText, fmtTime, Mono } from './common';
-import { imageSuggestions, suggestedRange } from './images';
+import { imageSuggestions, splitImage, suggestedRange } from './images';
 
 /** The changes of a diff, one line each. */
 function DiffList({ diff }: { diff: TargetDiff[] }) {
@@ -105,8 +112,18 @@ function Promote({ app, policy, cluster, pending }: { app: ApplicationView; poli
 }
 
 /** One automated image, end to end. */
-function Chain({ app, chain }: { app: ApplicationView; chain: ImageChain }) {
+function Chain({ app, chain, workloads }: { app: ApplicationView; chain: ImageChain; workloads: TargetWorkloads[] }) {
   const { t } = useTranslation();
+  const image = chain.repositoryImage ?? chain.image;
+  /** The tags `cluster`'s workloads run of this image. */
+  const running = (cluster: string): string[] => {
+    const tags = (workloads.find((w) => w.cluster === cluster)?.workloads ?? [])
+      .flatMap((w) => w.images)
+      .map(splitImage)
+      .filter((i) => i.name === image && i.tag)
+      .map((i) => i.tag as string);
+    return [...new Set(tags)];
+  };
   return (
     <div data-testid={`image-chain-${chain.policy}`} style={{ marginBottom: 16 }}>
       <p style={{ margin: '0 0 8px' }}>
@@ -119,6 +136,14 @@ function Chain({ app, chain }: { app: ApplicationView; chain: ImageChain }) {
         <span data-testid="image-latest">
           {chain.latest ? t('policy {{policy}} picks {{tag}}', { policy: chain.policy, tag: chain.latest }) : t('no tag picked yet')}
         </span>
+        {chain.automation && (
+          <span data-testid="image-push">
+            {' → '}
+            {chain.lastPushCommit
+              ? t('commit {{sha}} pushed {{when}}', { sha: chain.lastPushCommit.slice(0, 8), when: fmtTime(chain.lastPushTime) })
+              : t('no commit pushed yet')}
+          </span>
+        )}
         {!chain.policyReady && chain.message && <span className="muted"> ({chain.message})</span>}
       </p>
       <Table>
@@ -127,6 +152,7 @@ function Chain({ app, chain }: { app: ApplicationView; chain: ImageChain }) {
             <th>{t('Cluster')}</th>
             <th>{t('Takes new tags')}</th>
             <th>{t('Tag')}</th>
+            <th>{t('Running')}</th>
             <th>{t('State')}</th>
             <th>{t('Revision')}</th>
             <th />
@@ -144,6 +170,9 @@ function Chain({ app, chain }: { app: ApplicationView; chain: ImageChain }) {
                     {t('{{tag}} available', { tag: c.pending })}
                   </div>
                 )}
+              </td>
+              <td data-testid={`image-running-${c.cluster}`}>
+                <Mono>{running(c.cluster).join(', ') || '-'}</Mono>
               </td>
               <td>
                 <StateTag state={c.ready === 'True' ? 'ready' : c.ready === 'False' ? 'failed' : 'progressing'} />
@@ -163,12 +192,11 @@ function Chain({ app, chain }: { app: ApplicationView; chain: ImageChain }) {
 type PolicyKind = 'semver' | 'alphabetical' | 'numerical';
 
 /** Automate an image: the three-step flow. */
-function Automate({ app, clusters }: { app: ApplicationView; clusters: string[] }) {
+function Automate({ app, clusters, workloads }: { app: ApplicationView; clusters: string[]; workloads: TargetWorkloads[] }) {
   const { t } = useTranslation();
   const qc = useQueryClient();
   const namespace = String(app.metadata.namespace ?? '');
   const name = String(app.metadata.name ?? '');
-  const suggestions = useMemo(() => imageSuggestions(app), [app]);
   const [open, setOpen] = useState(false);
   const [image, setImage] = useState('');
   const [kind, setKind] = useState<PolicyKind>('semver');
@@ -181,8 +209,20 @@ function Automate({ app, clusters }: { app: ApplicationView; clusters: string[] 
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const git = !!app.spec.kustomize && app.spec.source.kind === 'GitRepository';
-  const start = () => {
-    const first = suggestions[0];
+  const qc2 = useQueryClient();
+  const [seen, setSeen] = useState<TargetWorkloads[]>(workloads);
+  const suggestions = useMemo(() => imageSuggestions(app, seen), [app, seen]);
+  const start = async () => {
+    let live = workloads;
+    try {
+      live = await qc2.fetchQuery(keys.sub('applications', HOST, namespace, name, 'workloads'), () =>
+        get<TargetWorkloads[]>(resourcePath('applications', namespace, name, 'workloads')),
+      );
+    } catch {
+      // Suggestions from the values only.
+    }
+    setSeen(live);
+    const first = imageSuggestions(app, live)[0];
     setImage(first?.name ?? '');
     setRange(suggestedRange(first?.tag));
     setInsecure(!!first && /^(localhost|127\.|\[::1\])/.test(first.name));
@@ -215,7 +255,7 @@ function Automate({ app, clusters }: { app: ApplicationView; clusters: string[] 
   };
   return (
     <>
-      <Button size="sm" onClick={start} data-testid="automate-image">
+      <Button size="sm" onClick={() => void start()} data-testid="automate-image">
         {t('Automate an image')}
       </Button>
       <Modal
@@ -232,7 +272,7 @@ function Automate({ app, clusters }: { app: ApplicationView; clusters: string[] 
         <div data-testid="automate-form" style={{ display: 'grid', gap: 8 }}>
           <label>
             {t('Image')}
-            <Input name="image" value={image} onChange={(e) => (setImage(e.target.value), setProposal(null))} list="found-images" />
+            <Input name="image" value={image} onChange={(e: ChangeEvent<HTMLInputElement>) => (setImage(e.target.value), setProposal(null))} list="found-images" />
             <datalist id="found-images">
               {suggestions.map((s) => (
                 <option key={s.name} value={s.name} />
@@ -241,7 +281,7 @@ function Automate({ app, clusters }: { app: ApplicationView; clusters: string[] 
           </label>
           <label>
             {t('Policy')}
-            <NativeSelect name="policy-kind" value={kind} onChange={(e) => (setKind(e.target.value as PolicyKind), setProposal(null))}>
+            <NativeSelect name="policy-kind" value={kind} onChange={(e: ChangeEvent<HTMLSelectElement>) => (setKind(e.target.value as PolicyKind), setProposal(null))}>
               <option value="semver">{t('Semantic versions in a range')}</option>
               <option value="alphabetical">{t('Latest by name')}</option>
               <option value="numerical">{t('Highest number')}</option>
@@ -250,21 +290,21 @@ function Automate({ app, clusters }: { app: ApplicationView; clusters: string[] 
           {kind === 'semver' && (
             <label>
               {t('Range')}
-              <Input name="range" value={range} onChange={(e) => (setRange(e.target.value), setProposal(null))} />
+              <Input name="range" value={range} onChange={(e: ChangeEvent<HTMLInputElement>) => (setRange(e.target.value), setProposal(null))} />
             </label>
           )}
           <details>
             <summary>{t('Registry credentials')}</summary>
             <label>
               {t('Username')}
-              <Input name="registry-username" value={username} onChange={(e) => setUsername(e.target.value)} />
+              <Input name="registry-username" value={username} onChange={(e: ChangeEvent<HTMLInputElement>) => setUsername(e.target.value)} />
             </label>
             <label>
               {t('Password')}
-              <Input name="registry-password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} />
+              <Input name="registry-password" type="password" value={password} onChange={(e: ChangeEvent<HTMLInputElement>) => setPassword(e.target.value)} />
             </label>
             <label>
-              <input type="checkbox" name="insecure" checked={insecure} onChange={(e) => setInsecure(e.target.checked)} />{' '}
+              <input type="checkbox" name="insecure" checked={insecure} onChange={(e: ChangeEvent<HTMLInputElement>) => setInsecure(e.target.checked)} />{' '}
               {t('The registry speaks plain HTTP')}
             </label>
           </details>
@@ -277,7 +317,7 @@ function Automate({ app, clusters }: { app: ApplicationView; clusters: string[] 
                     type="checkbox"
                     name={`manual-${c}`}
                     checked={manual.includes(c)}
-                    onChange={(e) => (setManual(e.target.checked ? [...manual, c] : manual.filter((m) => m !== c)), setProposal(null))}
+                    onChange={(e: ChangeEvent<HTMLInputElement>) => (setManual(e.target.checked ? [...manual, c] : manual.filter((m) => m !== c)), setProposal(null))}
                   />{' '}
                   {c}
                 </label>
@@ -325,22 +365,34 @@ export function ImagesPanel({ app, clusters }: { app: ApplicationView; clusters:
   const namespace = String(app.metadata.namespace ?? '');
   const name = String(app.metadata.name ?? '');
   const version = String(app.metadata.resourceVersion ?? '');
-  const chains = useQuery(
-    [...keys.sub('applications', HOST, namespace, name, 'images'), version],
-    () => get<ImageChain[]>(resourcePath('applications', namespace, name, 'images')),
-    { enabled: !!name, refetchInterval: 15_000 },
-  );
+  const chainsKey = keys.sub('applications', HOST, namespace, name, 'images');
+  const chains = useQuery(chainsKey, () => get<ImageChain[]>(resourcePath('applications', namespace, name, 'images')), {
+    enabled: !!name,
+    refetchInterval: 15_000,
+  });
+  // An edit of the application (a promotion, the follower moving a tag) reads the chain again.
+  const { refetch } = chains;
+  useEffect(() => {
+    if (version) void refetch();
+  }, [version, refetch]);
+  // What the workloads run: read while a chain is shown (the Workloads view shares it).
+  const list = Array.isArray(chains.data) ? chains.data : [];
+  const workloadsKey = keys.sub('applications', HOST, namespace, name, 'workloads');
+  const workloads =
+    useQuery(workloadsKey, () => get<TargetWorkloads[]>(resourcePath('applications', namespace, name, 'workloads')), {
+      enabled: list.length > 0,
+    }).data ?? [];
   return (
     <div data-testid="images-panel">
       <Toolbar>
         <h2 style={{ margin: 0, flex: 1 }}>{t('Images')}</h2>
-        <Automate app={app} clusters={clusters} />
+        <Automate app={app} clusters={clusters} workloads={workloads} />
       </Toolbar>
       <ErrorNote error={chains.error} />
-      {(chains.data ?? []).map((c) => (
-        <Chain key={c.policy} app={app} chain={c} />
+      {list.map((c) => (
+        <Chain key={c.policy} app={app} chain={c} workloads={workloads} />
       ))}
-      {chains.data?.length === 0 && (
+      {chains.isSuccess && list.length === 0 && (
         <p className="muted">
           {app.spec.kustomize && app.spec.source.kind === 'GitRepository'
             ? t('Images are updated by commits to the source; automate one to set that up.')

@@ -149,6 +149,8 @@ function renderPage(preset = true, data: { app: ApplicationView; targets: Target
     qc.setQueryData(keys.object('applications', 'host', 'demo', 'web'), data.app);
     qc.setQueryData(keys.sub('applications', 'host', 'demo', 'web', 'targets'), data.targets);
   }
+  // No image is automated.
+  qc.setQueryData(keys.sub('applications', 'host', 'demo', 'web', 'images'), []);
   return render(
     <KubedConfigProvider>
       <QueryClientProvider client={qc}>
@@ -280,6 +282,7 @@ describe('ApplicationDetail', () => {
             rollingOut: false,
             state: 'degraded',
             message: '1 pod(s) CrashLoopBackOff: back-off',
+            images: ['ghcr.io/stefanprodan/podinfo:6.5.0'],
             podProblems: [{ reason: 'CrashLoopBackOff', count: 1, message: 'back-off', pods: ['podinfo-x'] }],
           },
         ],

@@ -20,6 +20,7 @@ import { errorText, fmtTime, Panel, useAppAction } from './common';
 import { str } from './inventory';
 import { TargetPanel } from './TargetPanel';
 import { HelmRecovery } from './HelmRecovery';
+import { ImagesPanel } from './Images';
 import { targetRows, TargetsTable } from './Targets';
 import { useTo } from '../../app/base';
 
@@ -215,6 +216,10 @@ export default function ApplicationDetail() {
           selected={selected?.cluster}
           onSelect={setChosen}
         />
+      </Panel>
+
+      <Panel>
+        <ImagesPanel app={app} clusters={rows.map((r) => r.cluster)} />
       </Panel>
 
       {selected && (

@@ -62,7 +62,7 @@ pub struct PolicyPreview {
     params(("namespace" = String, Path), ("name" = String, Path), ClusterQuery),
     request_body = PolicyPreviewRequest,
     responses((status = 200, body = PolicyPreview), ApiErrors))]
-async fn preview(
+async fn preview_policy(
     State(ctx): State<ApiContext>,
     Extension(user): Extension<User>,
     ApiPath((namespace, name)): ApiPath<(String, String)>,
@@ -422,7 +422,7 @@ async fn promotion(
 /// The image automation routes.
 pub(super) fn router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::new()
-        .routes(routes!(preview))
+        .routes(routes!(preview_policy))
         .routes(routes!(application_images, setup))
         .routes(routes!(promotion))
 }
