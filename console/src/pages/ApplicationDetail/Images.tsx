@@ -95,7 +95,7 @@ function Promote({ app, policy, cluster, pending }: { app: ApplicationView; poli
         destroyOnClose
       >
         {proposal && (
-          <div data-testid="promote-confirm">
+          <div data-testid="promote-confirm" style={{ padding: '12px 20px' }}>
             <p style={{ marginBottom: 8 }}>
               {t('{{cluster}} runs {{from}}; it will run {{to}}.', {
                 cluster,
@@ -269,7 +269,7 @@ function Automate({ app, clusters, workloads }: { app: ApplicationView; clusters
         confirmLoading={busy}
         destroyOnClose
       >
-        <div data-testid="automate-form" style={{ display: 'grid', gap: 8 }}>
+        <div data-testid="automate-form" style={{ display: 'grid', gap: 8, padding: '12px 20px', minWidth: 0 }}>
           <label>
             {t('Image')}
             <Input name="image" value={image} onChange={(e: ChangeEvent<HTMLInputElement>) => (setImage(e.target.value), setProposal(null))} list="found-images" />
@@ -333,11 +333,11 @@ function Automate({ app, clusters, workloads }: { app: ApplicationView; clusters
                   parent: proposal.commit.parent.slice(0, 8),
                 })}
               </p>
-              <pre style={{ whiteSpace: 'pre-wrap', fontSize: 12 }}>{proposal.commit.message}</pre>
+              <pre style={{ whiteSpace: 'pre-wrap', fontSize: 12, background: '#f9fbfd', padding: 8 }}>{proposal.commit.message}</pre>
               {proposal.commit.files.map((f) => (
                 <div key={f.path}>
                   <Mono>{f.path}</Mono>
-                  <pre style={{ fontSize: 12, overflowX: 'auto' }}>
+                  <pre style={{ fontSize: 12, overflowX: 'auto', maxWidth: '100%', background: '#f9fbfd', padding: 8 }}>
                     {f.changes.map((c) => `@@ ${c.line}\n- ${c.before}\n+ ${c.after}\n`).join('')}
                   </pre>
                 </div>
