@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { useEffect, type ReactNode } from 'react';
 import styled from 'styled-components';
 import { Banner } from '@kubed/components';
 import { useTranslation } from 'react-i18next';
@@ -37,6 +37,15 @@ export function Page({
   actions?: ReactNode;
   children: ReactNode;
 }) {
+  // The browser's title names the page (its tab, history and screen readers), then ksflux.
+  useEffect(() => {
+    if (typeof title !== 'string' || !title) return;
+    const before = document.title;
+    document.title = `${title} · ksflux`;
+    return () => {
+      document.title = before;
+    };
+  }, [title]);
   return (
     <div>
       <Head>
