@@ -99,6 +99,11 @@ pub struct ImageAutomation {
     /// policy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub manual: Vec<String>,
+    /// The policy's picks reach the following clusters through commits to the git source
+    /// (image-automation-controller and setter markers): ksflux records tags for the manual
+    /// clusters only, pinning them until promoted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub via_git: bool,
     /// The tag each cluster runs, by cluster name; written by ksflux as the policy moves and
     /// by promotions. A cluster without one runs what the values or manifests say.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -203,8 +203,7 @@ async fn application_images(
         &images::IMAGE_UPDATE_AUTOMATION.api_resource(),
     );
     // Automated in the application, then through git (policies labelled with the application).
-    let mut wanted: Vec<(applications::ImageAutomation, bool)> =
-        app.spec.images.iter().cloned().map(|a| (a, false)).collect();
+    let mut wanted: Vec<applications::ImageAutomation> = app.spec.images.clone();
     let selector = format!("{}={name}", applications::APPLICATION_LABEL);
     let labelled = policies
         .list(&kube::api::ListParams::default().labels(&selector))
@@ -213,12 +212,12 @@ async fn application_images(
         .unwrap_or_default();
     for p in labelled {
         let policy = kube::ResourceExt::name_any(&p);
-        if !wanted.iter().any(|(a, _)| a.policy == policy) {
+        if !wanted.iter().any(|a| a.policy == policy) {
             let a = applications::ImageAutomation {
                 policy,
                 ..Default::default()
             };
-            wanted.push((a, true));
+            wanted.push(a);
         }
     }
     let text = |v: Option<&Value>, p: &str| {
@@ -227,7 +226,7 @@ async fn application_images(
             .map(str::to_string)
     };
     let mut out = Vec::new();
-    for (a, git) in &wanted {
+    for a in &wanted {
         let policy = match policies.get_opt(&a.policy).await {
             Ok(p) => p.and_then(|p| serde_json::to_value(p).ok()),
             Err(e) => {
@@ -253,15 +252,12 @@ async fn application_images(
                 .and_then(|r| serde_json::to_value(r).ok()),
             None => None,
         };
-        let iua = match git {
-            true => automations
-                .get_opt(&a.policy)
-                .await
-                .ok()
-                .flatten()
-                .and_then(|o| serde_json::to_value(o).ok()),
-            false => None,
-        };
+        let iua = automations
+            .get_opt(&a.policy)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|o| serde_json::to_value(o).ok());
         // The first link of the chain that is not Ready says why.
         for o in [&repo, &iua].into_iter().flatten() {
             if policy_ready && !ready(o).0 {
@@ -625,6 +621,7 @@ async fn setup(
         let mut changed = Vec::new();
         let mut files = Vec::new();
         let mut already = false;
+        let mut current: Option<String> = None;
         let listed = snapshot
             .files(&dir)
             .map_err(|e| invalid(Cause::invalid("source", format!("{e:#}"))))?;
@@ -637,9 +634,11 @@ async fn setup(
                 continue;
             };
             let (new, changes) = markers::mark(&text, &image, &marker);
-            already |= markers::images_in(file, &text)
+            let found = markers::images_in(file, &text);
+            already |= found
                 .iter()
                 .any(|f| f.name == image && f.marker.as_deref() == Some(marker.as_str()));
+            current = current.or_else(|| found.into_iter().find(|f| f.name == image).and_then(|f| f.tag));
             if !changes.is_empty() {
                 changed.push((file.clone(), new.into_bytes()));
                 files.push(FileChange {
@@ -672,6 +671,26 @@ async fn setup(
             "update": {"path": update_path, "strategy": "Setters"},
             "policySelector": {"matchLabels": {applications::APPLICATION_LABEL: name}}}}))?;
         iua.check_create(&namespace, &automation_req).await?;
+        // Manual clusters stay on the tag the manifests name now until promoted.
+        let pinned = if req.manual.is_empty() {
+            None
+        } else {
+            let Some(tag) = current.clone() else {
+                return Err(invalid(Cause::invalid(
+                    "manual",
+                    format!("the manifests name no tag of {image} for the manual clusters to stay on"),
+                )));
+            };
+            let tags: serde_json::Map<String, Value> =
+                req.manual.iter().map(|c| (c.clone(), json!(tag))).collect();
+            let entry =
+                json!({"policy": object, "image": image, "manual": req.manual, "viaGit": true, "tags": tags});
+            let (current_app, spec) = with_entry(&app_scope, &namespace, &name, entry).await?;
+            let edit = app_request(&name, &current_app, spec)?;
+            result.diff =
+                applications::api::diff(&ctx.clusters, &app_scope.client, &namespace, &name, &edit).await?;
+            Some((current_app, edit))
+        };
         let message = format!(
             "Mark {image} for image policy {namespace}/{object}\n\nSet up in ksflux by {}.",
             user.name
@@ -700,10 +719,23 @@ async fn setup(
             }
             let mut policy_req = policy_req;
             policy_req.metadata.labels =
-                Some([("fluxcd.kubesphere.io/application".to_string(), name.clone())].into());
+                Some([(applications::APPLICATION_LABEL.to_string(), name.clone())].into());
             create(&ctx, &user, &ir, &namespace, repo_req).await?;
             create(&ctx, &user, &ip, &namespace, policy_req).await?;
             create(&ctx, &user, &iua, &namespace, automation_req).await?;
+            if let Some((current_app, edit)) = pinned {
+                let updated = app_scope.update(&namespace, &name, edit, &user).await?;
+                let specs = (&current_app.spec, &updated.spec);
+                super::history::record(
+                    &ctx,
+                    &user,
+                    &app_scope,
+                    (&namespace, &name),
+                    "update",
+                    Some(specs),
+                )
+                .await;
+            }
             result.applied = true;
         }
         result.automation = Some(object);
@@ -734,15 +766,8 @@ async fn setup(
     if !req.manual.is_empty() {
         entry["manual"] = json!(req.manual);
     }
-    let current = app_scope.get(&namespace, &name).await?;
-    let mut spec = current.spec.clone();
-    match spec.get_mut("images").and_then(Value::as_array_mut) {
-        Some(list) => list.push(entry),
-        None => spec["images"] = json!([entry]),
-    }
-    let resource_version = current.metadata["resourceVersion"].clone();
-    let edit =
-        || request(json!({"metadata": {"name": name, "resourceVersion": resource_version}, "spec": spec}));
+    let (current, spec) = with_entry(&app_scope, &namespace, &name, entry).await?;
+    let edit = || app_request(&name, &current, spec.clone());
     result.diff =
         applications::api::diff(&ctx.clusters, &app_scope.client, &namespace, &name, &edit()?).await?;
     if req.confirm {
@@ -762,6 +787,33 @@ async fn setup(
         result.applied = true;
     }
     Ok(Json(result))
+}
+
+/// The application as stored and its spec with `entry` added to `images`.
+async fn with_entry(
+    scope: &crate::resources::Scope<'static>,
+    namespace: &str,
+    name: &str,
+    entry: Value,
+) -> Result<(crate::resources::ObjectView, Value)> {
+    let current = scope.get(namespace, name).await?;
+    let mut spec = current.spec.clone();
+    match spec.get_mut("images").and_then(Value::as_array_mut) {
+        Some(list) => list.push(entry),
+        None => spec["images"] = json!([entry]),
+    }
+    Ok((current, spec))
+}
+
+/// An update of the application to `spec`, based on the version read.
+fn app_request(
+    name: &str,
+    current: &crate::resources::ObjectView,
+    spec: Value,
+) -> Result<crate::resources::ObjectRequest> {
+    request(
+        json!({"metadata": {"name": name, "resourceVersion": current.metadata["resourceVersion"]}, "spec": spec}),
+    )
 }
 
 /// Creates an object as the API's create does (audited).

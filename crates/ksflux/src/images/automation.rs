@@ -57,7 +57,12 @@ pub fn follow(
         };
         for c in clusters {
             if mode(a, c) == Mode::Auto {
-                a.tags.insert(c.clone(), tag.clone());
+                if a.via_git {
+                    // The commit carries the tag; a pin would only hold the cluster back.
+                    a.tags.remove(c);
+                } else {
+                    a.tags.insert(c.clone(), tag.clone());
+                }
             }
         }
     }
@@ -241,6 +246,7 @@ mod tests {
             values_path: Some("image.tag".into()),
             image: None,
             manual: manual.iter().map(|s| s.to_string()).collect(),
+            via_git: false,
             tags: tags.iter().map(|(c, t)| (c.to_string(), t.to_string())).collect(),
         }
     }
@@ -260,6 +266,14 @@ mod tests {
         assert_eq!(follow(&after, &clusters, &latest), None, "nothing left to move");
         // No pick yet: nothing is written.
         assert_eq!(follow(&after, &clusters, &BTreeMap::new()), None);
+        // Through git: the commit moves the following clusters; only manual pins are kept.
+        let mut git = image(&["member-2"], &[("member-1", "1.2.0"), ("member-2", "1.0.0")]);
+        git.via_git = true;
+        let after = follow(&[git], &clusters, &latest).expect("a change");
+        assert_eq!(
+            after[0].tags,
+            BTreeMap::from([("member-2".to_string(), "1.0.0".to_string())])
+        );
     }
 
     #[test]
