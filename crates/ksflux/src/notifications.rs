@@ -125,8 +125,10 @@ fn provider_rules(spec: &Value) -> Vec<Cause> {
         )),
         None => c.push(Cause::required("spec.type")),
     }
+    // A few types take something else than a URL as address: a NATS server, a Google Cloud
+    // project id, an Azure Event Hub connection string.
     if let Some(a) = s(spec, "address").filter(|a| !a.is_empty())
-        && s(spec, "type") != Some("nats")
+        && !matches!(s(spec, "type"), Some("nats" | "googlepubsub" | "azureeventhub"))
     {
         c.extend(validation::url("spec.address", a, &["http", "https"]));
     }
@@ -207,6 +209,8 @@ mod tests {
     fn notification_rules() {
         assert!(provider_rules(&json!({"type": "slack", "address": "https://hooks.slack.com/x"})).is_empty());
         assert_eq!(provider_rules(&json!({"type": "pager"}))[0].field, "spec.type");
+        assert!(provider_rules(&json!({"type": "googlepubsub", "address": "my-project", "channel": "t"})).is_empty());
+        assert_eq!(provider_rules(&json!({"type": "slack", "address": "hooks"}))[0].field, "spec.address");
         assert!(alert_rules(&json!({"providerRef": {"name": "p"}, "eventSources": [{"kind": "Kustomization", "name": "*"}]})).is_empty());
         assert_eq!(
             alert_rules(&json!({"providerRef": {"name": "p"}, "eventSources": []}))[0].field,
