@@ -10,7 +10,8 @@ import { useTranslation } from 'react-i18next';
 import styled from 'styled-components';
 import { useApplicationHistory, useRollbackProposal } from '../../api/history';
 import { applicationRequest, useSaveApplication } from '../../api/hooks';
-import type { ApplicationSpec, Release } from '../../api/types';
+import { ApiError } from '../../api/client';
+import type { ApplicationSpec, Release, RollbackProposal } from '../../api/types';
 import { ErrorNote } from '../../components/Page';
 import { DiffBlock } from '../../components/TargetDiff';
 import { errorText, fmtTime, Mono } from './common';
@@ -360,21 +361,33 @@ function Rollback({
   const { t } = useTranslation();
   const proposal = useRollbackProposal(namespace, name, target, release.id);
   const save = useSaveApplication();
+  const [attempts, setAttempts] = useState(0);
   const p = proposal.data;
-  const apply = () => {
-    if (!p) return;
+  const apply = (given: RollbackProposal | undefined = p, attempt = 0) => {
+    if (!given) return;
+    setAttempts(attempt);
     save.mutate(
       {
         namespace,
         create: false,
-        req: applicationRequest(name, p.spec as unknown as ApplicationSpec, p.resourceVersion),
+        req: applicationRequest(name, given.spec as unknown as ApplicationSpec, given.resourceVersion),
       },
       {
         onSuccess: () => {
           notify.success(t('{{cluster}} is rolling back to chart {{version}}', { cluster: target, version: release.chartVersion ?? '' }));
           onDone();
         },
-        onError: (e) => notify.error(t('Action failed: {{message}}', { message: errorText(e) })),
+        onError: async (e) => {
+          // The application changed meanwhile (often only its status): propose again, and
+          // apply by itself only when the change shown is still the same.
+          if (e instanceof ApiError && e.status === 409 && attempt < 3) {
+            const again = (await proposal.refetch()).data;
+            if (again && JSON.stringify(again.diff) === JSON.stringify(given.diff)) return apply(again, attempt + 1);
+            notify(t('The application changed meanwhile: review the changes again.'));
+            return;
+          }
+          notify.error(t('Action failed: {{message}}', { message: errorText(e) }));
+        },
       },
     );
   };
@@ -385,7 +398,12 @@ function Rollback({
       {proposal.isLoading && <p className="muted">{t('Loading…')}</p>}
       {p?.diff.map((d) => <DiffBlock key={d.cluster} d={d} />)}
       {p && (
-        <Button color="primary" loading={save.isLoading} onClick={apply} data-testid="rollback-apply">
+        <Button
+          color="primary"
+          loading={save.isLoading || (attempts > 0 && proposal.isFetching)}
+          onClick={() => apply()}
+          data-testid="rollback-apply"
+        >
           {t('Apply the rollback')}
         </Button>
       )}
