@@ -209,8 +209,14 @@ mod tests {
     fn notification_rules() {
         assert!(provider_rules(&json!({"type": "slack", "address": "https://hooks.slack.com/x"})).is_empty());
         assert_eq!(provider_rules(&json!({"type": "pager"}))[0].field, "spec.type");
-        assert!(provider_rules(&json!({"type": "googlepubsub", "address": "my-project", "channel": "t"})).is_empty());
-        assert_eq!(provider_rules(&json!({"type": "slack", "address": "hooks"}))[0].field, "spec.address");
+        assert!(
+            provider_rules(&json!({"type": "googlepubsub", "address": "my-project", "channel": "t"}))
+                .is_empty()
+        );
+        assert_eq!(
+            provider_rules(&json!({"type": "slack", "address": "hooks"}))[0].field,
+            "spec.address"
+        );
         assert!(alert_rules(&json!({"providerRef": {"name": "p"}, "eventSources": [{"kind": "Kustomization", "name": "*"}]})).is_empty());
         assert_eq!(
             alert_rules(&json!({"providerRef": {"name": "p"}, "eventSources": []}))[0].field,
