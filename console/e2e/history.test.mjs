@@ -114,4 +114,13 @@ test('three Helm releases per cluster on the timeline; member-1 rolled back to r
   const row = await page.waitForSelector(`[data-testid=audit-log] tr:has-text("${APP}"):has-text("update")`);
   assert.match(await row.textContent(), /admin/);
   await shot(page, '69-audit-log');
+
+  // The same in Simplified Chinese.
+  await page.evaluate(() => localStorage.setItem('ksflux.lang', 'zh-CN'));
+  await page.goto(`${BASE}/applications/${NS}/${APP}`);
+  await page.waitForSelector('h2:has-text("发布历史")');
+  await page.waitForSelector('[data-testid=lane-member-1] [data-outcome=succeeded]');
+  await page.click('[data-testid=notify-me]');
+  await page.waitForSelector('.kubed-modal :text("告警把本应用的事件")');
+  await shot(page, '70-history-notify-zh');
 });

@@ -130,6 +130,9 @@ const Details = styled.dl`
   }
 `;
 
+/** A release's identity on the timeline (kept across the history's reads). */
+const markKey = (r: Release): string => `${r.id}-${r.kind}-${r.name}-${r.startedAt}`;
+
 /** The label of an outcome. */
 function useOutcomeLabel() {
   const { t } = useTranslation();
@@ -166,7 +169,7 @@ export function Timeline({
   const { t } = useTranslation();
   const history = useApplicationHistory(namespace, name);
   const outcomeLabel = useOutcomeLabel();
-  const [hover, setHover] = useState<Release | null>(null);
+  const [hover, setHover] = useState<string | null>(null);
   const [open, setOpen] = useState<Release | null>(null);
   const releases = history.data?.items ?? [];
   const lanes = layoutLanes(releases, clusters);
@@ -188,7 +191,7 @@ export function Timeline({
             <span className="lane-name">{lane.cluster}</span>
             <div className="track">
               {lane.marks.map(({ release: r, x }) => (
-                <span key={`${r.id}-${r.kind}-${r.name}-${r.startedAt}`}>
+                <span key={markKey(r)}>
                   <button
                     type="button"
                     className="mark"
@@ -196,13 +199,13 @@ export function Timeline({
                     data-outcome={r.outcome}
                     aria-label={tipText(r)}
                     style={{ left: `${x * 100}%`, background: outcomeColor(r.outcome) }}
-                    onMouseEnter={() => setHover(r)}
+                    onMouseEnter={() => setHover(markKey(r))}
                     onMouseLeave={() => setHover(null)}
-                    onFocus={() => setHover(r)}
+                    onFocus={() => setHover(markKey(r))}
                     onBlur={() => setHover(null)}
                     onClick={() => setOpen(r)}
                   />
-                  {hover === r && (
+                  {hover === markKey(r) && (
                     <Tip style={{ left: `${x * 100}%` }} role="tooltip" data-testid="release-tip">
                       <div>
                         <b>{t('Revision')}</b>

@@ -140,12 +140,14 @@ export function NotificationForm({
   const ns = (values['metadata.namespace'] ?? '').trim();
   const hasSecret = !!object?.credentialStatus?.auth;
 
-  const errors =
-    kind === 'Provider'
+  const errors: Values = {
+    ...(kind === 'Provider'
       ? providerErrors(values, !!object, hasSecret)
       : kind === 'Alert'
         ? alertErrors(values, refs)
-        : receiverErrors(values, refs, !!object);
+        : receiverErrors(values, refs, !!object)),
+    ...(ns ? {} : { 'metadata.namespace': 'Required' }),
+  };
   const errorOf = (p: string): string | undefined => {
     const m = server[p] ?? (touched[p] || submitted ? errors[p] : undefined);
     return m === undefined ? undefined : translateMessage(t, m);
@@ -294,8 +296,9 @@ function ProviderFields({
         control="select"
         onChange={(v) => {
           form.set('spec.type', v);
+          // Each type starts with its usual secret.
           const next = providerType(v);
-          if (next && !secretKinds(next).includes(secret)) form.set('secret', secretKinds(next)[0]);
+          if (next) form.set('secret', secretKinds(next)[0]);
         }}
       >
         {PROVIDER_TYPES.map((x) => (
