@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test';
 import { BASE, api, eventually, kubectl, launch, loggedIn, shot } from './lib.mjs';
 
 const NS = 'team-a';
-const APP = 'e2e-rollback';
+// The history outlives applications: a name of this run's own keeps earlier runs' releases apart.
+const APP = `e2e-rb-${Date.now().toString(36).slice(-5)}`;
 const TARGETS = ['member-1', 'member-2'];
 const LIVE = 240;
 let browser;
@@ -116,9 +117,10 @@ test('three Helm releases per cluster on the timeline; member-1 rolled back to r
   await shot(page, '69-audit-log');
 
   // The same in Simplified Chinese.
-  await page.evaluate(() => localStorage.setItem('ksflux.lang', 'zh-CN'));
   await page.goto(`${BASE}/applications/${NS}/${APP}`);
+  await page.selectOption('header.top-bar select[name=language]', 'zh-CN');
   await page.waitForSelector('h2:has-text("发布历史")');
+  await page.waitForSelector('nav.side-nav a:has-text("审计日志")');
   await page.waitForSelector('[data-testid=lane-member-1] [data-outcome=succeeded]');
   await page.click('[data-testid=notify-me]');
   await page.waitForSelector('.kubed-modal :text("告警把本应用的事件")');

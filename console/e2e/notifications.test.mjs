@@ -16,7 +16,8 @@ import { after, before, test } from 'node:test';
 import { BASE, api, eventually, kubectl, launch, loggedIn, shot, testbed } from './lib.mjs';
 
 const NS = 'team-a';
-const APP = 'e2e-notify';
+// The history outlives applications: a name of this run's own keeps earlier runs' releases apart.
+const APP = `e2e-notify-${Date.now().toString(36).slice(-5)}`;
 const SOURCE = 'e2e-notify-src';
 const REPO = 'e2e-notify';
 const PROVIDER = 'e2e-slack';
@@ -183,9 +184,13 @@ test('notify me: a Slack Provider made in the console hears of the application f
 
   // The timeline shows the failed release in member-1's lane; its details give Flux's message.
   await page.goto(`${BASE}/applications/${NS}/${APP}`);
-  const mark = await eventually('the failed release on the timeline', LIVE, async () => {
-    await page.reload();
-    return page.waitForSelector('[data-testid=lane-member-1] [data-outcome=failed]', { timeout: 5000 });
+  const failed = await eventually('the failed release in the history', LIVE, async () =>
+    (await api('GET', `/namespaces/${NS}/applications/${APP}/history?target=member-1`)).body?.items?.find(
+      (r) => r.outcome === 'failed' && r.revision.includes(bad),
+    ),
+  );
+  const mark = await page.waitForSelector(`[data-testid=lane-member-1] [data-testid=release-${failed.id}][data-outcome=failed]`, {
+    timeout: LIVE * 1000,
   });
   await mark.hover();
   await page.waitForSelector('[data-testid=release-tip]');

@@ -172,7 +172,8 @@ export function Timeline({
   const [hover, setHover] = useState<string | null>(null);
   const [open, setOpen] = useState<Release | null>(null);
   const releases = history.data?.items ?? [];
-  const lanes = layoutLanes(releases, clusters);
+  // 2% of the axis: about 20 px on a wide screen, more than a mark's width.
+  const lanes = layoutLanes(releases, clusters, 0.02);
   const starts = releases.map((r) => r.startedAt);
   const tipText = (r: Release) =>
     [shortRevision(r.revision), formatDuration(r.durationMs), outcomeLabel(r.outcome), r.message]
@@ -206,11 +207,16 @@ export function Timeline({
                     onClick={() => setOpen(r)}
                   />
                   {hover === markKey(r) && (
-                    <Tip style={{ left: `${x * 100}%` }} role="tooltip" data-testid="release-tip">
+                    <Tip
+                      // Near an end of the axis the tip opens inwards, so it stays on the page.
+                      style={{ left: `${x * 100}%`, transform: `translateX(${x < 0.15 ? -8 : x > 0.85 ? -92 : -50}%)` }}
+                      role="tooltip"
+                      data-testid="release-tip"
+                    >
                       <div>
                         <b>{t('Revision')}</b>
                         {shortRevision(r.revision)}
-                        {r.chartVersion && ` (${r.chartVersion})`}
+                        {r.chartVersion && r.chartVersion !== r.revision && ` (${r.chartVersion})`}
                       </div>
                       <div>
                         <b>{t('Duration')}</b>

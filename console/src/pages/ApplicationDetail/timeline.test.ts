@@ -53,6 +53,20 @@ describe('layoutLanes', () => {
     expect(layoutLanes([rel(1, 'a', 5)], ['a'])[0].marks[0].x).toBe(0.5);
   });
 
+  it('keeps marks close in time apart, in order, inside the axis', () => {
+    const lanes = layoutLanes([rel(1, 'a', 0), rel(2, 'a', 990), rel(3, 'a', 1000), rel(4, 'b', 500)], ['a', 'b'], 0.05);
+    const xs = lanes[0].marks.map((m) => m.x);
+    expect(xs[0]).toBe(0);
+    expect(xs[2]).toBe(1);
+    expect(xs[1]).toBeCloseTo(0.95);
+    expect(lanes[1].marks[0].x).toBe(0.5);
+  });
+
+  it('spaces marks evenly when they cannot all keep the gap', () => {
+    const lanes = layoutLanes([rel(1, 'a', 0), rel(2, 'a', 1), rel(3, 'a', 2)], ['a'], 0.6);
+    expect(lanes[0].marks.map((m) => m.x)).toEqual([0, 0.5, 1]);
+  });
+
   it('uses the object cluster when a release has no target', () => {
     const lanes = layoutLanes([rel(1, 'x', 1, { target: null, cluster: 'host' })], []);
     expect(lanes.map((l) => l.cluster)).toEqual(['host']);

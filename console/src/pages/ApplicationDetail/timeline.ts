@@ -26,9 +26,11 @@ export function laneOf(r: Release): string {
 /**
  * The lanes: one per cluster in `clusters` (even without releases), then one per other cluster
  * the releases name, alphabetically. Marks share one axis from the oldest start to the newest
- * start; when every release started at the same moment they sit in the middle.
+ * start; when every release started at the same moment they sit in the middle. Within a lane
+ * marks stay at least `minGap` apart (a fraction of the axis), so releases close in time can
+ * each be pointed at; their order is kept.
  */
-export function layoutLanes(releases: readonly Release[], clusters: readonly string[]): Lane[] {
+export function layoutLanes(releases: readonly Release[], clusters: readonly string[], minGap = 0): Lane[] {
   const names = [...clusters];
   const others = [...new Set(releases.map(laneOf))].filter((c) => !names.includes(c)).sort();
   names.push(...others);
@@ -36,13 +38,29 @@ export function layoutLanes(releases: readonly Release[], clusters: readonly str
   const min = Math.min(...starts);
   const max = Math.max(...starts);
   const x = (t: number) => (max > min ? (t - min) / (max - min) : 0.5);
-  return names.map((cluster) => ({
-    cluster,
-    marks: releases
+  return names.map((cluster) => {
+    const marks = releases
       .filter((r) => laneOf(r) === cluster)
       .sort((a, b) => a.startedAt - b.startedAt || a.id - b.id)
-      .map((release) => ({ release, x: x(release.startedAt) })),
-  }));
+      .map((release) => ({ release, x: x(release.startedAt) }));
+    return { cluster, marks: spread(marks, minGap) };
+  });
+}
+
+/** Moves marks apart to at least `gap` (keeping their order and the axis' ends), in place. */
+export function spread(marks: Mark[], gap: number): Mark[] {
+  const n = marks.length;
+  if (gap <= 0 || n < 2) return marks;
+  if ((n - 1) * gap >= 1) {
+    marks.forEach((m, i) => (m.x = i / (n - 1)));
+    return marks;
+  }
+  for (let i = 1; i < n; i++) marks[i].x = Math.max(marks[i].x, marks[i - 1].x + gap);
+  if (marks[n - 1].x > 1) {
+    marks[n - 1].x = 1;
+    for (let i = n - 2; i >= 0; i--) marks[i].x = Math.min(marks[i].x, marks[i + 1].x - gap);
+  }
+  return marks;
 }
 
 /** The colour of an outcome (KubeSphere's green, red and blue). */
