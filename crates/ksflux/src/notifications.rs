@@ -1,6 +1,7 @@
 //! Flux notifications: Provider and Alert (notification.toolkit.fluxcd.io/v1beta3) and
 //! Receiver (v1). A Provider's token or webhook address and a Receiver's token are given as
-//! `{"type": "token", "token": ...}` credentials and stored in a Secret.
+//! `{"type": "token", "token": ..., "address": ...}` credentials (a Provider whose webhook
+//! address is its only secret leaves `token` empty) and stored in a Secret.
 
 use serde_json::Value;
 
