@@ -455,6 +455,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/receivers/{name}/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A Receiver's webhook path and URL, read as the caller (who must be allowed to get it). */
+        get: operations["receiver_webhook"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}": {
         parameters: {
             query?: never;
@@ -2615,8 +2632,11 @@ export interface components {
         } | {
             /** @description A Provider's webhook address, when it is a secret too. */
             address?: string | null;
-            /** @description The token. */
-            token: string;
+            /**
+             * @description The token; may be empty when `address` is given (a Provider whose webhook address
+             *     is its only secret).
+             */
+            token?: string;
             /** @enum {string} */
             type: "token";
         } | {
@@ -3096,6 +3116,19 @@ export interface components {
             spec: Record<string, unknown>;
             /** @description The tag it would run. */
             to: string;
+        };
+        /** @description Where a Receiver listens. */
+        ReceiverWebhook: {
+            /**
+             * @description The path notification-controller serves the Receiver at (`status.webhookPath`); null
+             *     until the controller has handled the Receiver.
+             */
+            path?: string | null;
+            /**
+             * @description The whole URL (`--receiver-url` + path); null while the path is unknown or ksflux
+             *     does not know where the receiver server is reachable.
+             */
+            url?: string | null;
         };
         /** @description A request to register a member cluster. */
         RegisterCluster: {
@@ -6065,6 +6098,85 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PolicyPreview"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    receiver_webhook: {
+        parameters: {
+            query?: {
+                /** @description The cluster (default `host`). */
+                cluster?: string;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceiverWebhook"];
                 };
             };
             /** @description A path or query parameter is malformed (`details.causes[].field` names it). */

@@ -63,3 +63,13 @@ export type ImageChain = S['ImageChain'];
 export type ImageSetupResult = S['ImageSetupResult'];
 export type PromotionProposal = S['PromotionProposal'];
 export type PolicyPreview = S['PolicyPreview'];
+
+/** The release history and audit log. */
+export type Release = S['Release'];
+export type ReleaseList = S['ReleaseList'];
+export type Outcome = S['Outcome'];
+export type AuditEntry = S['AuditEntry'];
+export type AuditList = S['AuditList'];
+export type RollbackProposal = S['RollbackProposal'];
+/** Where a Receiver listens: its path and, when ksflux knows the receiver's address, the URL. */
+export type ReceiverWebhook = S['ReceiverWebhook'];

@@ -13,6 +13,7 @@ const Sources = lazy(() => import('../pages/Sources'));
 const Automation = lazy(() => import('../pages/Automation'));
 const ApplicationWizard = lazy(() => import('../pages/ApplicationWizard'));
 const ApplicationDetail = lazy(() => import('../pages/ApplicationDetail'));
+const Audit = lazy(() => import('../pages/Audit'));
 
 const wait = (node: ReactNode) => <Suspense fallback={<Loading />}>{node}</Suspense>;
 
@@ -27,6 +28,7 @@ export const routes: RouteObject[] = [
   { path: 'applications/new', element: wait(<ApplicationWizard />) },
   { path: 'applications/:namespace/:name', element: wait(<ApplicationDetail />) },
   { path: 'applications/:namespace/:name/edit', element: wait(<ApplicationWizard />) },
+  { path: 'audit', element: wait(<Audit />) },
   { path: '*', element: <Navigate to="/" replace /> },
 ];
 
@@ -37,4 +39,5 @@ export const menu = [
   { path: '/sources', label: 'Sources' },
   { path: '/applications', label: 'Applications' },
   { path: '/automation', label: 'Automation' },
+  { path: '/audit', label: 'Audit log' },
 ];

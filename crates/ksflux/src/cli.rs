@@ -95,6 +95,11 @@ struct Serve {
     /// a user sets up image automation; none by default. Repeat or separate with commas.
     #[arg(long = "git-hosts", env = "KSFLUX_GIT_HOSTS", value_delimiter = ',')]
     git_hosts: Vec<String>,
+    /// Where the host's notification-controller receiver server (its `--receiver-addr`,
+    /// usually behind an Ingress) is reachable from git hosts and registries, as a URL; the
+    /// console shows each Receiver's webhook URL below it. Unset: the console shows the path.
+    #[arg(long, env = "KSFLUX_RECEIVER_URL")]
+    receiver_url: Option<String>,
     #[command(flatten)]
     history: crate::history::Config,
 }
@@ -187,6 +192,7 @@ impl Serve {
             direct_reads: self.direct_reads,
             git_hosts: crate::images::setup::GitHosts(self.git_hosts.clone()),
             history: Some(history.clone()),
+            receiver_url: self.receiver_url.clone(),
         };
         let authenticator = Authenticator::new(host, self.trusted_proxies.clone());
         let app = http::app(ctx, authenticator, self.console_dir.as_deref());

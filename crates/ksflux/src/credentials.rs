@@ -34,9 +34,12 @@ pub enum Credentials {
         /// Password or access token.
         password: String,
     },
-    /// A token stored under the key `token` (notification Providers and Receivers).
+    /// A token stored under the key `token` (notification Providers and Receivers), and/or a
+    /// Provider's address kept secret (a Slack or Teams webhook URL carries its credential).
     Token {
-        /// The token.
+        /// The token; may be empty when `address` is given (a Provider whose webhook address
+        /// is its only secret).
+        #[serde(default)]
         token: String,
         /// A Provider's webhook address, when it is a secret too.
         #[serde(default)]
@@ -75,6 +78,12 @@ impl std::fmt::Debug for Credentials {
         // Never print values.
         write!(f, "Credentials({})", self.type_name())
     }
+}
+
+/// Whether a secret webhook address is an http(s) URL with a host (checked without ever
+/// putting the value into a message).
+fn secret_address_ok(a: &str) -> bool {
+    crate::validation::url("address", a, &["http", "https"]).is_empty()
 }
 
 impl Credentials {
@@ -133,7 +142,21 @@ impl Credentials {
                 need("username", username);
                 need("password", password);
             }
-            Credentials::Bearer { token } | Credentials::Token { token, .. } => need("token", token),
+            Credentials::Bearer { token } => need("token", token),
+            Credentials::Token { token, address } => {
+                if address.as_deref().is_none_or(|a| a.trim().is_empty()) {
+                    need("token", token);
+                }
+                if let Some(a) = address.as_deref().filter(|a| !a.trim().is_empty())
+                    && !secret_address_ok(a)
+                {
+                    // The address is a secret: the message names the rule, never the value.
+                    causes.push(Cause::invalid(
+                        format!("{field}.address"),
+                        "address must be an http:// or https:// URL with a host and no spaces",
+                    ));
+                }
+            }
             Credentials::Ssh {
                 identity,
                 known_hosts,
@@ -185,8 +208,10 @@ impl Credentials {
                 d.insert("bearerToken".into(), token.clone().into_bytes());
             }
             Credentials::Token { token, address } => {
-                d.insert("token".into(), token.clone().into_bytes());
-                if let Some(a) = address {
+                if !token.is_empty() {
+                    d.insert("token".into(), token.clone().into_bytes());
+                }
+                if let Some(a) = address.as_ref().filter(|a| !a.trim().is_empty()) {
                     d.insert("address".into(), a.clone().into_bytes());
                 }
             }
@@ -368,5 +393,41 @@ pub fn info(secret_name: &str, s: Option<&Secret>, owner: &str) -> CredentialInf
             type_: "external".into(),
             managed: false,
         },
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    use super::Credentials;
+
+    fn token(token: &str, address: Option<&str>) -> Credentials {
+        Credentials::Token {
+            token: token.into(),
+            address: address.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn a_provider_secret_may_be_its_address_alone() {
+        let c = token("", Some("https://hooks.slack.com/services/T/B/x"));
+        assert!(c.validate("credentials").is_empty());
+        let data = c.data(None);
+        assert!(data.contains_key("address"));
+        assert!(!data.contains_key("token"), "no empty token key");
+    }
+
+    #[test]
+    fn a_token_credential_needs_a_token_or_an_address() {
+        let causes = token("", None).validate("credentials");
+        assert_eq!(causes[0].field, "credentials.token");
+        assert!(token("s3cret", None).validate("credentials").is_empty());
+    }
+
+    #[test]
+    fn a_bad_secret_address_is_refused_without_echoing_it() {
+        let causes = token("", Some("hooks.example.com/very-secret")).validate("credentials");
+        assert_eq!(causes.len(), 1);
+        assert_eq!(causes[0].field, "credentials.address");
+        assert!(!causes[0].message.contains("very-secret"));
     }
 }

@@ -1,6 +1,7 @@
 //! Flux notifications: Provider and Alert (notification.toolkit.fluxcd.io/v1beta3) and
 //! Receiver (v1). A Provider's token or webhook address and a Receiver's token are given as
-//! `{"type": "token", "token": ...}` credentials and stored in a Secret.
+//! `{"type": "token", "token": ..., "address": ...}` credentials (a Provider whose webhook
+//! address is its only secret leaves `token` empty) and stored in a Secret.
 
 use serde_json::Value;
 
@@ -125,8 +126,10 @@ fn provider_rules(spec: &Value) -> Vec<Cause> {
         )),
         None => c.push(Cause::required("spec.type")),
     }
+    // A few types take something else than a URL as address: a NATS server, a Google Cloud
+    // project id, an Azure Event Hub connection string.
     if let Some(a) = s(spec, "address").filter(|a| !a.is_empty())
-        && s(spec, "type") != Some("nats")
+        && !matches!(s(spec, "type"), Some("nats" | "googlepubsub" | "azureeventhub"))
     {
         c.extend(validation::url("spec.address", a, &["http", "https"]));
     }
@@ -207,6 +210,14 @@ mod tests {
     fn notification_rules() {
         assert!(provider_rules(&json!({"type": "slack", "address": "https://hooks.slack.com/x"})).is_empty());
         assert_eq!(provider_rules(&json!({"type": "pager"}))[0].field, "spec.type");
+        assert!(
+            provider_rules(&json!({"type": "googlepubsub", "address": "my-project", "channel": "t"}))
+                .is_empty()
+        );
+        assert_eq!(
+            provider_rules(&json!({"type": "slack", "address": "hooks"}))[0].field,
+            "spec.address"
+        );
         assert!(alert_rules(&json!({"providerRef": {"name": "p"}, "eventSources": [{"kind": "Kustomization", "name": "*"}]})).is_empty());
         assert_eq!(
             alert_rules(&json!({"providerRef": {"name": "p"}, "eventSources": []}))[0].field,

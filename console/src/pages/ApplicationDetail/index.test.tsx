@@ -5,6 +5,7 @@ import userEvent from '@testing-library/user-event';
 import { MemoryRouter, Route, Routes } from 'react-router-dom';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { API } from '../../api/client';
+import { historyKeys } from '../../api/history';
 import { keys } from '../../api/hooks';
 import type { ApplicationView, TargetDetail, TargetStatus, TargetWorkloads } from '../../api/types';
 import ApplicationDetail from '.';
@@ -148,6 +149,7 @@ function renderPage(preset = true, data: { app: ApplicationView; targets: Target
   if (preset) {
     qc.setQueryData(keys.object('applications', 'host', 'demo', 'web'), data.app);
     qc.setQueryData(keys.sub('applications', 'host', 'demo', 'web', 'targets'), data.targets);
+    qc.setQueryData(historyKeys.application('demo', 'web', {}), { items: [], totalItems: 0 });
   }
   // No image is automated.
   qc.setQueryData(keys.sub('applications', 'host', 'demo', 'web', 'images'), []);

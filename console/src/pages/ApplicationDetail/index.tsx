@@ -23,6 +23,8 @@ import { HelmRecovery } from './HelmRecovery';
 import { ImagesPanel } from './Images';
 import { targetRows, TargetsTable } from './Targets';
 import { useTo } from '../../app/base';
+import { NotifyMe } from './NotifyMe';
+import { Timeline } from './Timeline';
 
 const Facts = styled.dl`
   display: grid;
@@ -128,6 +130,7 @@ export default function ApplicationDetail() {
           {t('Suspend')}
         </Button>
       )}
+      <NotifyMe app={app} />
       <Button as={Link} to={to(`/applications/${namespace}/${name}/edit`)} variant="outline">
         {t('Edit')}
       </Button>
@@ -220,6 +223,11 @@ export default function ApplicationDetail() {
 
       <Panel>
         <ImagesPanel app={app} clusters={rows.map((r) => r.cluster)} />
+      </Panel>
+
+      <Panel>
+        <h2>{t('Release history')}</h2>
+        <Timeline namespace={namespace} name={name} clusters={rows.map((r) => r.cluster)} helm={!!app.spec.helm} />
       </Panel>
 
       {selected && (

@@ -5,77 +5,12 @@
 import { Loading } from '@kubed/components';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import styled from 'styled-components';
 import { stringify } from 'yaml';
 import type { Rendered, TargetDiff } from '../../api/types';
 import { Code } from '../../components/Page';
+import { DiffFrame as Block } from '../../components/DiffFrame';
+import { DiffBlock } from '../../components/TargetDiff';
 
-const Block = styled.div`
-  border: 1px solid #e3e9ef;
-  border-radius: 4px;
-  margin-bottom: 10px;
-  background: #fff;
-  > button {
-    display: flex;
-    width: 100%;
-    gap: 10px;
-    align-items: center;
-    padding: 8px 12px;
-    border: none;
-    background: #f9fbfd;
-    cursor: pointer;
-    font-size: 12px;
-    text-align: left;
-    color: #242e42;
-  }
-  .muted {
-    color: #79879c;
-  }
-  .action {
-    padding: 0 6px;
-    border-radius: 2px;
-    font-weight: 600;
-    background: #eff4f9;
-  }
-  .action[data-action='create'] {
-    background: #e3f6ec;
-    color: #2a8a5c;
-  }
-  .action[data-action='update'] {
-    background: #fff4e0;
-    color: #b86e00;
-  }
-  .action[data-action='delete'] {
-    background: #fde8e8;
-    color: #ca2621;
-  }
-  ul {
-    margin: 0;
-    padding: 8px 12px 8px 28px;
-    font-size: 12px;
-  }
-  li {
-    margin-bottom: 4px;
-    word-break: break-all;
-  }
-  code {
-    font-family: 'Roboto Mono', Menlo, Consolas, monospace;
-  }
-`;
-
-const ACTIONS: Record<string, string> = {
-  create: 'create',
-  update: 'update',
-  delete: 'delete',
-  unchanged: 'unchanged',
-};
-
-/** A value in one line. */
-function short(v: unknown): string {
-  if (v === undefined || v === null) return '–';
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  return s.length > 160 ? `${s.slice(0, 157)}…` : s;
-}
 
 function RenderedBlock({ r }: { r: Rendered }) {
   const { t } = useTranslation();
@@ -91,38 +26,6 @@ function RenderedBlock({ r }: { r: Rendered }) {
         </span>
       </button>
       {open && <Code style={{ borderRadius: 0 }}>{stringify(r.object)}</Code>}
-    </Block>
-  );
-}
-
-function DiffBlock({ d }: { d: TargetDiff }) {
-  const { t } = useTranslation();
-  const label: Record<string, string> = {
-    create: t('create'),
-    update: t('update'),
-    delete: t('delete'),
-    unchanged: t('unchanged'),
-  };
-  return (
-    <Block data-testid={`diff-${d.cluster}`}>
-      <button type="button" tabIndex={-1}>
-        <b>{d.cluster}</b>
-        <span className="action" data-action={ACTIONS[d.action] ?? d.action}>
-          {label[d.action] ?? d.action}
-        </span>
-        <span className="muted">
-          {d.kind} {d.name}
-        </span>
-      </button>
-      {d.changes.length > 0 && (
-        <ul>
-          {d.changes.map((c) => (
-            <li key={c.path}>
-              <code>{c.path}</code>: <code>{short(c.old)}</code> → <code>{short(c.new)}</code>
-            </li>
-          ))}
-        </ul>
-      )}
     </Block>
   );
 }

@@ -15,6 +15,7 @@ import { ObjectTable, stateColumn, type Column } from '../../components/ObjectTa
 import { Code, ErrorNote, Page, Toolbar, KindTabs } from '../../components/Page';
 import { Pager } from '../../components/Pager';
 import { automationKind, automationKinds, describe } from './kinds';
+import { hasForm, NotificationForm, WebhookView } from './NotificationForm';
 import { useTo } from '../../app/base';
 
 const LIMIT = 20;
@@ -55,7 +56,11 @@ function AutomationList({ kind, all }: { kind: KindView; all: KindView[] }) {
   const [page, setPage] = useState(1);
   const [viewing, setViewing] = useState<ObjectView | null>(null);
   const [deleting, setDeleting] = useState<ObjectView | null>(null);
+  const [editing, setEditing] = useState<ObjectView | 'new' | null>(null);
+  const [webhook, setWebhook] = useState<ObjectView | null>(null);
   useEffect(() => setPage(1), [kind.plural, cluster, namespace, search]);
+  // Notifications are written in the host (hub mode: notification-controller runs there).
+  const editable = hasForm(kind.kind) && cluster === HOST;
 
   // What each object does is read from its status too: a live change reads the page again.
   const list = useObjectList(
@@ -75,7 +80,17 @@ function AutomationList({ kind, all }: { kind: KindView; all: KindView[] }) {
   ];
 
   return (
-    <Page title={t('Automation')} description={t('Notifications and image automation.')}>
+    <Page
+      title={t('Automation')}
+      description={t('Notifications and image automation.')}
+      actions={
+        editable && (
+          <Button color="primary" onClick={() => setEditing('new')} data-testid="create-object">
+            {t('Create {{kind}}', { kind: kindLabel(t, kind.kind, 'singular') })}
+          </Button>
+        )
+      }
+    >
       <KindTabs aria-label={t('Kinds')}>
         {all.map((k, i) => (
           <span key={k.plural} style={{ display: 'contents' }}>
@@ -117,6 +132,16 @@ function AutomationList({ kind, all }: { kind: KindView; all: KindView[] }) {
         rowTestId={(name) => `object-${name}`}
         buttons={(o) => (
           <>
+            {editable && (
+              <Button size="sm" variant="text" onClick={() => setEditing(o)}>
+                {t('Edit')}
+              </Button>
+            )}
+            {kind.kind === 'Receiver' && (
+              <Button size="sm" variant="text" onClick={() => setWebhook(o)}>
+                {t('Webhook URL')}
+              </Button>
+            )}
             <Button size="sm" variant="text" onClick={() => setViewing(o)}>
               {t('YAML')}
             </Button>
@@ -136,6 +161,24 @@ function AutomationList({ kind, all }: { kind: KindView; all: KindView[] }) {
         width={800}
       >
         {viewing && <Code>{yamlOf(viewing)}</Code>}
+      </Modal>
+      {editing && hasForm(kind.kind) && (
+        <NotificationForm
+          key={editing === 'new' ? 'new' : nameOf(editing).name}
+          kind={kind.kind}
+          namespace={editing === 'new' ? namespace : nameOf(editing).namespace}
+          object={editing === 'new' ? undefined : editing}
+          onClose={() => setEditing(null)}
+        />
+      )}
+      <Modal
+        visible={webhook !== null}
+        title={webhook ? t('Webhook of {{name}}', { name: nameOf(webhook).name }) : ''}
+        onCancel={() => setWebhook(null)}
+        footer={null}
+        width={720}
+      >
+        {webhook && <WebhookView namespace={nameOf(webhook).namespace} name={nameOf(webhook).name} />}
       </Modal>
       <DeleteObject
         resource={kind.plural}

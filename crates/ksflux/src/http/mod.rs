@@ -17,6 +17,7 @@ mod application_routes;
 pub mod extract;
 mod history;
 mod images;
+mod receivers;
 mod status;
 
 use axum::{
@@ -75,6 +76,9 @@ pub struct ApiContext {
     pub history: Option<crate::history::History>,
     /// The git hosts ksflux may commit to (image automation's setter markers).
     pub git_hosts: crate::images::setup::GitHosts,
+    /// Where the host's notification-controller receiver server is reachable from git hosts
+    /// and registries (`--receiver-url`), for Receivers' webhook URLs.
+    pub receiver_url: Option<String>,
 }
 
 /// Labels of the request metrics.
@@ -771,6 +775,7 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .merge(status::router())
         .merge(history::router())
         .merge(images::router())
+        .merge(receivers::router())
 }
 
 async fn not_found() -> Error {

@@ -198,6 +198,7 @@ impl Server {
                 tb.info.fixtures.git_url.trim_start_matches("http://").to_string(),
             ]),
             history,
+            receiver_url: Some(tb.info.flux.receiver_url.clone()),
         };
         let router = app(ctx, Authenticator::new(own, trusted), None);
         tasks.push(
