@@ -15,6 +15,7 @@ const NS = 'team-a';
 const HELM_APP = 'e2e-images-helm';
 const GIT_APP = 'e2e-images-git';
 const REPO = 'e2e-images';
+const POLICY = 'e2e-images-form';
 const LIVE = 180_000;
 const f = testbed.fixtures;
 const IMAGE = `${f.registry}/demo/app`;
@@ -34,6 +35,7 @@ async function removeAll() {
     }
   }
   await api('DELETE', `/namespaces/${NS}/gitrepositories/${REPO}`);
+  await api('DELETE', `/namespaces/${NS}/imagepolicies/${POLICY}`);
   for (const app of [HELM_APP, GIT_APP]) {
     await eventually(`no leftover ${app}`, 120, async () =>
       (await api('GET', `/namespaces/${NS}/applications/${app}`)).status === 404,
@@ -171,4 +173,25 @@ test('a Kustomize application from git: the marker commit, then every target tak
   await page.waitForSelector('[data-testid=image-running-member-2]:has-text("1.2.0")', { timeout: LIVE });
   await shot(page, '45-images-git-applied');
   rmSync(work, { recursive: true, force: true });
+});
+
+test('an image policy made in its form previews the tags it picks', async () => {
+  // The Helm test's repository scanned the sample image's tags.
+  await page.goto(`${BASE}/automation/imagepolicies`);
+  await page.click('[data-testid=create-object]');
+  await page.waitForSelector('[data-testid=image-form]');
+  await page.fill('.kubed-modal input[name="metadata.name"]', POLICY);
+  await page.waitForSelector(`select[name="spec.imageRepositoryRef.name"] option[value=${HELM_APP}-app]`, { state: 'attached' });
+  await page.selectOption('select[name="spec.imageRepositoryRef.name"]', `${HELM_APP}-app`);
+  await page.fill('input[name="spec.policy.semver.range"]', '>=1.0.0 <2.0.0');
+  await page.waitForSelector('[data-testid="preview-tag-1.2.0"][data-pick]', { timeout: 30_000 });
+  const rc = await page.textContent('[data-testid="preview-tag-2.0.0-rc.1"]');
+  assert.match(rc, /no.*pre-release/);
+  assert.match(await page.textContent('[data-testid=policy-preview]'), /Picks 1\.2\.0/);
+  await shot(page, '46-images-policy-preview');
+  await page.click('.kubed-modal button:has-text("Create")');
+  await eventually('the policy picks what the preview said', 120, async () => {
+    const p = await api('GET', `/namespaces/${NS}/imagepolicies/${POLICY}`);
+    return p.body?.status?.latestRef?.tag === '1.2.0';
+  });
 });

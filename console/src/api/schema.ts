@@ -1433,6 +1433,12 @@ export interface components {
                 };
                 /** @description Helm applications: where the tag goes in the values, a dot path such as `image.tag`. */
                 valuesPath?: string;
+                /**
+                 * @description The policy's picks reach the following clusters through commits to the git source
+                 *     (image-automation-controller and setter markers): ksflux records tags for the manual
+                 *     clusters only, pinning them until promoted.
+                 */
+                viaGit?: boolean;
             }[];
             /** @description How often Flux reconciles each target (a Go duration; default 5m). */
             interval?: string;

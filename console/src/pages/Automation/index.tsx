@@ -16,6 +16,8 @@ import { Code, ErrorNote, Page, Toolbar, KindTabs } from '../../components/Page'
 import { Pager } from '../../components/Pager';
 import { automationKind, automationKinds, describe } from './kinds';
 import { hasForm, NotificationForm, WebhookView } from './NotificationForm';
+import { ImageForm } from './ImageForm';
+import { hasImageForm } from './imageForm';
 import { useTo } from '../../app/base';
 
 const LIMIT = 20;
@@ -60,7 +62,7 @@ function AutomationList({ kind, all }: { kind: KindView; all: KindView[] }) {
   const [webhook, setWebhook] = useState<ObjectView | null>(null);
   useEffect(() => setPage(1), [kind.plural, cluster, namespace, search]);
   // Notifications are written in the host (hub mode: notification-controller runs there).
-  const editable = hasForm(kind.kind) && cluster === HOST;
+  const editable = (hasForm(kind.kind) || hasImageForm(kind.kind)) && cluster === HOST;
 
   // What each object does is read from its status too: a live change reads the page again.
   const list = useObjectList(
@@ -164,6 +166,15 @@ function AutomationList({ kind, all }: { kind: KindView; all: KindView[] }) {
       </Modal>
       {editing && hasForm(kind.kind) && (
         <NotificationForm
+          key={editing === 'new' ? 'new' : nameOf(editing).name}
+          kind={kind.kind}
+          namespace={editing === 'new' ? namespace : nameOf(editing).namespace}
+          object={editing === 'new' ? undefined : editing}
+          onClose={() => setEditing(null)}
+        />
+      )}
+      {editing && hasImageForm(kind.kind) && (
+        <ImageForm
           key={editing === 'new' ? 'new' : nameOf(editing).name}
           kind={kind.kind}
           namespace={editing === 'new' ? namespace : nameOf(editing).namespace}
