@@ -106,6 +106,12 @@ test('scaling member-1 by a per-cluster patch: the rollout progresses live over 
     const r = await api('PUT', `/namespaces/${NS}/applications/${APP}`, { ...app, spec: { ...app.spec, targets } });
     return r.status === 200;
   });
+  // The rollout is over when every replica runs the new template and is ready (on the way,
+  // "4/4" can show while old pods still count, then dip as they go).
+  await eventually('member-1 rolled out 4 new replicas', LIVE / 1000, async () => {
+    const s = JSON.parse(kubectl('member-1', '-n', NS, 'get', 'deployment', 'demo', '-o', 'jsonpath={.status}'));
+    return s.replicas === 4 && s.updatedReplicas === 4 && s.readyReplicas === 4 && s.availableReplicas === 4;
+  });
   await page.waitForSelector('[data-testid=workloads-member-1] [data-testid=replicas-demo]:has-text("4/4")', {
     timeout: LIVE,
   });
