@@ -71,6 +71,28 @@ async fn wait_image(tb: &Testbed, cluster: &str, ns: &str, want: &str) {
     .await;
 }
 
+/// Promotes `cluster` as the console does: the proposal, then the PUT of its spec; a 409 (the
+/// controller wrote the status meanwhile) asks for a new proposal.
+async fn promote(s: &Server, apps: &str, policy: &str, cluster: &str) {
+    for _ in 0..5 {
+        let proposal = s
+            .get(
+                "admin",
+                &format!("{apps}/web/promotion?policy={policy}&cluster={cluster}"),
+            )
+            .await;
+        assert_eq!(proposal.status, 200, "{}", proposal.text);
+        let body = json!({"metadata": {"name": "web", "resourceVersion": proposal.body["resourceVersion"]},
+                          "spec": proposal.body["spec"]});
+        let r = s.put("admin", &format!("{apps}/web"), &body).await;
+        if r.status != 409 {
+            assert_eq!(r.status, 200, "{}", r.text);
+            return;
+        }
+    }
+    panic!("promotion kept conflicting");
+}
+
 fn target<'a>(chain: &'a Value, cluster: &str) -> &'a Value {
     chain["targets"]
         .as_array()
@@ -296,15 +318,7 @@ async fn a_helm_application_follows_on_one_member_and_waits_for_promotion_on_the
         "{}",
         changed[0]
     );
-    let r = s
-        .put(
-            "admin",
-            &format!("{apps}/web"),
-            &json!({"metadata": {"name": "web", "resourceVersion": proposal.body["resourceVersion"]},
-                    "spec": proposal.body["spec"]}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    promote(&s, &apps, "app", "member-2").await;
     wait_image(tb, "member-2", &ns, &format!("{image}:1.3.0")).await;
     let r = s.get("admin", &format!("{apps}/web/images")).await;
     assert_eq!(
@@ -547,4 +561,128 @@ async fn a_kustomize_application_from_git_is_marked_and_every_target_takes_each_
             "{t}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_git_automated_image_keeps_a_manual_cluster_on_its_tag_until_promoted() {
+    start_controller();
+    let s = Server::start().await;
+    let tb = s.tb;
+    let ns = create_namespace(&tb.client("host").await, &unique_name("imgpin")).await;
+    let f = &tb.info.fixtures;
+    let repo_name = format!("{ns}-src");
+    let image_repo = format!("{ns}/app");
+    for tag in ["1.0.0", "1.1.0"] {
+        tb.push_image_tag("demo/app", tag, &image_repo, tag)
+            .await
+            .expect("push a tag");
+    }
+    let image = format!("{}/{image_repo}", f.registry);
+    let work = tb.own_git_repo(&repo_name).expect("own repository");
+    let manifest = work.join("base/deployment.yaml");
+    let text = std::fs::read_to_string(&manifest).expect("manifest");
+    let line = text
+        .lines()
+        .find(|l| l.contains("image:"))
+        .expect("an image line")
+        .to_string();
+    std::fs::write(
+        &manifest,
+        text.replace(&line, &format!("          image: {image}:1.0.0")),
+    )
+    .expect("write");
+    git(&["commit", "-qam", "Deploy the test's image"], Some(&work)).expect("commit");
+    git(&["push", "-q", &tb.git_push_url(&repo_name), "main"], Some(&work)).expect("push");
+    let creds = json!({"type": "basic", "username": f.user, "password": f.password});
+    let r = s
+        .post("admin", &path(&ns, "gitrepositories"), &json!({"metadata": {"name": "demo"},
+            "spec": {"url": tb.git_repo_url(&repo_name), "interval": "1m", "ref": {"branch": "main"}}, "credentials": creds}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let apps = path(&ns, "applications");
+    let r = s
+        .post("admin", &apps, &json!({"metadata": {"name": "web"}, "spec": {
+            "source": {"kind": "GitRepository", "name": "demo"}, "kustomize": {"path": "./base"},
+            "targets": [{"cluster": "member-1", "namespace": ns}, {"cluster": "member-2", "namespace": ns}]}}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let runs = |cluster: &'static str, tag: &'static str| {
+        let (ns, want) = (ns.clone(), format!("{image}:{tag}"));
+        async move {
+            let tb = Testbed::shared();
+            wait_for(
+                &format!("{cluster}: deployment demo runs {want}"),
+                LONG,
+                || async {
+                    let api: Api<Deployment> = Api::namespaced(tb.client(cluster).await, &ns);
+                    let d = api.get_opt("demo").await.ok().flatten();
+                    let i = d.and_then(|d| d.spec?.template.spec?.containers.first()?.image.clone());
+                    if i.as_deref() == Some(want.as_str()) {
+                        Ok(())
+                    } else {
+                        Err(format!("{i:?}"))
+                    }
+                },
+            )
+            .await;
+        }
+    };
+    runs("member-2", "1.0.0").await;
+
+    // Set up with member-2 manual: it is pinned to the manifests' 1.0.0.
+    let setup = json!({"image": image, "policy": {"semver": {"range": ">=1.0.0"}}, "insecure": true,
+                       "credentials": creds, "manual": ["member-2"], "confirm": true});
+    let r = s.post("admin", &format!("{apps}/web/images"), &setup).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let app = s.get("admin", &format!("{apps}/web")).await.body;
+    assert_eq!(
+        app["spec"]["images"],
+        json!([{"policy": "web-app", "image": image, "manual": ["member-2"], "viaGit": true, "tags": {"member-2": "1.0.0"}}]),
+        "{app}"
+    );
+    // The automation commits 1.1.0: member-1 takes it through git, member-2 stays and shows it pending.
+    wait_for("the automation commits 1.1.0", LONG, || async {
+        let item = format!("{}/web-app/reconcile", path(&ns, "imageupdateautomations"));
+        s.post("admin", &item, &json!({})).await;
+        let (file, log) = git_show(Testbed::shared(), &repo_name, "base/deployment.yaml");
+        if file.contains(&format!("{image}:1.1.0")) {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    })
+    .await;
+    s.post(
+        "admin",
+        &format!("{}/demo/reconcile", path(&ns, "gitrepositories")),
+        &json!({}),
+    )
+    .await;
+    runs("member-1", "1.1.0").await;
+    let chain = wait_for("member-2 shows 1.1.0 pending", LONG, || async {
+        let r = s.get("admin", &format!("{apps}/web/images")).await;
+        if target(&r.body[0], "member-2")["pending"] == "1.1.0" {
+            Ok(r.body[0].clone())
+        } else {
+            Err(r.text)
+        }
+    })
+    .await;
+    assert_eq!(chain["automation"], "web-app", "{chain}");
+    assert_eq!(target(&chain, "member-1")["pending"], Value::Null);
+    assert_eq!(
+        deployment_image(tb, "member-2", &ns, "demo").await,
+        Some(format!("{image}:1.0.0"))
+    );
+    // The follower keeps no pin for member-1 (the commit carries its tag).
+    let app = s.get("admin", &format!("{apps}/web")).await.body;
+    assert_eq!(
+        app["spec"]["images"][0]["tags"],
+        json!({"member-2": "1.0.0"}),
+        "{app}"
+    );
+
+    // Promoted, member-2 runs the pick too.
+    promote(&s, &apps, "web-app", "member-2").await;
+    runs("member-2", "1.1.0").await;
 }

@@ -9,7 +9,7 @@ import { Button, Input, Modal, notify } from '@kubed/components';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState, type ChangeEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { get, HOST, post, put } from '../../api/client';
+import { ApiError, get, HOST, post, put } from '../../api/client';
 import { keys, resourcePath } from '../../api/hooks';
 import type {
   ApplicationView,
@@ -66,11 +66,24 @@ function Promote({ app, policy, cluster, pending }: { app: ApplicationView; poli
   const apply = async () => {
     if (!proposal) return;
     setBusy(true);
-    try {
-      await put(resourcePath('applications', namespace, name), {
-        metadata: { name, resourceVersion: proposal.resourceVersion },
-        spec: proposal.spec,
+    const save = (p: PromotionProposal) =>
+      put(resourcePath('applications', namespace, name), {
+        metadata: { name, resourceVersion: p.resourceVersion },
+        spec: p.spec,
       });
+    try {
+      try {
+        await save(proposal);
+      } catch (e) {
+        // The controller wrote the status meanwhile: the same promotion on the new version.
+        if (!(e instanceof ApiError && e.status === 409)) throw e;
+        const again = await get<PromotionProposal>(resourcePath('applications', namespace, name, 'promotion'), {
+          policy,
+          cluster,
+          tag: proposal.to,
+        });
+        await save(again);
+      }
       notify.success(t('Promoted {{cluster}} to {{tag}}', { cluster, tag: proposal.to }));
       setProposal(null);
       void qc.invalidateQueries(['flux', 'applications']);

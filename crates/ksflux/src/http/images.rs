@@ -685,11 +685,11 @@ async fn setup(
                 req.manual.iter().map(|c| (c.clone(), json!(tag))).collect();
             let entry =
                 json!({"policy": object, "image": image, "manual": req.manual, "viaGit": true, "tags": tags});
-            let (current_app, spec) = with_entry(&app_scope, &namespace, &name, entry).await?;
+            let (current_app, spec) = with_entry(&app_scope, &namespace, &name, entry.clone()).await?;
             let edit = app_request(&name, &current_app, spec)?;
             result.diff =
                 applications::api::diff(&ctx.clusters, &app_scope.client, &namespace, &name, &edit).await?;
-            Some((current_app, edit))
+            Some(entry)
         };
         let message = format!(
             "Mark {image} for image policy {namespace}/{object}\n\nSet up in ksflux by {}.",
@@ -723,18 +723,8 @@ async fn setup(
             create(&ctx, &user, &ir, &namespace, repo_req).await?;
             create(&ctx, &user, &ip, &namespace, policy_req).await?;
             create(&ctx, &user, &iua, &namespace, automation_req).await?;
-            if let Some((current_app, edit)) = pinned {
-                let updated = app_scope.update(&namespace, &name, edit, &user).await?;
-                let specs = (&current_app.spec, &updated.spec);
-                super::history::record(
-                    &ctx,
-                    &user,
-                    &app_scope,
-                    (&namespace, &name),
-                    "update",
-                    Some(specs),
-                )
-                .await;
+            if let Some(entry) = pinned {
+                add_entry(&ctx, &user, &app_scope, (&namespace, &name), entry).await?;
             }
             result.applied = true;
         }
@@ -766,24 +756,13 @@ async fn setup(
     if !req.manual.is_empty() {
         entry["manual"] = json!(req.manual);
     }
-    let (current, spec) = with_entry(&app_scope, &namespace, &name, entry).await?;
-    let edit = || app_request(&name, &current, spec.clone());
-    result.diff =
-        applications::api::diff(&ctx.clusters, &app_scope.client, &namespace, &name, &edit()?).await?;
+    let (current, spec) = with_entry(&app_scope, &namespace, &name, entry.clone()).await?;
+    let edit = app_request(&name, &current, spec)?;
+    result.diff = applications::api::diff(&ctx.clusters, &app_scope.client, &namespace, &name, &edit).await?;
     if req.confirm {
         create(&ctx, &user, &ir, &namespace, repo_req).await?;
         create(&ctx, &user, &ip, &namespace, policy_req).await?;
-        let updated = app_scope.update(&namespace, &name, edit()?, &user).await?;
-        let specs = (&current.spec, &updated.spec);
-        super::history::record(
-            &ctx,
-            &user,
-            &app_scope,
-            (&namespace, &name),
-            "update",
-            Some(specs),
-        )
-        .await;
+        add_entry(&ctx, &user, &app_scope, (&namespace, &name), entry).await?;
         result.applied = true;
     }
     Ok(Json(result))
@@ -814,6 +793,34 @@ fn app_request(
     request(
         json!({"metadata": {"name": name, "resourceVersion": current.metadata["resourceVersion"]}, "spec": spec}),
     )
+}
+
+/// Adds `entry` to the application's `images` and saves it (audited). The caller sent no
+/// version to hold to, so a write that meets a newer one (the controller's status) adds the
+/// entry to that one instead.
+async fn add_entry(
+    ctx: &ApiContext,
+    user: &User,
+    scope: &crate::resources::Scope<'static>,
+    (namespace, name): (&str, &str),
+    entry: Value,
+) -> Result<()> {
+    let mut tries = 0;
+    loop {
+        let (current, spec) = with_entry(scope, namespace, name, entry.clone()).await?;
+        match scope
+            .update(namespace, name, app_request(name, &current, spec)?, user)
+            .await
+        {
+            Ok(updated) => {
+                let specs = (&current.spec, &updated.spec);
+                super::history::record(ctx, user, scope, (namespace, name), "update", Some(specs)).await;
+                return Ok(());
+            }
+            Err(Error::Conflict { .. }) if tries < 5 => tries += 1,
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Creates an object as the API's create does (audited).
