@@ -57,18 +57,36 @@ async fn deployment_image(tb: &Testbed, cluster: &str, ns: &str, name: &str) -> 
     d.spec?.template.spec?.containers.first()?.image.clone()
 }
 
-async fn wait_image(tb: &Testbed, cluster: &str, ns: &str, want: &str) {
+async fn wait_image(tb: &Testbed, cluster: &str, ns: &str, deployment: &str, want: &str) {
     wait_for(
-        &format!("{cluster}: deployment web runs {want}"),
+        &format!("{cluster}: deployment {deployment} runs {want}"),
         LONG,
         || async {
-            match deployment_image(tb, cluster, ns, "web").await {
+            match deployment_image(tb, cluster, ns, deployment).await {
                 Some(i) if i == want => Ok(()),
                 other => Err(format!("{other:?}")),
             }
         },
     )
     .await;
+}
+
+/// A git repository `repo` of the test's own whose manifests deploy `image:1.0.0`, unmarked;
+/// the image line as written.
+fn unmarked_repo(tb: &Testbed, repo: &str, image: &str) -> String {
+    let work = tb.own_git_repo(repo).expect("own repository");
+    let manifest = work.join("base/deployment.yaml");
+    let text = std::fs::read_to_string(&manifest).expect("manifest");
+    let line = text
+        .lines()
+        .find(|l| l.contains("image:"))
+        .expect("an image line")
+        .to_string();
+    let plain = format!("          image: {image}:1.0.0");
+    std::fs::write(&manifest, text.replace(&line, &plain)).expect("write");
+    git(&["commit", "-qam", "Deploy the test's image"], Some(&work)).expect("commit");
+    git(&["push", "-q", &tb.git_push_url(repo), "main"], Some(&work)).expect("push");
+    plain
 }
 
 /// Promotes `cluster` as the console does: the proposal, then the PUT of its spec; a 409 (the
@@ -240,8 +258,8 @@ async fn a_helm_application_follows_on_one_member_and_waits_for_promotion_on_the
     assert_eq!(r.status, 201, "{}", r.text);
 
     // member-1 follows the policy at once; member-2 keeps the values' tag.
-    wait_image(tb, "member-1", &ns, &format!("{image}:1.2.0")).await;
-    wait_image(tb, "member-2", &ns, &format!("{image}:1.0.0")).await;
+    wait_image(tb, "member-1", &ns, "web", &format!("{image}:1.2.0")).await;
+    wait_image(tb, "member-2", &ns, "web", &format!("{image}:1.0.0")).await;
     let app = s.get("admin", &format!("{apps}/web")).await.body;
     assert_eq!(
         app["spec"]["images"][0]["tags"],
@@ -262,7 +280,7 @@ async fn a_helm_application_follows_on_one_member_and_waits_for_promotion_on_the
         .await;
     assert!(r.status < 300, "{}", r.text);
     policy_pick(&s, &ns, "1.3.0").await;
-    wait_image(tb, "member-1", &ns, &format!("{image}:1.3.0")).await;
+    wait_image(tb, "member-1", &ns, "web", &format!("{image}:1.3.0")).await;
     let chain = wait_for("member-2 shows 1.3.0 pending", LONG, || async {
         let r = s.get("admin", &format!("{apps}/web/images")).await;
         if target(&r.body[0], "member-2")["pending"] == "1.3.0" {
@@ -319,7 +337,7 @@ async fn a_helm_application_follows_on_one_member_and_waits_for_promotion_on_the
         changed[0]
     );
     promote(&s, &apps, "app", "member-2").await;
-    wait_image(tb, "member-2", &ns, &format!("{image}:1.3.0")).await;
+    wait_image(tb, "member-2", &ns, "web", &format!("{image}:1.3.0")).await;
     let r = s.get("admin", &format!("{apps}/web/images")).await;
     assert_eq!(
         target(&r.body[0], "member-2")["pending"],
@@ -369,18 +387,7 @@ async fn a_kustomize_application_from_git_is_marked_and_every_target_takes_each_
     }
     let image = format!("{}/{image_repo}", f.registry);
     // The manifests deploy this test's image at 1.0.0, unmarked.
-    let work = tb.own_git_repo(&repo_name).expect("own repository");
-    let manifest = work.join("base/deployment.yaml");
-    let text = std::fs::read_to_string(&manifest).expect("manifest");
-    let line = text
-        .lines()
-        .find(|l| l.contains("image:"))
-        .expect("an image line")
-        .to_string();
-    let plain = format!("          image: {image}:1.0.0");
-    std::fs::write(&manifest, text.replace(&line, &plain)).expect("write");
-    git(&["commit", "-qam", "Deploy the test's image"], Some(&work)).expect("commit");
-    git(&["push", "-q", &tb.git_push_url(&repo_name), "main"], Some(&work)).expect("push");
+    let plain = unmarked_repo(tb, &repo_name, &image);
 
     let sources = path(&ns, "gitrepositories");
     let creds = json!({"type": "basic", "username": f.user, "password": f.password});
@@ -409,29 +416,8 @@ async fn a_kustomize_application_from_git_is_marked_and_every_target_takes_each_
             .await;
         assert_eq!(r.status, 201, "{}", r.text);
     }
-    let deployed = |cluster: &'static str, tag: &'static str| {
-        let (ns, want) = (ns.clone(), format!("{image}:{tag}"));
-        async move {
-            let tb = Testbed::shared();
-            wait_for(
-                &format!("{cluster}: deployment demo runs {want}"),
-                LONG,
-                || async {
-                    let api: Api<Deployment> = Api::namespaced(tb.client(cluster).await, &ns);
-                    let d = api.get_opt("demo").await.ok().flatten();
-                    let i = d.and_then(|d| d.spec?.template.spec?.containers.first()?.image.clone());
-                    if i.as_deref() == Some(want.as_str()) {
-                        Ok(())
-                    } else {
-                        Err(format!("{i:?}"))
-                    }
-                },
-            )
-            .await;
-        }
-    };
-    deployed("member-1", "1.0.0").await;
-    deployed("member-2", "1.0.0").await;
+    wait_image(tb, "member-1", &ns, "demo", &format!("{image}:1.0.0")).await;
+    wait_image(tb, "member-2", &ns, "demo", &format!("{image}:1.0.0")).await;
 
     let setup = json!({"image": image, "policy": {"semver": {"range": ">=1.0.0 <2.0.0"}}, "insecure": true,
                        "credentials": creds});
@@ -517,8 +503,8 @@ async fn a_kustomize_application_from_git_is_marked_and_every_target_takes_each_
     };
     pushed("1.2.0").await;
     reconcile("gitrepositories", "demo").await;
-    deployed("member-1", "1.2.0").await;
-    deployed("member-2", "1.2.0").await;
+    wait_image(tb, "member-1", &ns, "demo", &format!("{image}:1.2.0")).await;
+    wait_image(tb, "member-2", &ns, "demo", &format!("{image}:1.2.0")).await;
 
     // A new tag in the registry travels the same way.
     tb.push_image_tag("demo/app", "1.2.0", &image_repo, "1.3.0")
@@ -528,8 +514,8 @@ async fn a_kustomize_application_from_git_is_marked_and_every_target_takes_each_
     let log = pushed("1.3.0").await;
     assert!(log.starts_with("ksflux|Update "), "{log}");
     reconcile("gitrepositories", "demo").await;
-    deployed("member-1", "1.3.0").await;
-    deployed("member-2", "1.3.0").await;
+    wait_image(tb, "member-1", &ns, "demo", &format!("{image}:1.3.0")).await;
+    wait_image(tb, "member-2", &ns, "demo", &format!("{image}:1.3.0")).await;
     // One status chain: scan, pick, the automation's last push, each target's revision.
     let head = git_head(tb, &repo_name);
     let chain = wait_for("both targets report the automation's commit", LONG, || async {
@@ -578,21 +564,7 @@ async fn a_git_automated_image_keeps_a_manual_cluster_on_its_tag_until_promoted(
             .expect("push a tag");
     }
     let image = format!("{}/{image_repo}", f.registry);
-    let work = tb.own_git_repo(&repo_name).expect("own repository");
-    let manifest = work.join("base/deployment.yaml");
-    let text = std::fs::read_to_string(&manifest).expect("manifest");
-    let line = text
-        .lines()
-        .find(|l| l.contains("image:"))
-        .expect("an image line")
-        .to_string();
-    std::fs::write(
-        &manifest,
-        text.replace(&line, &format!("          image: {image}:1.0.0")),
-    )
-    .expect("write");
-    git(&["commit", "-qam", "Deploy the test's image"], Some(&work)).expect("commit");
-    git(&["push", "-q", &tb.git_push_url(&repo_name), "main"], Some(&work)).expect("push");
+    unmarked_repo(tb, &repo_name, &image);
     let creds = json!({"type": "basic", "username": f.user, "password": f.password});
     let r = s
         .post("admin", &path(&ns, "gitrepositories"), &json!({"metadata": {"name": "demo"},
@@ -606,28 +578,7 @@ async fn a_git_automated_image_keeps_a_manual_cluster_on_its_tag_until_promoted(
             "targets": [{"cluster": "member-1", "namespace": ns}, {"cluster": "member-2", "namespace": ns}]}}))
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let runs = |cluster: &'static str, tag: &'static str| {
-        let (ns, want) = (ns.clone(), format!("{image}:{tag}"));
-        async move {
-            let tb = Testbed::shared();
-            wait_for(
-                &format!("{cluster}: deployment demo runs {want}"),
-                LONG,
-                || async {
-                    let api: Api<Deployment> = Api::namespaced(tb.client(cluster).await, &ns);
-                    let d = api.get_opt("demo").await.ok().flatten();
-                    let i = d.and_then(|d| d.spec?.template.spec?.containers.first()?.image.clone());
-                    if i.as_deref() == Some(want.as_str()) {
-                        Ok(())
-                    } else {
-                        Err(format!("{i:?}"))
-                    }
-                },
-            )
-            .await;
-        }
-    };
-    runs("member-2", "1.0.0").await;
+    wait_image(tb, "member-2", &ns, "demo", &format!("{image}:1.0.0")).await;
 
     // Set up with member-2 manual: it is pinned to the manifests' 1.0.0.
     let setup = json!({"image": image, "policy": {"semver": {"range": ">=1.0.0"}}, "insecure": true,
@@ -658,7 +609,7 @@ async fn a_git_automated_image_keeps_a_manual_cluster_on_its_tag_until_promoted(
         &json!({}),
     )
     .await;
-    runs("member-1", "1.1.0").await;
+    wait_image(tb, "member-1", &ns, "demo", &format!("{image}:1.1.0")).await;
     let chain = wait_for("member-2 shows 1.1.0 pending", LONG, || async {
         let r = s.get("admin", &format!("{apps}/web/images")).await;
         if target(&r.body[0], "member-2")["pending"] == "1.1.0" {
@@ -684,5 +635,5 @@ async fn a_git_automated_image_keeps_a_manual_cluster_on_its_tag_until_promoted(
 
     // Promoted, member-2 runs the pick too.
     promote(&s, &apps, "web-app", "member-2").await;
-    runs("member-2", "1.1.0").await;
+    wait_image(tb, "member-2", &ns, "demo", &format!("{image}:1.1.0")).await;
 }
