@@ -233,7 +233,7 @@ impl Serve {
                     async move {
                         tokio::select! {
                             r = crate::applications::controller::run(clusters.clone(), role) => r,
-                            r = crate::images::automation::run(clusters, Some(history)) => r,
+                            r = crate::image_updates::run(clusters, Some(history)) => r,
                         }
                     }
                 };

@@ -1,8 +1,9 @@
 //! ksflux: FluxCD for KubeSphere — a REST API over Flux resources in many clusters.
 //!
 //! Modules follow the domain: [`clusters`] (host and members, health); [`sources`],
-//! [`delivery`], [`notifications`] and [`images`] (the Flux kinds and their rules); [`history`]
-//! (release history and audit log, durable);
+//! [`delivery`], [`notifications`] and [`images`] (the Flux kinds and their rules; image
+//! policies, setter markers, ksflux's git commits); [`image_updates`] (applications following
+//! image policies, promotions); [`history`] (release history and audit log, durable);
 //! [`resources`] (operations shared by every Flux kind); [`credentials`] (friendly
 //! credentials stored as Secrets); [`auth`] (who is calling); [`validation`]; [`error`]
 //! (Kubernetes `Status` errors); [`http`] (routes and OpenAPI).
@@ -17,6 +18,7 @@ pub mod delivery;
 pub mod error;
 pub mod history;
 pub mod http;
+pub mod image_updates;
 pub mod images;
 pub mod kinds;
 pub mod leader;

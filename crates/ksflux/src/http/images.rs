@@ -15,9 +15,9 @@ use crate::{
     auth::User,
     clusters::HOST,
     error::{ApiErrors, Cause, Error, Result, WriteErrors},
+    image_updates::{self as automation, Mode},
     images::{
         self,
-        automation::{self, Mode},
         policy::{Policy, Verdict},
     },
     kinds,

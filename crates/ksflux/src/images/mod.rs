@@ -1,7 +1,6 @@
 //! Flux image automation: ImageRepository, ImagePolicy and ImageUpdateAutomation
 //! (image.toolkit.fluxcd.io/v1).
 
-pub mod automation;
 pub mod git;
 pub mod markers;
 pub mod policy;

@@ -373,7 +373,7 @@ pub fn start_controller() {
                 // With the image follower, as `ksflux serve` runs them (no audit log here).
                 let result = tokio::select! {
                     r = ksflux::applications::controller::run(clusters.clone(), Some(PROJECT_ROLE.into())) => r,
-                    r = ksflux::images::automation::run(clusters, None) => r,
+                    r = ksflux::image_updates::run(clusters, None) => r,
                 };
                 if let Err(e) = result {
                     panic!("application controller: {e:#}");
