@@ -51,5 +51,14 @@ export const DiffFrame = styled.div`
   }
   code {
     font-family: 'Roboto Mono', Menlo, Consolas, monospace;
+    color: #242e42;
+    background: #f1f4f9;
+    border-radius: 2px;
+    padding: 0 3px;
+  }
+  /* The kit's global style quotes code in backticks; a diff needs none. */
+  code::before,
+  code::after {
+    content: none;
   }
 `;
