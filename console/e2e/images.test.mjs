@@ -49,8 +49,10 @@ before(async () => {
   page = await loggedIn(browser, 'admin', NS);
 });
 
+// Later suites use team-a too (and the sample's Deployment name): leave nothing behind.
 after(async () => {
   await browser?.close();
+  await removeAll();
 });
 
 test('a Helm application follows its image policy on member-1; member-2 is promoted', async () => {
