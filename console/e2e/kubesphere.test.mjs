@@ -268,6 +268,8 @@ test("a workspace's navigation leads to the applications of its projects", async
   await admin.goto(`${ks.url}/workspaces/${WS}/overview`);
   await admin.click('a:has-text("Flux Applications")');
   await admin.waitForURL(`**/workspaces/${WS}/fluxcd/applications`);
+  // The projects come from a request of their own.
+  await admin.waitForSelector(`select[name=project] option[value=${OTHER_NS}]`, { state: 'attached' });
   const offered = await admin.$$eval('select[name=project] option', (os) => os.map((o) => o.value));
   assert.deepEqual(offered, ['*', NS, OTHER_NS]);
   // Every project's applications at once, each project read on its own.
