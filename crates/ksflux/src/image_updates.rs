@@ -130,18 +130,22 @@ async fn follow_namespace(host: &Client, clusters: &Clusters, history: Option<&H
             return;
         }
     };
+    // Every policy's pick in the namespace, read once for all its applications.
+    let latest: BTreeMap<String, String> = match policies.list(&Default::default()).await {
+        Ok(l) => l
+            .items
+            .iter()
+            .filter_map(|p| Some((p.name_any(), latest_tag(&serde_json::to_value(p).ok()?)?)))
+            .collect(),
+        Err(e) => {
+            tracing::debug!(namespace, error = %e, "listing image policies failed");
+            return;
+        }
+    };
     let labels = clusters.labels();
     for app in list.items.into_iter().filter(|a| !a.spec.images.is_empty()) {
         if app.metadata.deletion_timestamp.is_some() {
             continue;
-        }
-        let mut latest = BTreeMap::new();
-        for a in &app.spec.images {
-            if let Ok(Some(p)) = policies.get_opt(&a.policy).await
-                && let Some(tag) = serde_json::to_value(&p).ok().as_ref().and_then(latest_tag)
-            {
-                latest.insert(a.policy.clone(), tag);
-            }
         }
         let Ok(resolved) = placement::resolve(&app, &labels) else {
             continue;

@@ -222,13 +222,12 @@ function Automate({ app, clusters, workloads }: { app: ApplicationView; clusters
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const git = !!app.spec.kustomize && app.spec.source.kind === 'GitRepository';
-  const qc2 = useQueryClient();
   const [seen, setSeen] = useState<TargetWorkloads[]>(workloads);
   const suggestions = useMemo(() => imageSuggestions(app, seen), [app, seen]);
   const start = async () => {
     let live = workloads;
     try {
-      live = await qc2.fetchQuery(keys.sub('applications', HOST, namespace, name, 'workloads'), () =>
+      live = await qc.fetchQuery(keys.sub('applications', HOST, namespace, name, 'workloads'), () =>
         get<TargetWorkloads[]>(resourcePath('applications', namespace, name, 'workloads')),
       );
     } catch {
