@@ -79,6 +79,77 @@ pub struct ApplicationSpec {
     /// not listed in `manual` (those move only when promoted).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<ImageAutomation>,
+    /// How a new revision of the application (any change of its spec but `suspend` and
+    /// `rollout`) reaches the targets: wave by wave, each gated on its targets' health.
+    /// Without it every target takes a change at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<Rollout>,
+}
+
+/// A progressive rollout: waves in order, each started once the previous one is healthy (its
+/// targets Ready at the new revision with healthy workloads) and has soaked.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Rollout {
+    /// The waves, in order. A target no wave chooses goes in a last wave, `remaining`.
+    #[schemars(length(min = 1, max = 20))]
+    pub waves: Vec<Wave>,
+    /// How long a wave stays healthy before the next one starts (a Go duration; default 0s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    pub soak: Option<String>,
+    /// How long a wave may take to become healthy before it counts as failed (a Go duration;
+    /// default 10m).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    pub progress_deadline: Option<String>,
+    /// Times when no wave may start (a started wave goes on).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    pub blackouts: Vec<DeploymentWindow>,
+}
+
+/// One wave of a rollout: the clusters it names plus those its selector chooses.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Wave {
+    /// Its name, shown in the status and the console.
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), length(max = 63))]
+    pub name: String,
+    /// Clusters chosen by their labels (a cluster already in an earlier wave stays there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_selector: Option<LabelSelector>,
+    /// Clusters chosen by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clusters: Vec<String>,
+    /// How many of its targets take the new revision at a time (default: all of them); the
+    /// next ones follow as those become healthy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_unavailable: Option<u32>,
+    /// This wave's soak time, replacing the rollout's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    pub soak: Option<String>,
+}
+
+/// A recurring time span: on the given days (all when empty), from `start` to `end` in
+/// `timeZone`; an `end` before `start` runs past midnight.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentWindow {
+    /// Days of the week it starts on: `Mon` … `Sun`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days: Vec<String>,
+    /// Start time, `HH:MM`.
+    #[schemars(regex(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"))]
+    pub start: String,
+    /// End time, `HH:MM` (`24:00` for midnight).
+    #[schemars(regex(pattern = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"))]
+    pub end: String,
+    /// An IANA time zone (default `UTC`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// One image ksflux keeps up to date in an application.
@@ -511,6 +582,83 @@ pub struct ApplicationStatus {
     /// The last `reconcile.fluxcd.io/requestedAt` the controller handled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_handled_reconcile_at: Option<String>,
+    /// The progressive rollout of the current revision (with `spec.rollout`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<RolloutStatus>,
+}
+
+/// Where the rollout of a revision stands.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutStatus {
+    /// The revision being rolled out: a digest of the spec (but `suspend` and `rollout`).
+    pub revision: String,
+    /// `Progressing`, `Paused` (a wave failed, was rolled back, or a pause was asked for) or
+    /// `Completed`.
+    pub phase: String,
+    /// Why, for a person.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// The index of the wave under way (the number of waves once completed).
+    pub current_wave: u32,
+    /// Every wave, in order.
+    #[serde(default)]
+    pub waves: Vec<WaveStatus>,
+    /// When the rollout of this revision started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// The last revision whose rollout completed: what waves not reached yet, and rolled-back
+    /// ones, run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stable_revision: Option<String>,
+    /// The spec of the stable revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "preserve_unknown")]
+    pub stable_spec: Option<Value>,
+    /// The last `fluxcd.kubesphere.io/rollout-request` handled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_handled_request: Option<String>,
+}
+
+/// One wave of a rollout.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WaveStatus {
+    /// Its name.
+    pub name: String,
+    /// `pending`, `progressing`, `soaking`, `healthy`, `failed`, `paused` or `rolledBack`.
+    pub state: String,
+    /// Its targets.
+    #[serde(default)]
+    pub targets: Vec<WaveTarget>,
+    /// Why, for a person (the failure, the window it waits for).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// When it started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// Since when all its targets are healthy (soaking).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthy_since: Option<String>,
+    /// When it passed (healthy and soaked, or promoted by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// It was promoted by hand.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub promoted: bool,
+}
+
+/// One target of a wave.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WaveTarget {
+    /// The cluster.
+    pub cluster: String,
+    /// `pending`, `progressing`, `healthy`, `failed`, `paused` or `rolledBack`.
+    pub state: String,
+    /// Why, when failed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
 }
 
 /// Ready targets out of all.

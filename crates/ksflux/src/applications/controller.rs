@@ -399,6 +399,9 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
             return Ok(Action::await_change());
         }
     };
+    let written = &app.spec;
+    let labels = ctx.clusters.labels();
+    let stable = stable_render(app, &labels);
     let app = &resolved.app;
     let (problems, renew_in) = observe(app, ctx).await?;
     let rendered = render::render(app);
@@ -406,10 +409,14 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
     let workloads = observe_workloads(ctx, &live).await;
     let plan = plan::plan(&Observed {
         app,
+        spec: written,
         rendered: &rendered,
         children: &live,
         problems: &problems,
         workloads: &workloads,
+        labels: &labels,
+        stable: &stable,
+        now: jiff::Timestamp::now(),
     });
 
     let pp = PatchParams::apply(MANAGER).force();
@@ -447,6 +454,29 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
         plan.requeue.min(renew_in.max(Duration::from_secs(5)))
     };
     Ok(Action::requeue(next))
+}
+
+/// With a rollout, the objects of its stable revision (the spec whose rollout last completed,
+/// placed with today's labels), one per target it had; empty when there is none.
+fn stable_render(app: &Application, labels: &placement::ClusterLabels) -> Vec<render::Rendered> {
+    let Some(spec) = app
+        .status
+        .as_ref()
+        .and_then(|s| s.rollout.as_ref())
+        .and_then(|r| r.stable_spec.clone())
+        .filter(|_| app.spec.rollout.is_some())
+    else {
+        return Vec::new();
+    };
+    let Ok(spec) = serde_json::from_value::<super::ApplicationSpec>(spec) else {
+        return Vec::new();
+    };
+    let mut stable = app.clone();
+    stable.spec = spec;
+    match placement::resolve(&stable, labels) {
+        Ok(r) => render::render(&r.app),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// Applies an application, and when that fails, says so on the application: Ready=False

@@ -10,6 +10,7 @@ pub mod merge;
 pub mod placement;
 pub mod plan;
 pub mod render;
+pub mod rollout;
 
 pub use ksflux_types::application::*;
 use kube::CustomResourceExt;

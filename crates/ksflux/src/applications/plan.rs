@@ -10,7 +10,10 @@ use kube::{ResourceExt, api::DynamicObject};
 use serde_json::{Value, json};
 
 use super::{
-    Application, ApplicationStatus, StatusSummary, TargetStatus, WorkloadsSummary, render::Rendered,
+    Application, ApplicationStatus, StatusSummary, TargetStatus, WorkloadsSummary,
+    placement::ClusterLabels,
+    render::Rendered,
+    rollout::{self, Choice, REVISION_ANNOTATION},
 };
 use crate::resources::{REQUESTED_AT, applied_revision};
 
@@ -27,8 +30,10 @@ pub struct Problem {
 
 /// What a reconcile observed.
 pub struct Observed<'a> {
-    /// The application.
+    /// The application, its targets resolved (placed clusters explicit, layers stacked).
     pub app: &'a Application,
+    /// Its spec as written (a rollout's revision is that of this spec).
+    pub spec: &'a super::ApplicationSpec,
     /// Its rendered objects, one per target.
     pub rendered: &'a [Rendered],
     /// Its children in the host (with their kind set).
@@ -37,6 +42,12 @@ pub struct Observed<'a> {
     pub problems: &'a BTreeMap<String, Problem>,
     /// The workloads of targets Flux reports ready, by cluster (read in each cluster).
     pub workloads: &'a BTreeMap<String, WorkloadsSummary>,
+    /// Every cluster's labels (rollout waves choose by them).
+    pub labels: &'a ClusterLabels,
+    /// With a rollout, the objects of its stable revision, one per target it had.
+    pub stable: &'a [Rendered],
+    /// Now.
+    pub now: jiff::Timestamp,
 }
 
 /// An Event to publish on the application.
@@ -103,16 +114,48 @@ pub fn plan(o: &Observed<'_>) -> Plan {
     let old = app.status.clone().unwrap_or_default();
     let requested = app.annotations().get(REQUESTED_AT).cloned();
 
+    let targets: Vec<TargetStatus> = o
+        .rendered
+        .iter()
+        .map(|r| target_status(o, &old, &ns, r))
+        .collect();
+    let rollout = rollout_step(o, &targets);
     let apply = o
         .rendered
         .iter()
         .filter(|r| !o.problems.contains_key(&r.cluster))
-        .map(|r| {
-            let mut obj = r.object.clone();
+        .filter_map(|r| {
+            let mut annotations = serde_json::Map::new();
             if let Some(token) = &requested {
-                obj["metadata"]["annotations"] = json!({REQUESTED_AT: token});
+                annotations.insert(REQUESTED_AT.into(), json!(token));
             }
-            obj
+            let mut obj = match &rollout {
+                None => r.object.clone(),
+                Some((d, revision)) => match d.choices.get(&r.cluster) {
+                    Some(Choice::Stable) => {
+                        // The stable revision where it had this target, else what runs now.
+                        let s = o.stable.iter().find(|s| s.cluster == r.cluster)?;
+                        let mut obj = s.object.clone();
+                        obj["spec"]["suspend"] = r.object["spec"]["suspend"].clone();
+                        let stable = d.status.stable_revision.clone().unwrap_or_default();
+                        annotations.insert(REVISION_ANNOTATION.into(), json!(stable));
+                        obj
+                    }
+                    _ => {
+                        annotations.insert(REVISION_ANNOTATION.into(), json!(revision));
+                        r.object.clone()
+                    }
+                },
+            };
+            if obj["spec"]["suspend"].is_null()
+                && let Some(spec) = obj["spec"].as_object_mut()
+            {
+                spec.remove("suspend");
+            }
+            if !annotations.is_empty() {
+                obj["metadata"]["annotations"] = Value::Object(annotations);
+            }
+            Some(obj)
         })
         .collect();
     let delete = o
@@ -129,12 +172,7 @@ pub fn plan(o: &Observed<'_>) -> Plan {
         .cloned()
         .collect();
 
-    let targets: Vec<TargetStatus> = o
-        .rendered
-        .iter()
-        .map(|r| target_status(o, &old, &ns, r))
-        .collect();
-    let notes = targets
+    let mut notes: Vec<Note> = targets
         .iter()
         .filter(|ts| {
             let before = old.targets.iter().find(|b| b.cluster == ts.cluster);
@@ -153,12 +191,19 @@ pub fn plan(o: &Observed<'_>) -> Plan {
             }
         })
         .collect();
+    if let Some((d, _)) = &rollout {
+        notes.extend(d.notes.iter().map(|(warning, reason, message)| Note {
+            warning: *warning,
+            reason,
+            message: message.clone(),
+        }));
+    }
 
     let ready_count = targets.iter().filter(|t| t.ready == "True").count() as u32;
     let total = targets.len() as u32;
     let failed = targets.iter().find(|t| t.ready == "False");
     let waiting = targets.iter().find(|t| t.ready != "True" && t.ready != "False");
-    let ready = match (failed, waiting) {
+    let mut ready = match (failed, waiting) {
         (Some(f), _) => ("False", f.reason.clone(), format!("{}: {}", f.cluster, f.message)),
         (None, Some(w)) => (
             "Unknown",
@@ -171,6 +216,19 @@ pub fn plan(o: &Observed<'_>) -> Plan {
             format!("{ready_count}/{total} targets ready"),
         ),
     };
+    // A rollout that is paused or under way says so, over targets that are ready.
+    let mut rolling = false;
+    if let Some((d, _)) = &rollout {
+        match d.status.phase.as_str() {
+            "Paused" => ready = ("False", "RolloutPaused".into(), d.status.message.clone()),
+            "Progressing" if ready.0 == "True" => {
+                rolling = true;
+                ready = ("Unknown", "RolloutProgressing".into(), d.status.message.clone());
+            }
+            "Progressing" => rolling = true,
+            _ => {}
+        }
+    }
     // Workloads still rolling out (or not read yet as healthy) are looked at again soon, so a
     // failure that shows after Flux reported ready is seen within seconds.
     let settling = targets
@@ -183,7 +241,7 @@ pub fn plan(o: &Observed<'_>) -> Plan {
             &old,
             generation,
             (ready.0, &ready.1, &ready.2),
-            waiting.is_some(),
+            waiting.is_some() || rolling,
             false,
         ),
         summary: Some(StatusSummary {
@@ -193,14 +251,57 @@ pub fn plan(o: &Observed<'_>) -> Plan {
         }),
         targets,
         last_handled_reconcile_at: requested.or(old.last_handled_reconcile_at.clone()),
+        rollout: rollout.as_ref().map(|(d, _)| d.status.clone()),
     };
+    let mut requeue = Duration::from_secs(if ready.0 == "True" && !settling { 300 } else { 15 });
+    if let Some((d, _)) = &rollout {
+        requeue = requeue.min(d.requeue);
+    }
     Plan {
         apply,
         delete,
         status: (Some(&status) != app.status.as_ref()).then_some(status),
         notes,
-        requeue: Duration::from_secs(if ready.0 == "True" && !settling { 300 } else { 15 }),
+        requeue,
     }
+}
+
+/// With `spec.rollout`: the rollout's step over the targets' health at the new revision, and
+/// that revision.
+fn rollout_step(o: &Observed<'_>, targets: &[TargetStatus]) -> Option<(rollout::Decision, String)> {
+    let app = o.app;
+    let settings = o.spec.rollout.as_ref()?;
+    let revision = rollout::revision(o.spec);
+    let clusters: Vec<String> = app.spec.targets.iter().map(|t| t.cluster.clone()).collect();
+    let health = targets
+        .iter()
+        .map(|ts| {
+            let child = o.children.iter().find(|c| {
+                c.labels().get(super::CLUSTER_LABEL) == Some(&ts.cluster)
+                    && c.metadata.deletion_timestamp.is_none()
+            });
+            let child_revision = child.and_then(|c| c.annotations().get(REVISION_ANNOTATION).cloned());
+            let problem = o.problems.contains_key(&ts.cluster);
+            (
+                ts.cluster.clone(),
+                rollout::health(ts, child_revision.as_deref(), &revision, problem),
+            )
+        })
+        .collect();
+    let decision = rollout::step(&rollout::Input {
+        spec: o.spec,
+        clusters: &clusters,
+        rollout: settings,
+        previous: app.status.as_ref().and_then(|s| s.rollout.as_ref()),
+        labels: o.labels,
+        health: &health,
+        request: app
+            .annotations()
+            .get(rollout::REQUEST_ANNOTATION)
+            .map(String::as_str),
+        now: o.now,
+    });
+    Some((decision, revision))
 }
 
 /// The state of one target: its child's Ready condition (a Ready of an older generation is
@@ -395,10 +496,14 @@ mod tests {
             problems.iter().map(|(c, p)| (c.to_string(), p.clone())).collect();
         plan(&Observed {
             app,
+            spec: &app.spec,
             rendered: &rendered,
             children,
             problems: &problems,
             workloads,
+            labels: &BTreeMap::new(),
+            stable: &[],
+            now: jiff::Timestamp::now(),
         })
     }
 

@@ -159,6 +159,7 @@ pub fn validate(name: &str, spec: &ApplicationSpec) -> Vec<Cause> {
         override_causes(&format!("spec.layers[{i}].overrides"), helm, &l.overrides, &mut c);
     }
     image_causes(spec, helm, &mut c);
+    super::rollout::causes(spec, &mut c);
     for (i, d) in spec.depends_on.iter().enumerate() {
         c.extend(validation::dns1123_subdomain(&format!("spec.dependsOn[{i}]"), d));
         if d == name {
