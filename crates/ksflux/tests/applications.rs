@@ -1416,3 +1416,177 @@ async fn label_layers_stack_in_order_and_the_preview_agrees_with_what_is_applied
     let r = s.delete("admin", &format!("{}/layered", apps(&ns))).await;
     assert!(r.status < 300, "{}", r.text);
 }
+
+/// The rollout status of an application, and the state of its waves by name.
+fn waves(app: &Value) -> Vec<(String, String)> {
+    app["status"]["rollout"]["waves"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|w| {
+            (
+                w["name"].as_str().unwrap_or_default().to_string(),
+                w["state"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn wave_states(app: &Value) -> Vec<String> {
+    waves(app).into_iter().map(|(_, s)| s).collect()
+}
+
+/// Sets (or with `None` removes) the testbed's failure trigger on Deployment `demo`'s pods in
+/// `cluster`, as a broken node or admission policy of that cluster would.
+async fn break_pods(tb: &Testbed, cluster: &str, ns: &str, trigger: Option<&str>) {
+    let patch =
+        json!({"spec": {"template": {"metadata": {"annotations": {"testbed.ksflux.io/fail": trigger}}}}});
+    Api::<Deployment>::namespaced(tb.client(cluster).await, ns)
+        .patch("demo", &Default::default(), &kube::api::Patch::Merge(&patch))
+        .await
+        .expect("patch the Deployment");
+}
+
+#[tokio::test]
+async fn a_rollout_goes_wave_by_wave_pauses_on_a_failure_and_completes_once_fixed_and_resumed() {
+    start_controller();
+    let s = Server::start().await;
+    let tb = s.tb;
+    let ns = project(&s).await;
+    git_repository(&s, &ns, "demo").await;
+    let env = format!("test.ksflux.io/{}", unique_name("env"));
+    label_cluster(tb, "member-1", &env, Some("staging")).await;
+    label_cluster(tb, "member-2", &env, Some("production")).await;
+    s.clusters.refresh().await;
+    let item = format!("{}/waves", apps(&ns));
+    let body = json!({
+        "metadata": {"name": "waves"},
+        "spec": {
+            "source": {"kind": "GitRepository", "name": "demo"},
+            // Flux reports Ready once applied; the workloads' health gates the waves.
+            "kustomize": {"path": "./base", "wait": false, "substitute": {"greeting": "v1"}},
+            "interval": "1m",
+            "placement": {"clusterSelector": {"matchExpressions": [{"key": &env, "operator": "Exists"}]}, "namespace": ns},
+            "rollout": {"waves": [
+                {"name": "staging", "clusterSelector": {"matchLabels": {&env: "staging"}}},
+                {"name": "production", "clusterSelector": {"matchLabels": {&env: "production"}}}
+            ]}
+        }
+    });
+    // A bad rollout setting is refused, naming the field.
+    let mut bad = body.clone();
+    bad["spec"]["rollout"]["waves"][1]["name"] = json!("staging");
+    let r = s.post("admin", &apps(&ns), &bad).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("spec.rollout.waves[1].name"), "{}", r.text);
+
+    let created = s.post("admin", &apps(&ns), &body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let first = wait_app(&s, &ns, "waves", "the first revision rolled out", |a| {
+        a["status"]["rollout"]["phase"] == "Completed" && all_ready(a, 2)
+    })
+    .await;
+    assert_eq!(wave_states(&first), ["healthy", "healthy"]);
+    let stable = first["status"]["rollout"]["stableRevision"].clone();
+    for m in ["member-1", "member-2"] {
+        wait_configmap(tb, m, &ns, "demo-config", "greeting", "v1").await;
+    }
+    // Nothing to act on in a completed rollout.
+    let r = s
+        .post("admin", &format!("{item}/rollout"), &json!({"action": "resume"}))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    let r = s
+        .post("admin", &format!("{item}/rollout"), &json!({"action": "jump"}))
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+
+    // Staging's pods fail from now on; revision 2 goes to staging and stops there.
+    break_pods(tb, "member-1", &ns, Some("crash-loop")).await;
+    let r = edit(&s, &item, |current| {
+        let mut spec = current["spec"].clone();
+        spec["kustomize"]["substitute"]["greeting"] = json!("v2");
+        spec
+    })
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let paused = wait_app(&s, &ns, "waves", "paused after the staging wave", |a| {
+        a["status"]["rollout"]["phase"] == "Paused"
+    })
+    .await;
+    let rollout = &paused["status"]["rollout"];
+    assert_ne!(rollout["revision"], stable);
+    assert_eq!(wave_states(&paused), ["failed", "pending"], "{rollout}");
+    assert_eq!(rollout["waves"][0]["targets"][0]["state"], "failed", "{rollout}");
+    assert!(
+        rollout["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("member-1") && m.contains("CrashLoopBackOff")),
+        "{rollout}"
+    );
+    assert_eq!(rollout["waves"][1]["targets"][0]["state"], "pending", "{rollout}");
+    let ready = paused["status"]["conditions"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["type"] == "Ready").cloned())
+        .unwrap_or_default();
+    assert_eq!(ready["reason"], "RolloutPaused", "{ready}");
+    wait_configmap(tb, "member-1", &ns, "demo-config", "greeting", "v2").await;
+    // Production keeps the old revision, and stays there.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(
+        data(&configmap(tb, "member-2", &ns, "demo-config").await, "greeting").as_deref(),
+        Some("v1")
+    );
+    let m2 = s
+        .get(
+            "admin",
+            &format!("{}/waves-member-2", path(&ns, "kustomizations")),
+        )
+        .await;
+    assert_eq!(
+        m2.body["metadata"]["annotations"]["fluxcd.kubesphere.io/revision"], stable,
+        "{}",
+        m2.text
+    );
+
+    // Rolling the failed wave back puts staging on the stable revision again.
+    let r = s
+        .post(
+            "admin",
+            &format!("{item}/rollout"),
+            &json!({"action": "rollback"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    wait_app(&s, &ns, "waves", "staging rolled back", |a| {
+        wave_states(a) == ["rolledBack", "pending"]
+    })
+    .await;
+    wait_configmap(tb, "member-1", &ns, "demo-config", "greeting", "v1").await;
+
+    // Fixed on the cluster, then resumed: staging takes revision 2 again, then production.
+    break_pods(tb, "member-1", &ns, None).await;
+    let r = s
+        .post("admin", &format!("{item}/rollout"), &json!({"action": "resume"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let done = wait_app(&s, &ns, "waves", "revision 2 on every target", |a| {
+        a["status"]["rollout"]["phase"] == "Completed"
+            && a["status"]["rollout"]["revision"] != stable
+            && all_ready(a, 2)
+    })
+    .await;
+    assert_eq!(wave_states(&done), ["healthy", "healthy"]);
+    assert_eq!(
+        done["status"]["rollout"]["stableRevision"],
+        done["status"]["rollout"]["revision"]
+    );
+    for m in ["member-1", "member-2"] {
+        wait_configmap(tb, m, &ns, "demo-config", "greeting", "v2").await;
+    }
+    for m in ["member-1", "member-2"] {
+        label_cluster(tb, m, &env, None).await;
+    }
+    let r = s.delete("admin", &item).await;
+    assert!(r.status < 300, "{}", r.text);
+}

@@ -349,6 +349,66 @@ pub async fn act_on_target(
     })
 }
 
+/// Asks an application's rollout to pause, resume, promote the wave under way or roll it back
+/// (the controller acts on the `fluxcd.kubesphere.io/rollout-request` annotation written here,
+/// as the user). A request the rollout cannot take is a 409 saying why.
+pub async fn request_rollout(
+    user_client: &Client,
+    namespace: &str,
+    name: &str,
+    action: super::rollout::Request,
+    user: &User,
+) -> Result<Application> {
+    use super::rollout::{REQUEST_ANNOTATION, Request};
+    let api: Api<Application> = Api::namespaced(user_client.clone(), namespace);
+    let now = jiff::Timestamp::now().to_string();
+    let refuse = |message: String| Error::Conflict {
+        reason: "Conflict",
+        message,
+    };
+    for _ in 0..5 {
+        let mut app = api.get(name).await?;
+        if app.spec.rollout.is_none() {
+            return Err(refuse(format!(
+                "application {name:?} has no spec.rollout: every target takes a change at once"
+            )));
+        }
+        let status = app.status.as_ref().and_then(|s| s.rollout.as_ref());
+        let Some(status) = status else {
+            return Err(refuse(format!(
+                "the rollout of {name:?} has not started yet; try again"
+            )));
+        };
+        if status.phase == "Completed" {
+            return Err(refuse(format!(
+                "revision {} is on every target: there is no wave to {}",
+                status.revision,
+                action.as_str()
+            )));
+        }
+        if action == Request::Rollback && status.stable_revision.is_none() {
+            return Err(refuse(
+                "no revision has completed a rollout yet, so there is none to roll back to".into(),
+            ));
+        }
+        let note = format!("rollout {} by {} at {now}", action.as_str(), user.name);
+        let annotations = app.annotations_mut();
+        annotations.insert(REQUEST_ANNOTATION.into(), format!("{}@{now}", action.as_str()));
+        annotations.insert(LAST_ACTION.into(), note);
+        match api.replace(name, &PostParams::default(), &app).await {
+            Ok(a) => return Ok(a),
+            Err(kube::Error::Api(s)) if s.is_conflict() => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Error::Conflict {
+        reason: "Conflict",
+        message: format!("application {name:?} kept changing; try again"),
+    })
+}
+
 /// One target in the detail view.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

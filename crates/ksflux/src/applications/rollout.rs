@@ -322,7 +322,11 @@ pub fn step(i: &Input<'_>) -> Decision {
         };
         if matches!(w.state.as_str(), "failed" | "paused" | "rolledBack") {
             st.phase = "Paused".into();
-            st.message = format!("wave {} is {}: {}", w.name, w.state, w.message);
+            st.message = match w.state.as_str() {
+                "failed" => format!("wave {} failed: {}", w.name, w.message),
+                "paused" => format!("wave {} is paused on request", w.name),
+                _ => format!("wave {} was {}", w.name, w.message),
+            };
             for t in &mut w.targets {
                 if t.state == "pending" {
                     t.state = "paused".into();

@@ -314,6 +314,39 @@ async fn workloads(
     ))
 }
 
+/// A request to an application's rollout.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RolloutRequest {
+    /// `pause`, `resume`, `promote` (the wave under way) or `rollback` (the wave under way).
+    pub action: applications::rollout::Request,
+}
+
+/// Acts on an application's progressive rollout: pause it, resume it (the wave under way tries
+/// the new revision again), promote the wave under way by hand, or roll that wave back to the
+/// stable revision. Needs the right to update the application.
+#[utoipa::path(post, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/rollout", tag = "applications",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    request_body(content = RolloutRequest),
+    responses((status = 200, body = ObjectView, description = "the application with the request recorded"),
+              ApiErrors, WriteErrors))]
+async fn rollout(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiPath((namespace, name)): ApiPath<(String, String)>,
+    body: Result<ApiJson<RolloutRequest>>,
+) -> Result<Json<ObjectView>> {
+    let scope = ctx.scope(kinds::APPLICATION.plural, None, &user)?;
+    scope.authorize(&user, "update", &namespace, Some(&name)).await?;
+    let ApiJson(req) = body?;
+    applications::api::request_rollout(&scope.client, &namespace, &name, req.action, &user).await?;
+    let view = scope.get(&namespace, &name).await?;
+    ctx.reads().written(&scope, &view).await;
+    let what = format!("rollout {}", req.action.as_str());
+    super::history::record(&ctx, &user, &scope, (&namespace, &name), &what, None).await;
+    Ok(Json(view))
+}
+
 /// The application routes.
 pub(super) fn router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::new()
@@ -329,6 +362,7 @@ pub(super) fn router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(diff))
         .routes(routes!(targets))
         .routes(routes!(workloads))
+        .routes(routes!(rollout))
 }
 
 #[cfg(test)]
