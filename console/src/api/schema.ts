@@ -324,6 +324,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/rollout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acts on an application's progressive rollout: pause it, resume it (the wave under way tries
+         *     the new revision again), promote the wave under way by hand, or roll that wave back to the
+         *     stable revision. Needs the right to update the application.
+         */
+        post: operations["rollout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/targets": {
         parameters: {
             query?: never;
@@ -2046,6 +2067,62 @@ export interface components {
                 /** @description The namespace in each selected cluster. */
                 namespace: string;
             };
+            /**
+             * @description How a new revision of the application (any change of its spec but `suspend` and
+             *     `rollout`) reaches the targets: wave by wave, each gated on its targets' health.
+             *     Without it every target takes a change at once.
+             */
+            rollout?: {
+                /** @description Times when no wave may start (a started wave goes on). */
+                blackouts?: {
+                    /** @description Days of the week it starts on: `Mon` … `Sun`. */
+                    days?: string[];
+                    /** @description End time, `HH:MM` (`24:00` for midnight). */
+                    end: string;
+                    /** @description Start time, `HH:MM`. */
+                    start: string;
+                    /** @description An IANA time zone (default `UTC`). */
+                    timeZone?: string;
+                }[];
+                /**
+                 * @description How long a wave may take to become healthy before it counts as failed (a Go duration;
+                 *     default 10m).
+                 */
+                progressDeadline?: string;
+                /** @description How long a wave stays healthy before the next one starts (a Go duration; default 0s). */
+                soak?: string;
+                /** @description The waves, in order. A target no wave chooses goes in a last wave, `remaining`. */
+                waves: {
+                    /** @description Clusters chosen by their labels (a cluster already in an earlier wave stays there). */
+                    clusterSelector?: {
+                        /** @description Requirements: `In`, `NotIn`, `Exists`, `DoesNotExist`. */
+                        matchExpressions?: {
+                            /** @description The label. */
+                            key: string;
+                            /** @description `In`, `NotIn`, `Exists` or `DoesNotExist`. */
+                            operator: string;
+                            /** @description The values (`In`, `NotIn`). */
+                            values?: string[];
+                        }[];
+                        /** @description Labels with these exact values. */
+                        matchLabels?: {
+                            [key: string]: string;
+                        };
+                    };
+                    /** @description Clusters chosen by name. */
+                    clusters?: string[];
+                    /**
+                     * Format: uint32
+                     * @description How many of its targets take the new revision at a time (default: all of them); the
+                     *     next ones follow as those become healthy.
+                     */
+                    maxUnavailable?: number;
+                    /** @description Its name, shown in the status and the console. */
+                    name: string;
+                    /** @description This wave's soak time, replacing the rollout's. */
+                    soak?: string;
+                }[];
+            };
             /** @description The Flux source the application is built from, in the application's namespace. */
             source: {
                 /**
@@ -2407,6 +2484,66 @@ export interface components {
              * @description The generation the status describes.
              */
             observedGeneration?: number;
+            /** @description The progressive rollout of the current revision (with `spec.rollout`). */
+            rollout?: {
+                /**
+                 * Format: uint32
+                 * @description The index of the wave under way (the number of waves once completed).
+                 */
+                currentWave: number;
+                /** @description The last `fluxcd.kubesphere.io/rollout-request` handled. */
+                lastHandledRequest?: string;
+                /** @description Why, for a person. */
+                message?: string;
+                /**
+                 * @description `Progressing`, `Paused` (a wave failed, was rolled back, or a pause was asked for) or
+                 *     `Completed`.
+                 */
+                phase: string;
+                /** @description The revision being rolled out: a digest of the spec (but `suspend` and `rollout`). */
+                revision: string;
+                /**
+                 * @description The last revision whose rollout completed: what waves not reached yet, and rolled-back
+                 *     ones, run.
+                 */
+                stableRevision?: string;
+                /** @description The spec of the stable revision. */
+                stableSpec?: Record<string, unknown>;
+                /** @description When the rollout of this revision started. */
+                startedAt?: string;
+                /**
+                 * @description Every wave, in order.
+                 * @default []
+                 */
+                waves: {
+                    /** @description When it passed (healthy and soaked, or promoted by hand). */
+                    finishedAt?: string;
+                    /** @description Since when all its targets are healthy (soaking). */
+                    healthySince?: string;
+                    /** @description Why, for a person (the failure, the window it waits for). */
+                    message?: string;
+                    /** @description Its name. */
+                    name: string;
+                    /** @description It was promoted by hand. */
+                    promoted?: boolean;
+                    /** @description When it started. */
+                    startedAt?: string;
+                    /** @description `pending`, `progressing`, `soaking`, `healthy`, `failed`, `paused` or `rolledBack`. */
+                    state: string;
+                    /**
+                     * @description Its targets.
+                     * @default []
+                     */
+                    targets: {
+                        /** @description The cluster. */
+                        cluster: string;
+                        /** @description Why, when failed. */
+                        message?: string;
+                        /** @description `pending`, `progressing`, `healthy`, `failed`, `paused` or `rolledBack`. */
+                        state: string;
+                    }[];
+                }[];
+            };
             /** @description Ready targets out of all. */
             summary?: {
                 /**
@@ -3246,6 +3383,11 @@ export interface components {
              */
             updated: number;
         };
+        /**
+         * @description What a rollout can be asked to do.
+         * @enum {string}
+         */
+        Request: "pause" | "resume" | "promote" | "rollback";
         /** @description What rolling a Helm target back to a release would change. */
         RollbackProposal: {
             /** @description Per target, what applying it would change (only the rolled-back target changes). */
@@ -3259,6 +3401,11 @@ export interface components {
              *     version and values; everything else as it is.
              */
             spec: Record<string, unknown>;
+        };
+        /** @description A request to an application's rollout. */
+        RolloutRequest: {
+            /** @description `pause`, `resume`, `promote` (the wave under way) or `rollback` (the wave under way). */
+            action: components["schemas"]["Request"];
         };
         /**
          * @description The state a console shows for an object.
@@ -5484,6 +5631,123 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RollbackProposal"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The object exists, or the edit is based on a stale `resourceVersion`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body's media type is not one the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    rollout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RolloutRequest"];
+            };
+        };
+        responses: {
+            /** @description the application with the request recorded */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectView"];
                 };
             };
             /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
