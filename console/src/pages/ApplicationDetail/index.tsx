@@ -25,6 +25,7 @@ import { targetRows, TargetsTable } from './Targets';
 import { useTo } from '../../app/base';
 import { NotifyMe } from './NotifyMe';
 import { Timeline } from './Timeline';
+import { RolloutPanel } from './Rollout';
 
 const Facts = styled.dl`
   display: grid;
@@ -220,6 +221,12 @@ export default function ApplicationDetail() {
           onSelect={setChosen}
         />
       </Panel>
+
+      {app.spec.rollout && (
+        <Panel>
+          <RolloutPanel app={app} />
+        </Panel>
+      )}
 
       <Panel>
         <ImagesPanel app={app} clusters={rows.map((r) => r.cluster)} />
