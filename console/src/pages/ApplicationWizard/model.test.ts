@@ -81,6 +81,10 @@ describe('stateToSpec', () => {
       dependsOn: ['database'],
       interval: '10m',
       suspend: true,
+      placement: { clusterSelector: { matchLabels: { env: 'staging' } }, namespace: 'web' },
+      layers: [{ name: 'eu', clusterSelector: { matchLabels: { region: 'eu' } }, overrides: { substitute: { zone: 'eu' } } }],
+      images: [{ policy: 'app', image: 'app', manual: ['member-1'], tags: { 'member-1': '1.0.0' } }],
+      rollout: { waves: [{ name: 'staging', clusters: ['host'] }], soak: '5m' },
     };
     const state = specToState('web', 'team-a', spec);
     expect(state.type).toBe('kustomize');

@@ -74,6 +74,9 @@ export interface Kept {
   /** Clusters chosen by labels, and label layers (edited as YAML, kept by the wizard). */
   placement?: ApplicationSpec['placement'];
   layers?: ApplicationSpec['layers'];
+  /** Image automation and the progressive rollout (set up on the application's page). */
+  images?: ApplicationSpec['images'];
+  rollout?: ApplicationSpec['rollout'];
 }
 
 /** The Kustomize part of a spec, as kept. */
@@ -303,6 +306,8 @@ export function stateToSpec(s: WizardState): ApplicationSpec {
     suspend: s.kept.suspend,
     placement: s.kept.placement,
     layers: s.kept.layers,
+    images: s.kept.images,
+    rollout: s.kept.rollout,
   });
   return spec;
 }
@@ -368,6 +373,8 @@ export function specToState(name: string, namespace: string, spec: ApplicationSp
       kustomize: keptKustomize(k),
       placement: spec.placement ?? undefined,
       layers: spec.layers?.length ? spec.layers : undefined,
+      images: spec.images?.length ? spec.images : undefined,
+      rollout: spec.rollout ?? undefined,
     }),
   };
 }
