@@ -21,11 +21,12 @@ function initial(values = BASE, type: AppType = 'helm'): WizardState {
   };
 }
 
-function Harness({ start }: { start: WizardState }) {
+function Harness({ start, labels }: { start: WizardState; labels?: Record<string, Record<string, string>> }) {
   const [state, setState] = useState(start);
   return (
     <KubedConfigProvider>
       <OverridesEditor
+        labels={labels}
         state={state}
         onChange={(i, t) => setState((s) => ({ ...s, targets: s.targets.map((x, j) => (j === i ? t : x)) }))}
       />
@@ -121,5 +122,43 @@ describe('OverridesEditor', () => {
     expect(out).toContain('color: blue');
     expect(out).not.toContain('color: red');
     expect(out).toContain('path: ./deploy');
+  });
+
+  it('shows the layers that apply to a cluster as columns, and placed clusters as tabs', async () => {
+    const user = userEvent.setup();
+    const start = initial();
+    start.targets = [emptyTarget('member-1', 'team-a')];
+    start.kept = {
+      ...start.kept,
+      placement: { clusterSelector: { matchLabels: { env: 'production' } }, namespace: 'web', exclude: ['member-3'] },
+      layers: [
+        { name: 'production', clusterSelector: { matchLabels: { env: 'production' } }, overrides: { values: { replicaCount: 3 } } },
+        { name: 'eu', clusterSelector: { matchLabels: { region: 'eu' } }, overrides: { values: { message: 'eu hosts' } } },
+      ],
+    };
+    const labels = {
+      'member-1': { env: 'staging', region: 'eu' },
+      'member-2': { env: 'production', region: 'eu' },
+      'member-3': { env: 'production', region: 'us' },
+      'member-4': { env: 'production', region: 'us' },
+    };
+    render(<Harness start={start} labels={labels} />);
+    // member-1: explicit, only the eu layer applies.
+    expect(screen.queryByTestId('override-layer-production')).toBeNull();
+    expect(screen.getByTestId('override-layer-eu').textContent).toContain('region=eu');
+    expect(screen.getByTestId('rendered-member-1').textContent).toContain('message: eu hosts');
+    // Placed: member-2 and member-4 (member-3 is excluded), with both or one layer.
+    expect(screen.queryByTestId('override-tab-member-3')).toBeNull();
+    await openTab(user, 'member-2');
+    expect(screen.getByTestId('override-layer-production')).toBeTruthy();
+    expect(screen.getByTestId('override-layer-eu')).toBeTruthy();
+    expect(screen.getByTestId('override-placed').textContent).toContain('fluxcd.kubesphere.io/cluster=member-2');
+    const m2 = screen.getByTestId('rendered-member-2').textContent ?? '';
+    expect(m2).toContain('replicaCount: 3');
+    expect(m2).toContain('message: eu hosts');
+    expect(m2).toContain('targetNamespace: web');
+    await openTab(user, 'member-4');
+    expect(screen.queryByTestId('override-layer-eu')).toBeNull();
+    expect(screen.getByTestId('rendered-member-4').textContent).toContain('message: hello');
   });
 });

@@ -1,7 +1,10 @@
 /**
- * Per-cluster overrides: for the chosen target, the base configuration, this cluster's
- * overrides and the result for that cluster side by side. The result is computed here with
- * the documented merge rules (`merge.ts`), as the user types.
+ * Per-cluster overrides: for the chosen target, the base configuration, the label layers that
+ * apply to its cluster (one column each, in order), this cluster's overrides and the result for
+ * that cluster side by side. The result is computed here with the documented merge rules
+ * (`merge.ts`), as the user types. Clusters the placement chooses by labels have tabs too: they
+ * have no overrides of their own (a layer selecting `fluxcd.kubesphere.io/cluster` gives them
+ * some), so their middle column says so.
  */
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -9,7 +12,7 @@ import styled from 'styled-components';
 import { stringify } from 'yaml';
 import { FormField, type FormBinding } from '../../components/Field';
 import { Code } from '../../components/Page';
-import { renderTarget } from './merge';
+import { layersFor, renderTarget, selectorMatches, withLayers, type Selector } from './merge';
 import {
   hasOverrides,
   overrideErrors,
@@ -44,9 +47,10 @@ const Tabs = styled.div`
   }
 `;
 
-const Columns = styled.div`
+const Columns = styled.div<{ $n: number }>`
   display: grid;
-  grid-template-columns: 1fr 1fr 1fr;
+  grid-template-columns: repeat(${(p) => p.$n}, minmax(0, 1fr));
+  overflow-x: auto;
   gap: 12px;
   align-items: start;
   h4 {
@@ -83,17 +87,31 @@ function baseYaml(state: WizardState): string {
   return Object.keys(base).length ? stringify(base) : '';
 }
 
+/** A label selector in one line: `env=production, region in (eu, us)`. */
+export function selectorText(sel: Selector | undefined): string {
+  const parts = Object.entries(sel?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of sel?.matchExpressions ?? []) {
+    if (e.operator === 'Exists') parts.push(e.key);
+    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+    else parts.push(`${e.key} ${e.operator === 'In' ? 'in' : 'notin'} (${(e.values ?? []).join(', ')})`);
+  }
+  return parts.join(', ');
+}
+
 /** The overrides editor of the targets step. */
 export function OverridesEditor({
   state,
   onChange,
   serverErrors = {},
+  labels = {},
 }: {
   state: WizardState;
   /** Called with a target's index and its new state. */
   onChange: (i: number, target: TargetState) => void;
   /** The server's messages by field path. */
   serverErrors?: Record<string, string>;
+  /** Every registered cluster's labels (layers and the placement select by them). */
+  labels?: Record<string, Record<string, string>>;
 }) {
   const { t } = useTranslation();
   // Start on the first target the server found fault with, if any.
@@ -103,12 +121,27 @@ export function OverridesEditor({
     );
     return Math.max(i, 0);
   });
-  if (state.targets.length === 0) return null;
-  const i = Math.min(active, state.targets.length - 1);
-  const target = state.targets[i];
+  const spec = stateToSpec(state);
+  // Clusters the placement chooses, beyond the explicit targets.
+  const placed = spec.placement
+    ? Object.keys(labels).filter(
+        (c) =>
+          !state.targets.some((x) => x.cluster === c) &&
+          !(spec.placement?.exclude ?? []).includes(c) &&
+          selectorMatches(spec.placement?.clusterSelector, labels[c] ?? {}),
+      )
+    : [];
+  const tabs = [...state.targets.map((x) => x.cluster), ...placed];
+  if (tabs.length === 0) return null;
+  const i = Math.min(active, tabs.length - 1);
+  const cluster = tabs[i];
+  const explicit = i < state.targets.length;
+  const clusterLabels = { ...(labels[cluster] ?? {}), 'fluxcd.kubesphere.io/cluster': cluster };
+  const layers = layersFor(spec, clusterLabels);
   const p = `spec.targets[${i}].overrides`;
-  const errors = { ...overrideErrors(state, i), ...serverErrors };
-  const set = (patch: Partial<TargetState>) => onChange(i, { ...target, ...patch });
+  const errors = explicit ? { ...overrideErrors(state, i), ...serverErrors } : {};
+  const target = explicit ? state.targets[i] : undefined;
+  const set = (patch: Partial<TargetState>) => target && onChange(i, { ...target, ...patch });
   // This target's fields, by path; its messages are the checks' and the server's.
   const form: FormBinding = {
     value: (path) => fieldValue(state, path),
@@ -117,36 +150,51 @@ export function OverridesEditor({
   };
   const helm = state.type === 'helm';
   const baseInvalid = helm && !!parseYamlMap(state.values).error;
-  const invalid = Object.keys(overrideErrors(state, i)).length > 0;
-  const spec = stateToSpec(state);
-  const rendered = spec.targets[i] ? stringify(renderTarget(spec, spec.targets[i])) : '';
+  const invalid = explicit && Object.keys(overrideErrors(state, i)).length > 0;
+  const own = explicit ? spec.targets[i] : { cluster, namespace: spec.placement?.namespace ?? '' };
+  const rendered = own ? stringify(renderTarget(spec, withLayers(spec, own, clusterLabels))) : '';
   const base = baseYaml(state);
 
   return (
     <div data-testid="overrides-editor">
       <Tabs role="group" aria-label={t('Clusters')}>
-        {state.targets.map((x, j) => (
+        {tabs.map((c, j) => (
           <button
-            key={x.cluster}
+            key={c}
             type="button"
-            data-testid={`override-tab-${x.cluster}`}
+            data-testid={`override-tab-${c}`}
             aria-pressed={j === i}
             onClick={() => setActive(j)}
           >
-            {x.cluster}
-            {hasOverrides(state, j) && <Marker>{t('overrides')}</Marker>}
+            {c}
+            {j < state.targets.length && hasOverrides(state, j) && <Marker>{t('overrides')}</Marker>}
+            {j >= state.targets.length && <Marker>{t('by labels')}</Marker>}
           </button>
         ))}
       </Tabs>
-      <Columns>
+      <Columns $n={3 + layers.length}>
         <div>
           <h4>{t('Base')}</h4>
           {baseInvalid && <div className="warn">{t('The base values are not valid YAML')}</div>}
           <Code data-testid="override-base">{base || t('(nothing)')}</Code>
         </div>
+        {layers.map(({ name, layer }) => (
+          <div key={name} data-testid={`override-layer-${name}`}>
+            <h4>{t('Layer {{name}}', { name })}</h4>
+            <div className="note">{selectorText(layer.clusterSelector)}</div>
+            <Code>{stringify(layer.overrides)}</Code>
+          </div>
+        ))}
         <div>
-          <h4>{t('Overrides for {{cluster}}', { cluster: target.cluster })}</h4>
-          {helm ? (
+          <h4>{t('Overrides for {{cluster}}', { cluster })}</h4>
+          {!target ? (
+            <div className="note" data-testid="override-placed">
+              {t(
+                'Chosen by the placement, so it has no overrides of its own: give it some with a layer selecting fluxcd.kubesphere.io/cluster={{cluster}}.',
+                { cluster },
+              )}
+            </div>
+          ) : helm ? (
             <>
               <FormField
                 form={form}
@@ -182,13 +230,13 @@ export function OverridesEditor({
           )}
         </div>
         <div>
-          <h4>{t('Result in {{cluster}}', { cluster: target.cluster })}</h4>
+          <h4>{t('Result in {{cluster}}', { cluster })}</h4>
           {invalid ? (
-            <div className="warn" data-testid={`rendered-${target.cluster}`}>
+            <div className="warn" data-testid={`rendered-${cluster}`}>
               {t('Fix the overrides to see the result.')}
             </div>
           ) : (
-            <Code data-testid={`rendered-${target.cluster}`}>{rendered}</Code>
+            <Code data-testid={`rendered-${cluster}`}>{rendered}</Code>
           )}
         </div>
       </Columns>

@@ -150,10 +150,15 @@ export function TargetsStep({
           )}
         </List>
       </Field>
-      {state.targets.length > 0 && (
+      {(state.targets.length > 0 || state.kept.placement) && (
         <>
           <h3 style={{ fontSize: 14, margin: '8px 0 10px' }}>{t('Per-cluster overrides')}</h3>
-          <OverridesEditor state={state} onChange={setTarget} serverErrors={serverErrors} />
+          <OverridesEditor
+            state={state}
+            onChange={setTarget}
+            serverErrors={serverErrors}
+            labels={Object.fromEntries(known.map((c) => [c.name, c.labels ?? {}]))}
+          />
         </>
       )}
     </div>

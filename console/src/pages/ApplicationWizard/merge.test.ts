@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { ApplicationSpec } from '../../api/types';
-import { mergeImages, mergeSubstitute, mergeValues, renderTarget, targetValues } from './merge';
+import {
+  layersFor,
+  mergeImages,
+  mergeSubstitute,
+  mergeValues,
+  renderTarget,
+  selectorMatches,
+  targetValues,
+  withLayers,
+} from './merge';
 
 describe('mergeValues', () => {
   it('merges maps key by key, replaces lists and scalars, deletes on null', () => {
@@ -170,5 +179,35 @@ describe('renderTarget', () => {
       suspend: true,
     };
     expect(renderTarget(spec, spec.targets[0])).toMatchObject({ path: './', suspend: true });
+  });
+});
+
+describe('label layers', () => {
+  const spec: ApplicationSpec = {
+    source: { kind: 'HelmRepository', name: 'charts' },
+    helm: { chart: 'web', values: { replicaCount: 1, ingress: { hosts: ['a'] } } },
+    targets: [{ cluster: 'm1', namespace: 'web', overrides: { values: { replicaCount: 5 } } }],
+    layers: [
+      { name: 'production', clusterSelector: { matchLabels: { env: 'production' } }, overrides: { values: { replicaCount: 3 } } },
+      {
+        clusterSelector: { matchExpressions: [{ key: 'region', operator: 'In', values: ['eu'] }] },
+        overrides: { values: { ingress: { hosts: ['eu-1', 'eu-2'] } } },
+      },
+    ],
+  };
+  const eu = { env: 'production', region: 'eu' };
+
+  it('selects layers by labels in order, naming unnamed ones by position', () => {
+    expect(layersFor(spec, eu).map((l) => l.name)).toEqual(['production', 'layers[1]']);
+    expect(layersFor(spec, { env: 'production', region: 'us' }).map((l) => l.name)).toEqual(['production']);
+    expect(selectorMatches({}, eu)).toBe(false);
+    expect(selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] }, eu)).toBe(true);
+  });
+
+  it('stacks layers under the target’s own overrides, as the server does', () => {
+    const r = renderTarget(spec, withLayers(spec, spec.targets[0], eu));
+    expect(r.values).toEqual({ replicaCount: 5, ingress: { hosts: ['eu-1', 'eu-2'] } });
+    const us = renderTarget(spec, withLayers(spec, { cluster: 'm2', namespace: 'web' }, { env: 'production' }));
+    expect(us.values).toEqual({ replicaCount: 3, ingress: { hosts: ['a'] } });
   });
 });

@@ -163,3 +163,95 @@ export function renderTarget(spec: ApplicationSpec, target: Target): Json {
   }
   return out;
 }
+
+/** A label selector of the API: every `matchLabels` entry and `matchExpressions` requirement. */
+export type Selector = NonNullable<ApplicationSpec['placement']>['clusterSelector'];
+
+/** Whether `labels` satisfy `sel` (never, for an empty selector), as the server decides. */
+export function selectorMatches(sel: Selector | undefined, labels: Record<string, string>): boolean {
+  const ml = Object.entries(sel?.matchLabels ?? {});
+  const me = sel?.matchExpressions ?? [];
+  if (ml.length === 0 && me.length === 0) return false;
+  return (
+    ml.every(([k, v]) => labels[k] === v) &&
+    me.every((e) => {
+      const v = labels[e.key];
+      const values = e.values ?? [];
+      switch (e.operator) {
+        case 'In':
+          return v !== undefined && values.includes(v);
+        case 'NotIn':
+          return v === undefined || !values.includes(v);
+        case 'Exists':
+          return v !== undefined;
+        case 'DoesNotExist':
+          return v === undefined;
+        default:
+          return false;
+      }
+    })
+  );
+}
+
+function stackValues(lower: unknown, upper: unknown): unknown {
+  if (isMap(lower) && isMap(upper)) {
+    const out: Json = { ...lower };
+    for (const [k, v] of Object.entries(upper)) out[k] = k in out ? stackValues(out[k], v) : v;
+    return out;
+  }
+  return upper;
+}
+
+/**
+ * One set of overrides equivalent to `lower` then `upper` (a label layer, then the next layer
+ * or the target's own overrides), as the server stacks them (`merge::stack`).
+ */
+export function stackOverrides(lower: Overrides, upper: Overrides): Overrides {
+  const l = lower as Overrides & OverridableOptions;
+  const u = upper as Overrides & OverridableOptions;
+  const out: Json = {};
+  const values = l.values !== undefined && u.values !== undefined ? stackValues(l.values, u.values) : (u.values ?? l.values);
+  if (values !== undefined) out.values = values;
+  const substitute = { ...(l.substitute ?? {}), ...(u.substitute ?? {}) };
+  if (Object.keys(substitute).length) out.substitute = substitute;
+  const images = mergeImages(l.images ?? [], u.images ?? []);
+  if (images.length) out.images = images;
+  for (const key of ['valuesFrom', 'postRenderers', 'patches', 'substituteFrom'] as const) {
+    const list = mergeAppend<unknown>(l[key] as unknown[] | undefined, u[key] as unknown[] | undefined);
+    if (list.length) out[key] = list;
+  }
+  for (const key of [
+    'version',
+    'path',
+    'test',
+    'driftDetection',
+    'maxHistory',
+    'timeout',
+    'components',
+    'force',
+    'namePrefix',
+    'nameSuffix',
+  ] as const) {
+    const v = mergeReplace<unknown>(l[key], u[key]);
+    if (v !== undefined) out[key] = v;
+  }
+  return out as Overrides;
+}
+
+/** The layers of `spec` that apply to a cluster with `labels`, in order, with their names. */
+export function layersFor(
+  spec: ApplicationSpec,
+  labels: Record<string, string>,
+): { name: string; layer: NonNullable<ApplicationSpec['layers']>[number] }[] {
+  return (spec.layers ?? []).flatMap((layer, i) =>
+    selectorMatches(layer.clusterSelector, labels) ? [{ name: layer.name ?? `layers[${i}]`, layer }] : [],
+  );
+}
+
+/** A target with its applicable layers stacked under its own overrides. */
+export function withLayers(spec: ApplicationSpec, target: Target, labels: Record<string, string>): Target {
+  const layers = layersFor(spec, labels);
+  if (layers.length === 0) return target;
+  const stacked = [...layers.map((l) => l.layer.overrides), target.overrides ?? {}].reduce((a, b) => stackOverrides(a, b));
+  return { ...target, overrides: stacked };
+}

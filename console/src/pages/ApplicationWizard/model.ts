@@ -470,7 +470,7 @@ export function validateStep(s: WizardState, step: number): Record<string, strin
       rowErrors('spec.kustomize', s, out);
     }
   } else if (step === STEP.targets) {
-    if (s.targets.length === 0) put('spec.targets', MESSAGES.pickCluster);
+    if (s.targets.length === 0 && !s.kept.placement) put('spec.targets', MESSAGES.pickCluster);
     s.targets.forEach((t, i) => {
       put(`spec.targets[${i}].namespace`, label(63)(t.namespace.trim()));
       Object.assign(out, overrideErrors(s, i));
