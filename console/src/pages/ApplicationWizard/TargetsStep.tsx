@@ -11,6 +11,7 @@ import { emptyTarget, hasOverrides, type TargetState } from './model';
 import { OverridesEditor } from './OverridesEditor';
 import type { StepProps } from './FormSteps';
 import { Marker } from './Marker';
+import { FleetSettings } from './FleetSettings';
 import { HOST } from '../../api/client';
 
 const List = styled.div`
@@ -150,6 +151,7 @@ export function TargetsStep({
           )}
         </List>
       </Field>
+      <FleetSettings state={state} update={(patch) => update(patch, 'spec.fleet')} serverErrors={serverErrors} />
       {(state.targets.length > 0 || state.kept.placement) && (
         <>
           <h3 style={{ fontSize: 14, margin: '8px 0 10px' }}>{t('Per-cluster overrides')}</h3>

@@ -389,7 +389,7 @@ export function stepOf(field: string): number {
   }
   if (/^spec\.(helm\.(chart|version)|kustomize\.(path|prune))\b/.test(field)) return STEP.chart;
   if (/^spec\.(helm|kustomize)\./.test(field)) return STEP.config;
-  if (/^spec\.targets/.test(field)) return STEP.targets;
+  if (/^spec\.(targets|placement|layers|rollout)/.test(field)) return STEP.targets;
   return STEP.preview;
 }
 
