@@ -669,9 +669,22 @@ impl Clusters {
                     }
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "listing cluster secrets failed"),
+            Err(e) => {
+                // A failed read removes nothing: the members stay as they were.
+                tracing::warn!(error = %e, "listing cluster secrets failed; keeping the registered clusters");
+                self.check_all().await;
+                return;
+            }
         }
-        for (name, kc, l) in kubesphere_clusters(&self.host.client()).await {
+        let kubesphere = match kubesphere_clusters(&self.host.client()).await {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::warn!(error = %e, "listing KubeSphere clusters failed; keeping the registered clusters");
+                self.check_all().await;
+                return;
+            }
+        };
+        for (name, kc, l) in kubesphere {
             if let std::collections::btree_map::Entry::Vacant(e) = found.entry(name.clone()) {
                 labels.insert(name, l);
                 e.insert((Origin::KubeSphere, kc));
@@ -724,6 +737,11 @@ impl Clusters {
             }
             *m = next;
         }
+        self.check_all().await;
+    }
+
+    /// Checks every cluster's health.
+    async fn check_all(&self) {
         futures::future::join_all(self.all().iter().map(|c| c.check())).await;
     }
 
@@ -891,7 +909,11 @@ async fn config_from(kc: Kubeconfig) -> Result<Config> {
 }
 
 /// Members described by KubeSphere `Cluster` objects, if that CRD is served.
-async fn kubesphere_clusters(host: &Client) -> Vec<(String, Kubeconfig, BTreeMap<String, String>)> {
+/// The members KubeSphere registered (none on a host without KubeSphere's Cluster kind); an
+/// error when they cannot be read.
+async fn kubesphere_clusters(
+    host: &Client,
+) -> kube::Result<Vec<(String, Kubeconfig, BTreeMap<String, String>)>> {
     let ar = ApiResource {
         group: "cluster.kubesphere.io".into(),
         version: "v1alpha1".into(),
@@ -900,8 +922,11 @@ async fn kubesphere_clusters(host: &Client) -> Vec<(String, Kubeconfig, BTreeMap
         plural: "clusters".into(),
     };
     let api: Api<DynamicObject> = Api::all_with(host.clone(), &ar);
-    let Ok(list) = api.list(&ListParams::default()).await else {
-        return Vec::new();
+    let list = match api.list(&ListParams::default()).await {
+        Ok(list) => list,
+        // Not a KubeSphere host: no Cluster kind.
+        Err(kube::Error::Api(s)) if s.code == 404 => return Ok(Vec::new()),
+        Err(e) => return Err(e),
     };
     let mut out = Vec::new();
     for c in list {
@@ -923,7 +948,7 @@ async fn kubesphere_clusters(host: &Client) -> Vec<(String, Kubeconfig, BTreeMap
             Err(e) => tracing::warn!(cluster = name, error = e, "bad kubeconfig in KubeSphere Cluster"),
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]

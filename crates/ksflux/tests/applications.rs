@@ -1590,3 +1590,150 @@ async fn a_rollout_goes_wave_by_wave_pauses_on_a_failure_and_completes_once_fixe
     let r = s.delete("admin", &item).await;
     assert!(r.status < 300, "{}", r.text);
 }
+
+/// Starts the testbed's lightweight extra member `name` (a kube-apiserver of its own, no
+/// workloads) and registers it in this test's server and in the controller's registry, as
+/// an operator adds a cluster. Returns a client for it and the registry namespaces.
+async fn add_extra_member(s: &Server, name: &str) -> (kube::Client, Vec<String>) {
+    let (path, client) = s.tb.extra_member(name, 1).await.expect("the extra member");
+    let kubeconfig = std::fs::read(&path).expect("the extra member's kubeconfig");
+    let host = s.tb.client("host").await;
+    let lp = kube::api::ListParams::default().labels("fluxcd.kubesphere.io/cluster=member-1");
+    let mut namespaces: Vec<String> = Api::<Secret>::all(host.clone())
+        .list(&lp)
+        .await
+        .expect("registration Secrets")
+        .items
+        .into_iter()
+        .filter_map(|x| x.metadata.namespace)
+        .filter(|ns| ns.starts_with("ksflux-ctrl") || *ns == s.namespace)
+        .collect();
+    namespaces.dedup();
+    for ns in &namespaces {
+        let secret: Secret = serde_json::from_value(json!({
+            "metadata": {"name": format!("cluster-{name}"), "labels": {"fluxcd.kubesphere.io/cluster": name}},
+            "data": {"kubeconfig": k8s_openapi::ByteString(kubeconfig.clone())},
+        }))
+        .expect("a registration Secret");
+        let api = Api::<Secret>::namespaced(host.clone(), ns);
+        let _ = api.delete(&format!("cluster-{name}"), &Default::default()).await;
+        api.create(&Default::default(), &secret)
+            .await
+            .expect("register the extra member");
+    }
+    s.clusters.refresh().await;
+    (client, namespaces)
+}
+
+/// Unregisters the extra member `name` from `namespaces` and stops it.
+async fn remove_extra_member(s: &Server, name: &str, namespaces: &[String]) {
+    let host = s.tb.client("host").await;
+    for ns in namespaces {
+        let _ = Api::<Secret>::namespaced(host.clone(), ns)
+            .delete(&format!("cluster-{name}"), &Default::default())
+            .await;
+    }
+    s.clusters.refresh().await;
+    s.tb.stop_extra_member(name).expect("stop the extra member");
+}
+
+#[tokio::test]
+async fn two_staging_clusters_then_a_third_labelled_one_gains_the_target_and_loses_it_with_its_objects() {
+    start_controller();
+    let s = Server::start().await;
+    let tb = s.tb;
+    let ns = project(&s).await;
+    git_repository(&s, &ns, "demo").await;
+    // A third member: the testbed's own two plus a lightweight one.
+    let (member3, registered) = add_extra_member(&s, "member-3").await;
+    let env = format!("test.ksflux.io/{}", unique_name("env"));
+    label_cluster(tb, "member-1", &env, Some("staging")).await;
+    label_cluster(tb, "member-3", &env, Some("staging")).await;
+    s.clusters.refresh().await;
+    let body = json!({
+        "metadata": {"name": "staging"},
+        "spec": {
+            "source": {"kind": "GitRepository", "name": "demo"},
+            "kustomize": {"path": "./plain"},
+            "interval": "1m",
+            "placement": {"clusterSelector": {"matchLabels": {&env: "staging"}}, "namespace": ns}
+        }
+    });
+    let created = s.post("admin", &apps(&ns), &body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let config_in = |client: kube::Client| {
+        let ns = ns.clone();
+        async move {
+            Api::<ConfigMap>::namespaced(client, &ns)
+                .get_opt("plain-config")
+                .await
+                .ok()
+                .flatten()
+        }
+    };
+    wait_app(&s, &ns, "staging", "on the two staging members", |a| {
+        status_clusters(a) == ["member-1", "member-3"] && all_ready(a, 2)
+    })
+    .await;
+    assert!(config_in(tb.client("member-1").await).await.is_some());
+    assert!(config_in(member3.clone()).await.is_some());
+    assert!(config_in(tb.client("member-2").await).await.is_none());
+
+    // A third cluster gets the label: it gains the target within seconds (figure in the log).
+    let labelled = std::time::Instant::now();
+    label_cluster(tb, "member-2", &env, Some("staging")).await;
+    wait_app(&s, &ns, "staging", "on three members", |a| {
+        status_clusters(a).len() == 3
+    })
+    .await;
+    eprintln!(
+        "member-2 became a target {:.1}s after it got the label",
+        labelled.elapsed().as_secs_f64()
+    );
+    wait_app(&s, &ns, "staging", "ready on three members", |a| all_ready(a, 3)).await;
+    wait_for("the ConfigMap on member-2", LONG, || async {
+        config_in(tb.client("member-2").await)
+            .await
+            .ok_or_else(|| "not yet".to_string())
+    })
+    .await;
+
+    // The label goes: the target and what it applied there go too; the others stay.
+    let unlabelled = std::time::Instant::now();
+    label_cluster(tb, "member-2", &env, None).await;
+    wait_app(&s, &ns, "staging", "back to the two staging members", |a| {
+        status_clusters(a) == ["member-1", "member-3"]
+    })
+    .await;
+    wait_for("member-2's ConfigMap pruned", LONG, || async {
+        match config_in(tb.client("member-2").await).await {
+            None => Ok(()),
+            Some(_) => Err("still there".to_string()),
+        }
+    })
+    .await;
+    eprintln!(
+        "member-2's objects were gone {:.1}s after its label was removed",
+        unlabelled.elapsed().as_secs_f64()
+    );
+    assert!(config_in(tb.client("member-1").await).await.is_some());
+    assert!(config_in(member3.clone()).await.is_some());
+
+    let r = s.delete("admin", &format!("{}/staging", apps(&ns))).await;
+    assert!(r.status < 300, "{}", r.text);
+    wait_for("the application deleted", LONG, || async {
+        let r = s.get("admin", &format!("{}/staging", apps(&ns))).await;
+        if r.status == 404 {
+            Ok(())
+        } else {
+            Err(r.status.to_string())
+        }
+    })
+    .await;
+    assert!(
+        config_in(member3.clone()).await.is_none(),
+        "deleting cleans member-3 too"
+    );
+    label_cluster(tb, "member-1", &env, None).await;
+    remove_extra_member(&s, "member-3", &registered).await;
+}

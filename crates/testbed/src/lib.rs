@@ -251,6 +251,43 @@ impl Testbed {
         Client::try_from(cfg).unwrap_or_else(|e| panic!("client for {cluster}: {e}"))
     }
 
+    /// Starts (or reuses) the lightweight extra member `name` beside this testbed
+    /// (`testbed/extra-member`: a kube-apiserver of its own on the host's etcd, no workloads),
+    /// its port chosen by `index` (0..9); returns its admin kubeconfig's path and a client.
+    pub async fn extra_member(&self, name: &str, index: u8) -> anyhow::Result<(PathBuf, Client)> {
+        let out = Command::new(testbed_dir().join("extra-member"))
+            .env("KSFLUX_TESTBED_DIR", state_dir())
+            .args([name, &index.to_string()])
+            .output()
+            .context("running testbed/extra-member")?;
+        if !out.status.success() {
+            bail!(
+                "testbed/extra-member failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        let kc = Kubeconfig::read_from(&path)?;
+        let cfg = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await?;
+        Ok((path, Client::try_from(cfg)?))
+    }
+
+    /// Stops the extra member `name` (see [`Testbed::extra_member`]).
+    pub fn stop_extra_member(&self, name: &str) -> anyhow::Result<()> {
+        let out = Command::new(testbed_dir().join("extra-member"))
+            .env("KSFLUX_TESTBED_DIR", state_dir())
+            .args(["--stop", name])
+            .output()
+            .context("running testbed/extra-member --stop")?;
+        if !out.status.success() {
+            bail!(
+                "testbed/extra-member --stop failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
+    }
+
     /// The URL of a git repository on the fixture server.
     pub fn git_repo_url(&self, repo: &str) -> String {
         format!("{}/{repo}.git", self.info.fixtures.git_url)

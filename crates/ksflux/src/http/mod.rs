@@ -807,6 +807,7 @@ pub fn app(ctx: ApiContext, authenticator: Authenticator, console: Option<&std::
         .layer(middleware::from_fn_with_state(authenticator, auth::require_user))
         .with_state(ctx.clone());
     let ready = ctx.ready.clone();
+    let clusters = ctx.clusters.clone();
     let metrics = ctx.metrics.clone();
     let router = Router::new()
         .merge(api)
@@ -819,10 +820,20 @@ pub fn app(ctx: ApiContext, authenticator: Authenticator, console: Option<&std::
         .route(
             "/readyz",
             get(move || async move {
-                if ready.load(Ordering::Relaxed) {
-                    (StatusCode::OK, "ok")
+                // Ready once the clusters were discovered, and while the host answers.
+                let host = clusters.host().health();
+                if !ready.load(Ordering::Relaxed) {
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "discovering clusters".to_string(),
+                    )
+                } else if host.last_checked.is_some() && !host.reachable {
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        format!("the host cluster is unreachable: {}", host.message),
+                    )
                 } else {
-                    (StatusCode::SERVICE_UNAVAILABLE, "discovering clusters")
+                    (StatusCode::OK, "ok".to_string())
                 }
             }),
         )

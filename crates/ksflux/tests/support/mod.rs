@@ -79,7 +79,7 @@ pub async fn identity_config(tb: &Testbed) -> kube::Config {
 /// Creates a namespace for ksflux's cluster registry and registers every testbed member in
 /// it through a labelled kubeconfig Secret; returns the namespace. ksflux may use Secrets
 /// there as it may in its own namespace once installed.
-async fn register_members(tb: &Testbed, host: &kube::Client, prefix: &str) -> String {
+pub async fn register_members(tb: &Testbed, host: &kube::Client, prefix: &str) -> String {
     let namespace = create_namespace(host, &unique_name(prefix)).await;
     let binding: k8s_openapi::api::rbac::v1::RoleBinding = serde_json::from_value(serde_json::json!({
         "metadata": {"name": "ksflux-registry", "namespace": namespace},
