@@ -107,6 +107,14 @@ export async function eventually(what, seconds, f) {
   }
 }
 
+/** Deletes application `name` in `namespace` (if there) and waits until it is gone. */
+export async function removeApplication(namespace, name) {
+  await api('DELETE', `/namespaces/${namespace}/applications/${name}`);
+  await eventually(`application ${name} gone`, 120, async () =>
+    (await api('GET', `/namespaces/${namespace}/applications/${name}`)).status === 404,
+  );
+}
+
 /** A new page in `browser`, already logged in as `user` with `namespace` picked, in English. */
 export async function loggedIn(browser, user, namespace) {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });

@@ -5,7 +5,7 @@
 // Resume (confirmed) finishes it, each wave turning healthy on the open page.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { BASE, api, eventually, kubectl, launch, loggedIn, shot } from './lib.mjs';
+import { BASE, api, eventually, kubectl, launch, loggedIn, removeApplication, shot } from './lib.mjs';
 
 const NS = 'team-a';
 const APP = 'e2e-waves';
@@ -45,20 +45,14 @@ async function waveShows(wave, state) {
 }
 
 before(async () => {
-  await api('DELETE', `/namespaces/${NS}/applications/${APP}`);
-  await eventually('no leftover application', 120, async () =>
-    (await api('GET', `/namespaces/${NS}/applications/${APP}`)).status === 404,
-  );
+  await removeApplication(NS, APP);
   browser = await launch();
   page = await loggedIn(browser, 'admin', NS);
 });
 
 after(async () => {
   await browser?.close();
-  await api('DELETE', `/namespaces/${NS}/applications/${APP}`);
-  await eventually('the application gone', 120, async () =>
-    (await api('GET', `/namespaces/${NS}/applications/${APP}`)).status === 404,
-  );
+  await removeApplication(NS, APP);
 });
 
 test('waves drawn live: a failed staging wave pauses the rollout; fixed and resumed, it completes', async () => {

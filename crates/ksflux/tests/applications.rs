@@ -1227,6 +1227,20 @@ async fn label_cluster(tb: &Testbed, member: &str, key: &str, value: Option<&str
     }
 }
 
+/// A Kustomize application `name` of the demo repository's `path`, placed in `ns` of every
+/// cluster labelled `env=staging`.
+fn placed_on_staging(name: &str, path: &str, env: &str, ns: &str) -> Value {
+    json!({
+        "metadata": {"name": name},
+        "spec": {
+            "source": {"kind": "GitRepository", "name": "demo"},
+            "kustomize": {"path": path},
+            "interval": "1m",
+            "placement": {"clusterSelector": {"matchLabels": {env: "staging"}}, "namespace": ns}
+        }
+    })
+}
+
 /// The clusters of an application's status targets, sorted.
 fn status_clusters(app: &Value) -> Vec<String> {
     let mut out: Vec<String> = app["status"]["targets"]
@@ -1248,15 +1262,7 @@ async fn a_placement_follows_cluster_labels_and_cleans_up_a_cluster_that_leaves(
     git_repository(&s, &ns, "demo").await;
     let env = format!("test.ksflux.io/{}", unique_name("env"));
     label_cluster(tb, "member-1", &env, Some("staging")).await;
-    let body = json!({
-        "metadata": {"name": "fleet"},
-        "spec": {
-            "source": {"kind": "GitRepository", "name": "demo"},
-            "kustomize": {"path": "./base"},
-            "interval": "1m",
-            "placement": {"clusterSelector": {"matchLabels": {&env: "staging"}}, "namespace": ns}
-        }
-    });
+    let body = placed_on_staging("fleet", "./base", &env, &ns);
     let created = s.post("admin", &apps(&ns), &body).await;
     assert_eq!(created.status, 201, "{}", created.text);
     let config = |cluster: &'static str| {
@@ -1650,15 +1656,7 @@ async fn two_staging_clusters_then_a_third_labelled_one_gains_the_target_and_los
     label_cluster(tb, "member-1", &env, Some("staging")).await;
     label_cluster(tb, "member-3", &env, Some("staging")).await;
     s.clusters.refresh().await;
-    let body = json!({
-        "metadata": {"name": "staging"},
-        "spec": {
-            "source": {"kind": "GitRepository", "name": "demo"},
-            "kustomize": {"path": "./plain"},
-            "interval": "1m",
-            "placement": {"clusterSelector": {"matchLabels": {&env: "staging"}}, "namespace": ns}
-        }
-    });
+    let body = placed_on_staging("staging", "./plain", &env, &ns);
     let created = s.post("admin", &apps(&ns), &body).await;
     assert_eq!(created.status, 201, "{}", created.text);
     let config_in = |client: kube::Client| {
