@@ -379,7 +379,7 @@ impl Cluster {
             },
         };
         let health = Health {
-            last_checked: Some(jiff::Timestamp::now().to_string()),
+            last_checked: Some(crate::resources::status_time(jiff::Timestamp::now())),
             ..health
         };
         let mut changed = false;

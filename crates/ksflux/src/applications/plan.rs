@@ -329,7 +329,7 @@ fn target_status(o: &Observed<'_>, old: &ApplicationStatus, ns: &str, r: &Render
         let previous = old.targets.iter().find(|p| p.cluster == r.cluster);
         ts.last_transition_time = match previous {
             Some(p) if p.ready == problem.ready => p.last_transition_time.clone(),
-            _ => Some(jiff::Timestamp::now().to_string()),
+            _ => Some(crate::resources::status_time(jiff::Timestamp::now())),
         };
         return ts;
     }
@@ -380,7 +380,7 @@ fn target_status(o: &Observed<'_>, old: &ApplicationStatus, ns: &str, r: &Render
             ts.message = w.message.clone();
             ts.last_transition_time = match previous {
                 Some(p) if p.ready == "False" && p.reason == DEGRADED => p.last_transition_time.clone(),
-                _ => Some(jiff::Timestamp::now().to_string()),
+                _ => Some(crate::resources::status_time(jiff::Timestamp::now())),
             };
         }
     }

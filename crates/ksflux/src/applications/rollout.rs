@@ -204,7 +204,7 @@ fn elapsed(since: Option<&str>, now: Timestamp) -> Duration {
 /// One rollout step.
 pub fn step(i: &Input<'_>) -> Decision {
     let revision = revision(i.spec);
-    let now_s = i.now.to_string();
+    let now_s = crate::resources::status_time(i.now);
     let members = assign(i.clusters, i.rollout, i.labels);
     let mut notes = Vec::new();
     let mut st = match i.previous {

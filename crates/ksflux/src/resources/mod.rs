@@ -32,8 +32,25 @@ pub const RESET_AT: &str = "reconcile.fluxcd.io/resetAt";
 /// Annotation recording who last suspended, resumed or changed an object through ksflux.
 pub const LAST_ACTION: &str = "fluxcd.kubesphere.io/last-action";
 
+/// A time as Kubernetes writes it in statuses: RFC 3339 in UTC, whole seconds
+/// (`2026-11-27T10:00:00Z`), so every time ksflux writes has the same form as Flux's.
+pub fn status_time(t: jiff::Timestamp) -> String {
+    let whole = jiff::TimestampRound::new()
+        .smallest(jiff::Unit::Second)
+        .mode(jiff::RoundMode::Trunc);
+    t.round(whole).unwrap_or(t).to_string()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn status_times_are_whole_seconds_like_kubernetes_writes_them() {
+        let t: jiff::Timestamp = "2026-11-27T23:49:56.985787495Z".parse().expect("time");
+        assert_eq!(super::status_time(t), "2026-11-27T23:49:56Z");
+        let whole: jiff::Timestamp = "2026-11-27T23:49:56Z".parse().expect("time");
+        assert_eq!(super::status_time(whole), "2026-11-27T23:49:56Z");
+    }
+
     #[test]
     fn applied_revision_of_kustomizations_and_helm_releases() {
         let ks = json!({"status": {"lastAppliedRevision": "main@sha1:abc"}});
