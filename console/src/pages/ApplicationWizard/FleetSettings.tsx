@@ -66,8 +66,13 @@ export function FleetSettings({
     setError(r.error);
     if (r.kept) update({ kept: { ...state.kept, ...r.kept } });
   };
+  // Folded away until used: most applications name their clusters.
   return (
-    <Field
+    <details open={text.trim() !== '' || server.length > 0} data-testid="fleet-settings" style={{ marginBottom: 14 }}>
+      <summary style={{ cursor: 'pointer', fontSize: 12, fontWeight: 600, color: '#36435c', marginBottom: 8 }}>
+        {t('Fleet settings: clusters by labels, label layers, rollout waves')}
+      </summary>
+      <Field
       label={t('Fleet: placement, layers and rollout (YAML)')}
       name="spec.fleet"
       error={error ? t('Not valid YAML: {{error}}', { error }) : undefined}
@@ -87,6 +92,7 @@ export function FleetSettings({
           {f}: {m}
         </div>
       ))}
-    </Field>
+      </Field>
+    </details>
   );
 }
