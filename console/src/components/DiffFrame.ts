@@ -61,4 +61,39 @@ export const DiffFrame = styled.div`
   code::after {
     content: none;
   }
+  table.sides {
+    width: 100%;
+    border-collapse: collapse;
+    table-layout: fixed;
+    font-size: 12px;
+  }
+  table.sides th {
+    text-align: left;
+    font-weight: 600;
+    color: #79879c;
+    padding: 4px 12px;
+    border-bottom: 1px solid #e3e9ef;
+  }
+  table.sides th:first-child {
+    width: 28%;
+  }
+  table.sides td {
+    vertical-align: top;
+    padding: 4px 12px;
+    border-bottom: 1px solid #eff4f9;
+    word-break: break-word;
+  }
+  table.sides pre {
+    margin: 0;
+    white-space: pre-wrap;
+    font-family: 'Roboto Mono', Menlo, Consolas, monospace;
+  }
+  table.sides td.old {
+    background: #fff1f0;
+    color: #a8071a;
+  }
+  table.sides td.new {
+    background: #effaf4;
+    color: #1c6b45;
+  }
 `;

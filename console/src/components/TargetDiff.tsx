@@ -1,5 +1,11 @@
-/** What an edit would change in one target, as the wizard and the rollback dialog show it. */
+/**
+ * What an edit would change in one target, as the wizard and the rollback dialog show it: each
+ * changed path with its value before and after side by side (as YAML, removed in red, added
+ * in green); the block folds.
+ */
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { stringify } from 'yaml';
 import type { TargetDiff } from '../api/types';
 import { DiffFrame } from './DiffFrame';
 
@@ -10,16 +16,17 @@ const ACTIONS: Record<string, string> = {
   unchanged: 'unchanged',
 };
 
-/** A value in one line. */
-export function short(v: unknown): string {
-  if (v === undefined || v === null) return '–';
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  return s.length > 160 ? `${s.slice(0, 157)}…` : s;
+/** A value as the diff shows it: YAML for maps and lists, the text itself for a string. */
+export function asYaml(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return v;
+  return stringify(v).trimEnd();
 }
 
-/** One target's changes: its action and each changed path, old → new. */
+/** One target's changes: its action and each changed path, before and after side by side. */
 export function DiffBlock({ d }: { d: TargetDiff }) {
   const { t } = useTranslation();
+  const [open, setOpen] = useState(true);
   const label: Record<string, string> = {
     create: t('create'),
     update: t('update'),
@@ -28,7 +35,7 @@ export function DiffBlock({ d }: { d: TargetDiff }) {
   };
   return (
     <DiffFrame data-testid={`diff-${d.cluster}`}>
-      <button type="button" tabIndex={-1}>
+      <button type="button" aria-expanded={open} onClick={() => setOpen(!open)}>
         <b>{d.cluster}</b>
         <span className="action" data-action={ACTIONS[d.action] ?? d.action}>
           {label[d.action] ?? d.action}
@@ -37,14 +44,27 @@ export function DiffBlock({ d }: { d: TargetDiff }) {
           {d.kind} {d.name}
         </span>
       </button>
-      {d.changes.length > 0 && (
-        <ul>
-          {d.changes.map((c) => (
-            <li key={c.path}>
-              <code>{c.path}</code>: <code>{short(c.old)}</code> → <code>{short(c.new)}</code>
-            </li>
-          ))}
-        </ul>
+      {open && d.changes.length > 0 && (
+        <table className="sides">
+          <thead>
+            <tr>
+              <th>{t('Field')}</th>
+              <th>{t('Before')}</th>
+              <th>{t('After')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {d.changes.map((c) => (
+              <tr key={c.path}>
+                <td>
+                  <code>{c.path}</code>
+                </td>
+                <td className="old">{c.old === undefined || c.old === null ? <i>{t('(none)')}</i> : <pre>{asYaml(c.old)}</pre>}</td>
+                <td className="new">{c.new === undefined || c.new === null ? <i>{t('(none)')}</i> : <pre>{asYaml(c.new)}</pre>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </DiffFrame>
   );

@@ -5,6 +5,7 @@
 import { Loading } from '@kubed/components';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import styled from 'styled-components';
 import { stringify } from 'yaml';
 import type { Rendered, TargetDiff } from '../../api/types';
 import { Code } from '../../components/Page';
@@ -12,9 +13,18 @@ import { DiffFrame as Block } from '../../components/DiffFrame';
 import { DiffBlock } from '../../components/TargetDiff';
 
 
-function RenderedBlock({ r }: { r: Rendered }) {
+const LinkButton = styled.button`
+  border: none;
+  background: none;
+  padding: 0;
+  color: #3385ff;
+  cursor: pointer;
+  font-size: 12px;
+`;
+
+/** One target's rendered object, folded unless `open`. */
+function RenderedBlock({ r, open, setOpen }: { r: Rendered; open: boolean; setOpen: (open: boolean) => void }) {
   const { t } = useTranslation();
-  const [open, setOpen] = useState(true);
   const meta = (r.object.metadata ?? {}) as { name?: string };
   return (
     <Block data-testid={`preview-${r.cluster}`}>
@@ -43,6 +53,9 @@ export function PreviewStep({
   editing: boolean;
 }) {
   const { t } = useTranslation();
+  // Only the first target's YAML is unfolded at first: the rest stay one line each.
+  const [opened, setOpened] = useState<Record<string, boolean>>({});
+  const isOpen = (cluster: string, i: number) => opened[cluster] ?? i === 0;
   if (loading) {
     return (
       <div style={{ display: 'flex', gap: 8, alignItems: 'center', padding: 24 }} role="status">
@@ -62,9 +75,34 @@ export function PreviewStep({
       )}
       {rendered && (
         <>
-          <h3 style={{ fontSize: 14, margin: '16px 0 10px' }}>{t('Flux objects per cluster')}</h3>
-          {rendered.map((r) => (
-            <RenderedBlock key={r.cluster} r={r} />
+          <h3 style={{ fontSize: 14, margin: '16px 0 10px', display: 'flex', gap: 12, alignItems: 'baseline' }}>
+            {t('Flux objects per cluster')}
+            {rendered.length > 1 && (
+              <span style={{ fontWeight: 400, fontSize: 12 }}>
+                <LinkButton
+                  type="button"
+                  data-testid="preview-expand-all"
+                  onClick={() => setOpened(Object.fromEntries(rendered.map((r) => [r.cluster, true])))}
+                >
+                  {t('Expand all')}
+                </LinkButton>
+                {' · '}
+                <LinkButton
+                  type="button"
+                  onClick={() => setOpened(Object.fromEntries(rendered.map((r) => [r.cluster, false])))}
+                >
+                  {t('Collapse all')}
+                </LinkButton>
+              </span>
+            )}
+          </h3>
+          {rendered.map((r, i) => (
+            <RenderedBlock
+              key={r.cluster}
+              r={r}
+              open={isOpen(r.cluster, i)}
+              setOpen={(o) => setOpened({ ...opened, [r.cluster]: o })}
+            />
           ))}
         </>
       )}
