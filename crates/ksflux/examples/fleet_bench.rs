@@ -377,12 +377,19 @@ async fn bench(args: &Args, tb: &Testbed, host: &Client, members: &[Member]) -> 
         }))?;
         secrets.create(&PostParams::default(), &s).await?;
     }
+    let data_dir = fleet_dir.join("ksflux-data");
     let started = Instant::now();
     let ksflux = Ksflux::start(
         &args.ksflux,
         &tb.cluster("host").kubeconfig,
         REGISTRY,
-        &["--refresh-seconds", "5", "--no-leader-election"],
+        &[
+            "--refresh-seconds",
+            "5",
+            "--no-leader-election",
+            "--data-dir",
+            &data_dir.to_string_lossy(),
+        ],
         &fleet_dir.join("logs").join("ksflux.log"),
         tb.info.users.clone(),
     )?;
