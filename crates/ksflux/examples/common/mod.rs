@@ -210,12 +210,18 @@ impl Ksflux {
         tokens: BTreeMap<String, String>,
     ) -> anyhow::Result<Ksflux> {
         let port = free_port()?;
-        let child = Command::new(bin)
-            .args(["serve", "--namespace", namespace, "--listen"])
+        let mut cmd = Command::new(bin);
+        cmd.args(["serve", "--namespace", namespace, "--listen"])
             .arg(format!("127.0.0.1:{port}"))
             .arg("--kubeconfig")
             .arg(host_kubeconfig)
-            .args(extra)
+            .args(extra);
+        // Its history store beside the log, never in the working directory.
+        if !extra.contains(&"--data-dir") {
+            let dir = log.parent().unwrap_or(Path::new(".")).join("ksflux-data");
+            cmd.arg("--data-dir").arg(dir);
+        }
+        let child = cmd
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log)?)
