@@ -114,12 +114,31 @@ pub fn plan(o: &Observed<'_>) -> Plan {
     let old = app.status.clone().unwrap_or_default();
     let requested = app.annotations().get(REQUESTED_AT).cloned();
 
-    let targets: Vec<TargetStatus> = o
+    let mut targets: Vec<TargetStatus> = o
         .rendered
         .iter()
         .map(|r| target_status(o, &old, &ns, r))
         .collect();
     let rollout = rollout_step(o, &targets);
+    // A target whose wave has not reached it, with nothing deployed yet, says so.
+    if let Some((d, _)) = &rollout {
+        for ts in &mut targets {
+            let waiting = d.choices.get(&ts.cluster) == Some(&Choice::Stable)
+                && ts.reason == "Progressing"
+                && ts.message == CREATING
+                && !o.stable.iter().any(|s| s.cluster == ts.cluster);
+            if let Some(w) = d
+                .status
+                .waves
+                .iter()
+                .find(|w| w.targets.iter().any(|t| t.cluster == ts.cluster))
+                .filter(|_| waiting)
+            {
+                ts.reason = "RolloutPending".into();
+                ts.message = format!("waits for rollout wave {}", w.name);
+            }
+        }
+    }
     let apply = o
         .rendered
         .iter()
@@ -340,7 +359,7 @@ fn target_status(o: &Observed<'_>, old: &ApplicationStatus, ns: &str, r: &Render
     let Some(child) = child else {
         ts.ready = "Unknown".into();
         ts.reason = "Progressing".into();
-        ts.message = "the Flux object is being created".into();
+        ts.message = CREATING.into();
         return ts;
     };
     let v = serde_json::to_value(child).unwrap_or_default();
@@ -386,6 +405,9 @@ fn target_status(o: &Observed<'_>, old: &ApplicationStatus, ns: &str, r: &Render
     }
     ts
 }
+
+/// The message of a target whose Flux object does not exist yet.
+const CREATING: &str = "the Flux object is being created";
 
 /// The reason of a target whose Flux object is ready but whose workloads fail.
 pub const DEGRADED: &str = "WorkloadsDegraded";
@@ -563,6 +585,42 @@ mod tests {
             run_with(&app(&[]), &kids, &[], &healthy).requeue,
             Duration::from_secs(300)
         );
+    }
+
+    #[test]
+    fn a_first_revision_in_waves_applies_wave_one_and_says_the_others_wait() {
+        let mut a = app(&[]);
+        a.spec.rollout = Some(
+            serde_json::from_value(json!({"waves": [
+                {"name": "first", "clusters": ["host"]},
+                {"name": "second", "clusters": ["member-1"]}
+            ]}))
+            .expect("rollout"),
+        );
+        let p = run(&a, &[], &[]);
+        let applied: Vec<&str> = p
+            .apply
+            .iter()
+            .filter_map(|o| o["metadata"]["name"].as_str())
+            .collect();
+        assert_eq!(applied, ["shop-host"], "only the first wave's object is created");
+        assert!(p.apply[0]["metadata"]["annotations"][REVISION_ANNOTATION].is_string());
+        let s = p.status.expect("status");
+        let m1 = s
+            .targets
+            .iter()
+            .find(|t| t.cluster == "member-1")
+            .expect("member-1");
+        assert_eq!(
+            (m1.ready.as_str(), m1.reason.as_str()),
+            ("Unknown", "RolloutPending")
+        );
+        assert_eq!(m1.message, "waits for rollout wave second");
+        let r = s.rollout.expect("rollout status");
+        assert_eq!(r.phase, "Progressing");
+        assert_eq!(r.waves[0].state, "progressing");
+        assert_eq!(r.waves[1].state, "pending");
+        assert!(p.requeue <= Duration::from_secs(5));
     }
 
     fn ready_of(p: &Plan) -> (String, String) {
