@@ -19,6 +19,8 @@ export interface TargetRow {
   placed?: boolean;
   status?: TargetStatus;
   detail?: TargetDetail;
+  /** With a progressive rollout under way: the target's wave and its state there. */
+  wave?: { name: string; state: string };
 }
 
 /** The status a target detail carries, when it has one. */
@@ -50,6 +52,16 @@ export function targetRows(app: Application, details: TargetDetail[] = []): Targ
         status: s,
         detail: details.find((d) => d.cluster === s.cluster),
       });
+    }
+  }
+  // Where a rollout stands for each target, while one is under way.
+  const rollout = app.status?.rollout;
+  if (rollout && rollout.phase !== 'Completed') {
+    for (const r of rows) {
+      for (const w of rollout.waves) {
+        const t = w.targets.find((x) => x.cluster === r.cluster);
+        if (t) r.wave = { name: w.name, state: t.state };
+      }
     }
   }
   return rows;
@@ -111,6 +123,16 @@ export function TargetsTable({
   );
 }
 
+/** A target's state in a rollout, as the rollout picture names it. */
+const WAVE_STATES: Record<string, string> = {
+  pending: 'Pending',
+  progressing: 'Progressing',
+  healthy: 'Healthy',
+  failed: 'Failed',
+  paused: 'Paused',
+  rolledBack: 'Rolled back',
+};
+
 function TargetLine({
   namespace,
   name,
@@ -159,6 +181,11 @@ function TargetLine({
             {' '}
             {s.workloads.ready}/{s.workloads.desired}
           </span>
+        )}
+        {row.wave && (
+          <div className="muted" data-testid={`target-wave-${row.cluster}`} data-state={row.wave.state} style={{ fontSize: 12 }}>
+            {t('Wave {{wave}}: {{state}}', { wave: row.wave.name, state: t(WAVE_STATES[row.wave.state] ?? row.wave.state) })}
+          </div>
         )}
       </td>
       <td>{s?.reason ?? '-'}</td>

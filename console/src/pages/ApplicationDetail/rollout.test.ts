@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { ApplicationView } from '../../api/types';
 import { rolloutActions, stateTone, waveCounts, type RolloutStatus } from './rollout';
+import { targetRows } from './Targets';
 
 const base: RolloutStatus = {
   revision: 'b',
@@ -31,5 +33,30 @@ describe('wave display', () => {
   it('colours states and counts healthy targets', () => {
     expect(['healthy', 'failed', 'soaking', 'paused'].map(stateTone)).toEqual(['ok', 'bad', 'busy', 'idle']);
     expect(waveCounts(base.waves[0])).toEqual({ healthy: 1, total: 2 });
+  });
+});
+
+describe('target rows in a rollout', () => {
+  const app = (phase: string) =>
+    ({
+      metadata: { name: 'web', namespace: 'team-a' },
+      spec: {
+        source: { kind: 'GitRepository', name: 'repo' },
+        kustomize: {},
+        targets: [
+          { cluster: 'm1', namespace: 'web' },
+          { cluster: 'm3', namespace: 'web' },
+        ],
+      },
+      status: { rollout: { ...base, phase } },
+    }) as unknown as ApplicationView;
+
+  it('carries each target’s wave and state while a rollout is under way, and nothing once completed', () => {
+    const rows = targetRows(app('Paused'));
+    expect(rows.map((r) => r.wave)).toEqual([
+      { name: 'staging', state: 'healthy' },
+      { name: 'production', state: 'pending' },
+    ]);
+    expect(targetRows(app('Completed')).every((r) => r.wave === undefined)).toBe(true);
   });
 });
