@@ -116,3 +116,23 @@ test('waves drawn live: a failed staging wave pauses the rollout; fixed and resu
   assert.ok(after(seen['wave-target-member-1'], 'failed', 'healthy'), `member-1: ${seen['wave-target-member-1']}`);
   await shot(page, '61-rollout-completed');
 });
+
+test('keyboard focus is visible on the page and in the navigation', async () => {
+  await page.goto(`${BASE}/applications/${NS}/${APP}`);
+  await page.waitForSelector('[data-testid=application-facts]');
+  const rings = [];
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press('Tab');
+    rings.push(
+      await page.evaluate(() => {
+        const el = document.activeElement;
+        if (!el || el === document.body) return null;
+        const s = getComputedStyle(el);
+        return { tag: el.tagName, outline: `${s.outlineStyle} ${s.outlineWidth}` };
+      }),
+    );
+  }
+  const focused = rings.filter(Boolean);
+  assert.ok(focused.some((r) => r.tag === 'A') && focused.some((r) => r.tag === 'BUTTON' || r.tag === 'SELECT'), JSON.stringify(focused));
+  for (const r of focused) assert.equal(r.outline, 'solid 2px', JSON.stringify(r));
+});

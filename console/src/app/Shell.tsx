@@ -7,11 +7,13 @@ import { setToken } from '../api/client';
 import { useNamespaces, useSummary, useWhoami } from '../api/hooks';
 import { useLive } from '../api/live';
 import { NativeSelect } from '../components/Field';
+import { focusRing } from '../components/Page';
 import { LanguageSelect } from '../components/LanguageSelect';
 import { useNamespace } from './namespace';
 import { menu } from './routes';
 
 const Layout = styled.div`
+  ${focusRing}
   display: flex;
   min-height: 100vh;
   background: #eff4f9;

@@ -1,5 +1,5 @@
 import { useEffect, type ReactNode } from 'react';
-import styled from 'styled-components';
+import styled, { css } from 'styled-components';
 import { Banner } from '@kubed/components';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../api/client';
@@ -26,6 +26,24 @@ const Head = styled.div`
 `;
 
 /** A page: title, description, actions and content. */
+/** Keyboard focus made visible: a ring on what has it (KubeSphere's styles remove the
+ * browser's own). */
+export const focusRing = css`
+  button:focus-visible,
+  a:focus-visible,
+  select:focus-visible,
+  summary:focus-visible,
+  input[type='checkbox']:focus-visible,
+  input[type='radio']:focus-visible {
+    outline: 2px solid #3385ff;
+    outline-offset: 2px;
+  }
+`;
+
+const Focus = styled.div`
+  ${focusRing}
+`;
+
 export function Page({
   title,
   description,
@@ -47,7 +65,7 @@ export function Page({
     };
   }, [title]);
   return (
-    <div>
+    <Focus>
       <Head>
         <div>
           <h1>{title}</h1>
@@ -56,7 +74,7 @@ export function Page({
         {actions && <div className="page-actions">{actions}</div>}
       </Head>
       {children}
-    </div>
+    </Focus>
   );
 }
 
