@@ -210,6 +210,8 @@ test('overview, sources, applications and automation render inside KubeSphere, l
   await admin.waitForSelector('[data-testid=live][data-connected=true]');
   await shot(admin, 'ks-03-overview');
   await admin.click('nav[aria-label=ksflux] a:has-text("Sources")');
+  // Earlier suites (the API fuzzer among them) leave many sources: find ours by name.
+  await admin.fill('input[name=search]', 'samples');
   await admin.waitForSelector('[data-testid=source-samples] [data-state=ready]');
   await shot(admin, 'ks-04-sources');
   await admin.click('nav[aria-label=ksflux] a:has-text("Automation")');
