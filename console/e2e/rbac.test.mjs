@@ -25,7 +25,8 @@ test('alice works in team-a and is refused in team-b, with nothing written', asy
   await page.waitForSelector('[data-testid=source-samples] [data-state=ready]');
   const listed = await page.$$eval('tbody tr td:nth-child(2)', (tds) => tds.map((td) => td.textContent));
   assert.ok(listed.length > 0 && listed.every((ns) => ns === 'team-a'), `namespaces listed for alice: ${listed}`);
-  // The namespaces offered are the ones she can see.
+  // The namespaces offered are the ones she can see (once the picker has loaded them).
+  await page.waitForSelector('header.top-bar select[name=namespace] option[value=team-a]', { state: 'attached' });
   const offered = await page.$$eval('header.top-bar select[name=namespace] option', (os) => os.map((o) => o.value));
   assert.ok(offered.includes('team-a'), `team-a is offered: ${offered}`);
   assert.ok(!offered.includes('team-b'), `team-b is not offered: ${offered}`);
