@@ -128,11 +128,12 @@ test('keyboard focus is visible on the page and in the navigation', async () => 
         const el = document.activeElement;
         if (!el || el === document.body) return null;
         const s = getComputedStyle(el);
-        return { tag: el.tagName, outline: `${s.outlineStyle} ${s.outlineWidth}` };
+        return { tag: el.tagName, style: s.outlineStyle, width: parseFloat(s.outlineWidth) };
       }),
     );
   }
   const focused = rings.filter(Boolean);
   assert.ok(focused.some((r) => r.tag === 'A') && focused.some((r) => r.tag === 'BUTTON' || r.tag === 'SELECT'), JSON.stringify(focused));
-  for (const r of focused) assert.equal(r.outline, 'solid 2px', JSON.stringify(r));
+  // A visible ring on each: an outline drawn, at least 2px wide.
+  for (const r of focused) assert.ok(r.style !== 'none' && r.width >= 2, JSON.stringify(r));
 });
