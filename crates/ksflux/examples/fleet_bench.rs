@@ -325,16 +325,12 @@ fn application() -> Value {
 }
 
 async fn post(ksflux: &Ksflux, path: &str, body: &Value) -> anyhow::Result<(reqwest::StatusCode, Value)> {
-    let res = ksflux
-        .http
-        .post(format!("{}{path}", ksflux.url))
-        .bearer_auth(&ksflux.tokens["admin"])
-        .json(body)
-        .send()
+    let (status, bytes) = ksflux
+        .send(reqwest::Method::POST, "admin", path, Some(body))
         .await?;
-    let status = res.status();
-    let text = res.text().await?;
-    Ok((status, serde_json::from_str(&text).unwrap_or(Value::String(text))))
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+    Ok((status, value))
 }
 
 /// Polls `check` every [`POLL`] until it returns `Some`, at most [`DEADLINE`].
@@ -510,14 +506,9 @@ async fn bench(args: &Args, tb: &Testbed, host: &Client, members: &[Member]) -> 
     // Delete: until every member's ConfigMap is gone (Flux prunes through its finalizers).
     eprintln!("deleting the application");
     let start = Instant::now();
-    let res = ksflux
-        .http
-        .delete(format!("{}{item}", ksflux.url))
-        .bearer_auth(&ksflux.tokens["admin"])
-        .send()
-        .await?;
-    if !res.status().is_success() {
-        bail!("deleting the application: {}", res.status());
+    let (status, _) = ksflux.send(reqwest::Method::DELETE, "admin", &item, None).await?;
+    if !status.is_success() {
+        bail!("deleting the application: {status}");
     }
     let all_gone = until("every member's ConfigMap gone", || async {
         let gone = count_configmaps(members, PROJECT, false).await;
@@ -525,13 +516,7 @@ async fn bench(args: &Args, tb: &Testbed, host: &Client, members: &[Member]) -> 
     })
     .await?;
     let app_gone = until("the application gone", || async {
-        let status = ksflux
-            .http
-            .get(format!("{}{item}", ksflux.url))
-            .bearer_auth(&ksflux.tokens["admin"])
-            .send()
-            .await?
-            .status();
+        let (status, _) = ksflux.fetch("admin", &item).await?;
         Ok((status == reqwest::StatusCode::NOT_FOUND).then(|| start.elapsed()))
     })
     .await?;

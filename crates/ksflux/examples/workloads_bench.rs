@@ -120,19 +120,18 @@ fn deployment(name: &str, replicas: usize) -> Value {
 }
 
 async fn post(ksflux: &Ksflux, path: &str, body: &Value) -> anyhow::Result<Value> {
-    let res = ksflux
-        .http
-        .post(format!("{}{API}{path}", ksflux.url))
-        .bearer_auth(&ksflux.tokens["admin"])
-        .json(body)
-        .send()
+    let (status, bytes) = ksflux
+        .send(
+            reqwest::Method::POST,
+            "admin",
+            &format!("{API}{path}"),
+            Some(body),
+        )
         .await?;
-    let status = res.status();
-    let text = res.text().await?;
     if !status.is_success() {
-        bail!("POST {path}: {status} {text}");
+        bail!("POST {path}: {status} {}", String::from_utf8_lossy(&bytes));
     }
-    Ok(serde_json::from_str(&text)?)
+    Ok(serde_json::from_slice(&bytes)?)
 }
 
 async fn bench(

@@ -15,7 +15,7 @@ import { keys, resourcePath } from '../../api/hooks';
 import type { ApplicationView } from '../../api/types';
 import { Actions, errorText, fmtTime, Mono } from './common';
 import { str } from './inventory';
-import { rolloutActions, stateTone, waveCounts, type RolloutAction } from './rollout';
+import { rolloutActions, STATE_LABELS, stateTone, waveCounts, type RolloutAction } from './rollout';
 
 const TONES = {
   ok: { border: '#55bc8a', bg: '#effaf4', fg: '#1c8f5a' },
@@ -106,16 +106,6 @@ const LABEL: Record<RolloutAction, string> = {
   rollback: 'Roll back wave',
 };
 
-const STATES: Record<string, string> = {
-  pending: 'Pending',
-  progressing: 'Progressing',
-  soaking: 'Soaking',
-  healthy: 'Healthy',
-  failed: 'Failed',
-  paused: 'Paused',
-  rolledBack: 'Rolled back',
-};
-
 const PHASES: Record<string, string> = {
   Progressing: 'Progressing',
   Paused: 'Paused',
@@ -148,7 +138,7 @@ export function RolloutPanel({ app }: { app: ApplicationView }) {
         notify.error(t('Action failed: {{message}}', { message: errorText(e) }));
       },
     });
-  const stateLabel = (s: string) => t(STATES[s] ?? s);
+  const stateLabel = (s: string) => t(STATE_LABELS[s] ?? s);
   return (
     <section data-testid="rollout" data-phase={r?.phase ?? 'Pending'}>
       <h2 style={{ display: 'flex', alignItems: 'center', gap: 8 }}>

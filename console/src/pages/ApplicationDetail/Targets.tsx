@@ -6,6 +6,7 @@ import { StateTag, targetState } from '../../components/StateTag';
 import { Actions, fmtTime, Mono, useAppAction } from './common';
 import { asTargetStatus } from '../../api/validate';
 import { HelmRecovery } from './HelmRecovery';
+import { STATE_LABELS } from './rollout';
 
 /** One target of an application: what the spec asks and what the controller reported. */
 export interface TargetRow {
@@ -123,16 +124,6 @@ export function TargetsTable({
   );
 }
 
-/** A target's state in a rollout, as the rollout picture names it. */
-const WAVE_STATES: Record<string, string> = {
-  pending: 'Pending',
-  progressing: 'Progressing',
-  healthy: 'Healthy',
-  failed: 'Failed',
-  paused: 'Paused',
-  rolledBack: 'Rolled back',
-};
-
 function TargetLine({
   namespace,
   name,
@@ -184,7 +175,7 @@ function TargetLine({
         )}
         {row.wave && (
           <div className="muted" data-testid={`target-wave-${row.cluster}`} data-state={row.wave.state} style={{ fontSize: 12 }}>
-            {t('Wave {{wave}}: {{state}}', { wave: row.wave.name, state: t(WAVE_STATES[row.wave.state] ?? row.wave.state) })}
+            {t('Wave {{wave}}: {{state}}', { wave: row.wave.name, state: t(STATE_LABELS[row.wave.state] ?? row.wave.state) })}
           </div>
         )}
       </td>

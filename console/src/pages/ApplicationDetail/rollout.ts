@@ -31,3 +31,14 @@ export function stateTone(state: string): 'ok' | 'bad' | 'busy' | 'idle' {
 export function waveCounts(w: WaveStatus): { healthy: number; total: number } {
   return { healthy: w.targets.filter((t) => t.state === 'healthy').length, total: w.targets.length };
 }
+
+/** The words for a wave's or a target's rollout state (translation keys). */
+export const STATE_LABELS: Record<string, string> = {
+  pending: 'Pending',
+  progressing: 'Progressing',
+  soaking: 'Soaking',
+  healthy: 'Healthy',
+  failed: 'Failed',
+  paused: 'Paused',
+  rolledBack: 'Rolled back',
+};

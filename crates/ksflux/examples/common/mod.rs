@@ -105,16 +105,30 @@ pub struct Ksflux {
 }
 
 impl Ksflux {
-    /// GETs `path` as `user`: the status and the body.
-    async fn fetch(&self, user: &str, path: &str) -> anyhow::Result<(reqwest::StatusCode, Vec<u8>)> {
-        let res = self
+    /// Sends `method` to `path` as `user`, with `body` as JSON if given: the status and the
+    /// body.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        user: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<(reqwest::StatusCode, Vec<u8>)> {
+        let mut req = self
             .http
-            .get(format!("{}{path}", self.url))
-            .bearer_auth(&self.tokens[user])
-            .send()
-            .await?;
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.tokens[user]);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let res = req.send().await?;
         let status = res.status();
         Ok((status, res.bytes().await?.to_vec()))
+    }
+
+    /// GETs `path` as `user`: the status and the body.
+    pub async fn fetch(&self, user: &str, path: &str) -> anyhow::Result<(reqwest::StatusCode, Vec<u8>)> {
+        self.send(reqwest::Method::GET, user, path, None).await
     }
 
     /// GETs `path` as `user`; fails on an error status.

@@ -353,11 +353,8 @@ pub fn step(i: &Input<'_>) -> Decision {
             ));
         }
         // Targets take the revision `maxUnavailable` at a time, in order.
-        let batch = i
-            .rollout
-            .waves
-            .iter()
-            .find(|x| x.name == w.name)
+        let settings = i.rollout.waves.iter().find(|x| x.name == w.name);
+        let batch = settings
             .and_then(|x| x.max_unavailable)
             .map_or(usize::MAX, |n| n.max(1) as usize);
         let mut released = 0;
@@ -413,10 +410,7 @@ pub fn step(i: &Input<'_>) -> Decision {
             break;
         }
         let soak = secs(
-            i.rollout
-                .waves
-                .iter()
-                .find(|x| x.name == w.name)
+            settings
                 .and_then(|x| x.soak.as_deref())
                 .or(i.rollout.soak.as_deref()),
         );
