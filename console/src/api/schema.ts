@@ -3093,6 +3093,11 @@ export interface components {
             cluster: string;
             /** @description `metadata.creationTimestamp` (RFC 3339). */
             creationTimestamp?: string;
+            /**
+             * @description The cluster it deploys to when that is another one (a Kustomization or HelmRelease
+             *     ksflux rendered with `spec.kubeConfig` for a member).
+             */
+            deploysTo?: string | null;
             /** @description Its Flux kind, e.g. `GitRepository`. */
             kind: string;
             /** @description Its name. */
@@ -3137,6 +3142,11 @@ export interface components {
             cluster: string;
             /** @description `metadata.creationTimestamp` (RFC 3339). */
             creationTimestamp?: string;
+            /**
+             * @description The cluster it deploys to when that is another one (a Kustomization or HelmRelease
+             *     ksflux rendered with `spec.kubeConfig` for a member).
+             */
+            deploysTo?: string | null;
             /** @description Its Flux kind, e.g. `GitRepository`. */
             kind: string;
             /** @description Its name. */

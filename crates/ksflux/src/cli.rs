@@ -203,7 +203,7 @@ impl Serve {
             tokio::spawn(async move {
                 clusters.refresh().await;
                 ready.store(true, std::sync::atomic::Ordering::Relaxed);
-                clusters.refresh_loop(period).await;
+                clusters.run(period).await;
             })
         };
         let listener = tokio::net::TcpListener::bind(self.listen)

@@ -19,9 +19,10 @@ use k8s_openapi::{
 };
 use kube::{
     Api, Client, Config, ResourceExt,
-    api::{ApiResource, DynamicObject, ListParams, ObjectMeta, PostParams},
+    api::{ApiResource, DynamicObject, ListParams, ObjectMeta, PartialObjectMeta, PostParams},
     config::{KubeConfigOptions, Kubeconfig},
     discovery::Discovery,
+    runtime::watcher,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -44,6 +45,14 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const CLIENT_CACHE_TTL: Duration = Duration::from_secs(300);
 /// The least time between two health checks of a cluster asked for through the API.
 pub const MIN_CHECK_INTERVAL: Duration = Duration::from_secs(10);
+/// How often every cluster's apiserver is asked for its version, so an outage and a recovery
+/// are noticed within seconds rather than at the next full health check.
+pub const HEARTBEAT: Duration = Duration::from_secs(1);
+/// How long one heartbeat may take; two misses in a row (the second sent at once) mark the
+/// cluster unreachable, so a frozen apiserver is noticed within about four seconds.
+const HEARTBEAT_TIMEOUT: Duration = Duration::from_millis(1500);
+const BACKOFF_MIN: Duration = Duration::from_secs(1);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 /// The Flux kinds ksflux uses (every kind of the catalog but its own Application).
 pub fn flux_kinds() -> impl Iterator<Item = &'static crate::kinds::FluxKind> {
@@ -281,6 +290,10 @@ pub struct Cluster {
     health: RwLock<Health>,
     labels: RwLock<BTreeMap<String, String>>,
     changes: tokio::sync::watch::Sender<u64>,
+    /// Woken when the cluster answers again after being unreachable.
+    recovered: tokio::sync::Notify,
+    /// A heartbeat is under way (a slow cluster never has two at once).
+    beating: std::sync::atomic::AtomicBool,
 }
 
 impl Cluster {
@@ -301,6 +314,8 @@ impl Cluster {
             health: RwLock::new(Health::default()),
             labels: Default::default(),
             changes,
+            recovered: Default::default(),
+            beating: Default::default(),
         })
     }
 
@@ -378,6 +393,12 @@ impl Cluster {
                 ..Default::default()
             },
         };
+        self.store(health)
+    }
+
+    /// Stores a health check's result (stamped now); a change of reachability is published
+    /// on the registry's change channel, and a recovery wakes the cluster's watches.
+    fn store(&self, health: Health) -> Health {
         let health = Health {
             last_checked: Some(crate::resources::status_time(jiff::Timestamp::now())),
             ..health
@@ -394,8 +415,53 @@ impl Cluster {
                 "cluster reachability changed"
             );
             self.changes.send_modify(|n| *n += 1);
+            if health.reachable {
+                self.recovered.notify_waiters();
+            }
         }
         health
+    }
+
+    /// One heartbeat: asks the apiserver for its version. Two misses in a row mark a reachable
+    /// cluster unreachable at once; an answer from an unreachable cluster runs a full check,
+    /// which marks it reachable again.
+    pub async fn beat(&self) {
+        let mut miss = None;
+        for _ in 0..2 {
+            let answer = tokio::time::timeout(HEARTBEAT_TIMEOUT, self.client.apiserver_version()).await;
+            miss = match answer {
+                Ok(Ok(v)) if !v.git_version.is_empty() => None,
+                Ok(Ok(_)) => Some(ProbeError::NotAnApiserver.class()),
+                Ok(Err(e)) => Some(failure_class(&e)),
+                Err(_) => Some(format!(
+                    "no answer within {:.1}s",
+                    HEARTBEAT_TIMEOUT.as_secs_f64()
+                )),
+            };
+            if miss.is_none() {
+                break;
+            }
+        }
+        let last = self.health();
+        let known_down = last.last_checked.is_some() && !last.reachable;
+        match miss {
+            None if known_down => {
+                self.check().await;
+            }
+            Some(class) if !known_down && last.last_checked.is_some() => {
+                tracing::debug!(cluster = self.name, error = class, "heartbeat missed");
+                self.store(Health {
+                    message: format!("unreachable: {class}"),
+                    ..Default::default()
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Waits until the cluster answers again after an outage.
+    pub async fn recovered(&self) {
+        self.recovered.notified().await
     }
 
     /// The health, checked now unless the last check is younger than [`MIN_CHECK_INTERVAL`]
@@ -561,6 +627,8 @@ pub struct Clusters {
     members: Arc<RwLock<BTreeMap<String, Arc<Cluster>>>>,
     user_clients: Arc<Mutex<UserClients>>,
     changes: tokio::sync::watch::Sender<u64>,
+    /// The registrations have been read at least once.
+    members_read: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Clusters {
@@ -573,6 +641,7 @@ impl Clusters {
             members: Default::default(),
             user_clients: Default::default(),
             changes,
+            members_read: Default::default(),
         })
     }
 
@@ -645,6 +714,13 @@ impl Clusters {
     /// Re-reads members from labelled Secrets and KubeSphere `Cluster` objects, then checks
     /// every cluster's health concurrently.
     pub async fn refresh(&self) {
+        self.sync_members().await;
+        self.check_all().await;
+    }
+
+    /// Re-reads members from labelled Secrets and KubeSphere `Cluster` objects. A failed read
+    /// changes nothing; a kubeconfig that did not change keeps its connection and health.
+    async fn sync_members(&self) {
         let mut found: BTreeMap<String, (Origin, Kubeconfig)> = BTreeMap::new();
         let mut labels: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
         let secrets: Api<Secret> = Api::namespaced(self.host.client(), &self.namespace);
@@ -672,7 +748,6 @@ impl Clusters {
             Err(e) => {
                 // A failed read removes nothing: the members stay as they were.
                 tracing::warn!(error = %e, "listing cluster secrets failed; keeping the registered clusters");
-                self.check_all().await;
                 return;
             }
         }
@@ -680,7 +755,6 @@ impl Clusters {
             Ok(k) => k,
             Err(e) => {
                 tracing::warn!(error = %e, "listing KubeSphere clusters failed; keeping the registered clusters");
-                self.check_all().await;
                 return;
             }
         };
@@ -737,7 +811,14 @@ impl Clusters {
             }
             *m = next;
         }
-        self.check_all().await;
+        self.members_read
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Whether the registrations have been read at least once: until then, a cluster missing
+    /// from the registry may just not be known yet.
+    pub fn members_read(&self) -> bool {
+        self.members_read.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Checks every cluster's health.
@@ -854,11 +935,126 @@ impl Clusters {
         Ok(())
     }
 
-    /// Runs [`Clusters::refresh`] every `period`, forever.
-    pub async fn refresh_loop(self, period: Duration) {
+    /// Beats every cluster's heart every [`HEARTBEAT`], forever: each cluster on its own, so
+    /// a slow one delays no other.
+    pub async fn heartbeat_loop(self) {
+        use std::sync::atomic::Ordering;
+        let mut tick = tokio::time::interval(HEARTBEAT);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            self.refresh().await;
-            tokio::time::sleep(period).await;
+            tick.tick().await;
+            for c in self.all() {
+                if !c.beating.swap(true, Ordering::AcqRel) {
+                    tokio::spawn(async move {
+                        c.beat().await;
+                        c.beating.store(false, Ordering::Release);
+                    });
+                }
+            }
+        }
+    }
+
+    /// Keeps the registry current, forever: follows the registration Secrets and KubeSphere
+    /// `Cluster` objects by watch (a change is read within a second), beats every cluster's
+    /// heart every [`HEARTBEAT`], and runs a full [`Clusters::refresh`] every `period`.
+    pub async fn run(self, period: Duration) {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
+        let secrets: Api<PartialObjectMeta<Secret>> = Api::namespaced(self.host.client(), &self.namespace);
+        let secrets = self.watch_registrations(
+            secrets,
+            watcher::Config::default().labels(CLUSTER_LABEL),
+            tx.clone(),
+        );
+        let kubesphere: Api<PartialObjectMeta<DynamicObject>> =
+            Api::all_with(self.host.client(), &kubesphere_cluster_resource());
+        let kubesphere = self.watch_registrations(kubesphere, watcher::Config::default(), tx);
+        let heartbeat = self.clone().heartbeat_loop();
+        let refresh = async {
+            loop {
+                self.refresh().await;
+                tokio::select! {
+                    _ = tokio::time::sleep(period) => {}
+                    Some(()) = rx.recv() => {
+                        // Changes come in bursts: read them together.
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        while rx.try_recv().is_ok() {}
+                        self.sync_members().await;
+                        let new = self.all().into_iter().filter(|c| c.health().last_checked.is_none());
+                        futures::future::join_all(new.map(|c| async move { c.check().await })).await;
+                        continue;
+                    }
+                }
+            }
+        };
+        tokio::join!(secrets, kubesphere, heartbeat, refresh);
+    }
+
+    /// Watches registrations of one kind (their metadata) and says on `tx` when any changes.
+    /// A failed watch is retried after a backoff, at once when the host answers again; a kind
+    /// the host does not serve (no KubeSphere) is looked for again now and then.
+    async fn watch_registrations<K>(
+        &self,
+        api: Api<K>,
+        config: watcher::Config,
+        tx: tokio::sync::mpsc::Sender<()>,
+    ) where
+        K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
+    {
+        use futures::StreamExt;
+        let mut backoff = Backoff::new();
+        loop {
+            let mut stream = std::pin::pin!(watcher::watcher(api.clone(), config.clone().timeout(45)));
+            while let Some(event) = stream.next().await {
+                match event {
+                    Ok(watcher::Event::Init | watcher::Event::InitApply(_)) => {}
+                    Ok(_) => {
+                        backoff.reset();
+                        let _ = tx.try_send(());
+                    }
+                    Err(watcher::Error::WatchError(s)) if s.code == 410 => {}
+                    Err(watcher::Error::InitialListFailed(kube::Error::Api(s))) if s.code == 404 => {
+                        // Not served here: look again in a minute.
+                        tokio::time::sleep(Duration::from_secs(60)).await;
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "watching cluster registrations failed");
+                        break;
+                    }
+                }
+            }
+            backoff.wait(&self.host).await;
+        }
+    }
+}
+
+/// The wait between two attempts to watch a cluster: doubling from 1 s to 30 s, cut short
+/// (and started over) as soon as the cluster answers again after an outage.
+pub(crate) struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    /// A backoff at its shortest.
+    pub(crate) fn new() -> Backoff {
+        Backoff { next: BACKOFF_MIN }
+    }
+
+    /// Back to the shortest wait (after a success).
+    pub(crate) fn reset(&mut self) {
+        self.next = BACKOFF_MIN;
+    }
+
+    /// The next wait.
+    pub(crate) fn next(&self) -> Duration {
+        self.next
+    }
+
+    /// Waits the next wait, or until `cluster` answers again.
+    pub(crate) async fn wait(&mut self, cluster: &Cluster) {
+        tokio::select! {
+            _ = tokio::time::sleep(self.next) => self.next = (self.next * 2).min(BACKOFF_MAX),
+            _ = cluster.recovered() => self.reset(),
         }
     }
 }
@@ -911,17 +1107,21 @@ async fn config_from(kc: Kubeconfig) -> Result<Config> {
 /// Members described by KubeSphere `Cluster` objects, if that CRD is served.
 /// The members KubeSphere registered (none on a host without KubeSphere's Cluster kind); an
 /// error when they cannot be read.
-async fn kubesphere_clusters(
-    host: &Client,
-) -> kube::Result<Vec<(String, Kubeconfig, BTreeMap<String, String>)>> {
-    let ar = ApiResource {
+/// KubeSphere's `cluster.kubesphere.io/v1alpha1` `Cluster`.
+fn kubesphere_cluster_resource() -> ApiResource {
+    ApiResource {
         group: "cluster.kubesphere.io".into(),
         version: "v1alpha1".into(),
         api_version: "cluster.kubesphere.io/v1alpha1".into(),
         kind: "Cluster".into(),
         plural: "clusters".into(),
-    };
-    let api: Api<DynamicObject> = Api::all_with(host.clone(), &ar);
+    }
+}
+
+async fn kubesphere_clusters(
+    host: &Client,
+) -> kube::Result<Vec<(String, Kubeconfig, BTreeMap<String, String>)>> {
+    let api: Api<DynamicObject> = Api::all_with(host.clone(), &kubesphere_cluster_resource());
     let list = match api.list(&ListParams::default()).await {
         Ok(list) => list,
         // Not a KubeSphere host: no Cluster kind.

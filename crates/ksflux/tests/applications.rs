@@ -12,7 +12,7 @@ use k8s_openapi::api::{
 use ksflux_testbed::{Testbed, create_namespace, git, unique_name, wait_for};
 use kube::{Api, config::KubeConfigOptions};
 use serde_json::{Value, json};
-use support::{Events, Server, path, start_controller};
+use support::{Events, Server, add_extra_member, path, remove_extra_member, start_controller};
 
 const LONG: Duration = Duration::from_secs(180);
 
@@ -1597,52 +1597,6 @@ async fn a_rollout_goes_wave_by_wave_pauses_on_a_failure_and_completes_once_fixe
     assert!(r.status < 300, "{}", r.text);
 }
 
-/// Starts the testbed's lightweight extra member `name` (a kube-apiserver of its own, no
-/// workloads) and registers it in this test's server and in the controller's registry, as
-/// an operator adds a cluster. Returns a client for it and the registry namespaces.
-async fn add_extra_member(s: &Server, name: &str) -> (kube::Client, Vec<String>) {
-    let (path, client) = s.tb.extra_member(name, 1).await.expect("the extra member");
-    let kubeconfig = std::fs::read(&path).expect("the extra member's kubeconfig");
-    let host = s.tb.client("host").await;
-    let lp = kube::api::ListParams::default().labels("fluxcd.kubesphere.io/cluster=member-1");
-    let mut namespaces: Vec<String> = Api::<Secret>::all(host.clone())
-        .list(&lp)
-        .await
-        .expect("registration Secrets")
-        .items
-        .into_iter()
-        .filter_map(|x| x.metadata.namespace)
-        .filter(|ns| ns.starts_with("ksflux-ctrl") || *ns == s.namespace)
-        .collect();
-    namespaces.dedup();
-    for ns in &namespaces {
-        let secret: Secret = serde_json::from_value(json!({
-            "metadata": {"name": format!("cluster-{name}"), "labels": {"fluxcd.kubesphere.io/cluster": name}},
-            "data": {"kubeconfig": k8s_openapi::ByteString(kubeconfig.clone())},
-        }))
-        .expect("a registration Secret");
-        let api = Api::<Secret>::namespaced(host.clone(), ns);
-        let _ = api.delete(&format!("cluster-{name}"), &Default::default()).await;
-        api.create(&Default::default(), &secret)
-            .await
-            .expect("register the extra member");
-    }
-    s.clusters.refresh().await;
-    (client, namespaces)
-}
-
-/// Unregisters the extra member `name` from `namespaces` and stops it.
-async fn remove_extra_member(s: &Server, name: &str, namespaces: &[String]) {
-    let host = s.tb.client("host").await;
-    for ns in namespaces {
-        let _ = Api::<Secret>::namespaced(host.clone(), ns)
-            .delete(&format!("cluster-{name}"), &Default::default())
-            .await;
-    }
-    s.clusters.refresh().await;
-    s.tb.stop_extra_member(name).expect("stop the extra member");
-}
-
 #[tokio::test]
 async fn two_staging_clusters_then_a_third_labelled_one_gains_the_target_and_loses_it_with_its_objects() {
     start_controller();
@@ -1651,7 +1605,7 @@ async fn two_staging_clusters_then_a_third_labelled_one_gains_the_target_and_los
     let ns = project(&s).await;
     git_repository(&s, &ns, "demo").await;
     // A third member: the testbed's own two plus a lightweight one.
-    let (member3, registered) = add_extra_member(&s, "member-3").await;
+    let (member3, registered) = add_extra_member(&s, "member-3", 1).await;
     let env = format!("test.ksflux.io/{}", unique_name("env"));
     label_cluster(tb, "member-1", &env, Some("staging")).await;
     label_cluster(tb, "member-3", &env, Some("staging")).await;

@@ -510,6 +510,26 @@ pub async fn revoke(host: &Client, cluster: Option<&Cluster>, project: &str) -> 
     Ok(())
 }
 
+/// Deletes `project`'s kubeconfig Secret for `cluster`, a cluster that left the registry
+/// (what ksflux made on it cannot be reached any more; the token in the Secret expires within
+/// [`TOKEN_SECONDS`] as nothing renews it).
+pub async fn forget_removed(host: &Client, project: &str, cluster: &str) {
+    let secrets: Api<Secret> = Api::namespaced(host.clone(), project);
+    let name = super::render::kubeconfig_secret(cluster);
+    if let Ok(Some(_)) = secrets.get_metadata_opt(&name).await {
+        match secrets.delete(&name, &DeleteParams::default()).await {
+            Ok(_) => tracing::info!(
+                project,
+                cluster,
+                "cluster left the registry; deleted its kubeconfig"
+            ),
+            Err(e) => {
+                tracing::warn!(project, cluster, error = %e, "deleting the kubeconfig of a removed cluster failed")
+            }
+        }
+    }
+}
+
 /// Removes what [`ensure_host`] made for `project` on the host.
 pub async fn revoke_host(host: &Client, project: &str) {
     revoke_rbac(host, project).await;

@@ -126,6 +126,11 @@ pub async fn run(clusters: Clusters, project_role: Option<String>) -> anyhow::Re
         Some(role) => Some(access::SelfBinding::discover(&host, &role).await?),
         None => None,
     };
+    // A target whose cluster is not registered is suspended: never decide that before the
+    // registry was read.
+    while !clusters.members_read() {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let selector = watcher::Config::default().labels(APPLICATION_LABEL);
     let controller = Controller::new(apps, watcher::Config::default().any_semantic())
         .owns_with(
@@ -275,8 +280,15 @@ async fn observe(app: &Application, ctx: &Context) -> Result<(BTreeMap<String, P
         .map(|e| format!("{e:#}"));
     for t in &app.spec.targets {
         let Ok(cluster) = ctx.clusters.get(&t.cluster) else {
-            let m = format!("cluster {:?} is not registered", t.cluster);
-            problems.insert(t.cluster.clone(), problem("False", "ClusterNotFound", m));
+            // Gone from the registry: its objects are suspended (see `plan`) and the project's
+            // kubeconfig for it is deleted; its token expires on its own.
+            access::forget_removed(&ctx.host, &ns, &t.cluster).await;
+            ctx.grants.forget(&ns, Some(&t.cluster));
+            let m = format!(
+                "cluster {:?} is not registered; its Flux objects are suspended until it is registered again",
+                t.cluster
+            );
+            problems.insert(t.cluster.clone(), problem("False", plan::CLUSTER_NOT_FOUND, m));
             continue;
         };
         let health = cluster.health();

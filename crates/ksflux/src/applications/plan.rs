@@ -17,6 +17,11 @@ use super::{
 };
 use crate::resources::{REQUESTED_AT, applied_revision};
 
+/// The reason of a target whose cluster is not registered (any more).
+pub const CLUSTER_NOT_FOUND: &str = "ClusterNotFound";
+/// Annotation on a child ksflux suspended because its cluster left the registry.
+pub const SUSPENDED_FOR: &str = "fluxcd.kubesphere.io/suspended-for";
+
 /// Why a target cannot be served now.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
@@ -107,6 +112,30 @@ pub fn failed(app: &Application, reason: &str, message: &str, stalled: bool) -> 
     })
 }
 
+/// The children of targets whose cluster left the registry, suspended: Flux stops deploying
+/// there at once (their kubeconfig stays valid until its token expires), and they resume when
+/// the cluster is registered again. A target that never had a child gets nothing.
+fn suspended_for_removal<'a>(o: &'a Observed<'a>) -> impl Iterator<Item = Value> + 'a {
+    o.rendered
+        .iter()
+        .filter(|r| {
+            o.problems
+                .get(&r.cluster)
+                .is_some_and(|p| p.reason == CLUSTER_NOT_FOUND)
+        })
+        .filter(|r| {
+            o.children
+                .iter()
+                .any(|c| c.types.as_ref().is_some_and(|t| t.kind == r.kind()) && c.name_any() == r.name())
+        })
+        .map(|r| {
+            let mut obj = r.object.clone();
+            obj["spec"]["suspend"] = json!(true);
+            obj["metadata"]["annotations"] = json!({ SUSPENDED_FOR: "cluster-removed" });
+            obj
+        })
+}
+
 /// Decides one reconcile.
 pub fn plan(o: &Observed<'_>) -> Plan {
     let app = o.app;
@@ -176,6 +205,7 @@ pub fn plan(o: &Observed<'_>) -> Plan {
             }
             Some(obj)
         })
+        .chain(suspended_for_removal(o))
         .collect();
     let delete = o
         .children
@@ -722,6 +752,44 @@ mod tests {
         let s = p.status.expect("status");
         assert_eq!(s.targets[1].reason, "ClusterUnreachable");
         assert!(s.targets[1].last_transition_time.is_some());
+    }
+
+    #[test]
+    fn a_target_whose_cluster_left_the_registry_is_suspended_not_deleted() {
+        let removed = || Problem {
+            ready: "False",
+            reason: CLUSTER_NOT_FOUND,
+            message: "cluster \"member-1\" is not registered".into(),
+        };
+        let kids = [
+            child("shop-host", "True", 1, 1),
+            child("shop-member-1", "True", 1, 1),
+        ];
+        let p = run(&app(&[]), &kids, &[("member-1", removed())]);
+        assert!(p.delete.is_empty(), "{:?}", p.delete);
+        let suspended: Vec<&Value> = p.apply.iter().filter(|o| o["spec"]["suspend"] == true).collect();
+        assert_eq!(suspended.len(), 1);
+        assert_eq!(suspended[0]["metadata"]["name"], "shop-member-1");
+        assert_eq!(
+            suspended[0]["metadata"]["annotations"][SUSPENDED_FOR],
+            "cluster-removed"
+        );
+        let s = p.status.expect("status");
+        assert_eq!(
+            (s.targets[1].ready.as_str(), s.targets[1].reason.as_str()),
+            ("False", CLUSTER_NOT_FOUND)
+        );
+        // Never deployed there: nothing to suspend.
+        let p = run(&app(&[]), &kids[..1], &[("member-1", removed())]);
+        assert!(p.apply.iter().all(|o| o["spec"]["suspend"] != true));
+        // Registered again: applied as rendered, so it resumes.
+        let p = run(&app(&[]), &kids, &[]);
+        let back = p
+            .apply
+            .iter()
+            .find(|o| o["metadata"]["name"] == "shop-member-1")
+            .expect("applied");
+        assert_ne!(back["spec"]["suspend"], true, "{back}");
     }
 
     #[test]

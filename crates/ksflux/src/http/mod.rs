@@ -796,6 +796,31 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     document().1
 }
 
+/// Whether ksflux is ready to serve: the clusters were discovered, the host answers, and the
+/// host's caches have listed what they watch. A member's outage does not make ksflux unready
+/// (its objects are served as unknown).
+fn readiness(
+    discovered: bool,
+    host: &crate::clusters::Health,
+    caches: Option<&crate::status::ClusterSync>,
+) -> Result<(), String> {
+    use crate::status::SyncState;
+    if !discovered {
+        return Err("discovering clusters".into());
+    }
+    if host.last_checked.is_some() && !host.reachable {
+        return Err(format!("the host cluster is unreachable: {}", host.message));
+    }
+    match caches {
+        Some(c) if c.state == SyncState::Synced => Ok(()),
+        Some(c) if c.state == SyncState::Unknown => Err(format!(
+            "the host's caches are not current: {}",
+            c.error.as_deref().unwrap_or("unknown")
+        )),
+        _ => Err("the host's caches are still listing".into()),
+    }
+}
+
 /// The whole HTTP application: the authenticated API plus unauthenticated health, metrics
 /// and OpenAPI endpoints, and the console's files from `console` when given (any other path
 /// outside the API gets its `index.html`, so the console's routes can be reloaded).
@@ -808,6 +833,7 @@ pub fn app(ctx: ApiContext, authenticator: Authenticator, console: Option<&std::
         .with_state(ctx.clone());
     let ready = ctx.ready.clone();
     let clusters = ctx.clusters.clone();
+    let fleet = ctx.fleet.clone();
     let metrics = ctx.metrics.clone();
     let router = Router::new()
         .merge(api)
@@ -820,20 +846,11 @@ pub fn app(ctx: ApiContext, authenticator: Authenticator, console: Option<&std::
         .route(
             "/readyz",
             get(move || async move {
-                // Ready once the clusters were discovered, and while the host answers.
-                let host = clusters.host().health();
-                if !ready.load(Ordering::Relaxed) {
-                    (
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "discovering clusters".to_string(),
-                    )
-                } else if host.last_checked.is_some() && !host.reachable {
-                    (
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        format!("the host cluster is unreachable: {}", host.message),
-                    )
-                } else {
-                    (StatusCode::OK, "ok".to_string())
+                let discovered = ready.load(Ordering::Relaxed);
+                let host = fleet.cluster_state(crate::clusters::HOST);
+                match readiness(discovered, &clusters.host().health(), host.as_ref()) {
+                    Ok(()) => (StatusCode::OK, "ok".to_string()),
+                    Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
                 }
             }),
         )

@@ -15,7 +15,7 @@ use std::{
 
 use futures::StreamExt;
 use kube::{
-    Api, Client,
+    Api, ResourceExt,
     api::DynamicObject,
     runtime::{
         reflector::{ObjectRef, Store, store::Writer},
@@ -30,7 +30,7 @@ use super::{
     workloads::{MAX_NAMESPACES, NamespaceCache, NamespaceEntry, applied_namespaces},
 };
 use crate::{
-    clusters::{Cluster, Clusters, Health},
+    clusters::{Backoff, Cluster, Clusters, Health},
     kinds::FluxKind,
     resources::summarize,
 };
@@ -40,8 +40,6 @@ const POLL: Duration = Duration::from_secs(2);
 /// Server-side timeout of each watch request: shorter than the clients' read timeout, so a
 /// quiet watch ends cleanly and is resumed instead of failing.
 const WATCH_TIMEOUT_SECS: u32 = 45;
-const BACKOFF_MIN: Duration = Duration::from_secs(1);
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// How many changes a slow event subscriber may fall behind before it is dropped.
 pub(crate) const CHANGES_CAPACITY: usize = 4096;
 /// The annotation `kubectl apply` leaves: a full copy of the object, not worth keeping.
@@ -104,6 +102,11 @@ pub(crate) fn object_status(cluster: &str, kind: &FluxKind, obj: &mut DynamicObj
             .unwrap_or_default(),
         summary,
         replicas: None,
+        deploys_to: obj
+            .labels()
+            .get(crate::clusters::CLUSTER_LABEL)
+            .filter(|c| *c != cluster && obj.data.pointer("/spec/kubeConfig").is_some())
+            .cloned(),
     }
 }
 
@@ -337,9 +340,9 @@ impl Indexer {
 
     /// Lists and watches, forever: a failed watch marks the cache unknown with the error and
     /// starts over after a backoff, keeping the last known objects meanwhile.
-    pub(crate) async fn run(mut self, client: Client) {
-        let api: Api<DynamicObject> = Api::all_with(client, &self.cache.kind.api_resource());
-        let mut backoff = BACKOFF_MIN;
+    pub(crate) async fn run(mut self, cluster: Arc<Cluster>) {
+        let api: Api<DynamicObject> = Api::all_with(cluster.client(), &self.cache.kind.api_resource());
+        let mut backoff = Backoff::new();
         loop {
             let config = watcher::Config::default()
                 .any_semantic()
@@ -349,7 +352,7 @@ impl Indexer {
                 match stream.next().await {
                     Some(Ok(event)) => {
                         if self.apply(event) {
-                            backoff = BACKOFF_MIN;
+                            backoff.reset();
                         }
                     }
                     // Too old a resourceVersion: the watcher lists again by itself.
@@ -362,13 +365,12 @@ impl Indexer {
                 cluster = self.cache.cluster,
                 kind = self.cache.kind.kind,
                 error = failure,
-                "watch failed; retrying in {}s",
-                backoff.as_secs()
+                "watch failed; retrying in {}s (or as soon as the cluster answers again)",
+                backoff.next().as_secs()
             );
             self.cache.set_sync(false, Some(failure));
             self.listing = None;
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(BACKOFF_MAX);
+            backoff.wait(&cluster).await;
         }
     }
 }
@@ -471,7 +473,7 @@ impl ClusterCache {
             }
             let (cache, writer) = KindCache::new(&self.cluster.name, kind);
             let indexer = Indexer::new(cache.clone(), writer, changes.clone());
-            let task = tokio::spawn(indexer.run(self.cluster.client())).abort_handle();
+            let task = tokio::spawn(indexer.run(self.cluster.clone())).abort_handle();
             kinds.insert(kind.kind, KindEntry { cache, task });
         }
     }
@@ -525,7 +527,7 @@ impl ClusterCache {
         watched.retain(|ns, _| wanted.contains(ns));
         for ns in wanted {
             if !watched.contains_key(ns) {
-                let entry = NamespaceCache::start(&self.cluster.name, ns, self.cluster.client(), changes);
+                let entry = NamespaceCache::start(&self.cluster, ns, changes);
                 watched.insert(ns.clone(), entry);
             }
         }

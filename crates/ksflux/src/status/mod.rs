@@ -18,7 +18,7 @@ mod cache;
 mod view;
 mod workloads;
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use kube::api::DynamicObject;
 use tokio::sync::broadcast;
@@ -86,7 +86,7 @@ impl Fleet {
         let task = clusters
             .get(HOST)
             .ok()
-            .map(|host| tokio::spawn(indexer.run(host.client())).abort_handle());
+            .map(|host| tokio::spawn(indexer.run(host)).abort_handle());
         tokio::spawn(cache::supervise(Arc::downgrade(&caches), clusters));
         Fleet {
             caches,
@@ -318,6 +318,7 @@ impl Fleet {
         user: &User,
         filter: Filter<'_>,
     ) -> Vec<Arc<ObjectStatus>> {
+        let unreachable = self.unreachable();
         let mut groups: Vec<access::Group> = Vec::new();
         for c in self.caches.all() {
             if filter.cluster.is_some_and(|f| f != c.cluster.name) {
@@ -331,7 +332,8 @@ impl Fleet {
                 }
                 for s in ns.statuses() {
                     if let Some(w) = workloads::watched(&s.kind) {
-                        by_kind.entry(w.kind).or_default().push(Arc::new(s));
+                        let s = view::as_of_now(&Arc::new(s), &unreachable);
+                        by_kind.entry(w.kind).or_default().push(s);
                     }
                 }
             }
@@ -431,7 +433,22 @@ impl Fleet {
     }
 
     /// The statuses matching `filter`, grouped by (cluster, kind).
+    /// The clusters that are unreachable now, with why.
+    fn unreachable(&self) -> BTreeMap<String, String> {
+        self.caches
+            .all()
+            .iter()
+            .filter_map(|c| {
+                let h = c.cluster.health();
+                (h.last_checked.is_some() && !h.reachable).then(|| (c.cluster.name.clone(), h.message))
+            })
+            .collect()
+    }
+
+    /// The cached statuses matching `filter`, by cluster and kind, each as of now (see
+    /// [`view::as_of_now`]).
     fn groups(&self, filter: Filter<'_>) -> Vec<access::Group> {
+        let unreachable = self.unreachable();
         let mut out = Vec::new();
         for c in self.caches.all() {
             if filter.cluster.is_some_and(|f| f != c.cluster.name) {
@@ -441,10 +458,14 @@ impl Fleet {
                 if filter.kind.is_some_and(|f| f != k.kind.kind) {
                     continue;
                 }
+                let mut items = k.statuses(filter.namespace);
+                if !unreachable.is_empty() {
+                    items = items.iter().map(|o| view::as_of_now(o, &unreachable)).collect();
+                }
                 out.push(access::Group {
                     cluster: c.cluster.name.clone(),
                     kind: k.kind,
-                    items: k.statuses(filter.namespace),
+                    items,
                 });
             }
         }

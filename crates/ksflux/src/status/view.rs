@@ -30,6 +30,42 @@ pub struct ObjectStatus {
     /// For workloads (Deployments, StatefulSets, DaemonSets): their replica counts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<Replicas>,
+    /// The cluster it deploys to when that is another one (a Kustomization or HelmRelease
+    /// ksflux rendered with `spec.kubeConfig` for a member).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploys_to: Option<String>,
+}
+
+/// The reason of an object shown as unknown because a cluster it depends on is unreachable.
+pub const CLUSTER_UNREACHABLE: &str = "ClusterUnreachable";
+
+/// The status of `o` as it stands now, given the clusters that are unreachable (with why):
+/// when the cluster it lives in or deploys to is one of them, its state is Unknown with reason
+/// [`CLUSTER_UNREACHABLE`] and a message that keeps what was last known; else `o` itself. A
+/// suspended object that lives in a reachable cluster stays suspended.
+pub fn as_of_now(o: &Arc<ObjectStatus>, unreachable: &BTreeMap<String, String>) -> Arc<ObjectStatus> {
+    let own = unreachable.get(&o.cluster).map(|why| (&o.cluster, why));
+    let remote = o
+        .deploys_to
+        .as_ref()
+        .and_then(|c| unreachable.get(c).map(|why| (c, why)));
+    let Some((cluster, why)) = own.or(remote) else {
+        return o.clone();
+    };
+    if own.is_none() && o.summary.state == State::Suspended {
+        return o.clone();
+    }
+    let mut out = (**o).clone();
+    let last = match (o.summary.ready.as_str(), o.summary.reason.as_str()) {
+        ("", _) => format!("{:?}", o.summary.state).to_lowercase(),
+        (ready, "") => format!("Ready={ready}"),
+        (ready, reason) => format!("Ready={ready} ({reason})"),
+    };
+    out.summary.state = State::Unknown;
+    out.summary.ready = "Unknown".into();
+    out.summary.reason = CLUSTER_UNREACHABLE.into();
+    out.summary.message = format!("cluster {cluster} is unreachable ({why}); last known: {last}");
+    Arc::new(out)
 }
 
 /// A workload's replica counts.
@@ -417,7 +453,42 @@ mod tests {
             creation_timestamp: String::new(),
             summary: summarize(&v),
             replicas: None,
+            deploys_to: None,
         }
+    }
+
+    #[test]
+    fn objects_on_or_deploying_to_an_unreachable_cluster_are_unknown() {
+        let down: BTreeMap<String, String> = [(
+            "member-1".to_string(),
+            "unreachable: connection refused".to_string(),
+        )]
+        .into();
+        let mut hub = obj("host", "HelmRelease", "a", "web", Some("True"), false);
+        hub.deploys_to = Some("member-1".into());
+        let hub = Arc::new(hub);
+        let seen = as_of_now(&hub, &down);
+        assert_eq!(seen.summary.state, State::Unknown);
+        assert_eq!(seen.summary.reason, CLUSTER_UNREACHABLE);
+        assert_eq!(
+            seen.summary.message,
+            "cluster member-1 is unreachable (unreachable: connection refused); last known: Ready=True (RTrue)"
+        );
+        // Living there is the same; elsewhere nothing changes.
+        let there = Arc::new(obj("member-1", "GitRepository", "a", "src", Some("False"), false));
+        assert_eq!(as_of_now(&there, &down).summary.state, State::Unknown);
+        let elsewhere = Arc::new(obj("member-2", "GitRepository", "a", "src", Some("False"), false));
+        assert!(Arc::ptr_eq(&as_of_now(&elsewhere, &down), &elsewhere));
+        assert!(Arc::ptr_eq(&as_of_now(&hub, &BTreeMap::new()), &hub));
+        // A suspended hub object stays suspended: the host knows it is.
+        let mut paused = obj("host", "Kustomization", "a", "p", Some("True"), true);
+        paused.deploys_to = Some("member-1".into());
+        let paused = Arc::new(paused);
+        assert_eq!(as_of_now(&paused, &down).summary.state, State::Suspended);
+        // Counted as unknown in the summary.
+        let s = summarize_fleet([&*as_of_now(&hub, &down)], Vec::new(), 10);
+        assert_eq!((s.states.unknown, s.states.ready), (1, 0));
+        assert_eq!(s.failing[0].reason, CLUSTER_UNREACHABLE);
     }
 
     fn fleet() -> Vec<ObjectStatus> {

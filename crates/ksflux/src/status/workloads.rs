@@ -10,7 +10,6 @@ use std::{
     collections::{BTreeMap, BTreeSet, HashSet},
     fmt::Debug,
     sync::{Arc, Mutex},
-    time::Duration,
 };
 
 use futures::StreamExt;
@@ -23,7 +22,7 @@ use k8s_openapi::{
     apimachinery::pkg::apis::meta::v1::LabelSelector,
 };
 use kube::{
-    Api, Client, Resource, ResourceExt,
+    Api, Resource, ResourceExt,
     api::DynamicObject,
     runtime::{
         reflector::{ObjectRef, Store, store::Writer},
@@ -39,7 +38,7 @@ use super::{
     view::{ChangeType, ObjectChange, ObjectStatus, Replicas},
 };
 use crate::{
-    clusters::CLUSTER_LABEL,
+    clusters::{Backoff, CLUSTER_LABEL, Cluster},
     resources::{State, Summary},
     workloads::{self, WorkloadHealth, WorkloadKind, WorkloadState},
 };
@@ -47,8 +46,6 @@ use crate::{
 /// At most this many namespaces are watched per cluster (the first, by name).
 pub(crate) const MAX_NAMESPACES: usize = 256;
 const WATCH_TIMEOUT_SECS: u32 = 45;
-const BACKOFF_MIN: Duration = Duration::from_secs(1);
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 /// A kind the workload caches hold, as SubjectAccessReviews name it.
 #[derive(Debug)]
@@ -195,6 +192,7 @@ fn status_of<K: Resource>(
             .unwrap_or_default(),
         summary,
         replicas,
+        deploys_to: None,
     }
 }
 
@@ -272,9 +270,8 @@ impl Drop for NamespaceEntry {
 impl NamespaceCache {
     /// Starts watching the workloads and pods of `namespace` in `cluster` with `client`.
     pub(crate) fn start(
-        cluster: &str,
+        cluster: &Arc<Cluster>,
         namespace: &str,
-        client: Client,
         changes: &broadcast::Sender<Arc<ObjectChange>>,
     ) -> NamespaceEntry {
         let deployments = Writer::<Deployment>::default();
@@ -282,7 +279,7 @@ impl NamespaceCache {
         let daemon_sets = Writer::<DaemonSet>::default();
         let pods = Writer::<Pod>::default();
         let cache = Arc::new(NamespaceCache {
-            cluster: cluster.to_string(),
+            cluster: cluster.name.clone(),
             namespace: namespace.to_string(),
             deployments: deployments.as_reader(),
             stateful_sets: stateful_sets.as_reader(),
@@ -294,10 +291,10 @@ impl NamespaceCache {
         let stateful_set: StatusFn<StatefulSet> = |c, s| workload_status(c, &workloads::stateful_set(s), s);
         let daemon_set: StatusFn<DaemonSet> = |c, d| workload_status(c, &workloads::daemon_set(d), d);
         let tasks = vec![
-            cache.spawn(0, client.clone(), deployments, deployment, changes.clone()),
-            cache.spawn(1, client.clone(), stateful_sets, stateful_set, changes.clone()),
-            cache.spawn(2, client.clone(), daemon_sets, daemon_set, changes.clone()),
-            cache.spawn(3, client, pods, pod_status, changes.clone()),
+            cache.spawn(0, cluster, deployments, deployment, changes.clone()),
+            cache.spawn(1, cluster, stateful_sets, stateful_set, changes.clone()),
+            cache.spawn(2, cluster, daemon_sets, daemon_set, changes.clone()),
+            cache.spawn(3, cluster, pods, pod_status, changes.clone()),
         ];
         NamespaceEntry { cache, tasks }
     }
@@ -305,7 +302,7 @@ impl NamespaceCache {
     fn spawn<K>(
         self: &Arc<Self>,
         slot: usize,
-        client: Client,
+        cluster: &Arc<Cluster>,
         writer: Writer<K>,
         status: StatusFn<K>,
         changes: broadcast::Sender<Arc<ObjectChange>>,
@@ -319,8 +316,12 @@ impl NamespaceCache {
             + Sync
             + 'static,
     {
-        let api: Api<K> = Api::namespaced(client, &self.namespace);
-        tokio::spawn(self.clone().watch(slot, api, writer, status, changes)).abort_handle()
+        let api: Api<K> = Api::namespaced(cluster.client(), &self.namespace);
+        tokio::spawn(
+            self.clone()
+                .watch(slot, cluster.clone(), api, writer, status, changes),
+        )
+        .abort_handle()
     }
 
     fn set_sync(&self, slot: usize, synced: bool, error: Option<String>) {
@@ -352,6 +353,7 @@ impl NamespaceCache {
     async fn watch<K>(
         self: Arc<Self>,
         slot: usize,
+        cluster: Arc<Cluster>,
         api: Api<K>,
         mut writer: Writer<K>,
         status: StatusFn<K>,
@@ -362,7 +364,7 @@ impl NamespaceCache {
         // Statuses are made only while someone listens.
         let status_of = |o: &K| (changes.receiver_count() > 0).then(|| Arc::new(status(&self.cluster, o)));
         let reader = writer.as_reader();
-        let mut backoff = BACKOFF_MIN;
+        let mut backoff = Backoff::new();
         let mut listing: Option<HashSet<String>> = None;
         loop {
             let config = watcher::Config::default()
@@ -408,7 +410,7 @@ impl NamespaceCache {
                 }
                 if matches!(event, watcher::Event::InitDone) {
                     self.set_sync(slot, true, None);
-                    backoff = BACKOFF_MIN;
+                    backoff.reset();
                 }
             };
             tracing::warn!(
@@ -416,13 +418,12 @@ impl NamespaceCache {
                 namespace = self.namespace,
                 resource = WATCHED[slot].plural,
                 error = failure,
-                "watch failed; retrying in {}s",
-                backoff.as_secs()
+                "watch failed; retrying in {}s (or as soon as the cluster answers again)",
+                backoff.next().as_secs()
             );
             self.set_sync(slot, false, Some(failure));
             listing = None;
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(BACKOFF_MAX);
+            backoff.wait(&cluster).await;
         }
     }
 

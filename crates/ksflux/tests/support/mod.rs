@@ -126,23 +126,32 @@ impl Server {
     /// Starts ksflux against the testbed's host, with every member registered through a
     /// labelled Secret in a namespace of its own, and `trusted` as trusted proxies.
     pub async fn start_with(trusted: Vec<ksflux::auth::TrustedProxy>) -> Server {
-        Self::start_full(trusted, None).await
+        Self::start_full(trusted, None, None).await
     }
 
     /// Starts ksflux keeping history in `store`, on `addr` (`127.0.0.1:0` for any port),
     /// with its own notification Providers pointing at it.
     pub async fn start_with_history(store: Store, addr: SocketAddr) -> Server {
-        Self::start_full(Vec::new(), Some((store, addr))).await
+        Self::start_full(Vec::new(), Some((store, addr)), None).await
+    }
+
+    /// Starts ksflux reaching the host's apiserver at `host_url` (a proxy in front of it).
+    pub async fn start_through(host_url: &str) -> Server {
+        Self::start_full(Vec::new(), None, Some(host_url)).await
     }
 
     async fn start_full(
         trusted: Vec<ksflux::auth::TrustedProxy>,
         history: Option<(Store, SocketAddr)>,
+        host_url: Option<&str>,
     ) -> Server {
         let tb = Testbed::shared();
         let host = tb.client("host").await;
         let namespace = register_members(tb, &host, "ksflux").await;
-        let config = identity_config(tb).await;
+        let mut config = identity_config(tb).await;
+        if let Some(url) = host_url {
+            config.cluster_url = url.parse().expect("the host's URL");
+        }
         let clusters = Clusters::new(config, namespace.clone()).expect("clusters");
         clusters.refresh().await;
         let own = clusters.host().client();
@@ -154,7 +163,8 @@ impl Server {
         let addr = listener.local_addr().expect("addr");
         let url = format!("http://{addr}");
         let fleet = ksflux::status::Fleet::start(clusters.clone());
-        let mut tasks = Vec::new();
+        // The registry kept current as `ksflux serve` keeps it: by watch, with heartbeats.
+        let mut tasks = vec![tokio::spawn(clusters.clone().run(Duration::from_secs(30))).abort_handle()];
         let history = match history {
             Some((store, _)) => {
                 let config = HistoryConfig {
@@ -353,7 +363,8 @@ pub async fn install_application_crd(host: &kube::Client) {
 
 /// Installs the Application CRD and runs one Application controller for this test process,
 /// on a runtime of its own (so it outlives any single test). Members are registered for it
-/// through labelled Secrets in a namespace of its own; discovery refreshes every 3 seconds.
+/// through labelled Secrets in a namespace of its own, which it follows by watch (with a full
+/// refresh every 3 seconds).
 pub fn start_controller() {
     static STARTED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     STARTED.get_or_init(|| {
@@ -369,7 +380,7 @@ pub fn start_controller() {
                 let clusters = Clusters::new(config, namespace).expect("clusters");
                 clusters.refresh().await;
                 let _ = tx.send(());
-                tokio::spawn(clusters.clone().refresh_loop(Duration::from_secs(3)));
+                tokio::spawn(clusters.clone().run(Duration::from_secs(3)));
                 // With the image follower, as `ksflux serve` runs them (no audit log here).
                 let result = tokio::select! {
                     r = ksflux::applications::controller::run(clusters.clone(), Some(PROJECT_ROLE.into())) => r,
@@ -590,4 +601,50 @@ impl Drop for Postgres {
             .output();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Starts the testbed's lightweight extra member `name` (number `index`: a kube-apiserver of
+/// its own, no workloads) and registers it in this test's server and in the controller's registry, as
+/// an operator adds a cluster. Returns a client for it and the registry namespaces.
+pub async fn add_extra_member(s: &Server, name: &str, index: u8) -> (kube::Client, Vec<String>) {
+    let (path, client) = s.tb.extra_member(name, index).await.expect("the extra member");
+    let kubeconfig = std::fs::read(&path).expect("the extra member's kubeconfig");
+    let host = s.tb.client("host").await;
+    let lp = kube::api::ListParams::default().labels("fluxcd.kubesphere.io/cluster=member-1");
+    let mut namespaces: Vec<String> = Api::<Secret>::all(host.clone())
+        .list(&lp)
+        .await
+        .expect("registration Secrets")
+        .items
+        .into_iter()
+        .filter_map(|x| x.metadata.namespace)
+        .filter(|ns| ns.starts_with("ksflux-ctrl") || *ns == s.namespace)
+        .collect();
+    namespaces.dedup();
+    for ns in &namespaces {
+        let secret: Secret = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": format!("cluster-{name}"), "labels": {"fluxcd.kubesphere.io/cluster": name}},
+            "data": {"kubeconfig": k8s_openapi::ByteString(kubeconfig.clone())},
+        }))
+        .expect("a registration Secret");
+        let api = Api::<Secret>::namespaced(host.clone(), ns);
+        let _ = api.delete(&format!("cluster-{name}"), &Default::default()).await;
+        api.create(&Default::default(), &secret)
+            .await
+            .expect("register the extra member");
+    }
+    s.clusters.refresh().await;
+    (client, namespaces)
+}
+
+/// Unregisters the extra member `name` from `namespaces` and stops it.
+pub async fn remove_extra_member(s: &Server, name: &str, namespaces: &[String]) {
+    let host = s.tb.client("host").await;
+    for ns in namespaces {
+        let _ = Api::<Secret>::namespaced(host.clone(), ns)
+            .delete(&format!("cluster-{name}"), &Default::default())
+            .await;
+    }
+    s.clusters.refresh().await;
+    s.tb.stop_extra_member(name).expect("stop the extra member");
 }
