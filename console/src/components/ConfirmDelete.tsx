@@ -10,9 +10,12 @@ export function ConfirmDelete({
   busy,
   onCancel,
   onConfirm,
+  consequence,
 }: {
   kind: string;
   name: string;
+  /** What deleting it does beyond the object itself, shown above the name to type. */
+  consequence?: string;
   visible: boolean;
   busy?: boolean;
   onCancel: () => void;
@@ -38,6 +41,11 @@ export function ConfirmDelete({
       okButtonProps={{ color: 'error', disabled: typed !== name }}
       destroyOnClose
     >
+      {consequence && (
+        <p data-testid="delete-consequence" style={{ marginBottom: 8 }}>
+          {consequence}
+        </p>
+      )}
       <p style={{ marginBottom: 8 }}>
         {t('Type the name {{name}} to delete it. This cannot be undone.', { name })}
       </p>

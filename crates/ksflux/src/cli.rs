@@ -52,7 +52,8 @@ struct Serve {
     /// headers are believed.
     #[arg(long = "trusted-proxy", env = "KSFLUX_TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxies: Vec<TrustedProxy>,
-    /// How often to re-discover member clusters and check their health, in seconds.
+    /// How often to re-read every registration and fully check every cluster, in seconds
+    /// (changes are followed by watch and reachability by a heartbeat every second meanwhile).
     #[arg(long, default_value_t = 30)]
     refresh_seconds: u64,
     /// Serve the API and console only; leave the applications controller to another replica.

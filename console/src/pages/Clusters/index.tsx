@@ -119,6 +119,10 @@ export default function Clusters() {
       <ConfirmDelete
         kind={t('cluster')}
         name={removing ?? ''}
+        consequence={t(
+          'Applications stop deploying to {{name}} at once: their Flux objects for it are suspended and their kubeconfigs for it deleted (tokens already issued expire within an hour). Registering {{name}} again resumes them.',
+          { name: removing ?? '' },
+        )}
         visible={removing !== null}
         busy={remove.isLoading}
         onCancel={() => setRemoving(null)}

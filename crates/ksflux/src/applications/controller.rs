@@ -414,10 +414,16 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
     let written = &app.spec;
     let labels = ctx.clusters.labels();
     let stable = stable_render(app, &labels);
-    let app = &resolved.app;
+    let live = children(ctx, &ns, &name).await?;
+    let mut resolved = resolved.app;
+    placement::keep_departed(
+        &mut resolved,
+        live.iter().filter_map(|c| c.labels().get(CLUSTER_LABEL).map(String::as_str)),
+        &labels,
+    );
+    let app = &resolved;
     let (problems, renew_in) = observe(app, ctx).await?;
     let rendered = render::render(app);
-    let live = children(ctx, &ns, &name).await?;
     let workloads = observe_workloads(ctx, &live).await;
     let plan = plan::plan(&Observed {
         app,

@@ -101,6 +101,31 @@ pub fn resolve(app: &Application, labels: &ClusterLabels) -> Result<Resolved, Ve
     })
 }
 
+/// Keeps the placed targets of clusters that left the registry: with a placement, a cluster
+/// that still has a child (`child_clusters`) but is no longer registered stays a target, in
+/// the placement's namespace, so its child is suspended rather than deleted and pruned — a
+/// cluster leaving the registry is not a decision to undeploy from it.
+pub fn keep_departed<'a>(
+    app: &mut Application,
+    child_clusters: impl IntoIterator<Item = &'a str>,
+    registered: &ClusterLabels,
+) {
+    let Some(namespace) = app.spec.placement.as_ref().map(|p| p.namespace.clone()) else {
+        return;
+    };
+    for cluster in child_clusters {
+        if registered.contains_key(cluster) || app.spec.targets.iter().any(|t| t.cluster == cluster) {
+            continue;
+        }
+        app.spec.targets.push(Target {
+            cluster: cluster.to_string(),
+            namespace: namespace.clone(),
+            suspend: None,
+            overrides: None,
+        });
+    }
+}
+
 /// `app`'s targets with the placement's clusters (explicit ones only, when it conflicts).
 pub fn targets_of(app: &Application, labels: &ClusterLabels) -> Vec<Target> {
     match resolve(app, labels) {
@@ -175,6 +200,26 @@ mod tests {
         let r = resolve(&by_name, &fleet()).expect("resolved");
         let clusters: Vec<&str> = r.app.spec.targets.iter().map(|t| t.cluster.as_str()).collect();
         assert_eq!(clusters, ["m2", "m3"]);
+    }
+
+    #[test]
+    fn a_placed_cluster_that_left_the_registry_keeps_its_target() {
+        let a = app(
+            json!({"source": {"kind": "GitRepository", "name": "s"}, "kustomize": {},
+            "placement": {"clusterSelector": {"matchLabels": {"env": "staging"}}, "namespace": "web"}}),
+        );
+        let mut fleet = fleet();
+        fleet.remove("m4");
+        let mut r = resolve(&a, &fleet).expect("resolved").app;
+        // m4 left with a child; m2 (registered, not selected) and m1 (a target) are unchanged.
+        keep_departed(&mut r, ["m1", "m2", "m4"], &fleet);
+        let clusters: Vec<(&str, &str)> =
+            r.spec.targets.iter().map(|t| (t.cluster.as_str(), t.namespace.as_str())).collect();
+        assert_eq!(clusters, [("m1", "web"), ("m4", "web")]);
+        // Without a placement, targets are only what the spec names.
+        let mut plain = app(json!({"source": {"kind": "GitRepository", "name": "s"}, "kustomize": {}}));
+        keep_departed(&mut plain, ["m4"], &fleet);
+        assert!(plain.spec.targets.is_empty());
     }
 
     #[test]
