@@ -3,7 +3,9 @@
 //! Lease and renders applications; when it is killed (SIGKILL) while applications are being
 //! created, the other takes the Lease over within the lease duration, and afterwards every
 //! application has exactly one Flux object per target and no Flux object is orphaned. The
-//! surviving replica answers the API throughout.
+//! surviving replica answers the API throughout. Then every application is deleted while the
+//! leader is killed again: a third replica finishes the deletions, leaves no Flux object
+//! behind, and revokes the project's deployer with its last application.
 
 mod support;
 
@@ -247,4 +249,79 @@ async fn one_replica_runs_the_controller_and_the_other_takes_over_when_it_dies()
     let listed: Value = r.json().await.expect("json");
     assert_eq!(listed["totalItems"], APPS);
     assert_eq!(metric(&http, &survivor, "ksflux_leader").await, Some(1.0));
+
+    // A third replica joins; every application is deleted through it, and the leader is
+    // killed a fifth of the way in. The new leader finishes the deletions: no Flux object is
+    // left behind, and the project's credentials go with its last application.
+    let joiner = start(tb, &format!("{lease}-c"), &lease);
+    wait_for("the third replica ready", Duration::from_secs(60), || async {
+        match http.get(format!("{}/readyz", joiner.url)).send().await {
+            Ok(res) if res.status().is_success() => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    let mut leader_replica = survivor;
+    let apps = format!(
+        "{}/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{project}/applications",
+        joiner.url
+    );
+    let mut killed_at = Instant::now();
+    for i in 0..APPS {
+        if i == APPS / 5 {
+            leader_replica.child.kill().expect("SIGKILL the leader");
+            killed_at = Instant::now();
+        }
+        let res = http
+            .delete(format!("{apps}/app-{i:02}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("delete");
+        assert!(
+            res.status().is_success(),
+            "the third replica refused to delete app-{i:02}: {}",
+            res.text().await.unwrap_or_default()
+        );
+    }
+    let cleared = wait_for(
+        "every application and Kustomization gone",
+        Duration::from_secs(180),
+        || async {
+            let left = kustomizations
+                .list(&ListParams::default())
+                .await
+                .map_err(|e| e.to_string())?
+                .items
+                .len();
+            let listed: Value = http
+                .get(format!("{apps}?limit=100"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+                .json()
+                .await
+                .map_err(|e| e.to_string())?;
+            if left == 0 && listed["totalItems"] == 0 {
+                Ok(killed_at.elapsed())
+            } else {
+                Err(format!("{left} Kustomizations, {} applications", listed["totalItems"]))
+            }
+        },
+    )
+    .await;
+    eprintln!(
+        "FIGURE deletion across a leader's SIGKILL: all {APPS} applications and their objects gone {:.1}s after the kill",
+        cleared.as_secs_f64()
+    );
+    assert_eq!(holder().await.as_deref(), Some(joiner.identity.as_str()));
+    let accounts: Api<k8s_openapi::api::core::v1::ServiceAccount> = Api::namespaced(host.clone(), &project);
+    wait_for("the project's deployer revoked", Duration::from_secs(60), || async {
+        match accounts.get_opt("ksflux-deployer").await {
+            Ok(None) => Ok(()),
+            other => Err(format!("{:?}", other.map(|a| a.is_some()))),
+        }
+    })
+    .await;
 }
