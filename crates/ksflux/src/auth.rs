@@ -198,7 +198,7 @@ pub async fn require_user(State(auth): State<Authenticator>, mut req: Request, n
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    match auth.authenticate(peer, req.headers()).await {
+    match crate::timing::phase("authenticate", auth.authenticate(peer, req.headers())).await {
         Ok(user) => {
             req.extensions_mut().insert(user);
             next.run(req).await

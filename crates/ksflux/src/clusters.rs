@@ -956,7 +956,8 @@ impl Clusters {
 
     /// Keeps the registry current, forever: follows the registration Secrets and KubeSphere
     /// `Cluster` objects by watch (a change is read within a second), beats every cluster's
-    /// heart every [`HEARTBEAT`], and runs a full [`Clusters::refresh`] every `period`.
+    /// heart every [`HEARTBEAT`], and runs a full [`Clusters::refresh`] every `period` (the
+    /// first after one period: call it once before).
     pub async fn run(self, period: Duration) {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
         let secrets: Api<PartialObjectMeta<Secret>> = Api::namespaced(self.host.client(), &self.namespace);
@@ -969,9 +970,9 @@ impl Clusters {
             Api::all_with(self.host.client(), &kubesphere_cluster_resource());
         let kubesphere = self.watch_registrations(kubesphere, watcher::Config::default(), tx);
         let heartbeat = self.clone().heartbeat_loop();
+        // The caller has refreshed once already.
         let refresh = async {
             loop {
-                self.refresh().await;
                 tokio::select! {
                     _ = tokio::time::sleep(period) => {}
                     Some(()) = rx.recv() => {
@@ -984,6 +985,7 @@ impl Clusters {
                         continue;
                     }
                 }
+                self.refresh().await;
             }
         };
         tokio::join!(secrets, kubesphere, heartbeat, refresh);

@@ -28,5 +28,6 @@ pub mod objects;
 pub mod resources;
 pub mod sources;
 pub mod status;
+pub mod timing;
 pub mod validation;
 pub mod workloads;

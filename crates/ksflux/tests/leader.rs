@@ -306,7 +306,10 @@ async fn one_replica_runs_the_controller_and_the_other_takes_over_when_it_dies()
             if left == 0 && listed["totalItems"] == 0 {
                 Ok(killed_at.elapsed())
             } else {
-                Err(format!("{left} Kustomizations, {} applications", listed["totalItems"]))
+                Err(format!(
+                    "{left} Kustomizations, {} applications",
+                    listed["totalItems"]
+                ))
             }
         },
     )
@@ -317,11 +320,15 @@ async fn one_replica_runs_the_controller_and_the_other_takes_over_when_it_dies()
     );
     assert_eq!(holder().await.as_deref(), Some(joiner.identity.as_str()));
     let accounts: Api<k8s_openapi::api::core::v1::ServiceAccount> = Api::namespaced(host.clone(), &project);
-    wait_for("the project's deployer revoked", Duration::from_secs(60), || async {
-        match accounts.get_opt("ksflux-deployer").await {
-            Ok(None) => Ok(()),
-            other => Err(format!("{:?}", other.map(|a| a.is_some()))),
-        }
-    })
+    wait_for(
+        "the project's deployer revoked",
+        Duration::from_secs(60),
+        || async {
+            match accounts.get_opt("ksflux-deployer").await {
+                Ok(None) => Ok(()),
+                other => Err(format!("{:?}", other.map(|a| a.is_some()))),
+            }
+        },
+    )
     .await;
 }

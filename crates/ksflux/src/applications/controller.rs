@@ -418,7 +418,8 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
     let mut resolved = resolved.app;
     placement::keep_departed(
         &mut resolved,
-        live.iter().filter_map(|c| c.labels().get(CLUSTER_LABEL).map(String::as_str)),
+        live.iter()
+            .filter_map(|c| c.labels().get(CLUSTER_LABEL).map(String::as_str)),
         &labels,
     );
     let app = &resolved;

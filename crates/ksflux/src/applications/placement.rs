@@ -213,8 +213,12 @@ mod tests {
         let mut r = resolve(&a, &fleet).expect("resolved").app;
         // m4 left with a child; m2 (registered, not selected) and m1 (a target) are unchanged.
         keep_departed(&mut r, ["m1", "m2", "m4"], &fleet);
-        let clusters: Vec<(&str, &str)> =
-            r.spec.targets.iter().map(|t| (t.cluster.as_str(), t.namespace.as_str())).collect();
+        let clusters: Vec<(&str, &str)> = r
+            .spec
+            .targets
+            .iter()
+            .map(|t| (t.cluster.as_str(), t.namespace.as_str()))
+            .collect();
         assert_eq!(clusters, [("m1", "web"), ("m4", "web")]);
         // Without a placement, targets are only what the spec names.
         let mut plain = app(json!({"source": {"kind": "GitRepository", "name": "s"}, "kustomize": {}}));

@@ -38,6 +38,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use crate::timing::{self, phase};
 use crate::{
     applications,
     auth::{self, Authenticator, User},
@@ -444,12 +445,16 @@ async fn create(
     ApiJson(req): ApiJson<ObjectRequest>,
 ) -> Result<(StatusCode, Json<ObjectView>)> {
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
-    scope.authorize(&user, "create", &namespace, None).await?;
-    ctx.check_tenancy(&scope, &namespace, &req).await?;
-    let created = scope.create(&namespace, req, &user).await?;
-    ctx.reads().written(&scope, &created).await;
+    phase("authorize", scope.authorize(&user, "create", &namespace, None)).await?;
+    phase("validate", ctx.check_tenancy(&scope, &namespace, &req)).await?;
+    let created = phase("write", scope.create(&namespace, req, &user)).await?;
+    phase("cache", ctx.reads().written(&scope, &created)).await;
     let name = created.metadata["name"].as_str().unwrap_or_default();
-    history::record(&ctx, &user, &scope, (&namespace, name), "create", None).await;
+    phase(
+        "audit",
+        history::record(&ctx, &user, &scope, (&namespace, name), "create", None),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -481,13 +486,21 @@ async fn update(
     ApiJson(req): ApiJson<ObjectRequest>,
 ) -> Result<Json<ObjectView>> {
     let scope = ctx.scope(&resource, q.cluster.as_deref(), &user)?;
-    scope.authorize(&user, "update", &namespace, Some(&name)).await?;
-    ctx.check_tenancy(&scope, &namespace, &req).await?;
-    let old = history::before(&ctx, &scope, &namespace, &name).await;
-    let updated = scope.update(&namespace, &name, req, &user).await?;
-    ctx.reads().written(&scope, &updated).await;
+    phase(
+        "authorize",
+        scope.authorize(&user, "update", &namespace, Some(&name)),
+    )
+    .await?;
+    phase("validate", ctx.check_tenancy(&scope, &namespace, &req)).await?;
+    let old = phase("audit", history::before(&ctx, &scope, &namespace, &name)).await;
+    let updated = phase("write", scope.update(&namespace, &name, req, &user)).await?;
+    phase("cache", ctx.reads().written(&scope, &updated)).await;
     let specs = old.as_ref().map(|o| (o, &updated.spec));
-    history::record(&ctx, &user, &scope, (&namespace, &name), "update", specs).await;
+    phase(
+        "audit",
+        history::record(&ctx, &user, &scope, (&namespace, &name), "update", specs),
+    )
+    .await;
     Ok(Json(updated))
 }
 
@@ -830,6 +843,7 @@ pub fn app(ctx: ApiContext, authenticator: Authenticator, console: Option<&std::
     let api = api
         .layer(DefaultBodyLimit::max(extract::MAX_BODY))
         .layer(middleware::from_fn_with_state(authenticator, auth::require_user))
+        .layer(middleware::from_fn(timing::server_timing))
         .with_state(ctx.clone());
     let ready = ctx.ready.clone();
     let clusters = ctx.clusters.clone();
@@ -882,4 +896,57 @@ pub fn app(ctx: ApiContext, authenticator: Authenticator, console: Option<&std::
             tower_http::trace::TraceLayer::new_for_http()
                 .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG)),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readiness;
+    use crate::{
+        clusters::Health,
+        status::{ClusterSync, SyncState},
+    };
+
+    fn caches(state: SyncState, error: Option<&str>) -> ClusterSync {
+        ClusterSync {
+            name: "host".into(),
+            state,
+            synced: state == SyncState::Synced,
+            reachable: true,
+            flux_installed: true,
+            kinds: Vec::new(),
+            error: error.map(str::to_string),
+            workload_namespaces: 0,
+            workloads_error: None,
+        }
+    }
+
+    #[test]
+    fn ready_needs_the_registry_read_the_host_answering_and_its_caches_listed() {
+        let up = Health {
+            reachable: true,
+            last_checked: Some("2026-11-28T00:00:00Z".into()),
+            ..Default::default()
+        };
+        let synced = caches(SyncState::Synced, None);
+        assert_eq!(readiness(true, &up, Some(&synced)), Ok(()));
+        assert_eq!(
+            readiness(false, &up, Some(&synced)),
+            Err("discovering clusters".into())
+        );
+        let down = Health {
+            reachable: false,
+            message: "unreachable: connection refused".into(),
+            ..up.clone()
+        };
+        assert_eq!(
+            readiness(true, &down, Some(&synced)),
+            Err("the host cluster is unreachable: unreachable: connection refused".into())
+        );
+        assert_eq!(
+            readiness(true, &up, Some(&caches(SyncState::Syncing, None))),
+            Err("the host's caches are still listing".into())
+        );
+        let failed = caches(SyncState::Unknown, Some("watching GitRepository: 500"));
+        assert!(readiness(true, &up, Some(&failed)).is_err_and(|e| e.contains("GitRepository")));
+    }
 }

@@ -247,15 +247,19 @@ impl Scope<'_> {
         let mut obj = self.build(namespace, &req, &secrets)?;
         annotate_action(&mut obj, "create", user);
         let api = self.api(Some(namespace));
-        // The dry run proves the user may create it and it does not exist, before any write.
-        api.create(
-            &PostParams {
-                dry_run: true,
-                ..Default::default()
-            },
-            &obj,
-        )
-        .await?;
+        // With credentials to write first, a dry run proves the user may create the object
+        // and that it does not exist before any Secret is written; without, the create
+        // itself proves it.
+        if !secrets.is_empty() {
+            api.create(
+                &PostParams {
+                    dry_run: true,
+                    ..Default::default()
+                },
+                &obj,
+            )
+            .await?;
+        }
         let owner = self.kind.owner(&req.metadata.name);
         let created = self.write_secrets(namespace, &owner, &secrets).await?;
         let obj = match api.create(&PostParams::default(), &obj).await {
@@ -266,7 +270,14 @@ impl Scope<'_> {
             }
         };
         self.own_secrets(namespace, &obj, &secrets).await;
-        let all = self.secrets(namespace).await;
+        // The Secrets are read only to describe the credentials the object references.
+        let refs = obj.data.pointer("/spec/secretRef").is_some()
+            || obj.data.pointer("/spec/certSecretRef").is_some();
+        let all = if refs {
+            self.secrets(namespace).await
+        } else {
+            Vec::new()
+        };
         Ok(view(self.kind, &self.cluster, obj, &all))
     }
 
