@@ -114,21 +114,6 @@ async fn helm_repository(s: &Server, ns: &str) {
     assert_eq!(r.status, 201, "{}", r.text);
 }
 
-async fn git_repository(s: &Server, ns: &str, repo: &str) {
-    let f = &s.tb.info.fixtures;
-    let r = s
-        .post(
-            "admin",
-            &path(ns, "gitrepositories"),
-            &json!({
-            "metadata": {"name": "demo"},
-            "spec": {"url": s.tb.git_repo_url(repo), "interval": "1m", "ref": {"branch": "main"}},
-            "credentials": {"type": "basic", "username": f.user, "password": f.password}}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-}
-
 #[tokio::test]
 async fn helm_application_deploys_different_values_per_cluster() {
     start_controller();
@@ -359,7 +344,7 @@ async fn kustomize_application_with_per_cluster_patch_substitution_targets_and_s
     let ns = project(&s).await;
     let repo = unique_name("kapp");
     let work = tb.own_git_repo(&repo).expect("own repository");
-    git_repository(&s, &ns, &repo).await;
+    s.git_source(&ns, &repo).await;
     let patch = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo-config\ndata:\n  extra: patched\n";
     let mut body = json!({
         "metadata": {"name": "demo"},
@@ -988,7 +973,7 @@ async fn workload_health_per_target_shows_a_crash_looping_override_on_one_member
     let s = Server::start().await;
     let tb = s.tb;
     let ns = project(&s).await;
-    git_repository(&s, &ns, "demo").await;
+    s.git_source(&ns, "demo").await;
     let body = broken_on_member_2(
         "shop",
         &ns,
@@ -1161,7 +1146,7 @@ async fn a_target_flux_applied_whose_pods_fail_is_degraded_and_recovers() {
     let s = Server::start().await;
     let tb = s.tb;
     let ns = project(&s).await;
-    git_repository(&s, &ns, "demo").await;
+    s.git_source(&ns, "demo").await;
     // Without waiting, Flux reports Ready once applied: only the workloads tell the truth.
     let body = broken_on_member_2(
         "cart",
@@ -1259,7 +1244,7 @@ async fn a_placement_follows_cluster_labels_and_cleans_up_a_cluster_that_leaves(
     let s = Server::start().await;
     let tb = s.tb;
     let ns = project(&s).await;
-    git_repository(&s, &ns, "demo").await;
+    s.git_source(&ns, "demo").await;
     let env = format!("test.ksflux.io/{}", unique_name("env"));
     label_cluster(tb, "member-1", &env, Some("staging")).await;
     let body = placed_on_staging("fleet", "./base", &env, &ns);
@@ -1459,7 +1444,7 @@ async fn a_rollout_goes_wave_by_wave_pauses_on_a_failure_and_completes_once_fixe
     let s = Server::start().await;
     let tb = s.tb;
     let ns = project(&s).await;
-    git_repository(&s, &ns, "demo").await;
+    s.git_source(&ns, "demo").await;
     let env = format!("test.ksflux.io/{}", unique_name("env"));
     label_cluster(tb, "member-1", &env, Some("staging")).await;
     label_cluster(tb, "member-2", &env, Some("production")).await;
@@ -1603,7 +1588,7 @@ async fn two_staging_clusters_then_a_third_labelled_one_gains_the_target_and_los
     let s = Server::start().await;
     let tb = s.tb;
     let ns = project(&s).await;
-    git_repository(&s, &ns, "demo").await;
+    s.git_source(&ns, "demo").await;
     // A third member: the testbed's own two plus a lightweight one.
     let (member3, registered) = add_extra_member(&s, "member-3", 1).await;
     let env = format!("test.ksflux.io/{}", unique_name("env"));

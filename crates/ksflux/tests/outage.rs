@@ -68,47 +68,49 @@ fn target<'a>(app: &'a Value, cluster: &str) -> &'a Value {
         .unwrap_or(&Value::Null)
 }
 
+/// Creates source `demo` and a Kustomize application `demo` of its `./plain` on `clusters`
+/// (in namespace `ns` there) in project `ns`; returns the application's path.
+async fn demo_application(s: &Server, ns: &str, clusters: [&str; 2]) -> String {
+    s.git_source(ns, "demo").await;
+    let apps = path(ns, "applications");
+    let targets: Vec<Value> = clusters
+        .iter()
+        .map(|c| json!({"cluster": c, "namespace": ns}))
+        .collect();
+    let r = s
+        .post(
+            "admin",
+            &apps,
+            &json!({
+            "metadata": {"name": "demo"},
+            "spec": {"source": {"kind": "GitRepository", "name": "demo"}, "kustomize": {"path": "./plain"},
+                     "targets": targets}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    format!("{apps}/demo")
+}
+
+/// Waits up to 180 s until the application at `item` satisfies `ok`; returns it.
+async fn application_where(s: &Server, item: &str, what: &str, ok: fn(&Value) -> bool) -> Value {
+    wait_for(what, Duration::from_secs(180), || async {
+        let r = s.get("admin", item).await;
+        if ok(&r.body) {
+            Ok(r.body)
+        } else {
+            Err(r.body["status"].to_string())
+        }
+    })
+    .await
+}
+
 #[tokio::test]
 async fn an_unreachable_member_turns_its_target_unknown_and_recovers() {
     start_controller();
     let s = Server::start().await;
     let ns = create_namespace(&s.tb.client("host").await, &unique_name("outage")).await;
-    let f = &s.tb.info.fixtures;
-    let r = s
-        .post(
-            "admin",
-            &path(&ns, "gitrepositories"),
-            &json!({
-            "metadata": {"name": "demo"},
-            "spec": {"url": s.tb.git_repo_url("demo"), "interval": "1m", "ref": {"branch": "main"}},
-            "credentials": {"type": "basic", "username": f.user, "password": f.password}}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let apps = path(&ns, "applications");
-    let r = s
-        .post("admin", &apps, &json!({
-            "metadata": {"name": "demo"},
-            "spec": {"source": {"kind": "GitRepository", "name": "demo"}, "kustomize": {"path": "./plain"},
-                     "targets": [{"cluster": "member-1", "namespace": ns}, {"cluster": "member-2", "namespace": ns}]}}))
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let item = format!("{apps}/demo");
-    let wait = |what: &'static str, ok: fn(&Value) -> bool| {
-        let s = &s;
-        let item = item.clone();
-        async move {
-            wait_for(what, Duration::from_secs(180), || async {
-                let r = s.get("admin", &item).await;
-                if ok(&r.body) {
-                    Ok(r.body)
-                } else {
-                    Err(r.body["status"].to_string())
-                }
-            })
-            .await
-        }
-    };
+    let item = demo_application(&s, &ns, ["member-1", "member-2"]).await;
+    let wait = |what: &'static str, ok: fn(&Value) -> bool| application_where(&s, &item, what, ok);
     wait("both targets ready", |a| a["status"]["summary"]["ready"] == 2).await;
 
     wait_for(
@@ -360,41 +362,8 @@ async fn a_cluster_that_leaves_the_registry_has_its_targets_suspended_until_it_r
     let host = s.tb.client("host").await;
     let ns = create_namespace(&host, &unique_name("leave")).await;
     let (_client, registries) = add_extra_member(&s, "member-4", 2).await;
-    let f = &s.tb.info.fixtures;
-    let r = s
-        .post(
-            "admin",
-            &path(&ns, "gitrepositories"),
-            &json!({
-            "metadata": {"name": "demo"},
-            "spec": {"url": s.tb.git_repo_url("demo"), "interval": "1m", "ref": {"branch": "main"}},
-            "credentials": {"type": "basic", "username": f.user, "password": f.password}}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let apps = path(&ns, "applications");
-    let r = s
-        .post("admin", &apps, &json!({
-            "metadata": {"name": "demo"},
-            "spec": {"source": {"kind": "GitRepository", "name": "demo"}, "kustomize": {"path": "./plain"},
-                     "targets": [{"cluster": "member-1", "namespace": ns}, {"cluster": "member-4", "namespace": ns}]}}))
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let item = format!("{apps}/demo");
-    let app_where = |what: &'static str, ok: fn(&Value) -> bool| {
-        let (s, item) = (&s, item.clone());
-        async move {
-            wait_for(what, Duration::from_secs(180), || async {
-                let r = s.get("admin", &item).await;
-                if ok(&r.body) {
-                    Ok(r.body)
-                } else {
-                    Err(r.body["status"].to_string())
-                }
-            })
-            .await
-        }
-    };
+    let item = demo_application(&s, &ns, ["member-1", "member-4"]).await;
+    let app_where = |what: &'static str, ok: fn(&Value) -> bool| application_where(&s, &item, what, ok);
     app_where("both targets ready", |a| a["status"]["summary"]["ready"] == 2).await;
     let kustomizations =
         ksflux_testbed::dynamic_api(&host, &ksflux_testbed::flux_resource("Kustomization"), Some(&ns));

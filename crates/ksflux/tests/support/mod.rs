@@ -255,6 +255,23 @@ impl Server {
         self.finish("POST", path, req).await
     }
 
+    /// Creates GitRepository `demo` in `ns`, following branch `main` of the testbed's git
+    /// repository `repo` with the fixture's credentials.
+    pub async fn git_source(&self, ns: &str, repo: &str) {
+        let f = &self.tb.info.fixtures;
+        let r = self
+            .post(
+                "admin",
+                &path(ns, "gitrepositories"),
+                &serde_json::json!({
+                "metadata": {"name": "demo"},
+                "spec": {"url": self.tb.git_repo_url(repo), "interval": "1m", "ref": {"branch": "main"}},
+                "credentials": {"type": "basic", "username": f.user, "password": f.password}}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+
     /// Starts ksflux trusting no proxy.
     pub async fn start() -> Server {
         Self::start_with(Vec::new()).await
