@@ -2,6 +2,7 @@ import { useTranslation } from 'react-i18next';
 import styled from 'styled-components';
 import { fmtTime } from './common';
 import { sortEvents } from './inventory';
+import { messageText, reasonText } from '../../i18n/server';
 
 const Timeline = styled.ol`
   list-style: none;
@@ -55,12 +56,14 @@ export function Events({ events }: { events: unknown[] }) {
         const warning = e.type === 'Warning';
         return (
           <li key={i} className={warning ? 'warning' : undefined} data-type={e.type}>
-            <span className="reason">{e.reason ?? '-'}</span>
+            <span className="reason" title={e.reason ?? undefined}>
+              {e.reason ? reasonText(e.reason, t) : '-'}
+            </span>
             <span className="when">
               {fmtTime(e.lastTimestamp ?? e.eventTime)}
               {e.count && e.count > 1 ? ` · ${t('{{count}} times', { count: e.count })}` : ''}
             </span>
-            <div className="message">{e.message}</div>
+            <div className="message">{messageText(e.message, t)}</div>
           </li>
         );
       })}

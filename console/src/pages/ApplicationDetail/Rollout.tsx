@@ -16,6 +16,7 @@ import type { ApplicationView } from '../../api/types';
 import { Actions, errorText, fmtTime, Mono } from './common';
 import { str } from './inventory';
 import { rolloutActions, STATE_LABELS, stateTone, waveCounts, type RolloutAction } from './rollout';
+import { messageText } from '../../i18n/server';
 
 const TONES = {
   ok: { border: '#55bc8a', bg: '#effaf4', fg: '#1c8f5a' },
@@ -161,7 +162,7 @@ export function RolloutPanel({ app }: { app: ApplicationView }) {
       )}
       {r?.message && (
         <p data-testid="rollout-message" style={{ margin: '0 0 12px', fontSize: 12 }}>
-          {r.message}
+          {messageText(r.message, t)}
         </p>
       )}
       <Lane aria-label={t('Waves')}>
@@ -189,8 +190,8 @@ export function RolloutPanel({ app }: { app: ApplicationView }) {
                   {w.promoted && ` · ${t('promoted by hand')}`}
                 </div>
                 {w.message && (
-                  <div style={{ fontSize: 12, marginTop: 4, wordBreak: 'break-word' }} title={w.message}>
-                    {w.message.length > 160 ? `${w.message.slice(0, 160)}…` : w.message}
+                  <div style={{ fontSize: 12, marginTop: 4, wordBreak: 'break-word' }} title={messageText(w.message, t)}>
+                    {w.message.length > 160 ? `${messageText(w.message, t).slice(0, 160)}…` : messageText(w.message, t)}
                   </div>
                 )}
                 <ul>

@@ -7,6 +7,7 @@ import { Actions, fmtTime, Mono, useAppAction } from './common';
 import { asTargetStatus } from '../../api/validate';
 import { HelmRecovery } from './HelmRecovery';
 import { STATE_LABELS } from './rollout';
+import { messageText, reasonText } from '../../i18n/server';
 
 /** One target of an application: what the spec asks and what the controller reported. */
 export interface TargetRow {
@@ -166,7 +167,7 @@ function TargetLine({
       </td>
       <td>{row.namespace}</td>
       <td data-testid={`target-state-${row.cluster}`}>
-        <StateTag state={state} title={s?.message} />
+        <StateTag state={state} title={messageText(s?.message, t)} />
         {s?.workloads && (
           <span className="muted" data-testid={`target-pods-${row.cluster}`} title={t('Ready replicas of its workloads')}>
             {' '}
@@ -179,9 +180,9 @@ function TargetLine({
           </div>
         )}
       </td>
-      <td>{s?.reason ?? '-'}</td>
+      <td title={s?.reason}>{s?.reason ? reasonText(s.reason, t) : '-'}</td>
       <td style={{ maxWidth: 320, wordBreak: 'break-word' }}>
-        {s?.message ?? (s ? '-' : t('Not reported yet'))}
+        {s?.message ? messageText(s.message, t) : s ? '-' : t('Not reported yet')}
       </td>
       <td>
         <Mono>{s?.lastAppliedRevision ?? '-'}</Mono>

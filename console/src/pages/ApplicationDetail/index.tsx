@@ -26,6 +26,7 @@ import { useTo } from '../../app/base';
 import { NotifyMe } from './NotifyMe';
 import { Timeline } from './Timeline';
 import { RolloutPanel } from './Rollout';
+import { messageText } from '../../i18n/server';
 
 const Facts = styled.dl`
   display: grid;
@@ -171,8 +172,8 @@ export default function ApplicationDetail() {
           <div>
             <dt>{t('Ready')}</dt>
             <dd data-testid="application-state">
-              <StateTag state={state} title={readyCond?.message} />
-              {readyCond?.message && <div className="muted">{readyCond.message}</div>}
+              <StateTag state={state} title={messageText(readyCond?.message, t)} />
+              {readyCond?.message && <div className="muted">{messageText(readyCond.message, t)}</div>}
             </dd>
           </div>
           <div>

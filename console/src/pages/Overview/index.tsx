@@ -10,6 +10,7 @@ import { StateTag } from '../../components/StateTag';
 import { HOST } from '../../api/client';
 import { degradedTargets } from './degraded';
 import { useTo } from '../../app/base';
+import { messageText, reasonText } from '../../i18n/server';
 
 const Counts = styled.div`
   display: grid;
@@ -160,8 +161,8 @@ export default function Overview() {
                     </td>
                     <td>{f.cluster}</td>
                     <td className="muted">
-                      {f.reason ? `${f.reason}: ` : ''}
-                      {f.message}
+                      {f.reason ? `${reasonText(f.reason, t)}: ` : ''}
+                      {messageText(f.message, t)}
                     </td>
                   </tr>
                 ))}
