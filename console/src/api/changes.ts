@@ -76,7 +76,9 @@ export function planChange(entries: readonly CacheEntry[], c: ObjectChange): Cha
           : data.items.map((o, j) => (j === i ? patched(o, c) : o));
       const totalItems = c.type === 'deleted' ? Math.max(0, data.totalItems - 1) : data.totalItems;
       plan.set.push({ key, data: { ...data, items, totalItems } });
-      if (refetch) plan.stale.push(key);
+      // A deleted object leaves at once, and its list is read again after the batch: a read
+      // already under way (a resync, another change) may answer from before the delete.
+      if (refetch || c.type === 'deleted') plan.stale.push(key);
     } else if (view === 'object' && namespace === c.namespace && name === c.name && isItem(data)) {
       if (c.type === 'deleted') plan.stale.push(key);
       else {

@@ -22,6 +22,36 @@ use crate::{
 // ---------------------------------------------------------------------------------------------
 // operations
 
+/// How long an allowed SubjectAccessReview of a write (create, update, patch) is trusted. It is
+/// the check made before anything is validated; the write that follows is made as the user, so
+/// the apiserver decides it again. (The apiserver's webhook authorizer keeps allowed decisions
+/// 5 minutes by default.)
+const ALLOWED_FOR: Duration = Duration::from_secs(10);
+
+type Decisions = std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>;
+
+fn decisions() -> &'static Decisions {
+    static DECISIONS: std::sync::OnceLock<Decisions> = std::sync::OnceLock::new();
+    DECISIONS.get_or_init(Default::default)
+}
+
+fn recently_allowed(key: &str) -> bool {
+    decisions()
+        .lock()
+        .ok()
+        .and_then(|d| d.get(key).map(|at| at.elapsed() < ALLOWED_FOR))
+        .unwrap_or(false)
+}
+
+fn remember_allowed(key: String) {
+    if let Ok(mut d) = decisions().lock() {
+        if d.len() > 4096 {
+            d.retain(|_, at| at.elapsed() < ALLOWED_FOR);
+        }
+        d.insert(key, std::time::Instant::now());
+    }
+}
+
 /// Operations on one kind in one cluster namespace, as one user.
 pub struct Scope<'a> {
     /// The kind.
@@ -85,7 +115,24 @@ impl Scope<'_> {
             namespace,
             name,
         };
-        crate::auth::authorize(&self.own, user, attrs).await
+        let key = format!(
+            "{}\n{}\n{}\n{verb}\n{}\n{}\n{namespace}\n{}",
+            self.cluster,
+            user.name,
+            user.groups.join(","),
+            self.kind.group,
+            self.kind.plural,
+            name.unwrap_or_default()
+        );
+        let write = matches!(verb, "create" | "update" | "patch");
+        if write && recently_allowed(&key) {
+            return Ok(());
+        }
+        crate::auth::authorize(&self.own, user, attrs).await?;
+        if write {
+            remember_allowed(key);
+        }
+        Ok(())
     }
 
     /// Lists objects (all namespaces when `namespace` is `None`), filtered, sorted and paged.
