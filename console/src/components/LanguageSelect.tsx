@@ -13,7 +13,8 @@ export function LanguageSelect() {
       onChange={(e) => setLanguage(e.target.value)}
     >
       {LANGUAGES.map((l) => (
-        <option key={l.code} value={l.code}>
+        // Each language's name in that language.
+        <option key={l.code} value={l.code} lang={l.code}>
           {l.label}
         </option>
       ))}

@@ -13,6 +13,7 @@ import { nameOf } from '../api/json';
 import type { Action, KindView, ObjectView } from '../api/types';
 import { Table } from './Page';
 import { StateTag } from './StateTag';
+import { ServerText } from '../i18n/server';
 
 const Actions = styled.div`
   display: flex;
@@ -39,7 +40,9 @@ export function stateColumn(header: ReactNode, opts: { testId?: (name: string) =
       <>
         <StateTag state={o.summary.state} title={o.summary.message} />
         {opts.message && o.summary.state === 'failed' && o.summary.message && (
-          <div className="muted">{o.summary.message}</div>
+          <div className="muted">
+            <ServerText text={o.summary.message} />
+          </div>
         )}
       </>
     ),

@@ -6,6 +6,7 @@
  * shown as written.
  */
 import type { TFunction } from 'i18next';
+import { createElement, type ReactElement } from 'react';
 import i18n from './index';
 
 /** A reason in the user's language; unknown reasons as written. */
@@ -77,4 +78,51 @@ export function messageText(message: string | null | undefined, t: TFunction): s
     if (rest !== prefixed[2]) return t('{{cluster}}: {{message}}', { cluster: prefixed[1], message: rest });
   }
   return message;
+}
+
+/** A credential type (`basic`, `ssh`, ..., or `external`) in the user's language. */
+export function credentialType(type: string, t: TFunction): string {
+  // English says the type as the API does.
+  if ((i18n.language ?? 'en').startsWith('en')) return type;
+  const labels: Record<string, string> = {
+    basic: t('basic auth'),
+    bearer: t('bearer token'),
+    token: t('token'),
+    ssh: t('SSH key'),
+    s3: t('S3 keys'),
+    tls: t('TLS'),
+    external: t('external'),
+  };
+  return labels[type] ?? type;
+}
+
+/** What the audit log's action says (`create`, `suspend`, `rollout pause`, ...), in the user's
+ *  language; an unknown action as written. */
+export function auditAction(action: string, t: TFunction): string {
+  if ((i18n.language ?? 'en').startsWith('en')) return action;
+  const labels: Record<string, string> = {
+    create: t('create'),
+    update: t('update'),
+    patch: t('patch'),
+    delete: t('delete'),
+    reconcile: t('reconcile'),
+    suspend: t('suspend'),
+    resume: t('resume'),
+    force: t('force'),
+    reset: t('reset'),
+  };
+  const rollout = action.match(/^rollout (\w+)$/);
+  if (rollout) return t('rollout: {{action}}', { action: labels[rollout[1]] ?? t(rollout[1]) });
+  const target = action.match(/^(\w+) target (\S+)$/);
+  if (target) return t('{{action}} target {{cluster}}', { action: labels[target[1]] ?? target[1], cluster: target[2] });
+  return labels[action] ?? action;
+}
+
+/** A message from the server, said again in the user's language when its shape is known; a
+ *  message left as written is marked English (`lang="en"`), as it is. */
+export function ServerText({ text }: { text: string | null | undefined }): ReactElement | null {
+  if (!text) return null;
+  const said = messageText(text, i18n.t.bind(i18n));
+  const english = said === text && !(i18n.language ?? 'en').startsWith('en');
+  return createElement('span', english ? { lang: 'en' } : {}, said);
 }

@@ -2,7 +2,7 @@ import { useTranslation } from 'react-i18next';
 import styled from 'styled-components';
 import { fmtTime } from './common';
 import { sortEvents } from './inventory';
-import { messageText, reasonText } from '../../i18n/server';
+import { ServerText, reasonText } from '../../i18n/server';
 
 const Timeline = styled.ol`
   list-style: none;
@@ -63,7 +63,9 @@ export function Events({ events }: { events: unknown[] }) {
               {fmtTime(e.lastTimestamp ?? e.eventTime)}
               {e.count && e.count > 1 ? ` · ${t('{{count}} times', { count: e.count })}` : ''}
             </span>
-            <div className="message">{messageText(e.message, t)}</div>
+            <div className="message">
+              <ServerText text={e.message} />
+            </div>
           </li>
         );
       })}

@@ -7,7 +7,7 @@ import { Actions, fmtTime, Mono, useAppAction } from './common';
 import { asTargetStatus } from '../../api/validate';
 import { HelmRecovery } from './HelmRecovery';
 import { STATE_LABELS } from './rollout';
-import { messageText, reasonText } from '../../i18n/server';
+import { ServerText, messageText, reasonText } from '../../i18n/server';
 
 /** One target of an application: what the spec asks and what the controller reported. */
 export interface TargetRow {
@@ -182,7 +182,7 @@ function TargetLine({
       </td>
       <td title={s?.reason}>{s?.reason ? reasonText(s.reason, t) : '-'}</td>
       <td style={{ maxWidth: 320, wordBreak: 'break-word' }}>
-        {s?.message ? messageText(s.message, t) : s ? '-' : t('Not reported yet')}
+        {s?.message ? <ServerText text={s.message} /> : s ? '-' : t('Not reported yet')}
       </td>
       <td>
         <Mono>{s?.lastAppliedRevision ?? '-'}</Mono>

@@ -11,6 +11,7 @@ import { useNamespace } from '../../app/namespace';
 import { ErrorNote, Page, Table, Toolbar } from '../../components/Page';
 import { Pager } from '../../components/Pager';
 import { fmtTime } from '../ApplicationDetail/common';
+import { ServerText, auditAction } from '../../i18n/server';
 
 const LIMIT = 50;
 
@@ -57,14 +58,14 @@ export default function Audit() {
           {items.map((e) => (
             <tr key={e.id} data-testid={`audit-${e.id}`}>
               <td>{fmtTime(new Date(e.at).toISOString())}</td>
-              <td>{e.user}</td>
-              <td>{e.action}</td>
-              <td>
+              <td translate="no">{e.user}</td>
+              <td>{auditAction(e.action, t)}</td>
+              <td translate="no">
                 {e.kind} {e.namespace}/{e.name}
               </td>
-              <td>{e.cluster}</td>
+              <td translate="no">{e.cluster}</td>
               <td className="muted" style={{ wordBreak: 'break-word' }}>
-                {e.summary || '–'}
+                {e.summary ? <ServerText text={e.summary} /> : '–'}
               </td>
             </tr>
           ))}

@@ -10,7 +10,7 @@ import { StateTag } from '../../components/StateTag';
 import { HOST } from '../../api/client';
 import { degradedTargets } from './degraded';
 import { useTo } from '../../app/base';
-import { messageText, reasonText } from '../../i18n/server';
+import { ServerText, reasonText } from '../../i18n/server';
 
 const Counts = styled.div`
   display: grid;
@@ -162,7 +162,7 @@ export default function Overview() {
                     <td>{f.cluster}</td>
                     <td className="muted">
                       {f.reason ? `${reasonText(f.reason, t)}: ` : ''}
-                      {messageText(f.message, t)}
+                      <ServerText text={f.message} />
                     </td>
                   </tr>
                 ))}
@@ -176,7 +176,9 @@ export default function Overview() {
                       {f.namespace}/{f.name}
                     </td>
                     <td>{f.cluster}</td>
-                    <td className="muted">{f.message}</td>
+                    <td className="muted">
+                      <ServerText text={f.message} />
+                    </td>
                   </tr>
                 ))}
               </tbody>

@@ -16,6 +16,7 @@ import { kindOf, sourceKinds, type SourceKind } from './kinds';
 import { SourceForm } from './SourceForm';
 import { nameOf, obj, str } from '../../api/json';
 import { useTo } from '../../app/base';
+import { credentialType } from '../../i18n/server';
 
 const LIMIT = 20;
 
@@ -124,8 +125,18 @@ function SourceList({ kind, all }: { kind: SourceKind; all: SourceKind[] }) {
         const tls = o.credentialStatus?.tls;
         return (
           <>
-            {auth ? `${auth.secretName} (${auth.type})` : '–'}
-            {tls && <div className="muted">{`${tls.secretName} (${tls.type})`}</div>}
+            {auth ? (
+              <>
+                <span translate="no">{auth.secretName}</span> ({credentialType(auth.type, t)})
+              </>
+            ) : (
+              '–'
+            )}
+            {tls && (
+              <div className="muted">
+                <span translate="no">{tls.secretName}</span> ({credentialType(tls.type, t)})
+              </div>
+            )}
           </>
         );
       },
