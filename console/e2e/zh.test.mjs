@@ -99,7 +99,9 @@ after(async () => {
 const PAGES = [
   ['overview', '/', 'h1'],
   ['clusters', '/clusters', '[data-testid^=cluster-lockdown-]'],
+  ['cluster', '/clusters/member-1', '[data-testid=cluster-transition]'],
   ['sources', '/sources', 'table tbody tr'],
+  ['source', `/sources/gitrepositories/${NS}/samples`, `[data-testid=source-app-${APP}]`],
   ['applications', '/applications', 'table tbody tr'],
   ['application', `/applications/${NS}/${APP}`, '[data-testid^=target-state-]'],
   ['wizard', '/applications/new', 'h1'],

@@ -13,6 +13,8 @@ const REFRESH_MS = 10_000;
 export const historyKeys = {
   application: (namespace: string, name: string, p: Params) =>
     ['history', 'application', namespace, name, p] as const,
+  object: (resource: string, cluster: string, namespace: string, name: string, p: Params) =>
+    ['history', 'object', resource, cluster, namespace, name, p] as const,
   audit: (namespace: string, p: Params) => ['history', 'audit', namespace, p] as const,
   rollback: (namespace: string, name: string, target: string, release: number) =>
     ['history', 'rollback', namespace, name, target, release] as const,
@@ -27,6 +29,18 @@ export function useApplicationHistory(namespace: string, name: string, p: Params
     ({ signal }) =>
       get<ReleaseList>(resourcePath('applications', namespace, name, 'history'), { limit: 500, ...p }, signal),
     { enabled: !!namespace && !!name, refetchInterval: REFRESH_MS, keepPreviousData: true },
+  );
+}
+
+/**
+ * The releases of one Flux object in `cluster`, newest first: for a source, each revision it
+ * fetched (from Flux's events ksflux stored).
+ */
+export function useObjectHistory(resource: string, cluster: string, namespace: string, name: string, p: Params = {}) {
+  return useQuery(
+    historyKeys.object(resource, cluster, namespace, name, p),
+    ({ signal }) => get<ReleaseList>(resourcePath(resource, namespace, name, 'history'), { cluster, limit: 50, ...p }, signal),
+    { enabled: !!resource && !!namespace && !!name, refetchInterval: REFRESH_MS, keepPreviousData: true, retry: false },
   );
 }
 

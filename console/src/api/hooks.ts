@@ -16,9 +16,11 @@ import type {
   ClusterList,
   ClusterView,
   FleetSummary,
+  Inventory,
   KindList,
   NamespaceList,
   ObjectList,
+  ObjectManifests,
   ObjectRequest,
   ObjectStatusList,
   ObjectView,
@@ -63,6 +65,15 @@ export function useKinds() {
 export function useClusters(opts: { refetchInterval?: number } = {}) {
   return useQuery(keys.clusters, () => get<ClusterList>('/clusters'), {
     refetchInterval: opts.refetchInterval ?? 30_000,
+  });
+}
+
+/** One cluster, its health checked at most every 10 s, with its health's last transitions. */
+export function useCluster(name: string) {
+  return useQuery([...keys.clusters, name], () => get<ClusterView>(`/clusters/${encodeURIComponent(name)}`), {
+    enabled: !!name,
+    refetchInterval: 10_000,
+    retry: false,
   });
 }
 
@@ -123,6 +134,15 @@ export function useObjectList(
   );
 }
 
+/** One Flux object (`resource` a plural); read again when it changes, for its status. */
+export function useObject(resource: string, cluster: string, namespace: string, name: string) {
+  return useQuery(
+    keys.object(resource, cluster, namespace, name),
+    ({ signal }) => get<ObjectView>(resourcePath(resource, namespace, name), { cluster }, signal),
+    { enabled: !!resource && !!namespace && !!name, retry: false, meta: { [REFETCH_ON_CHANGE]: true } },
+  );
+}
+
 export function useCharts(cluster: string, namespace: string, repository: string) {
   return useQuery(
     keys.sub('helmrepositories', cluster, namespace, repository, 'charts'),
@@ -148,6 +168,24 @@ export function useApplicationWorkloads(namespace: string, name: string) {
     keys.sub('applications', HOST, namespace, name, 'workloads'),
     () => get<TargetWorkloads[]>(resourcePath('applications', namespace, name, 'workloads')),
     { enabled: !!name, refetchInterval: 30_000 },
+  );
+}
+
+/** The objects an application's target in `cluster` applied, with their health and drift. */
+export function useTargetInventory(namespace: string, name: string, cluster: string) {
+  return useQuery(
+    keys.sub('applications', HOST, namespace, name, `inventory:${cluster}`),
+    () => get<Inventory>(resourcePath('applications', namespace, name, 'inventory'), { cluster }),
+    { enabled: !!name && !!cluster, refetchInterval: 30_000 },
+  );
+}
+
+/** One object of a target's inventory: live and, where Flux keeps it, as applied. */
+export function useInventoryObject(namespace: string, name: string, cluster: string, id: string | null) {
+  return useQuery(
+    keys.sub('applications', HOST, namespace, name, `inventory:${cluster}:${id ?? ''}`),
+    () => get<ObjectManifests>(resourcePath('applications', namespace, name, 'inventory/object'), { cluster, id: id ?? '' }),
+    { enabled: !!name && !!cluster && !!id },
   );
 }
 

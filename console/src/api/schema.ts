@@ -71,7 +71,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One cluster and its health (checked now, unless checked in the last 10 seconds). */
+        /**
+         * One cluster and its health (checked now, unless checked in the last 10 seconds), with the
+         *     last changes of its health since ksflux started (`history`).
+         */
         get: operations["get_cluster"];
         put?: never;
         post?: never;
@@ -253,6 +256,50 @@ export interface paths {
          *     written.
          */
         post: operations["setup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/inventory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The objects an application's target applied in its cluster (a Kustomization's inventory,
+         *     a Helm release's objects), each with its health and whether it drifted from what Flux
+         *     applied, read in that cluster as the caller. For Helm, drift compares each object with the
+         *     release's manifest; for Kustomize, with its managed fields (fields written by others since
+         *     Flux applied, which Flux puts back at its next reconciliation).
+         */
+        get: operations["inventory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/inventory/object": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One object an application's target applied (`id`): its live manifest (without managed
+         *     fields, Secret values hidden), the manifest Flux applied where Flux keeps it (Helm), its
+         *     health and drift.
+         */
+        get: operations["inventory_object"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2739,6 +2786,11 @@ export interface components {
             /** @description Its health. */
             health: components["schemas"]["Health"];
             /**
+             * @description Its health's last transitions since ksflux started, oldest first (at most
+             *     [`HEALTH_HISTORY`]; only when one cluster is read).
+             */
+            history?: components["schemas"]["HealthTransition"][];
+            /**
              * @description Its labels (placement selects by them): those of its registration Secret or KubeSphere
              *     `Cluster`, and `fluxcd.kubesphere.io/cluster: <name>`.
              */
@@ -2811,6 +2863,19 @@ export interface components {
         CredentialsView: {
             auth?: components["schemas"]["CredentialInfo"] | null;
             tls?: components["schemas"]["CredentialInfo"] | null;
+        };
+        /** @description One field that differs from what Flux applied. */
+        DriftField: {
+            /** @description When that manager wrote it. */
+            at?: string | null;
+            /** @description The field manager that wrote it (`kubectl-edit`, `kubectl`, ...), when known. */
+            by?: string | null;
+            /** @description The value Flux applied, where Flux keeps it (Helm). */
+            desired?: unknown;
+            /** @description Its live value (absent: removed; Secret values are never shown). */
+            live?: unknown;
+            /** @description The field, e.g. `spec.replicas` or `spec.template.spec.containers[name=web].image`. */
+            path: string;
         };
         /** @description An object that is not Ready (and not suspended). */
         Failing: {
@@ -2911,6 +2976,15 @@ export interface components {
             /** @description The apiserver answered the last check. */
             reachable: boolean;
         };
+        /** @description A change of a cluster's health: the first check, or reachability or the message changed. */
+        HealthTransition: {
+            /** @description When it was seen (RFC 3339). */
+            at: string;
+            /** @description Why it is unreachable or what is missing; empty when all is well. */
+            message?: string;
+            /** @description Whether the apiserver answered from then on. */
+            reachable: boolean;
+        };
         /** @description An automated image, end to end. */
         ImageChain: {
             /** @description Git: the ImageUpdateAutomation that commits each pick to the source. */
@@ -3001,6 +3075,54 @@ export interface components {
              *     manifests' own.
              */
             tag?: string | null;
+        };
+        /** @description The objects one target's delivery applied in its cluster. */
+        Inventory: {
+            /** @description The cluster the objects are in. */
+            cluster: string;
+            /**
+             * @description How drift is known: `manifest` (compared with what Flux applied) or `managedFields`
+             *     (fields written by others since Flux applied).
+             */
+            driftFrom: string;
+            /** @description Why the list could not be read (not applied yet, no access, cluster down). */
+            error?: string | null;
+            /**
+             * @description Where the list comes from: `inventory` (a Kustomization's status) or `helmRelease`
+             *     (the Helm release's manifest).
+             */
+            from: string;
+            /** @description The target's namespace there. */
+            namespace: string;
+            /** @description Why what Flux applied could not be compared (drift then comes from managed fields). */
+            notice?: string | null;
+            /** @description The objects, sorted by namespace, kind and name. */
+            objects: components["schemas"]["InventoryObject"][];
+            /** @description How many objects were left out (beyond 300). */
+            truncated: number;
+        };
+        /** @description One object a delivery applied. */
+        InventoryObject: {
+            /** @description The fields that differ (at most 50). */
+            drift: components["schemas"]["DriftField"][];
+            /** @description Whether it differs from what Flux applied (null when unknown: missing or unreadable). */
+            drifted?: boolean | null;
+            /** @description Empty for the core group. */
+            group: string;
+            /** @description Its health. */
+            health: components["schemas"]["ObjectHealth"];
+            /** @description Flux's object id, `<namespace>_<name>_<group>_<Kind>`. */
+            id: string;
+            /** @description The kind. */
+            kind: string;
+            /** @description Why it is not healthy, or why it could not be read. */
+            message?: string | null;
+            /** @description The object's name. */
+            name: string;
+            /** @description Empty for cluster-scoped objects. */
+            namespace: string;
+            /** @description The API version Flux applied. */
+            version: string;
         };
         /** @description A list of kinds. */
         KindList: {
@@ -3113,12 +3235,26 @@ export interface components {
             /** @description `applied` or `deleted`. */
             type: components["schemas"]["ChangeType"];
         };
+        /**
+         * @description An object's health, as a user would judge it.
+         * @enum {string}
+         */
+        ObjectHealth: "healthy" | "progressing" | "degraded" | "missing" | "unknown";
         /** @description A page of objects, in KubeSphere's list shape. */
         ObjectList: {
             /** @description This page. */
             items: components["schemas"]["ObjectView"][];
             /** @description How many objects match, over all pages. */
             totalItems: number;
+        };
+        /** @description One object in full: live and, where Flux keeps it, as Flux applied it. */
+        ObjectManifests: {
+            /** @description The manifest Flux applied (Helm; Secret values hidden). */
+            desired?: unknown;
+            /** @description The live object without its managed fields (Secret values hidden). */
+            live?: unknown;
+            /** @description The object's health and drift. */
+            object: components["schemas"]["InventoryObject"];
         };
         /** @description A create or update request. */
         ObjectRequest: {
@@ -5354,6 +5490,168 @@ export interface operations {
             };
             /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    inventory: {
+        parameters: {
+            query: {
+                /** @description The target's cluster. */
+                cluster: string;
+                /** @description One object, by its Flux inventory id (`<namespace>_<name>_<group>_<Kind>`). */
+                id?: string;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inventory"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    inventory_object: {
+        parameters: {
+            query: {
+                /** @description The target's cluster. */
+                cluster: string;
+                /** @description One object, by its Flux inventory id (`<namespace>_<name>_<group>_<Kind>`). */
+                id?: string;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectManifests"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -73,3 +73,7 @@ export type AuditList = S['AuditList'];
 export type RollbackProposal = S['RollbackProposal'];
 /** Where a Receiver listens: its path and, when ksflux knows the receiver's address, the URL. */
 export type ReceiverWebhook = S['ReceiverWebhook'];
+export type Inventory = S['Inventory'];
+export type InventoryObject = S['InventoryObject'];
+export type DriftField = S['DriftField'];
+export type ObjectManifests = S['ObjectManifests'];

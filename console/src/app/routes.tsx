@@ -10,6 +10,8 @@ import Applications from '../pages/Applications';
 
 const Clusters = lazy(() => import('../pages/Clusters'));
 const Sources = lazy(() => import('../pages/Sources'));
+const SourceDetail = lazy(() => import('../pages/SourceDetail'));
+const ClusterDetail = lazy(() => import('../pages/ClusterDetail'));
 const Automation = lazy(() => import('../pages/Automation'));
 const ApplicationWizard = lazy(() => import('../pages/ApplicationWizard'));
 const ApplicationDetail = lazy(() => import('../pages/ApplicationDetail'));
@@ -20,8 +22,10 @@ const wait = (node: ReactNode) => <Suspense fallback={<Loading />}>{node}</Suspe
 export const routes: RouteObject[] = [
   { index: true, element: <Overview /> },
   { path: 'clusters', element: wait(<Clusters />) },
+  { path: 'clusters/:name', element: wait(<ClusterDetail />) },
   { path: 'sources', element: wait(<Sources />) },
   { path: 'sources/:kind', element: wait(<Sources />) },
+  { path: 'sources/:kind/:namespace/:name', element: wait(<SourceDetail />) },
   { path: 'automation', element: wait(<Automation />) },
   { path: 'automation/:kind', element: wait(<Automation />) },
   { path: 'applications', element: <Applications /> },

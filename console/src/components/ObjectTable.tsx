@@ -6,6 +6,7 @@
 import { Button, notify } from '@kubed/components';
 import type { CSSProperties, ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router-dom';
 import styled from 'styled-components';
 import { messageOf } from '../api/client';
 import { useAction } from '../api/hooks';
@@ -98,6 +99,7 @@ export function ObjectTable({
   rowTestId,
   buttons,
   empty,
+  nameLink,
 }: {
   kind: KindView;
   cluster: string;
@@ -109,6 +111,8 @@ export function ObjectTable({
   buttons?: (o: ObjectView) => ReactNode;
   /** What an empty table says (nothing while it loads). */
   empty?: ReactNode;
+  /** Where a row's name links to (the object's page), if anywhere. */
+  nameLink?: (o: ObjectView) => string;
 }) {
   const { t } = useTranslation();
   const span = columns.length + 3;
@@ -130,7 +134,7 @@ export function ObjectTable({
           return (
             <tr key={`${namespace}/${name}`} data-testid={rowTestId(name)}>
               <td>
-                <b>{name}</b>
+                <b translate="no">{nameLink ? <Link to={nameLink(o)}>{name}</Link> : name}</b>
               </td>
               <td>{namespace}</td>
               {columns.map((c, i) => (

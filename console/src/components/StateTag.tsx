@@ -10,6 +10,7 @@ const COLORS: Record<string, string> = {
   failed: 'error',
   suspended: 'default',
   unknown: 'default',
+  missing: 'error',
 };
 
 const LABELS: Record<string, string> = {
@@ -20,6 +21,7 @@ const LABELS: Record<string, string> = {
   failed: 'Failed',
   suspended: 'Suspended',
   unknown: 'Unknown',
+  missing: 'Missing',
 };
 
 /** An object's state as a coloured dot and a word. */

@@ -63,7 +63,7 @@ const project: ExtensionRoute = {
   element: <ProjectRoot />,
   children: [
     { index: true, element: <Navigate to="applications" replace /> },
-    ...pick(...APPLICATION_PAGES, 'sources', 'sources/:kind'),
+    ...pick(...APPLICATION_PAGES, 'sources', 'sources/:kind', 'sources/:kind/:namespace/:name'),
   ],
 };
 

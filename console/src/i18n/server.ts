@@ -49,6 +49,12 @@ const SHAPES: Shape[] = [
   [/^unreachable: connection refused$/, (_, t) => t('unreachable: connection refused')],
   [/^unreachable: no answer within (\S+)$/, (m, t) => t('unreachable: no answer within {{time}}', { time: m[1] })],
   [/^unreachable: (.+)$/s, (m, t) => t('unreachable: {{why}}', { why: m[1] })],
+  [
+    /^not found in the cluster: Flux applies it again at its next reconciliation$/,
+    (_, t) => t('not found in the cluster: Flux applies it again at its next reconciliation'),
+  ],
+  [/^you may not read this (\S+) there$/, (m, t) => t('you may not read this {{kind}} there', { kind: m[1] })],
+  [/^(\d+)\/(\d+) ready$/, (m, t) => t('{{ready}}/{{total}} ready', { ready: m[1], total: m[2] })],
   [/^Applied revision: (.+)$/, (m, t) => t('Applied revision: {{revision}}', { revision: m[1] })],
   [/^stored artifact for revision '(.+)'$/, (m, t) => t('stored artifact for revision {{revision}}', { revision: m[1] })],
   [

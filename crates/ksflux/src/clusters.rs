@@ -7,7 +7,7 @@
 //! each cluster with its own deadline, so an unreachable member never blocks anything else.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, VecDeque},
     sync::{Arc, Mutex, RwLock},
     time::{Duration, Instant},
 };
@@ -52,6 +52,8 @@ pub const HEARTBEAT: Duration = Duration::from_secs(1);
 /// cluster unreachable, so a frozen apiserver is noticed within about four seconds.
 const HEARTBEAT_TIMEOUT: Duration = Duration::from_millis(1500);
 const BACKOFF_MIN: Duration = Duration::from_secs(1);
+/// How many changes of its health each cluster remembers (the newest; memory only).
+pub const HEALTH_HISTORY: usize = 50;
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 /// The Flux kinds ksflux uses (every kind of the catalog but its own Application).
@@ -262,6 +264,45 @@ async fn flux_controllers(client: &Client) -> Vec<(String, Vec<String>)> {
     out
 }
 
+/// A change of a cluster's health: the first check, or reachability or the message changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthTransition {
+    /// When it was seen (RFC 3339).
+    pub at: String,
+    /// Whether the apiserver answered from then on.
+    pub reachable: bool,
+    /// Why it is unreachable or what is missing; empty when all is well.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+/// The last [`HEALTH_HISTORY`] health transitions of a cluster, oldest first.
+#[derive(Debug, Default)]
+struct HealthHistory(VecDeque<HealthTransition>);
+
+impl HealthHistory {
+    /// Records `h` (checked at `h.last_checked`) if it differs from the last transition in
+    /// reachability or message; the oldest transition goes when there are too many.
+    fn record(&mut self, h: &Health) {
+        let unchanged = self
+            .0
+            .back()
+            .is_some_and(|last| last.reachable == h.reachable && last.message == h.message);
+        if unchanged {
+            return;
+        }
+        self.0.push_back(HealthTransition {
+            at: h.last_checked.clone().unwrap_or_default(),
+            reachable: h.reachable,
+            message: h.message.clone(),
+        });
+        while self.0.len() > HEALTH_HISTORY {
+            self.0.pop_front();
+        }
+    }
+}
+
 /// A cluster as the API shows it.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -277,6 +318,10 @@ pub struct ClusterView {
     pub labels: BTreeMap<String, String>,
     /// Its health.
     pub health: Health,
+    /// Its health's last transitions since ksflux started, oldest first (at most
+    /// [`HEALTH_HISTORY`]; only when one cluster is read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HealthTransition>,
 }
 
 /// A reachable-or-not cluster ksflux knows.
@@ -288,6 +333,7 @@ pub struct Cluster {
     config: Config,
     client: Client,
     health: RwLock<Health>,
+    history: Mutex<HealthHistory>,
     labels: RwLock<BTreeMap<String, String>>,
     changes: tokio::sync::watch::Sender<u64>,
     /// Woken when the cluster answers again after being unreachable.
@@ -312,6 +358,7 @@ impl Cluster {
             config,
             client,
             health: RwLock::new(Health::default()),
+            history: Default::default(),
             labels: Default::default(),
             changes,
             recovered: Default::default(),
@@ -374,6 +421,20 @@ impl Cluster {
             server: self.config.cluster_url.to_string(),
             labels: self.labels(),
             health: self.health(),
+            history: Vec::new(),
+        }
+    }
+
+    /// The API view with the health's last transitions.
+    pub fn view_with_history(&self) -> ClusterView {
+        let history = self
+            .history
+            .lock()
+            .map(|h| h.0.iter().cloned().collect())
+            .unwrap_or_default();
+        ClusterView {
+            history,
+            ..self.view()
         }
     }
 
@@ -407,6 +468,9 @@ impl Cluster {
         if let Ok(mut h) = self.health.write() {
             changed = h.last_checked.is_some() && h.reachable != health.reachable;
             *h = health.clone();
+        }
+        if let Ok(mut history) = self.history.lock() {
+            history.record(&health);
         }
         if changed {
             tracing::info!(
@@ -1155,6 +1219,39 @@ async fn kubesphere_clusters(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn health_history_keeps_the_last_transitions() {
+        let at = |i: usize| format!("2025-01-01T00:{:02}:{:02}Z", i / 60, i % 60);
+        let health = |i: usize, reachable: bool, message: &str| super::Health {
+            reachable,
+            message: message.to_string(),
+            last_checked: Some(at(i)),
+            ..Default::default()
+        };
+        let mut h = super::HealthHistory::default();
+        h.record(&health(0, true, ""));
+        h.record(&health(1, true, ""));
+        h.record(&health(2, false, "unreachable: connection refused"));
+        h.record(&health(3, false, "unreachable: connection refused"));
+        h.record(&health(4, false, "unreachable: no answer within 5s"));
+        h.record(&health(5, true, ""));
+        let seen: Vec<_> = h.0.iter().map(|t| (t.at.clone(), t.reachable)).collect();
+        assert_eq!(
+            seen,
+            [(at(0), true), (at(2), false), (at(4), false), (at(5), true)]
+        );
+        assert_eq!(h.0[1].message, "unreachable: connection refused");
+        for i in 6..200 {
+            h.record(&health(i, i % 2 == 0, if i % 2 == 0 { "" } else { "down" }));
+        }
+        assert_eq!(h.0.len(), super::HEALTH_HISTORY);
+        assert_eq!(h.0.back().map(|t| t.at.clone()), Some(at(199)));
+        assert_eq!(
+            h.0.front().map(|t| t.at.clone()),
+            Some(at(200 - super::HEALTH_HISTORY))
+        );
+    }
+
     #[test]
     fn lockdown_is_read_from_the_controllers_arguments() {
         let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();

@@ -20,6 +20,7 @@ pub mod history;
 pub mod http;
 pub mod image_updates;
 pub mod images;
+pub mod inventory;
 pub mod kinds;
 pub mod leader;
 pub mod limits;

@@ -75,7 +75,13 @@ export function TargetPanel({ app, row }: { app: Application; row: TargetRow }) 
         {current === 'workloads' && (
           <Workloads namespace={app.metadata.namespace as string} name={app.metadata.name as string} cluster={row.cluster} />
         )}
-        {current === 'inventory' && <Inventory object={object} helm={helm} />}
+        {current === 'inventory' && (
+          <Inventory
+            object={object}
+            helm={helm}
+            target={{ namespace: app.metadata.namespace as string, name: app.metadata.name as string, cluster: row.cluster }}
+          />
+        )}
         {current === 'history' && <HelmHistory object={object} />}
         {current === 'events' && <Events events={row.detail?.events ?? []} />}
         {current === 'dependsOn' && (

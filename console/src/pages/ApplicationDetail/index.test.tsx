@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { API } from '../../api/client';
 import { historyKeys } from '../../api/history';
 import { keys } from '../../api/hooks';
-import type { ApplicationView, TargetDetail, TargetStatus, TargetWorkloads } from '../../api/types';
+import type { ApplicationView, Inventory, TargetDetail, TargetStatus, TargetWorkloads } from '../../api/types';
 import ApplicationDetail from '.';
 
 const statuses: TargetStatus[] = [
@@ -114,6 +114,41 @@ const targets: TargetDetail[] = [
   },
 ];
 
+/** The inventory endpoint's answer: one object drifted, one missing. */
+const inventoryAnswer: Inventory = {
+  cluster: 'member-1',
+  namespace: 'web',
+  from: 'inventory',
+  driftFrom: 'managedFields',
+  truncated: 0,
+  objects: [
+    {
+      id: 'web_podinfo_apps_Deployment',
+      namespace: 'web',
+      name: 'podinfo',
+      group: 'apps',
+      version: 'v1',
+      kind: 'Deployment',
+      health: 'healthy',
+      drifted: true,
+      drift: [{ path: 'spec.replicas', live: 3, by: 'kubectl-edit', at: '2024-05-01T10:07:00Z' }],
+    },
+    { id: 'web_podinfo__Service', namespace: 'web', name: 'podinfo', group: '', version: 'v1', kind: 'Service', health: 'healthy', drifted: false, drift: [] },
+    {
+      id: '_web__Namespace',
+      namespace: '',
+      name: 'web',
+      group: '',
+      version: 'v1',
+      kind: 'Namespace',
+      health: 'missing',
+      message: 'not found in the cluster: Flux applies it again at its next reconciliation',
+      drifted: null,
+      drift: [],
+    },
+  ],
+};
+
 /** A fetch stub answering the page's reads with the fixtures and every action with `{}`. */
 function stubFetch(notFound = false) {
   const fetchMock = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -122,6 +157,9 @@ function stubFetch(notFound = false) {
     let status = 200;
     let body: unknown = {};
     if (method === 'GET' && u.pathname.endsWith('/targets')) body = targets;
+    else if (method === 'GET' && u.pathname.endsWith('/inventory')) body = inventoryAnswer;
+    else if (method === 'GET' && u.pathname.endsWith('/inventory/object'))
+      body = { object: inventoryAnswer.objects[0], live: { kind: 'Deployment', spec: { replicas: 3 } } };
     else if (method === 'GET' && u.pathname.endsWith('/workloads')) body = workloadsAnswer;
     else if (method === 'GET' && notFound) {
       status = 404;
@@ -240,10 +278,27 @@ describe('ApplicationDetail', () => {
     expect(screen.getByTestId('revisions').textContent).toContain('main@sha1:abc');
 
     await user.click(screen.getByRole('tab', { name: 'Inventory' }));
-    const tree = screen.getByTestId('inventory-tree');
+    const tree = await screen.findByTestId('inventory-tree');
     expect(within(tree).getByText('Cluster-scoped')).toBeTruthy();
     expect(within(tree).getByText('Deployment')).toBeTruthy();
     expect(within(tree).getAllByText('podinfo')).toHaveLength(2);
+    // Health and drift per object; the filters keep the drifted or unhealthy ones.
+    const deployment = screen.getByTestId('inventory-object-Deployment-podinfo');
+    expect(deployment.getAttribute('data-drifted')).toBe('true');
+    expect(within(deployment).getByTestId('drifted').textContent).toContain('1');
+    expect(screen.getByTestId('inventory-object-Namespace-web').querySelector('[data-state=missing]')).toBeTruthy();
+    await user.click(screen.getByTestId('inventory-filter-drifted'));
+    expect(within(screen.getByTestId('inventory-tree')).queryByText('Service')).toBeNull();
+    await user.click(screen.getByTestId('inventory-filter-unhealthy'));
+    expect(screen.getByTestId('inventory-object-Namespace-web')).toBeTruthy();
+    expect(screen.queryByTestId('inventory-object-Deployment-podinfo')).toBeNull();
+    await user.click(screen.getByTestId('inventory-filter-all'));
+    // Opened: the drifted field, who changed it, and the live manifest (Flux keeps no copy).
+    await user.click(within(screen.getByTestId('inventory-object-Deployment-podinfo')).getByRole('button', { expanded: false }));
+    const fields = screen.getByTestId('drift-fields');
+    expect(fields.textContent).toContain('spec.replicas');
+    expect(fields.textContent).toContain('kubectl-edit');
+    await waitFor(() => expect(screen.getByTestId('live-manifest').textContent).toContain('replicas: 3'));
 
     await user.click(screen.getByRole('tab', { name: 'Events' }));
     const items = screen.getByTestId('events').querySelectorAll('li');

@@ -3,7 +3,11 @@ import {
   helmHistory,
   inventoryEntries,
   inventoryTree,
+  lineDiff,
+  liveCounts,
+  liveTree,
   parseInventoryId,
+  projectOnto,
   sortEvents,
   withoutManagedFields,
 } from './inventory';
@@ -123,5 +127,53 @@ describe('object helpers', () => {
     const o = { kind: 'X', metadata: { name: 'a', managedFields: [{ manager: 'k' }] } };
     expect(withoutManagedFields(o)).toEqual({ kind: 'X', metadata: { name: 'a' } });
     expect(o.metadata.managedFields).toHaveLength(1);
+  });
+});
+
+describe('the live inventory tree', () => {
+  const objects = [
+    { id: 'shop_web_apps_Deployment', namespace: 'shop', name: 'web', group: 'apps', kind: 'Deployment', health: 'degraded', drifted: true },
+    { id: 'shop_cfg__ConfigMap', namespace: 'shop', name: 'cfg', group: '', kind: 'ConfigMap', health: 'healthy', drifted: false },
+    { id: 'shop_api_apps_Deployment', namespace: 'shop', name: 'api', group: 'apps', kind: 'Deployment', health: 'healthy', drifted: false },
+    { id: '_shop__Namespace', namespace: '', name: 'shop', group: '', kind: 'Namespace', health: 'missing', drifted: null },
+  ];
+
+  it('groups by namespace then kind, and filters unhealthy or drifted objects', () => {
+    const all = liveTree(objects, 'all');
+    expect(all.map((n) => n.namespace)).toEqual(['', 'shop']);
+    expect(all[1].kinds.map((k) => [k.kind, k.objects.map((o) => o.name)])).toEqual([
+      ['ConfigMap', ['cfg']],
+      ['Deployment', ['api', 'web']],
+    ]);
+    const bad = liveTree(objects, 'unhealthy');
+    expect(bad.flatMap((n) => n.kinds.flatMap((k) => k.objects.map((o) => o.name)))).toEqual(['shop', 'web']);
+    const drifted = liveTree(objects, 'drifted');
+    expect(drifted.flatMap((n) => n.kinds.flatMap((k) => k.objects.map((o) => o.name)))).toEqual(['web']);
+    expect(liveCounts(objects)).toEqual({ total: 4, unhealthy: 2, drifted: 1 });
+  });
+
+  it('diffs lines, keeping what is common', () => {
+    expect(lineDiff('a\nb\nc', 'a\nx\nc')).toEqual([
+      { op: ' ', text: 'a' },
+      { op: '-', text: 'b' },
+      { op: '+', text: 'x' },
+      { op: ' ', text: 'c' },
+    ]);
+    expect(lineDiff('', 'a')).toEqual([{ op: '+', text: 'a' }]);
+  });
+
+  it('projects the live object onto what was applied', () => {
+    const desired = { spec: { replicas: 1, template: { containers: [{ name: 'web', image: 'a' }] } }, status: {} };
+    const live = {
+      metadata: { uid: 'u' },
+      spec: { replicas: 3, strategy: {}, template: { containers: [{ name: 'web', image: 'b', imagePullPolicy: 'Always' }] } },
+      status: { replicas: 3 },
+    };
+    expect(projectOnto(desired, live)).toEqual({ spec: { replicas: 3, template: { containers: [{ name: 'web', image: 'b' }] } } });
+    // A field added outside Flux (named by the drift) is kept too.
+    const edited = { ...live, spec: { ...live.spec, template: { containers: [{ name: 'web', image: 'b', env: [{ name: 'E', value: '1' }] }] } } };
+    expect(projectOnto(desired, edited, ['spec.template.containers[name=web].env'])).toEqual({
+      spec: { replicas: 3, template: { containers: [{ name: 'web', image: 'b', env: [{ name: 'E', value: '1' }] }] } },
+    });
   });
 });

@@ -170,3 +170,156 @@ export function withoutManagedFields<T>(object: T): T {
   void _drop;
   return { ...object, metadata } as T;
 }
+
+/** One object of a target's live inventory, as the inventory endpoint returns it. */
+export interface LiveObject {
+  id: string;
+  namespace: string;
+  name: string;
+  group: string;
+  kind: string;
+  health: string;
+  drifted?: boolean | null;
+}
+
+/** Which objects the tree shows. */
+export type InventoryFilter = 'all' | 'unhealthy' | 'drifted';
+
+/** Whether an object is not healthy (missing and unreadable count as unhealthy). */
+export function unhealthy(o: LiveObject): boolean {
+  return o.health !== 'healthy';
+}
+
+/** One kind in one namespace of the live tree, its objects sorted by name. */
+export interface LiveKindNode<T extends LiveObject> {
+  kind: string;
+  group: string;
+  objects: T[];
+}
+
+/** One namespace ('' = cluster-scoped) of the live tree. */
+export interface LiveNamespaceNode<T extends LiveObject> {
+  namespace: string;
+  kinds: LiveKindNode<T>[];
+}
+
+/** The objects the filter keeps as namespace → kind → objects, sorted (cluster-scoped first). */
+export function liveTree<T extends LiveObject>(objects: T[], filter: InventoryFilter): LiveNamespaceNode<T>[] {
+  const keep = objects.filter((o) =>
+    filter === 'unhealthy' ? unhealthy(o) : filter === 'drifted' ? o.drifted === true : true,
+  );
+  const byNs = new Map<string, Map<string, LiveKindNode<T>>>();
+  for (const o of keep) {
+    const kinds = byNs.get(o.namespace) ?? new Map<string, LiveKindNode<T>>();
+    byNs.set(o.namespace, kinds);
+    const key = `${o.group}/${o.kind}`;
+    const node = kinds.get(key) ?? { kind: o.kind, group: o.group, objects: [] };
+    kinds.set(key, node);
+    node.objects.push(o);
+  }
+  return [...byNs.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([namespace, kinds]) => ({
+      namespace,
+      kinds: [...kinds.values()]
+        .sort((a, b) => a.kind.localeCompare(b.kind) || a.group.localeCompare(b.group))
+        .map((k) => ({ ...k, objects: k.objects.slice().sort((a, b) => a.name.localeCompare(b.name)) })),
+    }));
+}
+
+/** How many objects there are, how many are unhealthy and how many drifted. */
+export function liveCounts(objects: LiveObject[]): { total: number; unhealthy: number; drifted: number } {
+  return {
+    total: objects.length,
+    unhealthy: objects.filter(unhealthy).length,
+    drifted: objects.filter((o) => o.drifted === true).length,
+  };
+}
+
+/** One line of a unified diff: kept (' '), removed ('-') or added ('+'). */
+export interface DiffLine {
+  op: ' ' | '-' | '+';
+  text: string;
+}
+
+/** The most lines compared line by line; longer texts are shown whole, removed then added. */
+const MAX_DIFF_LINES = 3000;
+
+/**
+ * A line diff of `before` → `after` (longest common subsequence), in order; texts longer than
+ * 3,000 lines come back as all removed then all added.
+ */
+export function lineDiff(before: string, after: string): DiffLine[] {
+  const a = before === '' ? [] : before.split('\n');
+  const b = after === '' ? [] : after.split('\n');
+  if (a.length > MAX_DIFF_LINES || b.length > MAX_DIFF_LINES) {
+    return [...a.map((text) => ({ op: '-' as const, text })), ...b.map((text) => ({ op: '+' as const, text }))];
+  }
+  // lcs[i][j]: the common subsequence length of a[i..] and b[j..].
+  const lcs: Uint32Array[] = Array.from({ length: a.length + 1 }, () => new Uint32Array(b.length + 1));
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) {
+      lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+    }
+  }
+  const out: DiffLine[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      out.push({ op: ' ', text: a[i] });
+      i++;
+      j++;
+    } else if (lcs[i + 1][j] >= lcs[i][j + 1]) {
+      out.push({ op: '-', text: a[i++] });
+    } else {
+      out.push({ op: '+', text: b[j++] });
+    }
+  }
+  while (i < a.length) out.push({ op: '-', text: a[i++] });
+  while (j < b.length) out.push({ op: '+', text: b[j++] });
+  return out;
+}
+
+/**
+ * The fields of `desired` kept from `live`, recursively, so a diff of the two shows only
+ * what was applied (not defaults and status the cluster added), plus the fields at or under
+ * `extra` paths (fields added outside Flux, as the drift names them: `a.b[name=x].c`). Lists
+ * of named items are matched by name.
+ */
+export function projectOnto(desired: unknown, live: unknown, extra: string[] = [], at = ''): unknown {
+  const wanted = (path: string) => extra.some((p) => p === path || p.startsWith(`${path}.`) || p.startsWith(`${path}[`));
+  if (isRecord(desired) && isRecord(live)) {
+    const out: Record<string, unknown> = {};
+    const path = (k: string) => (at ? `${at}.${k}` : k);
+    // In the applied manifest's order, then what was added outside Flux.
+    for (const k of Object.keys(desired)) {
+      if (k !== 'status' && k in live) out[k] = projectOnto(desired[k], live[k], extra, path(k));
+    }
+    for (const k of Object.keys(live)) {
+      if (k !== 'status' && !(k in desired) && wanted(path(k))) out[k] = projectOnto(undefined, live[k], extra, path(k));
+    }
+    return out;
+  }
+  if (desired === undefined && isRecord(live)) {
+    // Under a field added outside Flux: keep what the drift names (or all of it when named itself).
+    if (extra.includes(at)) return live;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(live)) {
+      const path = `${at}.${k}`;
+      if (wanted(path)) out[k] = projectOnto(undefined, live[k], extra, path);
+    }
+    return out;
+  }
+  if (Array.isArray(desired) && Array.isArray(live)) {
+    const named = desired.every((d) => isRecord(d) && typeof d.name === 'string');
+    if (named) {
+      return desired.flatMap((d) => {
+        const l = live.find((x) => isRecord(x) && isRecord(d) && x.name === d.name);
+        return l === undefined ? [] : [projectOnto(d, l, extra, `${at}[name=${String((d as { name: string }).name)}]`)];
+      });
+    }
+    return live.map((l, i) => (i < desired.length ? projectOnto(desired[i], l, extra, `${at}[${i}]`) : l));
+  }
+  return live;
+}

@@ -3,9 +3,11 @@ import styled from 'styled-components';
 import { Button, Modal, notify } from '@kubed/components';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useSearchParams } from 'react-router-dom';
 import { ApiError, HOST, messageOf } from '../../api/client';
 import { useClusters, useRegisterCluster, useRemoveCluster } from '../../api/hooks';
 import { clusterHealthy } from './health';
+import { ClusterLink } from './ClusterLink';
 import { ConfirmDelete } from '../../components/ConfirmDelete';
 import { bindValues, FormField } from '../../components/Field';
 import { ErrorNote, Page, Table } from '../../components/Page';
@@ -38,7 +40,13 @@ const Labels = styled.div`
 export default function Clusters() {
   const { t } = useTranslation();
   const clusters = useClusters({ refetchInterval: 10_000 });
-  const [registering, setRegistering] = useState(false);
+  // `?register=1` (the overview's first step) opens the register dialog.
+  const [params, setParams] = useSearchParams();
+  const [registering, setRegistering] = useState(() => params.get('register') === '1');
+  const closeRegister = () => {
+    setRegistering(false);
+    if (params.has('register')) setParams({}, { replace: true });
+  };
   const [removing, setRemoving] = useState<string | null>(null);
   const remove = useRemoveCluster();
 
@@ -73,7 +81,9 @@ export default function Clusters() {
             return (
               <tr key={c.name} data-testid={`cluster-${c.name}`}>
                 <td>
-                  <b>{c.name}</b>
+                  <b data-testid={`cluster-link-${c.name}`}>
+                    <ClusterLink name={c.name} />
+                  </b>
                   <div className="muted">{c.server}</div>
                   <Labels data-testid={`cluster-labels-${c.name}`}>
                     {Object.entries(c.labels ?? {})
@@ -115,7 +125,7 @@ export default function Clusters() {
           })}
         </tbody>
       </Table>
-      {registering && <RegisterCluster onClose={() => setRegistering(false)} />}
+      {registering && <RegisterCluster onClose={closeRegister} />}
       <ConfirmDelete
         kind={t('cluster')}
         name={removing ?? ''}

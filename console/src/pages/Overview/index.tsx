@@ -11,6 +11,8 @@ import { HOST } from '../../api/client';
 import { degradedTargets } from './degraded';
 import { useTo } from '../../app/base';
 import { ServerText, reasonText } from '../../i18n/server';
+import { GettingStarted } from './GettingStarted';
+import { ClusterLink } from '../Clusters/ClusterLink';
 
 const Counts = styled.div`
   display: grid;
@@ -35,21 +37,6 @@ const Counts = styled.div`
   }
   .count[data-kind='progressing'] b {
     color: #f5a623;
-  }
-`;
-
-const Steps = styled.ol`
-  margin: 0;
-  padding-left: 20px;
-  li {
-    margin-bottom: 10px;
-  }
-  li b {
-    display: block;
-  }
-  li span {
-    display: block;
-    font-size: 12px;
   }
 `;
 
@@ -113,27 +100,7 @@ export default function Overview() {
           </div>
         </Counts>
       )}
-      {s && s.states.total === 0 && (apps.data?.totalItems ?? 0) === 0 && (
-        <Card sectionTitle={t('Get started')} data-testid="getting-started" style={{ marginBottom: 16 }}>
-          <Steps>
-            <li>
-              <b>{t('Register a cluster')}</b>
-              <span className="muted">{t('Add member clusters by kubeconfig, or use the host alone.')}</span>
-              <Link to={to('/clusters')}>{t('Clusters')}</Link>
-            </li>
-            <li>
-              <b>{t('Add a source')}</b>
-              <span className="muted">{t('A Git repository, Helm repository, OCI artifact or bucket to deploy from.')}</span>
-              <Link to={to('/sources')}>{t('Sources')}</Link>
-            </li>
-            <li>
-              <b>{t('Create an application')}</b>
-              <span className="muted">{t('One Kustomize or Helm application to many clusters, with per-cluster differences.')}</span>
-              <Link to={to('/applications/new')}>{t('New application')}</Link>
-            </li>
-          </Steps>
-        </Card>
-      )}
+      <GettingStarted />
       <Grid>
         <Card sectionTitle={t('Needs attention')} data-testid="failing">
           {s && s.failing.length === 0 && s.degradedWorkloads.length === 0 ? (
@@ -159,7 +126,9 @@ export default function Overview() {
                     <td>
                       {f.namespace}/{f.name}
                     </td>
-                    <td>{f.cluster}</td>
+                    <td>
+                      <ClusterLink name={f.cluster} />
+                    </td>
                     <td className="muted">
                       {f.reason ? `${reasonText(f.reason, t)}: ` : ''}
                       <ServerText text={f.message} />
@@ -175,7 +144,9 @@ export default function Overview() {
                     <td>
                       {f.namespace}/{f.name}
                     </td>
-                    <td>{f.cluster}</td>
+                    <td>
+                      <ClusterLink name={f.cluster} />
+                    </td>
                     <td className="muted">
                       <ServerText text={f.message} />
                     </td>
@@ -208,7 +179,7 @@ export default function Overview() {
                       </Link>
                     </td>
                     <td>
-                      <StateTag state="degraded" /> {d.cluster}
+                      <StateTag state="degraded" /> <ClusterLink name={d.cluster} />
                     </td>
                     <td className="muted">{d.message}</td>
                   </tr>
@@ -225,8 +196,8 @@ export default function Overview() {
             return (
               <div key={c.name} data-testid={`overview-cluster-${c.name}`} style={{ marginBottom: 12 }}>
                 <StateTag state={clusterHealthy(c) ? 'ready' : 'failed'} title={c.health.message} />{' '}
-                <Link to={to('/clusters')}>
-                  <b>{c.name}</b>
+                <Link to={to(`/clusters/${encodeURIComponent(c.name)}`)} data-testid={`overview-cluster-link-${c.name}`}>
+                  <b translate="no">{c.name}</b>
                 </Link>{' '}
                 <span className="muted">
                   {c.health.fluxVersion

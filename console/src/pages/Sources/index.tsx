@@ -213,6 +213,11 @@ function SourceList({ kind, all }: { kind: SourceKind; all: SourceKind[] }) {
         items={items}
         columns={columns}
         rowTestId={(name) => `source-${name}`}
+        nameLink={(o) => {
+          const { name, namespace: ns } = nameOf(o);
+          const at = cluster === HOST ? '' : `?cluster=${encodeURIComponent(cluster)}`;
+          return to(`/sources/${kind.plural}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}${at}`);
+        }}
         buttons={(o) => (
           <>
             <Button size="sm" variant="text" onClick={() => setEditing(o)}>

@@ -654,6 +654,76 @@ pub async fn workloads_of(
     }
 }
 
+/// The target of an application in `cluster` and its rendered Flux object, read as the user.
+async fn target_object(
+    clusters: &Clusters,
+    fleet: &crate::status::Fleet,
+    user: &User,
+    namespace: &str,
+    name: &str,
+    cluster: &str,
+) -> Result<(String, Option<Value>)> {
+    let host = clusters.client_for(crate::clusters::HOST, user)?;
+    let app = Api::<Application>::namespaced(host.clone(), namespace)
+        .get(name)
+        .await?;
+    let placed = placement::targets_of(&app, &clusters.labels());
+    let Some(target) = placed.iter().find(|t| t.cluster == cluster) else {
+        return Err(Error::NotFound(format!(
+            "cluster: application {name:?} has no target in cluster {cluster:?}"
+        )));
+    };
+    let kind = delivery_kind(&app);
+    let children: Api<kube::api::DynamicObject> = Api::namespaced_with(host, namespace, &kind.api_resource());
+    let child = render::child_name(name, cluster);
+    let object = rendered_object(fleet, &children, kind, namespace, &child)
+        .await?
+        .and_then(|o| serde_json::to_value(o).ok());
+    Ok((target.namespace.clone(), object))
+}
+
+/// The objects an application's target in `cluster` applied, each with its health and drift,
+/// read in that cluster as the user.
+pub async fn inventory(
+    clusters: &Clusters,
+    fleet: &crate::status::Fleet,
+    user: &User,
+    namespace: &str,
+    name: &str,
+    cluster: &str,
+) -> Result<crate::inventory::Inventory> {
+    let (target_ns, object) = target_object(clusters, fleet, user, namespace, name, cluster).await?;
+    match clusters.client_for(cluster, user) {
+        Ok(client) => Ok(crate::inventory::read(&client, cluster, &target_ns, object.as_ref()).await),
+        Err(e) => Ok(crate::inventory::Inventory {
+            cluster: cluster.to_string(),
+            namespace: target_ns,
+            from: String::new(),
+            drift_from: String::new(),
+            objects: Vec::new(),
+            truncated: 0,
+            error: Some(e.to_string()),
+            notice: None,
+        }),
+    }
+}
+
+/// One object an application's target in `cluster` applied (by its inventory id): live, as
+/// applied where Flux keeps it, and its drift.
+pub async fn inventory_object(
+    clusters: &Clusters,
+    fleet: &crate::status::Fleet,
+    user: &User,
+    namespace: &str,
+    name: &str,
+    cluster: &str,
+    id: &str,
+) -> Result<crate::inventory::ObjectManifests> {
+    let (_, object) = target_object(clusters, fleet, user, namespace, name, cluster).await?;
+    let client = clusters.client_for(cluster, user)?;
+    crate::inventory::object(&client, object.as_ref(), id).await
+}
+
 fn workload_error(e: &kube::Error, cluster: &str, namespace: &str) -> String {
     match e {
         kube::Error::Api(s) if s.code == 403 => {

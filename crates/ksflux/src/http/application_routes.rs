@@ -314,6 +314,73 @@ async fn workloads(
     ))
 }
 
+/// Which target's objects to read.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InventoryQuery {
+    /// The target's cluster.
+    pub cluster: String,
+    /// One object, by its Flux inventory id (`<namespace>_<name>_<group>_<Kind>`).
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+/// The objects an application's target applied in its cluster (a Kustomization's inventory,
+/// a Helm release's objects), each with its health and whether it drifted from what Flux
+/// applied, read in that cluster as the caller. For Helm, drift compares each object with the
+/// release's manifest; for Kustomize, with its managed fields (fields written by others since
+/// Flux applied, which Flux puts back at its next reconciliation).
+#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/inventory", tag = "applications",
+    params(("namespace" = String, Path), ("name" = String, Path), InventoryQuery),
+    responses((status = 200, body = crate::inventory::Inventory), ApiErrors))]
+async fn inventory(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiPath((namespace, name)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<InventoryQuery>,
+) -> Result<Json<crate::inventory::Inventory>> {
+    Ok(Json(
+        applications::api::inventory(&ctx.clusters, &ctx.fleet, &user, &namespace, &name, &q.cluster).await?,
+    ))
+}
+
+/// One object an application's target applied (`id`): its live manifest (without managed
+/// fields, Secret values hidden), the manifest Flux applied where Flux keeps it (Helm), its
+/// health and drift.
+#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/applications/{name}/inventory/object", tag = "applications",
+    params(("namespace" = String, Path), ("name" = String, Path), InventoryQuery),
+    responses((status = 200, body = crate::inventory::ObjectManifests), ApiErrors))]
+async fn inventory_object(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiPath((namespace, name)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<InventoryQuery>,
+) -> Result<Json<crate::inventory::ObjectManifests>> {
+    let Some(id) = q.id.as_deref().filter(|i| !i.is_empty()) else {
+        return Err(crate::error::Error::BadRequest(
+            "id: name the object by its inventory id".into(),
+        ));
+    };
+    if id.len() > 1024 {
+        return Err(crate::error::Error::BadRequest(
+            "id: longer than 1024 characters".into(),
+        ));
+    }
+    Ok(Json(
+        applications::api::inventory_object(
+            &ctx.clusters,
+            &ctx.fleet,
+            &user,
+            &namespace,
+            &name,
+            &q.cluster,
+            id,
+        )
+        .await?,
+    ))
+}
+
 /// A request to an application's rollout.
 #[derive(Debug, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -362,6 +429,8 @@ pub(super) fn router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(diff))
         .routes(routes!(targets))
         .routes(routes!(workloads))
+        .routes(routes!(inventory))
+        .routes(routes!(inventory_object))
         .routes(routes!(rollout))
 }
 

@@ -377,7 +377,8 @@ async fn register_cluster(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-/// One cluster and its health (checked now, unless checked in the last 10 seconds).
+/// One cluster and its health (checked now, unless checked in the last 10 seconds), with the
+/// last changes of its health since ksflux started (`history`).
 #[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/clusters/{cluster}", tag = "clusters",
     params(("cluster" = String, Path, description = "cluster name")),
     responses((status = 200, body = ClusterView), ApiErrors))]
@@ -387,7 +388,7 @@ async fn get_cluster(
 ) -> Result<Json<ClusterView>> {
     let c = ctx.clusters.get(&cluster)?;
     c.check_unless_fresh().await;
-    Ok(Json(c.view()))
+    Ok(Json(c.view_with_history()))
 }
 
 /// Removes a member registered through the API.
