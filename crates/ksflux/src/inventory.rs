@@ -135,6 +135,22 @@ pub struct Inventory {
     pub notice: Option<String>,
 }
 
+impl Inventory {
+    /// An empty answer for a target in `cluster` (`namespace` there), with `error` saying why.
+    pub fn empty(cluster: &str, namespace: &str, error: Option<String>) -> Self {
+        Inventory {
+            cluster: cluster.to_string(),
+            namespace: namespace.to_string(),
+            from: String::new(),
+            drift_from: String::new(),
+            objects: Vec::new(),
+            truncated: 0,
+            error,
+            notice: None,
+        }
+    }
+}
+
 /// One object in full: live and, where Flux keeps it, as Flux applied it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -178,16 +194,7 @@ struct Applied {
 /// The objects of Flux object `flux` (a Kustomization or HelmRelease, as JSON) in the cluster
 /// `client` reaches (as the caller), `namespace` being the target's namespace there.
 pub async fn read(client: &Client, cluster: &str, namespace: &str, flux: Option<&Value>) -> Inventory {
-    let mut out = Inventory {
-        cluster: cluster.to_string(),
-        namespace: namespace.to_string(),
-        from: String::new(),
-        drift_from: String::new(),
-        objects: Vec::new(),
-        truncated: 0,
-        error: None,
-        notice: None,
-    };
+    let mut out = Inventory::empty(cluster, namespace, None);
     let applied = match applied(client, flux).await {
         Ok(a) => a,
         Err(e) => {

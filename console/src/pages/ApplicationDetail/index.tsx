@@ -8,7 +8,6 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import { Link, useNavigate, useParams } from 'react-router-dom';
-import styled from 'styled-components';
 import { ApiError, HOST } from '../../api/client';
 import { useApplication, useApplicationTargets, useDelete } from '../../api/hooks';
 import type { ApplicationView as Application } from '../../api/types';
@@ -27,23 +26,7 @@ import { NotifyMe } from './NotifyMe';
 import { Timeline } from './Timeline';
 import { RolloutPanel } from './Rollout';
 import { messageText } from '../../i18n/server';
-
-const Facts = styled.dl`
-  display: grid;
-  grid-template-columns: repeat(auto-fill, minmax(220px, 1fr));
-  gap: 12px 24px;
-  margin: 0;
-  font-size: 12px;
-  dt {
-    color: #79879c;
-    margin-bottom: 2px;
-  }
-  dd {
-    margin: 0;
-    color: #242e42;
-    word-break: break-word;
-  }
-`;
+import { Facts } from '../../components/Facts';
 
 /** What an application deploys, in one sentence. */
 export function describeApplication(t: TFunction, app: Application): string {

@@ -19,23 +19,7 @@ import { ServerText, reasonText } from '../../i18n/server';
 import { fmtTime, Mono, Panel } from '../ApplicationDetail/common';
 import { clusterHealthy } from '../Clusters/health';
 import { countTargets, durationParts, periods, TARGET_STATES, targetsOn, type Unit } from './model';
-
-const Facts = styled.dl`
-  display: grid;
-  grid-template-columns: repeat(auto-fill, minmax(200px, 1fr));
-  gap: 12px 24px;
-  margin: 0;
-  font-size: 12px;
-  dt {
-    color: #79879c;
-    margin-bottom: 2px;
-  }
-  dd {
-    margin: 0;
-    color: #242e42;
-    word-break: break-word;
-  }
-`;
+import { Facts } from '../../components/Facts';
 
 const Strip = styled.div`
   display: flex;

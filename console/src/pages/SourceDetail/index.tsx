@@ -21,23 +21,7 @@ import { TargetChips } from '../Applications';
 import { ClusterLink } from '../Clusters/ClusterLink';
 import { kindOf, sourceKinds } from '../Sources/kinds';
 import { APPLICATION_SOURCE_KINDS, applicationsUsing, artifactOf, conditionsOf, formatSize, refOf } from './model';
-
-const Facts = styled.dl`
-  display: grid;
-  grid-template-columns: repeat(auto-fill, minmax(220px, 1fr));
-  gap: 12px 24px;
-  margin: 0;
-  font-size: 12px;
-  dt {
-    color: #79879c;
-    margin-bottom: 2px;
-  }
-  dd {
-    margin: 0;
-    color: #242e42;
-    word-break: break-word;
-  }
-`;
+import { Facts } from '../../components/Facts';
 
 const Columns = styled.div`
   display: grid;

@@ -695,16 +695,11 @@ pub async fn inventory(
     let (target_ns, object) = target_object(clusters, fleet, user, namespace, name, cluster).await?;
     match clusters.client_for(cluster, user) {
         Ok(client) => Ok(crate::inventory::read(&client, cluster, &target_ns, object.as_ref()).await),
-        Err(e) => Ok(crate::inventory::Inventory {
-            cluster: cluster.to_string(),
-            namespace: target_ns,
-            from: String::new(),
-            drift_from: String::new(),
-            objects: Vec::new(),
-            truncated: 0,
-            error: Some(e.to_string()),
-            notice: None,
-        }),
+        Err(e) => Ok(crate::inventory::Inventory::empty(
+            cluster,
+            &target_ns,
+            Some(e.to_string()),
+        )),
     }
 }
 
