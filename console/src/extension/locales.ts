@@ -3,7 +3,8 @@
  * titles and descriptions, which KubeSphere translates itself, plus every string of the
  * pages, so KubeSphere holds the whole extension's text.
  */
-import { en, zhCN } from '../i18n';
+import { en } from '../i18n';
+import { zhCN } from '../i18n/zh';
 
 /** Menu titles and descriptions, in KubeSphere's upper-case key style. */
 export const MENU_TEXT: Record<string, { en: string; zh: string }> = {

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kindKey } from '../api/kinds';
 import { KINDS } from '../test/kinds';
-import { en, zhCN } from './index';
+import { en } from './index';
+import { zhCN } from './zh';
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

@@ -1,1 +1,2 @@
 import '../i18n';
+import '../i18n/zh';
