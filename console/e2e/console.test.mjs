@@ -227,14 +227,21 @@ test('the application list shows a chip per cluster', async () => {
 test('suspend one target; the others stay ready', async () => {
   await page.click(`[data-testid=app-${APP}] a`);
   await page.waitForSelector('[data-testid=target-member-2]');
-  await page.click('[data-testid=target-member-2] button:has-text("Suspend")');
+  // Reconcile shows on the row; Suspend, Resume, Force and Reset are in its menu.
+  await page.click('[data-testid=target-more-member-2]');
+  await page.click('[data-testid=target-member-2] [role=menuitem]:has-text("Suspend")');
   await targetsShow(page, NS, APP, ['member-2'], 'suspended', LIVE);
   assert.ok(await page.$('[data-testid=target-state-member-1] [data-state=ready]'));
   // The header says so, and each row offers only the action that applies.
   await page.waitForSelector('[data-testid=application-suspended]:has-text("1 suspended")');
-  await page.waitForSelector('[data-testid=target-member-2] button:has-text("Resume")');
-  assert.equal(await page.$('[data-testid=target-member-2] button:has-text("Suspend")'), null);
-  assert.equal(await page.$('[data-testid=target-member-1] button:has-text("Resume")'), null);
+  await page.click('[data-testid=target-more-member-2]');
+  await page.waitForSelector('[data-testid=target-member-2] [role=menuitem]:has-text("Resume")');
+  assert.equal(await page.$('[data-testid=target-member-2] [role=menuitem]:has-text("Suspend")'), null);
+  await page.keyboard.press('Escape');
+  await page.click('[data-testid=target-more-member-1]');
+  await page.waitForSelector('[data-testid=target-member-1] [role=menuitem]:has-text("Suspend")');
+  assert.equal(await page.$('[data-testid=target-member-1] [role=menuitem]:has-text("Resume")'), null);
+  await page.keyboard.press('Escape');
   const hr = await api('GET', `/namespaces/${NS}/helmreleases/${APP}-member-2`);
   assert.equal(hr.body.spec.suspend, true, "member-2's HelmRelease is suspended");
   const hr1 = await api('GET', `/namespaces/${NS}/helmreleases/${APP}-member-1`);
@@ -247,6 +254,7 @@ test("Helm's Force and Reset on one target, each confirmed with what it does", a
     ['force', 'reconcile.fluxcd.io/forceAt', 'lastHandledForceAt'],
     ['reset', 'reconcile.fluxcd.io/resetAt', 'lastHandledResetAt'],
   ]) {
+    await page.click('[data-testid=target-more-member-1]');
     await page.click(`[data-testid=target-member-1] [data-testid=helm-${action}]`);
     const says = await page.textContent('[data-testid=helm-confirm]');
     assert.match(says, new RegExp(annotation.replace(/[./]/g, '\\$&')));

@@ -12,7 +12,9 @@ import { LiveProvider } from './api/live';
 import { NamespaceProvider } from './app/namespace';
 import { routes } from './app/routes';
 import Shell from './app/Shell';
-import './i18n';
+import { THEMES, THEME_TYPE } from './app/theme';
+import { FocusStyle } from './components/Page';
+import i18n, { loadLanguage } from './i18n';
 import Login from './pages/Login';
 
 const queryClient = new QueryClient({
@@ -52,22 +54,29 @@ function renderRoutes(list: typeof routes) {
 // Which React runs the pages (the tests check it).
 document.documentElement.dataset.react = version;
 
-ReactDOM.render(
-  <StrictMode>
-    <KubedConfigProvider>
-      <CssBaseline />
-      <Notify position="top-right" />
-      <QueryClientProvider client={queryClient}>
-        <BrowserRouter>
-          <Routes>
-            <Route path="/login" element={<Login />} />
-            <Route path="/" element={<RequireLogin />}>
-              {renderRoutes(routes)}
-            </Route>
-          </Routes>
-        </BrowserRouter>
-      </QueryClientProvider>
-    </KubedConfigProvider>
-  </StrictMode>,
-  document.getElementById('root'),
+// The language's strings first (Chinese is a chunk of its own), then the pages.
+document.documentElement.lang = i18n.language;
+void loadLanguage(i18n.language)
+  .catch(() => undefined)
+  .then(() =>
+  ReactDOM.render(
+    <StrictMode>
+      <KubedConfigProvider themes={THEMES} themeType={THEME_TYPE}>
+        <CssBaseline />
+        <FocusStyle />
+        <Notify position="top-right" />
+        <QueryClientProvider client={queryClient}>
+          <BrowserRouter>
+            <Routes>
+              <Route path="/login" element={<Login />} />
+              <Route path="/" element={<RequireLogin />}>
+                {renderRoutes(routes)}
+              </Route>
+            </Routes>
+          </BrowserRouter>
+        </QueryClientProvider>
+      </KubedConfigProvider>
+    </StrictMode>,
+    document.getElementById('root'),
+  ),
 );

@@ -502,6 +502,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/helmrepositories/{name}/charts/{chart}/values": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The default `values.yaml` and the `values.schema.json` (when it has one) of a chart of a
+         *     HelmRepository at a version (or the newest matching a range), read as the caller from
+         *     the artifact of a HelmChart that pulled it; nothing is created, and no URL of the
+         *     repository's index is fetched (404 when no HelmChart has pulled that version).
+         */
+        get: operations["chart_values"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/imagerepositories/{name}/preview": {
         parameters: {
             query?: never;
@@ -2743,6 +2765,21 @@ export interface components {
             name: string;
             /** @description Versions, newest first. */
             versions: components["schemas"]["ChartVersion"][];
+        };
+        /** @description A chart's default values and schema. */
+        ChartValues: {
+            /** @description The chart's name. */
+            chart: string;
+            /** @description The HelmChart whose artifact was read. */
+            helmChart: string;
+            /** @description The chart's `values.schema.json`, when it has one that is JSON. */
+            schema?: Record<string, unknown> | null;
+            /** @description Why the chart's `values.schema.json` is not used (it is not JSON). */
+            schemaError?: string | null;
+            /** @description The chart's `values.yaml`, as written (comments kept); empty when it has none. */
+            values: string;
+            /** @description The chart version read (the requested range resolved). */
+            version: string;
         };
         /** @description One version of a chart. */
         ChartVersion: {
@@ -6593,6 +6630,92 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Chart"][];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    chart_values: {
+        parameters: {
+            query?: {
+                /** @description The cluster (default `host`). */
+                cluster?: string;
+                /**
+                 * @description A chart version, or a semver range resolved as Flux resolves it (default `*`: the
+                 *     newest).
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+                name: string;
+                /** @description the chart's name in the repository */
+                chart: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChartValues"];
                 };
             };
             /** @description A path or query parameter is malformed (`details.causes[].field` names it). */

@@ -69,7 +69,7 @@ const Layout = styled.div`
     padding: 20px;
   }
   .live {
-    color: #79879c;
+    color: #5f708a;
   }
   .live[data-connected='true']::before {
     content: '●';

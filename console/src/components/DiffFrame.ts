@@ -20,7 +20,7 @@ export const DiffFrame = styled.div`
     color: #242e42;
   }
   .muted {
-    color: #79879c;
+    color: #5f708a;
   }
   .action {
     padding: 0 6px;
@@ -70,7 +70,7 @@ export const DiffFrame = styled.div`
   table.sides th {
     text-align: left;
     font-weight: 600;
-    color: #79879c;
+    color: #5f708a;
     padding: 4px 12px;
     border-bottom: 1px solid #e3e9ef;
   }

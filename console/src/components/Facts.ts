@@ -8,7 +8,7 @@ export const Facts = styled.dl`
   margin: 0;
   font-size: 12px;
   dt {
-    color: #79879c;
+    color: #5f708a;
     margin-bottom: 2px;
   }
   dd {

@@ -26,7 +26,7 @@ const Wrap = styled.div`
   }
   .field-help {
     font-size: 12px;
-    color: #79879c;
+    color: #5f708a;
     margin-top: 3px;
   }
   .field-error {

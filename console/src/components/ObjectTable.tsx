@@ -1,26 +1,20 @@
 /**
  * The list table of Flux objects of one kind: name, namespace, the columns a page adds (state
  * among them), and per row the actions the kind takes (from `GET /kinds`: reconcile, suspend or
- * resume) followed by the page's own buttons. Used by the Sources and Automation pages.
+ * resume) followed by the page's own, on one line (the rest of them in a menu). Used by the Sources and Automation pages.
  */
-import { Button, notify } from '@kubed/components';
+import { notify } from '@kubed/components';
 import type { CSSProperties, ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
-import styled from 'styled-components';
 import { messageOf } from '../api/client';
 import { useAction } from '../api/hooks';
 import { nameOf } from '../api/json';
 import type { Action, KindView, ObjectView } from '../api/types';
-import { Table } from './Page';
+import { Table, VisuallyHidden } from './Page';
+import { RowActions, type RowAction } from './RowActions';
 import { StateTag } from './StateTag';
 import { ServerText } from '../i18n/server';
-
-const Actions = styled.div`
-  display: flex;
-  gap: 4px;
-  flex-wrap: wrap;
-`;
 
 /** A column after the name and namespace. */
 export interface Column {
@@ -53,8 +47,21 @@ export function stateColumn(header: ReactNode, opts: { testId?: (name: string) =
 /** Whether an object is suspended (its summary follows `spec.suspend`, also when it changes live). */
 export const isSuspended = (o: ObjectView): boolean => o.summary.suspended;
 
-/** The kind's actions on one object, in `cluster`, with a message when done. */
-function KindActions({ kind, cluster, object }: { kind: KindView; cluster: string; object: ObjectView }) {
+/**
+ * A row's actions: the kind's on the object, in `cluster`, each with a message when done,
+ * then the page's own (`more`). The first shows; with more than two the rest are in a menu.
+ */
+function ObjectActions({
+  kind,
+  cluster,
+  object,
+  more = [],
+}: {
+  kind: KindView;
+  cluster: string;
+  object: ObjectView;
+  more?: RowAction[];
+}) {
   const { t } = useTranslation();
   const action = useAction(kind.plural);
   const { name, namespace } = nameOf(object);
@@ -74,20 +81,23 @@ function KindActions({ kind, cluster, object }: { kind: KindView; cluster: strin
   const busy = (a: Action) => action.isLoading && action.variables?.action === a;
   const takes = (a: Action) => kind.actions.includes(a);
   const toggle: Action = suspended ? 'resume' : 'suspend';
-  return (
-    <>
-      {takes('reconcile') && (
-        <Button size="sm" variant="text" loading={busy('reconcile')} disabled={suspended} onClick={() => run('reconcile')}>
-          {t('Reconcile')}
-        </Button>
-      )}
-      {takes(toggle) && (
-        <Button size="sm" variant="text" loading={busy(toggle)} onClick={() => run(toggle)}>
-          {suspended ? t('Resume') : t('Suspend')}
-        </Button>
-      )}
-    </>
-  );
+  const actions: RowAction[] = [];
+  if (takes('reconcile'))
+    actions.push({
+      key: 'reconcile',
+      label: t('Reconcile'),
+      loading: busy('reconcile'),
+      disabled: suspended,
+      onSelect: () => run('reconcile'),
+    });
+  if (takes(toggle))
+    actions.push({
+      key: toggle,
+      label: suspended ? t('Resume') : t('Suspend'),
+      loading: busy(toggle),
+      onSelect: () => run(toggle),
+    });
+  return <RowActions actions={[...actions, ...more]} name={name} testId={`more-${name}`} />;
 }
 
 /** The table of `items`, all of `kind` in `cluster`. */
@@ -97,7 +107,7 @@ export function ObjectTable({
   items,
   columns,
   rowTestId,
-  buttons,
+  more,
   empty,
   nameLink,
 }: {
@@ -107,8 +117,8 @@ export function ObjectTable({
   columns: Column[];
   /** A row's test id, from the object's name. */
   rowTestId: (name: string) => string;
-  /** The page's own buttons of a row, after the kind's actions. */
-  buttons?: (o: ObjectView) => ReactNode;
+  /** The page's own actions on a row, after the kind's. */
+  more?: (o: ObjectView) => RowAction[];
   /** What an empty table says (nothing while it loads). */
   empty?: ReactNode;
   /** Where a row's name links to (the object's page), if anywhere. */
@@ -125,7 +135,9 @@ export function ObjectTable({
           {columns.map((c, i) => (
             <th key={i}>{c.header}</th>
           ))}
-          <th />
+          <th>
+            <VisuallyHidden>{t('Actions')}</VisuallyHidden>
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -142,11 +154,8 @@ export function ObjectTable({
                   {c.cell(o)}
                 </td>
               ))}
-              <td>
-                <Actions>
-                  <KindActions kind={kind} cluster={cluster} object={o} />
-                  {buttons?.(o)}
-                </Actions>
+              <td className="row-actions">
+                <ObjectActions kind={kind} cluster={cluster} object={o} more={more?.(o)} />
               </td>
             </tr>
           );

@@ -1,5 +1,5 @@
 import { useEffect, type ReactNode } from 'react';
-import styled, { css } from 'styled-components';
+import styled, { createGlobalStyle, css } from 'styled-components';
 import { Banner } from '@kubed/components';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../api/client';
@@ -16,7 +16,7 @@ const Head = styled.div`
     color: #242e42;
   }
   .page-description {
-    color: #79879c;
+    color: #5f708a;
     font-size: 12px;
   }
   .page-actions {
@@ -25,18 +25,56 @@ const Head = styled.div`
   }
 `;
 
-/** A page: title, description, actions and content. */
-/** Keyboard focus made visible: a ring on what has it (KubeSphere's styles remove the
- * browser's own). */
+/**
+ * Names the browser tab (its history and what a screen reader announces on arrival) after the
+ * page: its `parts`, most specific first, then ksflux, e.g. "web · Applications · ksflux". The
+ * parts are translated text or names; empty ones are left out. The title before it comes back
+ * when the page goes.
+ */
+export function useDocumentTitle(...parts: (string | false | null | undefined)[]) {
+  const title = [...parts.filter((p): p is string => !!p), 'ksflux'].join(' · ');
+  useEffect(() => {
+    const before = document.title;
+    document.title = title;
+    return () => {
+      document.title = before;
+    };
+  }, [title]);
+}
+
+/**
+ * Keyboard focus made visible: a ring on what has it (KubeSphere's styles remove the
+ * browser's own). Buttons animate every property: the ring shows at once, not faded in.
+ */
 export const focusRing = css`
   button:focus-visible,
   a:focus-visible,
   select:focus-visible,
   summary:focus-visible,
-  input[type='checkbox']:focus-visible,
-  input[type='radio']:focus-visible {
+  textarea:focus-visible,
+  input:focus-visible,
+  [role='tab']:focus-visible,
+  [role='menuitem']:focus-visible,
+  [tabindex]:focus-visible {
     outline: 2px solid #3385ff;
     outline-offset: 2px;
+    transition: none;
+  }
+  input:focus-visible,
+  textarea:focus-visible,
+  [role='menuitem']:focus-visible {
+    outline-offset: 0;
+  }
+`;
+
+/**
+ * The ring everywhere in the standalone console, dialogs and notifications included (they
+ * are mounted outside the layout). Inside KubeSphere each page carries it instead, leaving
+ * the host's own controls alone.
+ */
+export const FocusStyle = createGlobalStyle`
+  body {
+    ${focusRing}
   }
 `;
 
@@ -44,26 +82,26 @@ const Focus = styled.div`
   ${focusRing}
 `;
 
+/** A page: title, description, actions and content. */
 export function Page({
   title,
+  documentTitle,
   description,
   actions,
   children,
 }: {
   title: ReactNode;
+  /**
+   * What the browser's title says of the page, most specific first (ksflux follows), when it
+   * is not the title itself (a title with links, a page within a section).
+   */
+  documentTitle?: string | (string | false | null | undefined)[];
   description?: ReactNode;
   actions?: ReactNode;
   children: ReactNode;
 }) {
-  // The browser's title names the page (its tab, history and screen readers), then ksflux.
-  useEffect(() => {
-    if (typeof title !== 'string' || !title) return;
-    const before = document.title;
-    document.title = `${title} · ksflux`;
-    return () => {
-      document.title = before;
-    };
-  }, [title]);
+  const parts = documentTitle ?? (typeof title === 'string' ? title : undefined);
+  useDocumentTitle(...(Array.isArray(parts) ? parts : [parts]));
   return (
     <Focus>
       <Head>
@@ -102,7 +140,7 @@ export const Table = styled.table`
   font-size: 12px;
   th {
     text-align: left;
-    color: #79879c;
+    color: #5f708a;
     font-weight: 600;
     padding: 8px 12px;
     background: #f9fbfd;
@@ -118,8 +156,28 @@ export const Table = styled.table`
     background: #fbfcfe;
   }
   .muted {
-    color: #79879c;
+    color: #5f708a;
   }
+  td.row-actions {
+    width: 1%;
+    white-space: nowrap;
+    padding-top: 4px;
+    padding-bottom: 4px;
+    vertical-align: middle;
+  }
+`;
+
+/** Text for screen readers only (a header of a column of buttons, say). */
+export const VisuallyHidden = styled.span`
+  position: absolute;
+  width: 1px;
+  height: 1px;
+  margin: -1px;
+  padding: 0;
+  overflow: hidden;
+  clip: rect(0 0 0 0);
+  white-space: nowrap;
+  border: 0;
 `;
 
 /** A row of controls above a list. */
@@ -151,7 +209,7 @@ export const KindTabs = styled.nav`
   margin-bottom: 12px;
   border-bottom: 1px solid #d8dee5;
   .group {
-    color: #79879c;
+    color: #5f708a;
     font-size: 12px;
     padding: 8px 6px 8px 14px;
   }

@@ -89,7 +89,7 @@ const PlatformLayout = styled.div`
     display: block;
     font-weight: 400;
     font-size: 12px;
-    color: #79879c;
+    color: #5f708a;
   }
   > nav a {
     display: block;

@@ -1,6 +1,6 @@
 //! Flux sources: GitRepository, HelmRepository (HTTP and OCI), HelmChart, Bucket and
 //! OCIRepository — their validation rules, where their credentials go, and the chart index
-//! of a HelmRepository.
+//! of a HelmRepository, and a chart's default values ([`chart_values`]).
 
 use std::time::Duration;
 
@@ -15,6 +15,8 @@ use crate::{
     validation,
 };
 use ksflux_types::flux;
+
+pub mod chart_values;
 
 /// `GitRepository` (source.toolkit.fluxcd.io/v1).
 pub static GIT_REPOSITORY: FluxKind = FluxKind {

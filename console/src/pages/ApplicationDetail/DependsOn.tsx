@@ -26,12 +26,12 @@ const Graph = styled.div`
   }
   .box small {
     display: block;
-    color: #79879c;
+    color: #5f708a;
   }
   .arrow {
     width: 60px;
     height: 2px;
-    background: #79879c;
+    background: #5f708a;
     position: relative;
     margin: 0 4px;
   }
@@ -40,7 +40,7 @@ const Graph = styled.div`
     position: absolute;
     right: -2px;
     top: -4px;
-    border-left: 8px solid #79879c;
+    border-left: 8px solid #5f708a;
     border-top: 5px solid transparent;
     border-bottom: 5px solid transparent;
   }

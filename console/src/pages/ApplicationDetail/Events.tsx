@@ -36,7 +36,7 @@ const Timeline = styled.ol`
     margin-right: 8px;
   }
   .when {
-    color: #79879c;
+    color: #5f708a;
   }
   .message {
     margin-top: 2px;

@@ -1,8 +1,9 @@
 import { Button, Modal, notify } from '@kubed/components';
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { HOST } from '../../api/client';
 import { useAction } from '../../api/hooks';
+import type { RowAction } from '../../components/RowActions';
 import { errorText } from './common';
 
 /** Helm's recovery actions on an application's HelmReleases. */
@@ -17,23 +18,22 @@ const EXPLAIN: Record<HelmAction, string> = {
 };
 
 /**
- * Force and Reset for a Helm application's targets: one target's buttons, or every target's
- * (`clusters` with more than one entry), each confirmed with what it does.
+ * Force and Reset for a Helm application's targets: one target's (`clusters` with one entry),
+ * or every target's (`all`), each confirmed with what it does. Gives the two actions (for
+ * buttons or a row's menu) and the confirmation dialog, to render alongside.
  */
-export function HelmRecovery({
+export function useHelmRecovery({
   namespace,
   name,
   clusters,
-  size,
   all,
 }: {
   namespace: string;
   name: string;
   clusters: string[];
-  size?: 'xs' | 'sm';
-  /** The buttons act on every target. */
+  /** The actions act on every target. */
   all?: boolean;
-}) {
+}): { actions: RowAction[]; dialog: ReactNode } {
   const { t } = useTranslation();
   const m = useAction('helmreleases');
   const [asking, setAsking] = useState<HelmAction | null>(null);
@@ -60,37 +60,56 @@ export function HelmRecovery({
           : t('Failure counters reset for {{clusters}}', { clusters: clusters.join(', ') }),
       );
   };
+  const actions = (['force', 'reset'] as const).map((a) => ({
+    key: a,
+    label: label(a),
+    disabled: busy || clusters.length === 0,
+    onSelect: () => setAsking(a),
+    testId: `helm-${a}${all ? '-all' : ''}`,
+  }));
+  const dialog = (
+    <Modal
+      visible={asking !== null}
+      title={asking ? label(asking) : ''}
+      onCancel={() => setAsking(null)}
+      onOk={() => asking && void confirm(asking)}
+      okText={asking ? label(asking) : ''}
+      cancelText={t('Cancel')}
+      confirmLoading={busy}
+      destroyOnClose
+    >
+      {asking && (
+        <div data-testid="helm-confirm">
+          <p style={{ marginBottom: 8 }}>{t(EXPLAIN[asking])}</p>
+          <p className="muted">{t('Targets: {{clusters}}', { clusters: clusters.join(', ') })}</p>
+        </div>
+      )}
+    </Modal>
+  );
+  return { actions, dialog };
+}
+
+/** Force and Reset as buttons, with their confirmation. */
+export function HelmRecovery({
+  size,
+  ...props
+}: {
+  namespace: string;
+  name: string;
+  clusters: string[];
+  size?: 'xs' | 'sm';
+  /** The buttons act on every target. */
+  all?: boolean;
+}) {
+  const { actions, dialog } = useHelmRecovery(props);
   return (
     <>
-      {(['force', 'reset'] as const).map((a) => (
-        <Button
-          key={a}
-          size={size}
-          variant="outline"
-          disabled={busy || clusters.length === 0}
-          onClick={() => setAsking(a)}
-          data-testid={`helm-${a}${all ? '-all' : ''}`}
-        >
-          {label(a)}
+      {actions.map((a) => (
+        <Button key={a.key} size={size} variant="outline" disabled={a.disabled} onClick={a.onSelect} data-testid={a.testId}>
+          {a.label}
         </Button>
       ))}
-      <Modal
-        visible={asking !== null}
-        title={asking ? label(asking) : ''}
-        onCancel={() => setAsking(null)}
-        onOk={() => asking && void confirm(asking)}
-        okText={asking ? label(asking) : ''}
-        cancelText={t('Cancel')}
-        confirmLoading={busy}
-        destroyOnClose
-      >
-        {asking && (
-          <div data-testid="helm-confirm">
-            <p style={{ marginBottom: 8 }}>{t(EXPLAIN[asking])}</p>
-            <p className="muted">{t('Targets: {{clusters}}', { clusters: clusters.join(', ') })}</p>
-          </div>
-        )}
-      </Modal>
+      {dialog}
     </>
   );
 }

@@ -20,7 +20,7 @@ import type {
   TargetWorkloads,
 } from '../../api/types';
 import { NativeSelect } from '../../components/Field';
-import { ErrorNote, Table, Toolbar } from '../../components/Page';
+import { ErrorNote, Table, Toolbar, VisuallyHidden } from '../../components/Page';
 import { StateTag } from '../../components/StateTag';
 import { errorText, fmtTime, Mono } from './common';
 import { imageSuggestions, splitImage, suggestedRange } from './images';
@@ -168,7 +168,9 @@ function Chain({ app, chain, workloads }: { app: ApplicationView; chain: ImageCh
             <th>{t('Running')}</th>
             <th>{t('State')}</th>
             <th>{t('Revision')}</th>
-            <th />
+            <th>
+              <VisuallyHidden>{t('Actions')}</VisuallyHidden>
+            </th>
           </tr>
         </thead>
         <tbody>

@@ -42,7 +42,7 @@ const Tree = styled.ul`
     font-weight: 600;
   }
   .count {
-    color: #79879c;
+    color: #5f708a;
     font-weight: 400;
     margin-left: 6px;
   }
@@ -169,7 +169,7 @@ const Row = styled.li`
     font-weight: 600;
   }
   .message {
-    color: #79879c;
+    color: #5f708a;
   }
 `;
 

@@ -22,7 +22,7 @@ const TONES = {
   ok: { border: '#55bc8a', bg: '#effaf4', fg: '#1c8f5a' },
   bad: { border: '#ca2621', bg: '#fff0ef', fg: '#ca2621' },
   busy: { border: '#f5a623', bg: '#fff8eb', fg: '#b06d00' },
-  idle: { border: '#d8dee5', bg: '#f9fbfd', fg: '#79879c' },
+  idle: { border: '#d8dee5', bg: '#f9fbfd', fg: '#5f708a' },
 } as const;
 
 const Lane = styled.ol`
@@ -88,7 +88,7 @@ const Arrow = styled.li`
   display: flex;
   align-items: center;
   justify-content: center;
-  color: #79879c;
+  color: #5f708a;
   font-size: 18px;
 `;
 

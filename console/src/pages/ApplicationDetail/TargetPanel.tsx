@@ -24,7 +24,7 @@ const TabRow = styled.div`
     background: none;
     padding: 8px 12px;
     font-size: 12px;
-    color: #79879c;
+    color: #5f708a;
     cursor: pointer;
     border-bottom: 2px solid transparent;
   }
@@ -133,7 +133,7 @@ function Revisions({ app, row }: { app: Application; row: TargetRow }) {
         </tbody>
       </Table>
       {pending && (
-        <p style={{ color: '#f5a623', marginTop: 8 }} role="status">
+        <p style={{ color: '#a86800', marginTop: 8 }} role="status">
           {t('The last attempted revision is not applied yet')}
         </p>
       )}

@@ -1,11 +1,11 @@
-import { Button } from '@kubed/components';
 import { useTranslation } from 'react-i18next';
 import type { ApplicationView as Application, TargetDetail, TargetStatus } from '../../api/types';
 import { Table } from '../../components/Page';
 import { StateTag, targetState } from '../../components/StateTag';
-import { Actions, fmtTime, Mono, useAppAction } from './common';
+import { fmtTime, Mono, useAppAction } from './common';
+import { RowActions, type RowAction } from '../../components/RowActions';
 import { asTargetStatus } from '../../api/validate';
-import { HelmRecovery } from './HelmRecovery';
+import { useHelmRecovery } from './HelmRecovery';
 import { STATE_LABELS } from './rollout';
 import { ServerText, messageText, reasonText } from '../../i18n/server';
 
@@ -144,13 +144,35 @@ function TargetLine({
   const { run, pending } = useAppAction(namespace, name);
   const s = row.status;
   const state = s ? targetState(s.ready, s.suspended, s.reason) : row.specSuspended ? 'suspended' : 'unknown';
+  const recovery = useHelmRecovery({ namespace, name, clusters: [row.cluster] });
+  // Reconcile shows; with Helm's Force and Reset the others are in a menu, so the row is one line.
+  const actions: RowAction[] = [
+    {
+      key: 'reconcile',
+      label: t('Reconcile'),
+      loading: pending === 'reconcile',
+      disabled: !!pending,
+      onSelect: () => run('reconcile', row.cluster),
+    },
+  ];
+  if (!row.placed) {
+    const toggle = row.ownSuspend ? 'resume' : 'suspend';
+    actions.push({
+      key: toggle,
+      label: row.ownSuspend ? t('Resume') : t('Suspend'),
+      loading: pending === toggle,
+      disabled: !!pending,
+      onSelect: () => run(toggle, row.cluster),
+    });
+  }
+  if (helm) actions.push(...recovery.actions);
   return (
     <tr
       data-testid={`target-${row.cluster}`}
       data-selected={selected}
       style={selected ? { background: '#f5fbf8' } : undefined}
     >
-      <td>
+      <td style={{ whiteSpace: 'nowrap' }}>
         {onSelect ? (
           <a
             href={`#target-${row.cluster}`}
@@ -188,41 +210,9 @@ function TargetLine({
         <Mono>{s?.lastAppliedRevision ?? '-'}</Mono>
       </td>
       <td>{fmtTime(s?.lastTransitionTime)}</td>
-      <td>
-        <Actions>
-          <Button
-            size="xs"
-            variant="outline"
-            loading={pending === 'reconcile'}
-            disabled={!!pending}
-            onClick={() => run('reconcile', row.cluster)}
-          >
-            {t('Reconcile')}
-          </Button>
-          {helm && <HelmRecovery namespace={namespace} name={name} clusters={[row.cluster]} size="xs" />}
-          {!row.placed && !row.ownSuspend && (
-            <Button
-              size="xs"
-              variant="outline"
-              loading={pending === 'suspend'}
-              disabled={!!pending}
-              onClick={() => run('suspend', row.cluster)}
-            >
-              {t('Suspend')}
-            </Button>
-          )}
-          {!row.placed && row.ownSuspend && (
-            <Button
-              size="xs"
-              variant="outline"
-              loading={pending === 'resume'}
-              disabled={!!pending}
-              onClick={() => run('resume', row.cluster)}
-            >
-              {t('Resume')}
-            </Button>
-          )}
-        </Actions>
+      <td className="row-actions">
+        <RowActions actions={actions} name={row.cluster} size="xs" variant="outline" testId={`target-more-${row.cluster}`} />
+        {recovery.dialog}
       </td>
     </tr>
   );

@@ -76,13 +76,13 @@ const Lanes = styled.div`
     display: flex;
     justify-content: space-between;
     margin: 4px 12px 0 132px;
-    color: #79879c;
+    color: #5f708a;
   }
   .legend {
     display: flex;
     gap: 12px;
     margin-top: 8px;
-    color: #79879c;
+    color: #5f708a;
   }
   .legend i {
     display: inline-block;
@@ -122,7 +122,7 @@ const Details = styled.dl`
   font-size: 12px;
   margin: 0 0 12px;
   dt {
-    color: #79879c;
+    color: #5f708a;
   }
   dd {
     margin: 0;

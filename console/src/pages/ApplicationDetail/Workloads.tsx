@@ -31,7 +31,7 @@ const Problem = styled.li`
 const Events = styled.ul`
   margin: 4px 0 0;
   padding-left: 12px;
-  color: #79879c;
+  color: #5f708a;
   list-style: none;
   li b {
     color: #36435c;

@@ -60,7 +60,7 @@ export const Panel = styled.section`
     color: #242e42;
   }
   .muted {
-    color: #79879c;
+    color: #5f708a;
   }
 `;
 

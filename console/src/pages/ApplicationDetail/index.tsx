@@ -59,7 +59,7 @@ export default function ApplicationDetail() {
   if (appQuery.isLoading) return <Loading />;
   if (appQuery.error instanceof ApiError && appQuery.error.status === 404) {
     return (
-      <Page title={name}>
+      <Page title={name} documentTitle={[name, t('Applications')]}>
         <Panel role="alert" data-testid="not-found">
           <p>{t('This application does not exist')}</p>
           <Link to={to('/applications')}>{t('Back to applications')}</Link>
@@ -69,7 +69,7 @@ export default function ApplicationDetail() {
   }
   if (appQuery.error || !appQuery.data) {
     return (
-      <Page title={name}>
+      <Page title={name} documentTitle={[name, t('Applications')]}>
         <ErrorNote error={appQuery.error ?? t('No data')} />
         <Link to={to('/applications')}>{t('Back to applications')}</Link>
       </Page>
@@ -127,6 +127,7 @@ export default function ApplicationDetail() {
 
   return (
     <Page
+      documentTitle={[name, t('Applications')]}
       title={
         <>
           <Link to={to('/applications')} style={{ fontSize: 12, fontWeight: 400, marginRight: 8 }}>

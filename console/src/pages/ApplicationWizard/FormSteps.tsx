@@ -6,6 +6,7 @@
  */
 import { Input, Loading } from '@kubed/components';
 import { useState, type ChangeEvent } from 'react';
+import { ApiError, HOST, messageOf } from '../../api/client';
 import { useTranslation } from 'react-i18next';
 import styled from 'styled-components';
 import { useCharts, useKinds, useObjectList } from '../../api/hooks';
@@ -16,7 +17,9 @@ import { StateTag } from '../../components/StateTag';
 import { label } from '../../forms/validation';
 import { appSourceKind, sourceChoices, type AppType, type WizardState } from './model';
 import { ImageRows, PatchRows, SubstituteRows } from './Rows';
-import { HOST } from '../../api/client';
+import type { ChartValuesState } from './chartValues';
+import { CodeEditor, ValuesField } from './CodeEditor';
+import { valuesProblems } from './values';
 
 /** What every step receives. */
 export interface StepProps {
@@ -29,6 +32,8 @@ export interface StepProps {
   errorOf: (field: string) => string | undefined;
   /** Editing a stored application (name and namespace are fixed). */
   editing: boolean;
+  /** The chosen chart's default values and schema (Helm repositories), as far as known. */
+  chart?: ChartValuesState;
 }
 
 type OnInput = ChangeEvent<HTMLInputElement>;
@@ -61,7 +66,7 @@ const SourceList = styled.ul`
     min-width: 160px;
   }
   .msg {
-    color: #79879c;
+    color: #5f708a;
     overflow: hidden;
     text-overflow: ellipsis;
     white-space: nowrap;
@@ -76,8 +81,65 @@ const Check = styled.label`
   cursor: pointer;
 `;
 
+const DependsList = styled.div`
+  display: flex;
+  flex-wrap: wrap;
+  gap: 6px 16px;
+  padding: 6px 10px;
+  border: 1px solid #e3e9ef;
+  border-radius: 4px;
+  font-size: 12px;
+  max-height: 120px;
+  overflow: auto;
+  .none {
+    color: #79879c;
+  }
+`;
+
+/** The applications (of the same namespace) this one waits for, as check boxes. */
+function DependsOn({ state, update, errorOf }: StepProps) {
+  const { t } = useTranslation();
+  const nsValid = !label(63)(state.namespace);
+  const apps = useObjectList('applications', HOST, nsValid ? state.namespace : '', { limit: 1000 }, { enabled: nsValid });
+  const names = (apps.data?.items ?? []).map((o) => String(o.metadata.name ?? '')).filter((n) => n && n !== state.name);
+  // Names of a stored application that no longer exist stay listed, so they can be removed.
+  const all = [...names, ...state.kept.dependsOn.filter((n) => !names.includes(n))];
+  const set = (name: string, on: boolean) => {
+    const dependsOn = on ? [...state.kept.dependsOn, name] : state.kept.dependsOn.filter((n) => n !== name);
+    update({ kept: { ...state.kept, dependsOn } }, 'spec.dependsOn');
+  };
+  return (
+    <Field
+      label={t('Depends on')}
+      name="spec.dependsOn"
+      error={errorOf('spec.dependsOn')}
+      help={t('Applications of this namespace that must be ready in a cluster before this one is deployed there.')}
+    >
+      <DependsList role="group" aria-label={t('Depends on')} data-testid="depends-on">
+        {all.map((n) => (
+          <Check key={n}>
+            <input
+              type="checkbox"
+              name={`spec.dependsOn.${n}`}
+              checked={state.kept.dependsOn.includes(n)}
+              onChange={(e) => set(n, e.target.checked)}
+            />
+            <span translate="no">{n}</span>
+          </Check>
+        ))}
+        {all.length === 0 && (
+          <span className="none">
+            {apps.isLoading && nsValid ? t('Loading…') : t('No other applications in this namespace')}
+          </span>
+        )}
+      </DependsList>
+    </Field>
+  );
+}
+
 /** Step 1: name, namespace, type, source and interval. */
-export function BasicsStep({ state, form, update, editing }: StepProps) {
+export function BasicsStep(props: StepProps) {
+  const { state, form, update, editing } = props;
   const { t } = useTranslation();
   const nsValid = !label(63)(state.namespace);
   const all = useKinds().data?.items ?? [];
@@ -205,6 +267,7 @@ export function BasicsStep({ state, form, update, editing }: StepProps) {
         help={t('How often Flux reconciles each cluster, e.g. 5m.')}
         placeholder="5m"
       />
+      <DependsOn {...props} />
     </div>
   );
 }
@@ -233,7 +296,7 @@ function ChartPicker({ state, form, update, errorOf }: StepProps) {
   return (
     <>
       {charts.isError && (
-        <div className="field-help" role="status" style={{ fontSize: 12, color: '#79879c', marginBottom: 8 }}>
+        <div className="field-help" role="status" style={{ fontSize: 12, color: '#5f708a', marginBottom: 8 }}>
           {t('The chart index could not be read; type the chart name.')}
         </div>
       )}
@@ -365,10 +428,109 @@ function withWait(state: WizardState, wait: boolean) {
   return { ...state.kept, helm };
 }
 
+const Split = styled.div`
+  display: grid;
+  grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
+  gap: 16px;
+  align-items: start;
+  margin-bottom: 14px;
+  .defaults-head {
+    display: flex;
+    gap: 8px;
+    align-items: baseline;
+    font-weight: 600;
+    font-size: 12px;
+    color: #36435c;
+    margin-bottom: 4px;
+  }
+  .note {
+    font-size: 12px;
+    color: #5f708a;
+    margin-top: 3px;
+  }
+`;
+
+const Row = styled.div`
+  display: grid;
+  grid-template-columns: repeat(3, minmax(0, 1fr));
+  gap: 12px;
+`;
+
+/** The chart's default values, read-only, or why they are not shown. */
+function ChartDefaultsPanel({ state, chart }: { state: WizardState; chart?: ChartValuesState }) {
+  const { t } = useTranslation();
+  const q = chart?.query;
+  const data = chart?.data;
+  let body;
+  if (!chart?.enabled) {
+    body = <div className="note">{t('Pick a chart of a Helm repository to see its default values.')}</div>;
+  } else if (q?.isLoading) {
+    body = (
+      <div className="note" style={{ display: 'flex', gap: 8, alignItems: 'center' }}>
+        <Loading size="sm" /> {t("Reading the chart's default values…")}
+      </div>
+    );
+  } else if (q?.error) {
+    body = (
+      <div className="note" role="status" data-testid="chart-defaults-missing">
+        {q.error instanceof ApiError && q.error.status === 404
+          ? t(
+              'Its default values are shown once a HelmChart or an application has pulled this version: ksflux reads charts only from Flux\'s storage.',
+            )
+          : messageOf(q.error)}
+      </div>
+    );
+  } else if (data) {
+    body = (
+      <>
+        <CodeEditor value={data.values} readOnly ariaLabel={t('Default values of the chart')} testId="chart-defaults" maxRows={30} />
+        <div className="note">
+          {data.schema
+            ? t('The chart has a values schema; the values are checked against it as you type.')
+            : data.schemaError
+              ? t('The chart\'s values schema cannot be used: {{error}}', { error: data.schemaError })
+              : t('The chart has no values schema.')}
+        </div>
+      </>
+    );
+  }
+  return (
+    <div data-testid="chart-defaults-panel">
+      <div className="defaults-head">
+        {t('Chart defaults')}
+        {data && (
+          <span translate="no" data-testid="chart-defaults-version" style={{ fontWeight: 400, color: '#5f708a' }}>
+            {data.chart} {data.version}
+          </span>
+        )}
+      </div>
+      {body}
+      {state.kept.helm.valuesFrom !== undefined && (
+        <div className="note">{t('Values from ConfigMaps or Secrets (valuesFrom) are merged too; they are not checked here.')}</div>
+      )}
+    </div>
+  );
+}
+
 /** Step 3: base values (Helm) or substitutions, images and patches (Kustomize). */
-export function ConfigStep({ state, form, update, errorOf }: StepProps) {
+export function ConfigStep({ state, form, update, errorOf, chart }: StepProps) {
   const { t } = useTranslation();
   if (state.type === 'helm') {
+    const repository = state.sourceKind === 'HelmRepository';
+    const values = (
+      <ValuesField
+        form={form}
+        path="spec.helm.values"
+        label={t('Values')}
+        help={
+          repository
+            ? t("YAML; every cluster starts from these values, merged over the chart's defaults.")
+            : t('YAML; every cluster starts from these values.')
+        }
+        placeholder="replicaCount: 2"
+        problems={valuesProblems(state.values, chart?.defaults)}
+      />
+    );
     return (
       <>
         <FormField
@@ -378,14 +540,37 @@ export function ConfigStep({ state, form, update, errorOf }: StepProps) {
           help={t('Optional; defaults to the application name.')}
           placeholder={state.name}
         />
-        <FormField
-          form={form}
-          path="spec.helm.values"
-          label={t('Values')}
-          help={t('YAML; every cluster starts from these values.')}
-          control="code"
-          style={{ minHeight: 240 }}
-        />
+        {repository ? (
+          <Split>
+            <ChartDefaultsPanel state={state} chart={chart} />
+            {values}
+          </Split>
+        ) : (
+          values
+        )}
+        <Row>
+          <FormField
+            form={form}
+            path="spec.helm.timeout"
+            label={t('Timeout')}
+            help={t('For each Helm action, e.g. 10m; Flux waits 5m by default.')}
+            placeholder="5m"
+          />
+          <FormField
+            form={form}
+            path="spec.helm.install.remediation.retries"
+            label={t('Install retries')}
+            help={t('Attempts after a failed install; -1 retries forever.')}
+            placeholder="0"
+          />
+          <FormField
+            form={form}
+            path="spec.helm.upgrade.remediation.retries"
+            label={t('Upgrade retries')}
+            help={t('Attempts after a failed upgrade; -1 retries forever.')}
+            placeholder="0"
+          />
+        </Row>
         <Field
           label={t('Wait')}
           name="spec.helm.install.disableWait"

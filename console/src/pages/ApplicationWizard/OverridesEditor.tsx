@@ -19,12 +19,15 @@ import {
   fieldValue,
   parseYamlMap,
   stateToSpec,
+  targetValuesProblems,
   withField,
   type TargetState,
   type WizardState,
 } from './model';
 import { ImageRows, PatchRows, SubstituteRows } from './Rows';
 import { Marker } from './Marker';
+import { ValuesField } from './CodeEditor';
+import type { ChartDefaults } from './values';
 
 const Tabs = styled.div`
   display: flex;
@@ -60,7 +63,7 @@ const Columns = styled.div<{ $n: number }>`
   }
   .note {
     font-size: 12px;
-    color: #79879c;
+    color: #5f708a;
     margin-bottom: 6px;
   }
   .warn {
@@ -104,6 +107,7 @@ export function OverridesEditor({
   onChange,
   serverErrors = {},
   labels = {},
+  chart,
 }: {
   state: WizardState;
   /** Called with a target's index and its new state. */
@@ -112,6 +116,8 @@ export function OverridesEditor({
   serverErrors?: Record<string, string>;
   /** Every registered cluster's labels (layers and the placement select by them). */
   labels?: Record<string, Record<string, string>>;
+  /** The chart's default values and schema, when known (target values are checked against it). */
+  chart?: ChartDefaults;
 }) {
   const { t } = useTranslation();
   // Start on the first target the server found fault with, if any.
@@ -139,7 +145,7 @@ export function OverridesEditor({
   const clusterLabels = { ...(labels[cluster] ?? {}), 'fluxcd.kubesphere.io/cluster': cluster };
   const layers = layersFor(spec, clusterLabels);
   const p = `spec.targets[${i}].overrides`;
-  const errors = explicit ? { ...overrideErrors(state, i), ...serverErrors } : {};
+  const errors = explicit ? { ...overrideErrors(state, i, chart), ...serverErrors } : {};
   const target = explicit ? state.targets[i] : undefined;
   const set = (patch: Partial<TargetState>) => target && onChange(i, { ...target, ...patch });
   // This target's fields, by path; its messages are the checks' and the server's.
@@ -151,6 +157,7 @@ export function OverridesEditor({
   const helm = state.type === 'helm';
   const baseInvalid = helm && !!parseYamlMap(state.values).error;
   const invalid = explicit && Object.keys(overrideErrors(state, i)).length > 0;
+  const problems = explicit ? targetValuesProblems(state, i, chart) : [];
   const own = explicit ? spec.targets[i] : { cluster, namespace: spec.placement?.namespace ?? '' };
   const rendered = own ? stringify(renderTarget(spec, withLayers(spec, own, clusterLabels))) : '';
   const base = baseYaml(state);
@@ -196,13 +203,13 @@ export function OverridesEditor({
             </div>
           ) : helm ? (
             <>
-              <FormField
+              <ValuesField
                 form={form}
                 path={`${p}.values`}
                 label={t('Values')}
                 help={t('Merged over the base: maps merge, lists replace, null deletes a key.')}
-                control="code"
                 placeholder="replicaCount: 3"
+                problems={problems}
               />
               {state.sourceKind === 'HelmRepository' && (
                 <FormField

@@ -11,7 +11,7 @@ const List = styled.dl`
   margin: 0;
   font-size: 12px;
   dt {
-    color: #79879c;
+    color: #5f708a;
   }
   dd {
     margin: 0;

@@ -30,7 +30,7 @@ const List = styled.div`
     border-bottom: none;
   }
   .cluster[data-reachable='false'] .cluster-name {
-    color: #79879c;
+    color: #5f708a;
   }
   .cluster-name {
     display: inline-flex;
@@ -65,6 +65,7 @@ export function TargetsStep({
   update,
   errorOf,
   serverErrors,
+  chart,
 }: StepProps & { serverErrors: Record<string, string> }) {
   const { t } = useTranslation();
   const clusters = useClusters();
@@ -160,6 +161,7 @@ export function TargetsStep({
             onChange={setTarget}
             serverErrors={serverErrors}
             labels={Object.fromEntries(known.map((c) => [c.name, c.labels ?? {}]))}
+            chart={chart?.defaults}
           />
         </>
       )}

@@ -62,6 +62,18 @@ function fakeApi(input: RequestInfo | URL, init?: RequestInit): Promise<Response
         { name: 'podinfo', description: 'Podinfo', versions: [{ version: '6.5.0' }, { version: '6.4.0' }] },
       ]),
     );
+  if (path === '/namespaces/team-a/helmrepositories/charts/charts/podinfo/values')
+    return Promise.resolve(
+      json(200, {
+        chart: 'podinfo',
+        version: u.searchParams.get('version') ?? '',
+        helmChart: 'team-a-other',
+        values: '# pods\nreplicaCount: 1\nui:\n  color: blue\n',
+        schema: { type: 'object', properties: { replicaCount: { type: 'integer', minimum: 0 } } },
+      }),
+    );
+  if (path === '/namespaces/team-a/applications' && method === 'GET')
+    return Promise.resolve(json(200, { items: [{ ...source('database'), kind: 'Application' }], totalItems: 1 }));
   if (path === '/namespaces/team-a/applications/web/preview') {
     return Promise.resolve(previewAnswers.shift() ?? json(500, { message: 'no more answers' }));
   }
@@ -149,6 +161,8 @@ describe('ApplicationWizard', () => {
     await user.type(field('metadata.name'), 'web');
     await screen.findByRole('option', { name: 'charts (Ready)' });
     await user.selectOptions(field('spec.source.name'), 'charts');
+    // It waits for another application of the namespace.
+    await user.click(await screen.findByRole('checkbox', { name: 'database' }));
     await user.click(screen.getByText('Next'));
 
     // Step 2: the chart from the repository's index.
@@ -157,8 +171,34 @@ describe('ApplicationWizard', () => {
     await user.selectOptions(field('spec.helm.version'), '6.5.0');
     await user.click(screen.getByText('Next'));
 
-    // Step 3: base values.
+    // Step 3: base values beside the chart's defaults; values that break its schema are refused.
+    await screen.findByTestId('chart-defaults');
+    expect(document.querySelector<HTMLTextAreaElement>('[data-testid=chart-defaults] textarea')?.value).toContain(
+      'color: blue',
+    );
+    expect(screen.getByTestId('chart-defaults-version').textContent).toBe('podinfo 6.5.0');
+    await user.type(field('spec.helm.values'), 'ui: {{}{enter}replicaCount: many');
+    expect(document.querySelector('[data-error-for="spec.helm.values"]')?.textContent).toBe(
+      "The values break the chart's schema",
+    );
+    const problem = screen.getByTestId('schema-problems-spec.helm.values');
+    expect(problem.textContent).toContain('Line 2');
+    expect(problem.textContent).toContain('replicaCount');
+    expect(problem.textContent).toContain('Must be of type integer, not string');
+    expect(document.querySelector('[data-field="spec.helm.values"] [data-line="2"]')?.getAttribute('data-problem')).toBe('true');
+    await user.click(screen.getByText('Next'));
+    expect(screen.getByTestId('wizard-step').getAttribute('data-step')).toBe('2');
+    await user.clear(field('spec.helm.values'));
     await user.type(field('spec.helm.values'), 'replicaCount: 1');
+    expect(screen.queryByTestId('schema-problems-spec.helm.values')).toBeNull();
+    await user.type(field('spec.helm.timeout'), '10m');
+    await user.type(field('spec.helm.install.remediation.retries'), 'x');
+    await user.click(screen.getByText('Next'));
+    expect(document.querySelector('[data-error-for="spec.helm.install.remediation.retries"]')?.textContent).toBe(
+      'A whole number (-1 retries forever)',
+    );
+    await user.clear(field('spec.helm.install.remediation.retries'));
+    await user.type(field('spec.helm.install.remediation.retries'), '3');
     await user.click(screen.getByText('Next'));
 
     // Step 4: targets; an unreachable cluster is selectable and says why.
@@ -213,11 +253,18 @@ describe('ApplicationWizard', () => {
       metadata: { name: 'web' },
       spec: {
         source: { kind: 'HelmRepository', name: 'charts' },
-        helm: { chart: 'podinfo', version: '6.5.0', values: { replicaCount: 1 } },
+        helm: {
+          chart: 'podinfo',
+          version: '6.5.0',
+          values: { replicaCount: 1 },
+          timeout: '10m',
+          install: { remediation: { retries: 3 } },
+        },
         targets: [
           { cluster: 'host', namespace: 'team-a' },
           { cluster: 'member-1', namespace: 'other', overrides: { values: { replicaCount: 3 } } },
         ],
+        dependsOn: ['database'],
         interval: '5m',
       },
     });

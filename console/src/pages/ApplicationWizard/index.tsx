@@ -37,6 +37,7 @@ import { PreviewStep } from './PreviewStep';
 import { TargetsStep } from './TargetsStep';
 import { Summary } from './Summary';
 import { useTo } from '../../app/base';
+import { useChartValues } from './chartValues';
 
 const Indicator = styled.ol`
   display: flex;
@@ -57,7 +58,7 @@ const Indicator = styled.ol`
     background: none;
     padding: 8px 0 0;
     font-size: 12px;
-    color: #79879c;
+    color: #5f708a;
     text-align: left;
   }
   button:enabled {
@@ -142,8 +143,9 @@ function Wizard({
   const preview = usePreview();
   const diffing = useDiff();
   const save = useSaveApplication();
+  const chart = useChartValues(state);
 
-  const clientErrors = validateStep(state, step);
+  const clientErrors = validateStep(state, step, chart.defaults);
   const errorOf = (field: string): string | undefined => {
     if (serverErrors[field]) return serverErrors[field];
     const e = clientErrors[field];
@@ -195,7 +197,7 @@ function Wizard({
   };
 
   const next = () => {
-    const errors = validateStep(state, step);
+    const errors = validateStep(state, step, chart.defaults);
     if (Object.keys(errors).length) {
       setAttempted((s) => new Set([...s, step]));
       return;
@@ -245,7 +247,7 @@ function Wizard({
     set: (path, value) => update(withField(state, path, value), path),
     error: errorOf,
   };
-  const props: StepProps = { state, form, update, errorOf, editing };
+  const props: StepProps = { state, form, update, errorOf, editing, chart };
   const titles = [
     t('Basics & source'),
     t('Chart or path'),
@@ -259,6 +261,10 @@ function Wizard({
   return (
     <Page
       title={editing ? t('Edit application {{name}}', { name: state.name }) : t('Create application')}
+      documentTitle={[
+        editing ? t('Edit application {{name}}', { name: state.name }) : t('Create application'),
+        t('Applications'),
+      ]}
       description={t(
         'One Helm chart or Kustomize path deployed to many clusters, each with its own differences.',
       )}
@@ -363,7 +369,10 @@ export default function ApplicationWizard() {
   if (!editing) return <Wizard initial={emptyState(namespace)} onReload={() => undefined} />;
   if (!app) {
     return (
-      <Page title={t('Edit application {{name}}', { name: editName })}>
+      <Page
+        title={t('Edit application {{name}}', { name: editName })}
+        documentTitle={[t('Edit application {{name}}', { name: editName }), t('Applications')]}
+      >
         <ErrorNote error={obj.error} />
         {obj.isLoading && <Loading />}
       </Page>

@@ -17,6 +17,7 @@ import {
   yamlMap,
 } from '../../forms/validation';
 import { isMap } from './merge';
+import { valuesProblems, type ChartDefaults } from './values';
 
 /** Helm chart or Kustomize path. */
 export type AppType = 'helm' | 'kustomize';
@@ -99,6 +100,12 @@ export interface WizardState extends KustomizeRows {
   releaseName: string;
   /** Base Helm values (YAML). */
   values: string;
+  /** Helm `timeout` (a Go duration; empty: Flux's default). */
+  timeout: string;
+  /** Helm `install.remediation.retries` (an integer; empty: Flux's default). */
+  installRetries: string;
+  /** Helm `upgrade.remediation.retries` (an integer; empty: Flux's default). */
+  upgradeRetries: string;
   /** Kustomize path. */
   path: string;
   prune: boolean;
@@ -147,6 +154,9 @@ export function emptyState(namespace = ''): WizardState {
     version: '*',
     releaseName: '',
     values: '',
+    timeout: '',
+    installRetries: '',
+    upgradeRetries: '',
     path: './',
     prune: true,
     substitute: [],
@@ -239,6 +249,24 @@ function patchesToRows(list: Patch[] | undefined): PatchRow[] {
   return (list ?? []).map((p) => ({ patch: p.patch, target: toYaml(p.target) }));
 }
 
+/** The remediation retries of Helm `install` or `upgrade` settings. */
+function retriesOf(settings: unknown): string {
+  const r = isMap(settings) && isMap(settings.remediation) ? settings.remediation.retries : undefined;
+  return typeof r === 'number' ? String(r) : '';
+}
+
+/** Helm `install` or `upgrade` settings with their remediation retries set to `text` (removed when empty). */
+function withRetries(settings: unknown, text: string): Json | undefined {
+  const out: Json = isMap(settings) ? { ...settings } : {};
+  const remediation: Json = isMap(out.remediation) ? { ...out.remediation } : {};
+  const n = text.trim();
+  if (n !== '' && /^-?\d+$/.test(n)) remediation.retries = Number(n);
+  else delete remediation.retries;
+  if (Object.keys(remediation).length) out.remediation = remediation;
+  else delete out.remediation;
+  return Object.keys(out).length ? out : undefined;
+}
+
 /** Drops keys whose value is `undefined`. */
 function compact<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
@@ -287,6 +315,9 @@ export function stateToSpec(s: WizardState): ApplicationSpec {
             version: s.sourceKind === 'HelmRepository' && s.version.trim() ? s.version.trim() : undefined,
             values: nonEmpty(parseYamlMap(s.values).value),
             releaseName: s.releaseName.trim() || undefined,
+            timeout: s.timeout.trim() || undefined,
+            install: withRetries(s.kept.helm.install, s.installRetries),
+            upgrade: withRetries(s.kept.helm.upgrade, s.upgradeRetries),
           })
         : undefined,
     kustomize:
@@ -334,7 +365,7 @@ export function specToState(name: string, namespace: string, spec: ApplicationSp
   const helmKept: Json = {};
   if (h) {
     for (const [key, v] of Object.entries(h)) {
-      if (!['chart', 'version', 'values', 'releaseName'].includes(key) && v !== undefined) helmKept[key] = v;
+      if (!['chart', 'version', 'values', 'releaseName', 'timeout'].includes(key) && v !== undefined) helmKept[key] = v;
     }
   }
   const base = emptyState(namespace);
@@ -349,6 +380,9 @@ export function specToState(name: string, namespace: string, spec: ApplicationSp
     version: h ? (h.version ?? '') : base.version,
     releaseName: h?.releaseName ?? '',
     values: toYaml(h?.values),
+    timeout: h?.timeout ?? '',
+    installRetries: retriesOf(h?.install),
+    upgradeRetries: retriesOf(h?.upgrade),
     path: k ? (k.path ?? '') : base.path,
     prune: k?.prune ?? true,
     substitute: substituteToRows(k?.substitute),
@@ -403,6 +437,8 @@ export const MESSAGES = {
   pickCluster: 'Pick at least one cluster',
   substKey: 'Letters, digits and "_"; not starting with a digit',
   imageName: 'The image name is required',
+  schema: "The values break the chart's schema",
+  wholeNumber: 'A whole number (-1 retries forever)',
 } as const;
 
 function rowErrors(prefix: string, r: KustomizeRows, out: Record<string, string>) {
@@ -421,8 +457,22 @@ function rowErrors(prefix: string, r: KustomizeRows, out: Record<string, string>
   });
 }
 
-/** The client errors of target `i`'s overrides, by field path. */
-export function overrideErrors(s: WizardState, i: number): Record<string, string> {
+/**
+ * The problems of target `i`'s values override against the chart's schema: the chart's
+ * defaults, the base values, then the override.
+ */
+export function targetValuesProblems(s: WizardState, i: number, chart: ChartDefaults | undefined) {
+  const t = s.targets[i];
+  if (!t) return [];
+  const base = parseYamlMap(s.values).value;
+  return valuesProblems(t.values, chart, base ? [base] : []);
+}
+
+/**
+ * The client errors of target `i`'s overrides, by field path (with `chart`, values that break
+ * its schema too).
+ */
+export function overrideErrors(s: WizardState, i: number, chart?: ChartDefaults): Record<string, string> {
   const t = s.targets[i];
   const out: Record<string, string> = {};
   if (!t) return out;
@@ -430,6 +480,7 @@ export function overrideErrors(s: WizardState, i: number): Record<string, string
   if (s.type === 'helm') {
     const v = yamlMap(parse)(t.values);
     if (v) out[`${p}.values`] = v;
+    else if (targetValuesProblems(s, i, chart).length) out[`${p}.values`] = MESSAGES.schema;
     const r = semverRange(t.version);
     if (r) out[`${p}.version`] = r;
   } else {
@@ -440,8 +491,14 @@ export function overrideErrors(s: WizardState, i: number): Record<string, string
   return out;
 }
 
-/** The client errors of a step, by field path (empty when the step may be left). */
-export function validateStep(s: WizardState, step: number): Record<string, string> {
+/** A whole number, or empty. */
+const wholeNumber = (v: string) => (v === '' || /^-?\d+$/.test(v) ? undefined : MESSAGES.wholeNumber);
+
+/**
+ * The client errors of a step, by field path (empty when the step may be left); with `chart`
+ * (its default values and schema), Helm values that break its schema are errors too.
+ */
+export function validateStep(s: WizardState, step: number, chart?: ChartDefaults): Record<string, string> {
   const out: Record<string, string> = {};
   const put = (field: string, msg: string | undefined) => {
     if (msg) out[field] = msg;
@@ -465,7 +522,13 @@ export function validateStep(s: WizardState, step: number): Record<string, strin
   } else if (step === STEP.config) {
     if (s.type === 'helm') {
       put('spec.helm.values', yamlMap(parse)(s.values));
+      if (!out['spec.helm.values'] && valuesProblems(s.values, chart).length) {
+        put('spec.helm.values', MESSAGES.schema);
+      }
       if (s.releaseName.trim()) put('spec.helm.releaseName', label(53)(s.releaseName.trim()));
+      put('spec.helm.timeout', duration(s.timeout.trim()));
+      put('spec.helm.install.remediation.retries', wholeNumber(s.installRetries.trim()));
+      put('spec.helm.upgrade.remediation.retries', wholeNumber(s.upgradeRetries.trim()));
     } else {
       rowErrors('spec.kustomize', s, out);
     }
@@ -473,7 +536,7 @@ export function validateStep(s: WizardState, step: number): Record<string, strin
     if (s.targets.length === 0 && !s.kept.placement) put('spec.targets', MESSAGES.pickCluster);
     s.targets.forEach((t, i) => {
       put(`spec.targets[${i}].namespace`, label(63)(t.namespace.trim()));
-      Object.assign(out, overrideErrors(s, i));
+      Object.assign(out, overrideErrors(s, i, chart));
     });
   }
   return out;
@@ -495,6 +558,9 @@ const TEXT_FIELDS = {
   'spec.helm.version': 'version',
   'spec.helm.releaseName': 'releaseName',
   'spec.helm.values': 'values',
+  'spec.helm.timeout': 'timeout',
+  'spec.helm.install.remediation.retries': 'installRetries',
+  'spec.helm.upgrade.remediation.retries': 'upgradeRetries',
   'spec.kustomize.path': 'path',
 } as const satisfies Record<string, keyof WizardState>;
 type TextPath = keyof typeof TEXT_FIELDS;

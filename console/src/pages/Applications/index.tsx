@@ -42,7 +42,7 @@ const Chip = styled.span`
     background: #f5a623;
   }
   &[data-state='suspended'] {
-    color: #79879c;
+    color: #5f708a;
     border-style: dashed;
   }
 `;

@@ -78,7 +78,7 @@ const Chips = styled.ul`
     border: none;
     background: none;
     cursor: pointer;
-    color: #79879c;
+    color: #5f708a;
   }
 `;
 

@@ -84,6 +84,7 @@ function AutomationList({ kind, all }: { kind: KindView; all: KindView[] }) {
   return (
     <Page
       title={t('Automation')}
+      documentTitle={[kindLabel(t, kind.kind, 'plural'), t('Automation')]}
       description={t('Notifications and image automation.')}
       actions={
         editable && (
@@ -132,26 +133,12 @@ function AutomationList({ kind, all }: { kind: KindView; all: KindView[] }) {
         items={items}
         columns={columns}
         rowTestId={(name) => `object-${name}`}
-        buttons={(o) => (
-          <>
-            {editable && (
-              <Button size="sm" variant="text" onClick={() => setEditing(o)}>
-                {t('Edit')}
-              </Button>
-            )}
-            {kind.kind === 'Receiver' && (
-              <Button size="sm" variant="text" onClick={() => setWebhook(o)}>
-                {t('Webhook URL')}
-              </Button>
-            )}
-            <Button size="sm" variant="text" onClick={() => setViewing(o)}>
-              {t('YAML')}
-            </Button>
-            <Button size="sm" variant="text" onClick={() => setDeleting(o)}>
-              {t('Delete')}
-            </Button>
-          </>
-        )}
+        more={(o) => [
+          ...(editable ? [{ key: 'edit', label: t('Edit'), onSelect: () => setEditing(o) }] : []),
+          ...(kind.kind === 'Receiver' ? [{ key: 'webhook', label: t('Webhook URL'), onSelect: () => setWebhook(o) }] : []),
+          { key: 'yaml', label: t('YAML'), onSelect: () => setViewing(o) },
+          { key: 'delete', label: t('Delete'), onSelect: () => setDeleting(o) },
+        ]}
         empty={list.isSuccess ? t('Nothing here yet.') : undefined}
       />
       <Pager page={page} pages={pages} onPage={setPage} />

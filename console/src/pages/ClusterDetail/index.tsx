@@ -106,7 +106,7 @@ export default function ClusterDetail() {
   );
   if (cluster.error instanceof ApiError && cluster.error.status === 404) {
     return (
-      <Page title={name}>
+      <Page title={name} documentTitle={[name, t('Clusters')]}>
         <Panel role="alert" data-testid="not-found">
           <p>{t('This cluster is not registered')}</p>
           <Link to={to('/clusters')}>{t('Back to clusters')}</Link>
@@ -124,6 +124,7 @@ export default function ClusterDetail() {
 
   return (
     <Page
+      documentTitle={[name, t('Clusters')]}
       title={
         <>
           {back}

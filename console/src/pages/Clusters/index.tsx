@@ -10,7 +10,7 @@ import { clusterHealthy } from './health';
 import { ClusterLink } from './ClusterLink';
 import { ConfirmDelete } from '../../components/ConfirmDelete';
 import { bindValues, FormField } from '../../components/Field';
-import { ErrorNote, Page, Table } from '../../components/Page';
+import { ErrorNote, Page, Table, VisuallyHidden } from '../../components/Page';
 import { StateTag } from '../../components/StateTag';
 import { label, required, validate } from '../../forms/validation';
 import type { ClusterView } from '../../api/types';
@@ -71,7 +71,9 @@ export default function Clusters() {
             <th>{t('Tenancy')}</th>
             <th>{t('Source')}</th>
             <th>{t('Checked')}</th>
-            <th />
+            <th>
+              <VisuallyHidden>{t('Actions')}</VisuallyHidden>
+            </th>
           </tr>
         </thead>
         <tbody>

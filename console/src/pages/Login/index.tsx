@@ -7,9 +7,10 @@ import styled from 'styled-components';
 import { ApiError, get, setToken } from '../../api/client';
 import type { User } from '../../api/types';
 import { Field } from '../../components/Field';
+import { useDocumentTitle } from '../../components/Page';
 import { LanguageSelect } from '../../components/LanguageSelect';
 
-const Wrap = styled.div`
+const Wrap = styled.main`
   min-height: 100vh;
   display: flex;
   align-items: center;
@@ -23,7 +24,7 @@ const Wrap = styled.div`
     margin: 0 0 4px;
   }
   p {
-    color: #79879c;
+    color: #5f708a;
     margin: 0 0 20px;
     font-size: 12px;
   }
@@ -37,6 +38,7 @@ export default function Login() {
   const [token, setValue] = useState('');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  useDocumentTitle(t('Log in'));
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();

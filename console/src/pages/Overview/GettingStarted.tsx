@@ -33,14 +33,14 @@ const Steps = styled.ol`
     height: 22px;
     border-radius: 50%;
     border: 1px solid #abb4be;
-    color: #79879c;
+    color: #5f708a;
     font-size: 12px;
     line-height: 20px;
     text-align: center;
   }
   li[data-done='true'] .mark {
-    background: #55bc8a;
-    border-color: #55bc8a;
+    background: #2e7d55;
+    border-color: #2e7d55;
     color: #fff;
   }
   li b {
@@ -52,7 +52,7 @@ const Steps = styled.ol`
   }
   .done {
     font-size: 12px;
-    color: #55bc8a;
+    color: #2e7d55;
     white-space: nowrap;
   }
 `;

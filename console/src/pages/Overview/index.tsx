@@ -33,10 +33,10 @@ const Counts = styled.div`
     color: #ca2621;
   }
   .count[data-kind='ready'] b {
-    color: #55bc8a;
+    color: #2e7d55;
   }
   .count[data-kind='progressing'] b {
-    color: #f5a623;
+    color: #b06f00;
   }
 `;
 

@@ -72,7 +72,7 @@ export default function SourceDetail() {
 
   if (kinds.data && !kind) {
     return (
-      <Page title={name}>
+      <Page title={name} documentTitle={[name, t('Sources')]}>
         <Panel role="alert" data-testid="not-found">
           <p>{t('No such source kind: {{kind}}', { kind: params.kind ?? '' })}</p>
           <Link to={to('/sources')}>{t('Sources')}</Link>
@@ -82,7 +82,7 @@ export default function SourceDetail() {
   }
   if (source.error instanceof ApiError && source.error.status === 404) {
     return (
-      <Page title={title}>
+      <Page title={title} documentTitle={[name, t('Sources')]}>
         <Panel role="alert" data-testid="not-found">
           <p>{t('This source does not exist')}</p>
           <Link to={to(listPath)}>{t('Back to sources')}</Link>
@@ -111,6 +111,7 @@ export default function SourceDetail() {
   return (
     <Page
       title={title}
+      documentTitle={[name, t('Sources')]}
       description={
         kind && (
           <>

@@ -12,6 +12,7 @@ import { validate } from '../../forms/validation';
 import {
   BUCKET_PROVIDERS,
   CREDENTIAL_FIELDS,
+  EXISTING,
   KEEP,
   checksFor,
   emptyValues,
@@ -185,6 +186,7 @@ export function SourceForm({
       <form
         noValidate
         data-testid="source-form"
+        style={{ padding: '20px 24px 8px' }}
         onSubmit={(e) => {
           e.preventDefault();
           submit();
@@ -327,7 +329,18 @@ export function SourceForm({
                         : c}
               </option>
             ))}
+            {kind.credentialTypes.length > 0 && <option value={EXISTING}>{t('An existing Secret')}</option>}
           </FormField>
+          {credType === EXISTING && (
+            <FormField
+              form={form}
+              path="spec.secretRef.name"
+              label={t('Secret name')}
+              help={t(
+                'A Secret in the same namespace with the keys Flux reads (username and password, bearerToken, identity and known_hosts, or accesskey and secretkey); ksflux neither writes nor reads it.',
+              )}
+            />
+          )}
           {credType === 'basic' && (
             <Row>
               <FormField form={form} path="credentials.username" label={t('User name')} />
@@ -369,7 +382,7 @@ export function SourceForm({
               <FormField form={form} path="credentials.secretKey" label={t('Secret access key')} control="password" />
             </Row>
           )}
-          {CREDENTIAL_FIELDS[credType] === undefined && credType !== 'none' && credType !== KEEP && (
+          {CREDENTIAL_FIELDS[credType] === undefined && !['none', KEEP, EXISTING].includes(credType) && (
             <div className="current">{credType}</div>
           )}
         </Section>

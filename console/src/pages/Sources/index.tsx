@@ -28,7 +28,7 @@ const Pager = styled.div`
   gap: 8px;
   margin-top: 12px;
   font-size: 12px;
-  color: #79879c;
+  color: #5f708a;
 `;
 
 
@@ -158,6 +158,7 @@ function SourceList({ kind, all }: { kind: SourceKind; all: SourceKind[] }) {
   return (
     <Page
       title={t('Sources')}
+      documentTitle={[kindLabel(t, kind.kind, 'plural'), t('Sources')]}
       description={t('Where Flux fetches manifests and charts from.')}
       actions={
         <Button color="primary" onClick={() => setEditing('new')}>
@@ -189,17 +190,20 @@ function SourceList({ kind, all }: { kind: SourceKind; all: SourceKind[] }) {
             </option>
           ))}
         </NativeSelect>
-        <span className="muted" style={{ fontSize: 12, color: '#79879c' }}>
+        <span className="muted" style={{ fontSize: 12, color: '#5f708a' }}>
           {namespace ? t('Namespace {{namespace}}', { namespace }) : t('All namespaces')}
         </span>
-        <Input
-          name="search"
-          placeholder={t('Search by name')}
-          aria-label={t('Search by name')}
-          value={search}
-          onChange={(e: ChangeEvent<HTMLInputElement>) => setSearch(e.target.value)}
-          style={{ width: 240, marginLeft: 'auto' }}
-        />
+        <div style={{ marginLeft: 'auto' }}>
+          <Input
+            name="search"
+            type="search"
+            placeholder={t('Search by name')}
+            aria-label={t('Search by name')}
+            value={search}
+            width={240}
+            onChange={(e: ChangeEvent<HTMLInputElement>) => setSearch(e.target.value)}
+          />
+        </div>
       </Toolbar>
       <ErrorNote error={list.error} />
       {forbidden && !namespace && (
@@ -218,16 +222,10 @@ function SourceList({ kind, all }: { kind: SourceKind; all: SourceKind[] }) {
           const at = cluster === HOST ? '' : `?cluster=${encodeURIComponent(cluster)}`;
           return to(`/sources/${kind.plural}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}${at}`);
         }}
-        buttons={(o) => (
-          <>
-            <Button size="sm" variant="text" onClick={() => setEditing(o)}>
-              {t('Edit')}
-            </Button>
-            <Button size="sm" variant="text" onClick={() => setDeleting(o)}>
-              {t('Delete')}
-            </Button>
-          </>
-        )}
+        more={(o) => [
+          { key: 'edit', label: t('Edit'), onSelect: () => setEditing(o) },
+          { key: 'delete', label: t('Delete'), onSelect: () => setDeleting(o) },
+        ]}
         empty={
           list.isLoading
             ? undefined

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ObjectView } from '../../api/types';
 import { validate } from '../../forms/validation';
 import {
+  EXISTING,
   checksFor,
   emptyValues,
   endpoint,
@@ -181,6 +182,35 @@ describe('fromObject / toRequest round trip', () => {
     const req = toRequest(k, v, o);
     expect(req.spec).toEqual({ url: 'https://x/y', interval: '1m', ref: { semver: '^1' } });
     expect(req.credentials).toEqual({ type: 'none' });
+  });
+
+  it('reuses an existing Secret: a reference to it, no credentials, its name checked', () => {
+    const k = kind('gitrepositories');
+    const v: Values = {
+      ...emptyValues(k, 'team-a'),
+      'metadata.name': 'app',
+      'spec.url': 'https://git.example.com/app.git',
+      'credentials.type': EXISTING,
+      'spec.secretRef.name': '',
+    };
+    expect(fieldNames(k, v)).toContain('spec.secretRef.name');
+    expect(validate(v, checksFor(k, v))['spec.secretRef.name']).toBe('Required');
+    v['spec.secretRef.name'] = 'Git_Creds';
+    expect(validate(v, checksFor(k, v))['spec.secretRef.name']).toMatch(/Lower-case/);
+    v['spec.secretRef.name'] = 'git-creds';
+    expect(validate(v, checksFor(k, v))).toEqual({});
+    const req = toRequest(k, v);
+    expect(req.spec.secretRef).toEqual({ name: 'git-creds' });
+    expect(req.credentials).toBeUndefined();
+    // Editing an object that uses a Secret ksflux did not write: its name is offered again.
+    const o = view(k, { url: 'https://x/y', interval: '1m', ref: { branch: 'main' }, secretRef: { name: 'shared' } }, {
+      secretName: 'shared',
+      type: 'external',
+    });
+    expect(fromObject(k, o)['spec.secretRef.name']).toBe('shared');
+    const moved = toRequest(k, { ...fromObject(k, o), 'credentials.type': EXISTING, 'spec.secretRef.name': 'other' }, o);
+    expect(moved.spec.secretRef).toEqual({ name: 'other' });
+    expect(moved.credentials).toBeUndefined();
   });
 
   it('sends new credentials without the old reference, and a CA as tls', () => {

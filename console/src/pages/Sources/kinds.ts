@@ -57,6 +57,11 @@ export const CREDENTIAL_FIELDS: Record<string, string[]> = {
 };
 /** Credential type meaning "leave the current Secret alone" (edit only). */
 export const KEEP = 'keep';
+/**
+ * Credential type meaning "use a Secret that already exists in the namespace"
+ * (`spec.secretRef.name`): ksflux writes no Secret and reads none.
+ */
+export const EXISTING = 'existing';
 
 /** The ways a source of `k` picks its revision (`spec.ref.<key>`), if it has a `spec.ref`. */
 export const refKeys = (k: SourceKind): readonly string[] =>
@@ -114,6 +119,7 @@ export function fromObject(k: SourceKind, o: ObjectView): Values {
     'metadata.name': str(meta.name),
     'spec.interval': str(spec.interval),
     'credentials.type': o.credentialStatus?.auth ? KEEP : 'none',
+    'spec.secretRef.name': str(obj(spec.secretRef).name),
   };
   const keys = refKeys(k);
   if (keys.length > 0) {
@@ -216,6 +222,9 @@ export function checksFor(k: SourceKind, v: Values, editing?: ObjectView): Recor
       c['credentials.accessKey'] = required;
       c['credentials.secretKey'] = required;
       break;
+    case EXISTING:
+      c['spec.secretRef.name'] = objectName;
+      break;
   }
   if (k.tls) {
     // A GitRepository keeps its CA in the credentials Secret: writing a CA alone would
@@ -240,6 +249,7 @@ export function fieldNames(k: SourceKind, v: Values): string[] {
   if (k.kind === 'HelmRepository') names.push('spec.type');
   if (refKeys(k).length > 0) names.push('spec.ref', `spec.ref.${v['spec.ref']}`);
   for (const f of CREDENTIAL_FIELDS[v['credentials.type']] ?? []) names.push(`credentials.${f}`);
+  if (v['credentials.type'] === EXISTING) names.push('spec.secretRef.name', 'spec.secretRef');
   if (k.tls) names.push('tls.ca');
   return names;
 }
@@ -315,6 +325,7 @@ export function toRequest(k: SourceKind, v: Values, base?: ObjectView): ObjectRe
   const creds = credentials(k, v, base);
   // The server sets the reference to the Secret it writes; "none" drops the reference.
   if (creds) delete spec.secretRef;
+  if (v['credentials.type'] === EXISTING) spec.secretRef = { name: val('spec.secretRef.name') };
   const ca = v['tls.ca'] ?? '';
   const tls = k.tls && ca.trim() !== '' ? { ca } : undefined;
   if (tls && k.kind !== 'GitRepository') delete spec.certSecretRef;

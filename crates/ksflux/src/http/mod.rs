@@ -14,6 +14,7 @@ use std::{
 };
 
 mod application_routes;
+mod chart_values;
 pub mod extract;
 mod history;
 mod images;
@@ -786,6 +787,7 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(charts))
         .routes(routes!(object_workloads))
         .merge(application_routes::router())
+        .merge(chart_values::router())
         .merge(status::router())
         .merge(history::router())
         .merge(images::router())
