@@ -665,3 +665,55 @@ pub async fn remove_extra_member(s: &Server, name: &str, namespaces: &[String]) 
     s.clusters.refresh().await;
     s.tb.stop_extra_member(name).expect("stop the extra member");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Applications: a project namespace, paths, waiting for a state, the Helm fixture repository.
+
+/// How long an application test waits for Flux.
+pub const APP_WAIT: Duration = Duration::from_secs(180);
+
+/// A new project namespace on the host.
+pub async fn project(s: &Server) -> String {
+    create_namespace(&s.tb.client("host").await, &unique_name("proj")).await
+}
+
+/// The applications path of namespace `ns`.
+pub fn apps(ns: &str) -> String {
+    path(ns, "applications")
+}
+
+/// Waits until application `name` satisfies `ok` (`what` names the wait).
+pub async fn wait_app(s: &Server, ns: &str, name: &str, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+    let p = format!("{}/{name}", apps(ns));
+    ksflux_testbed::wait_for(&format!("application {name}: {what}"), APP_WAIT, || async {
+        let r = s.get("admin", &p).await;
+        if r.status == 200 && ok(&r.body) {
+            Ok(r.body)
+        } else {
+            Err(format!("{} {}", r.status, r.body["status"]))
+        }
+    })
+    .await
+}
+
+/// Whether an application reports `n` of `n` targets ready.
+pub fn all_ready(app: &Value, n: u64) -> bool {
+    app["status"]["summary"]["ready"] == n
+        && app["status"]["summary"]["total"] == n
+        && app["summary"]["state"] == "ready"
+}
+
+/// A HelmRepository `demo` in `ns` pointing at the testbed's Helm fixture, with its credentials.
+pub async fn helm_repository(s: &Server, ns: &str) {
+    let f = &s.tb.info.fixtures;
+    let r = s
+        .post(
+            "admin",
+            &path(ns, "helmrepositories"),
+            &serde_json::json!({
+            "metadata": {"name": "demo"}, "spec": {"url": f.helm_url, "interval": "1m"},
+            "credentials": {"type": "basic", "username": f.user, "password": f.password}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}
