@@ -124,6 +124,15 @@ export function auditAction(action: string, t: TFunction): string {
   return labels[action] ?? action;
 }
 
+/** A reason from the server in the user's language; a reason left as written is marked English
+ *  (`lang="en"`), as it is. */
+export function ServerReason({ reason }: { reason: string | null | undefined }): ReactElement | null {
+  if (!reason) return null;
+  const said = reasonText(reason, i18n.t.bind(i18n));
+  const english = said === reason && !(i18n.language ?? 'en').startsWith('en');
+  return createElement('span', english ? { lang: 'en' } : {}, said);
+}
+
 /** A message from the server, said again in the user's language when its shape is known; a
  *  message left as written is marked English (`lang="en"`), as it is. */
 export function ServerText({ text }: { text: string | null | undefined }): ReactElement | null {

@@ -2,7 +2,7 @@ import { useTranslation } from 'react-i18next';
 import styled from 'styled-components';
 import { fmtTime } from './common';
 import { sortEvents } from './inventory';
-import { ServerText, reasonText } from '../../i18n/server';
+import { ServerReason, ServerText } from '../../i18n/server';
 
 const Timeline = styled.ol`
   list-style: none;
@@ -57,7 +57,7 @@ export function Events({ events }: { events: unknown[] }) {
         return (
           <li key={i} className={warning ? 'warning' : undefined} data-type={e.type}>
             <span className="reason" title={e.reason ?? undefined}>
-              {e.reason ? reasonText(e.reason, t) : '-'}
+              {e.reason ? <ServerReason reason={e.reason} /> : '-'}
             </span>
             <span className="when">
               {fmtTime(e.lastTimestamp ?? e.eventTime)}

@@ -7,7 +7,7 @@ import { RowActions, type RowAction } from '../../components/RowActions';
 import { asTargetStatus } from '../../api/validate';
 import { useHelmRecovery } from './HelmRecovery';
 import { STATE_LABELS } from './rollout';
-import { ServerText, messageText, reasonText } from '../../i18n/server';
+import { messageText, ServerReason, ServerText } from '../../i18n/server';
 
 /** One target of an application: what the spec asks and what the controller reported. */
 export interface TargetRow {
@@ -202,7 +202,7 @@ function TargetLine({
           </div>
         )}
       </td>
-      <td title={s?.reason}>{s?.reason ? reasonText(s.reason, t) : '-'}</td>
+      <td title={s?.reason}>{s?.reason ? <ServerReason reason={s.reason} /> : '-'}</td>
       <td style={{ maxWidth: 320, wordBreak: 'break-word' }}>
         {s?.message ? <ServerText text={s.message} /> : s ? '-' : t('Not reported yet')}
       </td>

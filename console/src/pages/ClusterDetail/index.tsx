@@ -15,7 +15,7 @@ import { useTo } from '../../app/base';
 import { useNamespace } from '../../app/namespace';
 import { ErrorNote, Page, Table } from '../../components/Page';
 import { StateTag } from '../../components/StateTag';
-import { ServerText, reasonText } from '../../i18n/server';
+import { ServerReason, ServerText } from '../../i18n/server';
 import { fmtTime, Mono, Panel } from '../ApplicationDetail/common';
 import { clusterHealthy } from '../Clusters/health';
 import { countTargets, durationParts, periods, TARGET_STATES, targetsOn, type Unit } from './model';
@@ -304,7 +304,11 @@ export default function ClusterDetail() {
                   <Mono translate="no">{r.revision || '–'}</Mono>
                 </td>
                 <td className="muted">
-                  {r.reason && r.state !== 'ready' ? `${reasonText(r.reason, t)}: ` : ''}
+                  {r.reason && r.state !== 'ready' && (
+                    <>
+                      <ServerReason reason={r.reason} />:{' '}
+                    </>
+                  )}
                   {r.state !== 'ready' && <ServerText text={r.message} />}
                 </td>
               </tr>

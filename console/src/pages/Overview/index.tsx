@@ -10,7 +10,7 @@ import { StateTag } from '../../components/StateTag';
 import { HOST } from '../../api/client';
 import { degradedTargets } from './degraded';
 import { useTo } from '../../app/base';
-import { ServerText, reasonText } from '../../i18n/server';
+import { ServerReason, ServerText } from '../../i18n/server';
 import { GettingStarted } from './GettingStarted';
 import { ClusterLink } from '../Clusters/ClusterLink';
 
@@ -130,7 +130,11 @@ export default function Overview() {
                       <ClusterLink name={f.cluster} />
                     </td>
                     <td className="muted">
-                      {f.reason ? `${reasonText(f.reason, t)}: ` : ''}
+                      {f.reason && (
+                        <>
+                          <ServerReason reason={f.reason} />:{' '}
+                        </>
+                      )}
                       <ServerText text={f.message} />
                     </td>
                   </tr>

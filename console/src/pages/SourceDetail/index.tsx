@@ -15,7 +15,7 @@ import { kindLabel } from '../../api/kinds';
 import { useTo } from '../../app/base';
 import { ErrorNote, Page, Table } from '../../components/Page';
 import { StateTag, targetState } from '../../components/StateTag';
-import { credentialType, ServerText, reasonText } from '../../i18n/server';
+import { credentialType, ServerReason, ServerText } from '../../i18n/server';
 import { fmtTime, Mono, Panel } from '../ApplicationDetail/common';
 import { TargetChips } from '../Applications';
 import { ClusterLink } from '../Clusters/ClusterLink';
@@ -180,7 +180,7 @@ export default function SourceDetail() {
                       <td translate="no">{c.type}</td>
                       <td translate="no">{c.status}</td>
                       <td title={c.reason} style={{ whiteSpace: 'nowrap' }}>
-                        {reasonText(c.reason, t)}
+                        <ServerReason reason={c.reason} />
                       </td>
                       <td className="muted">
                         <ServerText text={c.message} />
@@ -258,7 +258,11 @@ export default function SourceDetail() {
                     </td>
                     <td className="muted">{fmtTime(new Date(r.startedAt).toISOString())}</td>
                     <td className="muted">
-                      {r.reason ? `${reasonText(r.reason, t)}: ` : ''}
+                      {r.reason && (
+                        <>
+                          <ServerReason reason={r.reason} />:{' '}
+                        </>
+                      )}
                       <ServerText text={r.message} />
                     </td>
                   </tr>

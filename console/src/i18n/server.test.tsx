@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import i18n from './index';
-import { messageText, reasonText } from './server';
+import { render } from '@testing-library/react';
+import { messageText, reasonText, ServerReason } from './server';
 
 describe('server text in Simplified Chinese', () => {
   beforeAll(async () => {
@@ -16,6 +17,14 @@ describe('server text in Simplified Chinese', () => {
     expect(reasonText('ClusterUnreachable', t)).toBe('集群无法访问');
     expect(reasonText('SomethingNew', t)).toBe('SomethingNew');
     expect(reasonText(undefined, t)).toBe('');
+  });
+
+  it('marks a reason it does not know as English, so it is not taken for untranslated text', () => {
+    const unknown = render(ServerReason({ reason: 'SomethingNew' }) ?? <></>);
+    expect(unknown.container.querySelector('span[lang=en]')?.textContent).toBe('SomethingNew');
+    const known = render(ServerReason({ reason: 'Failed' }) ?? <></>);
+    expect(known.container.textContent).toBe('失败');
+    expect(known.container.querySelector('[lang]')).toBeNull();
   });
 
   it('says the messages ksflux writes again with their arguments', () => {
