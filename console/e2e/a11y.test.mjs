@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import axe from 'axe-core';
-import { BASE, api, eventually, launch, loggedIn, removeApplication, shot } from './lib.mjs';
+import { BASE, api, createApplication, eventually, launch, loggedIn, removeApplication, shot } from './lib.mjs';
 
 const NS = 'team-a';
 const APP = 'e2e-a11y';
@@ -19,16 +19,11 @@ let page;
 const counts = {};
 
 before(async () => {
-  await removeApplication(NS, APP);
-  const r = await api('POST', `/namespaces/${NS}/applications`, {
-    metadata: { name: APP },
-    spec: {
-      source: { kind: 'GitRepository', name: 'samples' },
-      kustomize: { path: './base', namePrefix: 'a11y-' },
-      targets: [{ cluster: 'member-1', namespace: NS }],
-    },
+  await createApplication(NS, APP, {
+    source: { kind: 'GitRepository', name: 'samples' },
+    kustomize: { path: './base', namePrefix: 'a11y-' },
+    targets: [{ cluster: 'member-1', namespace: NS }],
   });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
   browser = await launch();
   page = await loggedIn(browser, 'admin', NS);
   page.on('pageerror', (e) => console.error('page error:', e.message));

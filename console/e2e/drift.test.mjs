@@ -3,7 +3,7 @@
 // (and for Helm the applied → live diff); Reconcile puts the Kustomize one back.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { BASE, api, eventually, kubectl, launch, loggedIn, removeApplication, shot, targetsShow } from './lib.mjs';
+import { BASE, createApplication, eventually, kubectl, launch, loggedIn, removeApplication, shot, targetsShow } from './lib.mjs';
 
 const NS = 'team-a';
 const KAPP = 'e2e-drift-k';
@@ -27,11 +27,7 @@ const apps = {
 };
 
 before(async () => {
-  for (const name of Object.keys(apps)) await removeApplication(NS, name);
-  for (const [name, spec] of Object.entries(apps)) {
-    const r = await api('POST', `/namespaces/${NS}/applications`, { metadata: { name }, spec });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-  }
+  for (const [name, spec] of Object.entries(apps)) await createApplication(NS, name, spec);
   browser = await launch();
   page = await loggedIn(browser, 'admin', NS);
 });

@@ -115,6 +115,17 @@ export async function removeApplication(namespace, name) {
   );
 }
 
+/**
+ * Creates application `name` in `namespace` with `spec`, after removing one an earlier run
+ * left; throws unless it was created.
+ */
+export async function createApplication(namespace, name, spec) {
+  await removeApplication(namespace, name);
+  const r = await api('POST', `/namespaces/${namespace}/applications`, { metadata: { name }, spec });
+  if (r.status !== 201) throw new Error(`creating application ${name}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
 /** A new page in `browser`, already logged in as `user` with `namespace` picked, in English. */
 export async function loggedIn(browser, user, namespace) {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US' });

@@ -3,7 +3,7 @@
 // Kubernetes user reads in English (kinds, Helm, Flux, YAML, ...). Dates are localised.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { BASE, api, eventually, kubectl, launch, loggedIn, removeApplication, shot } from './lib.mjs';
+import { BASE, api, createApplication, eventually, kubectl, launch, loggedIn, removeApplication, shot } from './lib.mjs';
 
 const NS = 'team-a';
 const APP = 'e2e-zh';
@@ -72,16 +72,11 @@ async function english(names) {
 }
 
 before(async () => {
-  await removeApplication(NS, APP);
-  const r = await api('POST', `/namespaces/${NS}/applications`, {
-    metadata: { name: APP },
-    spec: {
-      source: { kind: 'GitRepository', name: 'samples' },
-      kustomize: { path: './base', namePrefix: 'zh-' },
-      targets: [{ cluster: 'member-1', namespace: NS }],
-    },
+  await createApplication(NS, APP, {
+    source: { kind: 'GitRepository', name: 'samples' },
+    kustomize: { path: './base', namePrefix: 'zh-' },
+    targets: [{ cluster: 'member-1', namespace: NS }],
   });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
   browser = await launch();
   page = await loggedIn(browser, 'admin', NS);
   await page.addInitScript(() => localStorage.setItem('ksflux.lang', 'zh-CN'));

@@ -195,7 +195,8 @@ struct Applied {
 /// `client` reaches (as the caller), `namespace` being the target's namespace there.
 pub async fn read(client: &Client, cluster: &str, namespace: &str, flux: Option<&Value>) -> Inventory {
     let mut out = Inventory::empty(cluster, namespace, None);
-    let applied = match applied(client, flux).await {
+    let resources = Discovered::new(client.clone());
+    let applied = match applied(&resources, flux).await {
         Ok(a) => a,
         Err(e) => {
             out.error = Some(e);
@@ -211,7 +212,6 @@ pub async fn read(client: &Client, cluster: &str, namespace: &str, flux: Option<
     .to_string();
     out.notice.clone_from(&applied.notice);
     out.truncated = applied.entries.len().saturating_sub(MAX_OBJECTS);
-    let resources = Discovered::new(client.clone());
     let mut reads = Vec::new();
     for (id, version) in applied.entries.iter().take(MAX_OBJECTS) {
         reads.push(inspect(&resources, id, version, applied.desired.get(id)));
@@ -232,7 +232,8 @@ pub async fn object(
     flux: Option<&Value>,
     id: &str,
 ) -> crate::error::Result<ObjectManifests> {
-    let applied = applied(client, flux)
+    let resources = Discovered::new(client.clone());
+    let applied = applied(&resources, flux)
         .await
         .map_err(crate::error::Error::NotFound)?;
     let Some((_, version)) = applied.entries.iter().find(|(i, _)| i == id) else {
@@ -240,7 +241,6 @@ pub async fn object(
             "id: {id:?} is not one of the objects this target applied"
         )));
     };
-    let resources = Discovered::new(client.clone());
     let desired = applied.desired.get(id);
     let (object, live) = inspect(&resources, id, version, desired).await;
     let hide = |mut v: Value| {
@@ -254,10 +254,11 @@ pub async fn object(
     })
 }
 
-/// The object ids (and manifests, for Helm) a Flux object applied. A HelmRelease's come from
+/// The object ids (and manifests, for Helm) a Flux object applied, read through `resources`
+/// (whose discovery the objects' reads then reuse). A HelmRelease's come from
 /// its Helm release record; when that cannot be read, from its inventory (when its
 /// helm-controller writes one), with the reason in `notice`.
-async fn applied(client: &Client, flux: Option<&Value>) -> Result<Applied, String> {
+async fn applied(resources: &Discovered, flux: Option<&Value>) -> Result<Applied, String> {
     let Some(flux) = flux else {
         return Err("the Flux object of this target is not created yet".into());
     };
@@ -279,7 +280,7 @@ async fn applied(client: &Client, flux: Option<&Value>) -> Result<Applied, Strin
             notice: None,
         });
     if flux.get("kind").and_then(Value::as_str) == Some("HelmRelease") {
-        return match helm_applied(client, flux).await {
+        return match helm_applied(resources, flux).await {
             Ok(a) => Ok(a),
             Err(e) => match inventory {
                 Some(mut inv) => {
@@ -294,7 +295,7 @@ async fn applied(client: &Client, flux: Option<&Value>) -> Result<Applied, Strin
 }
 
 /// The objects and manifests of a HelmRelease's current Helm release, from its record.
-async fn helm_applied(client: &Client, flux: &Value) -> Result<Applied, String> {
+async fn helm_applied(resources: &Discovered, flux: &Value) -> Result<Applied, String> {
     let release = flux
         .pointer("/status/history/0")
         .ok_or("the Helm release is not installed yet")?;
@@ -310,7 +311,7 @@ async fn helm_applied(client: &Client, flux: &Value) -> Result<Applied, String> 
         .or_else(|| flux.pointer("/spec/storageNamespace"))
         .and_then(Value::as_str)
         .unwrap_or(release_ns);
-    let secrets: Api<Secret> = Api::namespaced(client.clone(), storage);
+    let secrets: Api<Secret> = Api::namespaced(resources.client.clone(), storage);
     let record = format!("sh.helm.release.v1.{name}.v{version}");
     let secret = secrets.get(&record).await.map_err(|e| match e {
         kube::Error::Api(s) if s.code == 403 => format!(
@@ -326,7 +327,6 @@ async fn helm_applied(client: &Client, flux: &Value) -> Result<Applied, String> 
         .ok_or_else(|| format!("the Helm release record {record:?} has no release"))?;
     let manifest =
         release_manifest(&data.0).map_err(|e| format!("the Helm release record {record:?}: {e}"))?;
-    let resources = Discovered::new(client.clone());
     let mut entries = Vec::new();
     let mut desired = HashMap::new();
     for doc in manifest_objects(&manifest)? {

@@ -313,9 +313,15 @@ pub async fn charts(api: &Api<DynamicObject>, name: &str, policy: &ArtifactPolic
             "HelmRepository {name:?} is an OCI repository, which has no chart index; name the chart in the HelmRelease or HelmChart"
         )));
     }
-    let url = repo
-        .data
-        .pointer("/status/artifact/url")
+    index(repo.data.get("status").unwrap_or(&Value::Null), name, policy).await
+}
+
+/// The charts of HelmRepository `name` (its `status`), from its index artifact on the
+/// source-controller's storage (see [`ArtifactPolicy`]): 404 until it has one, 502 when it is
+/// not a Helm index.
+pub async fn index(status: &Value, name: &str, policy: &ArtifactPolicy) -> Result<Vec<Chart>> {
+    let url = status
+        .pointer("/artifact/url")
         .and_then(Value::as_str)
         .ok_or_else(|| {
             // Its chart index does not exist yet: nothing to list, and nothing the server

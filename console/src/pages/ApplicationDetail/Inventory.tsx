@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import styled from 'styled-components';
 import { stringify } from 'yaml';
@@ -48,19 +48,26 @@ const Tree = styled.ul`
   }
 `;
 
-/** The objects a rendered Flux object applied, as namespace → kind → names. */
-export function InventoryTree({ object }: { object: unknown }) {
+/** One namespace of a tree ('' = cluster-scoped) and its kinds, each with its items. */
+interface TreeNamespace<T> {
+  namespace: string;
+  /** `label`: what the kind's line shows beside it (its API version or group). */
+  kinds: { kind: string; group: string; label: string; items: T[] }[];
+}
+
+/** A namespace → kind → item tree, every level open; `item` renders one leaf. */
+function KindTree<T>({ tree, item }: { tree: TreeNamespace<T>[]; item: (x: T) => ReactNode }) {
   const { t } = useTranslation();
-  const tree = inventoryTree(inventoryEntries(object));
-  if (tree.length === 0) return <p className="muted">{t('No inventory reported yet')}</p>;
   return (
     <Tree data-testid="inventory-tree">
       {tree.map((ns) => (
         <li key={ns.namespace} data-namespace={ns.namespace}>
           <details open>
             <summary>
-              {ns.namespace || t('Cluster-scoped')}
-              <span className="count">{t('{{count}} objects', { count: ns.count })}</span>
+              <span translate="no">{ns.namespace || t('Cluster-scoped')}</span>
+              <span className="count">
+                {t('{{count}} objects', { count: ns.kinds.reduce((n, k) => n + k.items.length, 0) })}
+              </span>
             </summary>
             <ul>
               {ns.kinds.map((k) => (
@@ -69,16 +76,10 @@ export function InventoryTree({ object }: { object: unknown }) {
                     <summary>
                       {k.kind}
                       <span className="count">
-                        {k.apiVersion} · {k.names.length}
+                        {k.label} · {k.items.length}
                       </span>
                     </summary>
-                    <ul>
-                      {k.names.map((n) => (
-                        <li key={n}>
-                          <Mono>{n}</Mono>
-                        </li>
-                      ))}
-                    </ul>
+                    <ul>{k.items.map(item)}</ul>
                   </details>
                 </li>
               ))}
@@ -87,6 +88,26 @@ export function InventoryTree({ object }: { object: unknown }) {
         </li>
       ))}
     </Tree>
+  );
+}
+
+/** The objects a rendered Flux object applied, as namespace → kind → names. */
+export function InventoryTree({ object }: { object: unknown }) {
+  const { t } = useTranslation();
+  const tree = inventoryTree(inventoryEntries(object));
+  if (tree.length === 0) return <p className="muted">{t('No inventory reported yet')}</p>;
+  return (
+    <KindTree
+      tree={tree.map((ns) => ({
+        namespace: ns.namespace,
+        kinds: ns.kinds.map((k) => ({ ...k, label: k.apiVersion, items: k.names })),
+      }))}
+      item={(n) => (
+        <li key={n}>
+          <Mono>{n}</Mono>
+        </li>
+      )}
+    />
   );
 }
 
@@ -261,28 +282,12 @@ function LiveInventory({ object, helm, target }: { object: unknown; helm: boolea
       )}
       {inv.truncated > 0 && <p className="muted">{t('{{count}} more objects not shown', { count: inv.truncated })}</p>}
       {tree.length === 0 && <p className="muted">{t('No objects match')}</p>}
-      <Tree data-testid="inventory-tree">
-        {tree.map((ns) => (
-          <li key={ns.namespace} data-namespace={ns.namespace}>
-            <details open>
-              <summary>
-                <span translate="no">{ns.namespace || t('Cluster-scoped')}</span>
-                <span className="count">
-                  {t('{{count}} objects', { count: ns.kinds.reduce((n, k) => n + k.objects.length, 0) })}
-                </span>
-              </summary>
-              <ul>
-                {ns.kinds.map((k) => (
-                  <li key={`${k.group}/${k.kind}`}>
-                    <details open>
-                      <summary>
-                        {k.kind}
-                        <span className="count">
-                          {k.group || 'core'} · {k.objects.length}
-                        </span>
-                      </summary>
-                      <ul>
-                        {k.objects.map((o) => (
+      <KindTree
+        tree={tree.map((ns) => ({
+          namespace: ns.namespace,
+          kinds: ns.kinds.map((k) => ({ kind: k.kind, group: k.group, label: k.group || 'core', items: k.objects })),
+        }))}
+        item={(o) => (
                           <Row key={o.id} data-testid={`inventory-object-${o.kind}-${o.name}`} data-drifted={String(o.drifted === true)}>
                             <button type="button" aria-expanded={open === o.id} onClick={() => setOpen(open === o.id ? null : o.id)}>
                               <Mono>{o.name}</Mono>
@@ -319,16 +324,8 @@ function LiveInventory({ object, helm, target }: { object: unknown; helm: boolea
                               />
                             )}
                           </Row>
-                        ))}
-                      </ul>
-                    </details>
-                  </li>
-                ))}
-              </ul>
-            </details>
-          </li>
-        ))}
-      </Tree>
+        )}
+      />
     </div>
   );
 }

@@ -19,7 +19,7 @@ import { credentialType, ServerReason, ServerText } from '../../i18n/server';
 import { fmtTime, Mono, Panel } from '../ApplicationDetail/common';
 import { TargetChips } from '../Applications';
 import { ClusterLink } from '../Clusters/ClusterLink';
-import { kindOf, sourceKinds } from '../Sources/kinds';
+import { kindOf, refLabels, sourceKinds } from '../Sources/kinds';
 import { APPLICATION_SOURCE_KINDS, applicationsUsing, artifactOf, conditionsOf, formatSize, refOf } from './model';
 import { Facts } from '../../components/Facts';
 
@@ -99,14 +99,7 @@ export default function SourceDetail() {
   const releases = history.data?.items ?? [];
   const auth = o?.credentialStatus?.auth;
   const ref = refOf(spec);
-  const refLabels: Record<string, string> = {
-    branch: t('Branch'),
-    tag: t('Tag'),
-    semver: t('Semver range'),
-    name: t('Reference name'),
-    commit: t('Commit'),
-    digest: t('Digest'),
-  };
+  const refLabel = refLabels(t);
 
   return (
     <Page
@@ -140,7 +133,7 @@ export default function SourceDetail() {
                 </div>
                 {ref && (
                   <div>
-                    <dt>{refLabels[ref.key] ?? ref.key}</dt>
+                    <dt>{refLabel[ref.key] ?? ref.key}</dt>
                     <dd translate="no" data-testid="source-ref">
                       {ref.value}
                     </dd>

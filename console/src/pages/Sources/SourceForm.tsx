@@ -20,6 +20,7 @@ import {
   fromObject,
   hasUrl,
   refKeys,
+  refLabels,
   servesCharts,
   sourceKinds,
   toRequest,
@@ -162,14 +163,7 @@ export function SourceForm({
   };
 
   const refs = refKeys(kind);
-  const refLabels: Record<string, string> = {
-    branch: t('Branch'),
-    tag: t('Tag'),
-    semver: t('Semver range'),
-    name: t('Reference name'),
-    commit: t('Commit'),
-    digest: t('Digest'),
-  };
+  const refLabel = refLabels(t);
   const ref = values['spec.ref'];
 
   return (
@@ -235,14 +229,14 @@ export function SourceForm({
             <FormField form={form} path="spec.ref" label={t('Revision')} control="select">
               {refs.map((r) => (
                 <option key={r} value={r}>
-                  {refLabels[r]}
+                  {refLabel[r]}
                 </option>
               ))}
             </FormField>
             <FormField
               form={form}
               path={`spec.ref.${ref}`}
-              label={refLabels[ref] ?? ref}
+              label={refLabel[ref] ?? ref}
               help={ref === 'semver' ? t('e.g. 1.2.x or >=1.0.0 <2.0.0') : undefined}
             />
           </Row>

@@ -5,6 +5,7 @@
  * about one is code switched on its name, and a source kind without such code gets the
  * fields every source has. Pure, so it is tested without a page.
  */
+import type { TFunction } from 'i18next';
 import { byPlural, ofFamilies } from '../../api/kinds';
 import type { Credentials, KindView, ObjectRequest, ObjectView } from '../../api/types';
 import {
@@ -66,6 +67,16 @@ export const EXISTING = 'existing';
 /** The ways a source of `k` picks its revision (`spec.ref.<key>`), if it has a `spec.ref`. */
 export const refKeys = (k: SourceKind): readonly string[] =>
   k.kind === 'GitRepository' ? GIT_REFS : k.kind === 'OCIRepository' ? OCI_REFS : [];
+
+/** The names of the `spec.ref` keys, in the user's language. */
+export const refLabels = (t: TFunction): Record<string, string> => ({
+  branch: t('Branch'),
+  tag: t('Tag'),
+  semver: t('Semver range'),
+  name: t('Reference name'),
+  commit: t('Commit'),
+  digest: t('Digest'),
+});
 
 /** Whether a source of `k` fetches from `spec.url`. */
 export const hasUrl = (k: SourceKind): boolean =>

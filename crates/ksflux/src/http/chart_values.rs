@@ -81,21 +81,7 @@ async fn lookup(
             ))
         })?
     } else {
-        let url = repo
-            .status
-            .pointer("/artifact/url")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                Error::NotFound(format!(
-                    "HelmRepository {name:?} has no artifact yet; wait until it is Ready"
-                ))
-            })?;
-        let index = policy.fetch(url).await?;
-        let charts = sources::parse_index(&index).map_err(|_| {
-            Error::BadGateway(format!(
-                "the repository index of HelmRepository {name:?} cannot be read as a Helm index"
-            ))
-        })?;
+        let charts = sources::index(&repo.status, name, policy).await?;
         let entry = charts
             .iter()
             .find(|c| c.name == chart)

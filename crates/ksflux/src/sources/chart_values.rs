@@ -23,6 +23,7 @@
 //! The tarball is read within a size bound, unpacked in memory within a bound on the bytes
 //! scanned and on each file kept, and its `Chart.yaml` must name the chart and version.
 
+use crate::images::policy::Range;
 use std::io::{self, Read};
 
 use serde::{Deserialize, Serialize};
@@ -362,6 +363,7 @@ pub fn extract(tgz: &[u8], chart: &str, limits: Limits) -> Result<ChartFiles, Ex
 pub fn resolve<'a>(versions: impl IntoIterator<Item = &'a str>, range: &str) -> Option<&'a str> {
     let range = range.trim();
     let range = if range.is_empty() { "*" } else { range };
+    let parsed_range = Range::parse(range);
     let mut best: Option<(semver::Version, &str)> = None;
     for v in versions {
         if v == range {
@@ -370,66 +372,12 @@ pub fn resolve<'a>(versions: impl IntoIterator<Item = &'a str>, range: &str) -> 
         let Ok(parsed) = semver::Version::parse(v.strip_prefix('v').unwrap_or(v)) else {
             continue;
         };
-        if range_matches(range, &parsed) && best.as_ref().is_none_or(|(b, _)| parsed > *b) {
+        let inside = parsed_range.as_ref().is_some_and(|r| r.matches(&parsed));
+        if inside && best.as_ref().is_none_or(|(b, _)| parsed > *b) {
             best = Some((parsed, v));
         }
     }
     best.map(|(_, v)| v)
-}
-
-/// Whether `v` satisfies a Masterminds semver range.
-fn range_matches(range: &str, v: &semver::Version) -> bool {
-    range.split("||").any(|alt| alternative_matches(alt.trim(), v))
-}
-
-fn req(s: &str) -> Option<semver::VersionReq> {
-    semver::VersionReq::parse(s).ok()
-}
-
-fn alternative_matches(alt: &str, v: &semver::Version) -> bool {
-    if alt.is_empty() {
-        return false;
-    }
-    // A pre-release matches only a range that names a pre-release.
-    if !v.pre.is_empty()
-        && !alt
-            .split(|c: char| c.is_whitespace() || c == ',')
-            .any(|t| t.len() > 1 && t.contains('-'))
-    {
-        return false;
-    }
-    if let Some((a, b)) = alt.split_once(" - ") {
-        let (a, b) = (a.trim().trim_start_matches('v'), b.trim().trim_start_matches('v'));
-        return req(&format!(">={a}, <={b}")).is_some_and(|r| r.matches(v));
-    }
-    let normalized = alt.replace(',', " ");
-    let mut tokens = normalized.split_whitespace();
-    while let Some(tok) = tokens.next() {
-        let op_len = tok
-            .find(|c: char| !matches!(c, '<' | '>' | '=' | '!' | '~' | '^'))
-            .unwrap_or(tok.len());
-        let (op, ver) = tok.split_at(op_len);
-        let ver = if ver.is_empty() {
-            tokens.next().unwrap_or("")
-        } else {
-            ver
-        };
-        let ver = ver.strip_prefix('v').unwrap_or(ver);
-        let wildcard = ver.split('.').any(|p| matches!(p, "x" | "X" | "*"));
-        let ok = match op {
-            "!=" => req(&format!("={ver}")).is_some_and(|r| !r.matches(v)),
-            // A bare version is exact in Masterminds (a caret in Cargo's syntax).
-            "" if !wildcard => req(&format!("={ver}")).is_some_and(|r| r.matches(v)),
-            "" => req(ver).is_some_and(|r| r.matches(v)),
-            "~>" => req(&format!("~{ver}")).is_some_and(|r| r.matches(v)),
-            "=<" => req(&format!("<={ver}")).is_some_and(|r| r.matches(v)),
-            op => req(&format!("{op}{ver}")).is_some_and(|r| r.matches(v)),
-        };
-        if !ok {
-            return false;
-        }
-    }
-    true
 }
 
 /// A HelmChart whose artifact holds a chart version.
