@@ -19,7 +19,9 @@ use k8s_openapi::{
 };
 use kube::{
     Api, Client, Config, ResourceExt,
-    api::{ApiResource, DynamicObject, ListParams, ObjectMeta, PartialObjectMeta, PostParams},
+    api::{
+        ApiResource, DynamicObject, ListParams, ObjectMeta, PartialObjectMeta, Patch, PatchParams, PostParams,
+    },
     config::{KubeConfigOptions, Kubeconfig},
     discovery::Discovery,
     runtime::watcher,
@@ -99,6 +101,84 @@ fn counted_client(config: kube::Config, cluster: &str, identity: &'static str) -
     });
     let builder = kube::client::ClientBuilder::try_from(config).map_err(|e| Error::Internal(e.into()))?;
     Ok(builder.with_layer(&count).build())
+}
+
+/// Annotation of a cluster's registration Secret that sets its delivery mode (`hub`, the
+/// default, or `agent`).
+pub const MODE_ANNOTATION: &str = "fluxcd.kubesphere.io/delivery-mode";
+
+/// The Flux kinds a member in agent mode must serve (its own source-, kustomize- and
+/// helm-controller run what ksflux applies there).
+pub const AGENT_KINDS: &[&str] = &[
+    "GitRepository",
+    "OCIRepository",
+    "HelmRepository",
+    "Bucket",
+    "HelmChart",
+    "Kustomization",
+    "HelmRelease",
+];
+
+/// How an application's targets in a cluster are delivered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Mode {
+    /// The host's Flux reaches the cluster through a scoped kubeconfig (the cluster needs no
+    /// Flux).
+    #[default]
+    Hub,
+    /// The cluster runs its own Flux; ksflux applies the source and the Flux object there.
+    Agent,
+}
+
+impl Mode {
+    /// From a registration's annotation value: `agent`, else hub.
+    pub fn parse(value: Option<&str>) -> Mode {
+        match value {
+            Some("agent") => Mode::Agent,
+            _ => Mode::Hub,
+        }
+    }
+
+    /// `hub` or `agent`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Hub => "hub",
+            Mode::Agent => "agent",
+        }
+    }
+}
+
+/// Why agent mode cannot run on a cluster with this health, if it cannot (Flux missing, or
+/// a kind it needs not served at the version ksflux needs). `None` also before the first check.
+pub fn agent_blocked(cluster: &str, h: &Health) -> Option<String> {
+    h.last_checked.as_ref()?;
+    if !h.reachable {
+        return None;
+    }
+    let missing: Vec<String> = AGENT_KINDS
+        .iter()
+        .filter(|k| {
+            !h.flux_apis
+                .iter()
+                .any(|a| a.kind == **k && a.served_versions.contains(&a.required_version))
+        })
+        .map(|k| k.to_string())
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let what = if !h.flux_installed {
+        "Flux is not installed".to_string()
+    } else {
+        format!(
+            "its Flux does not serve {} at the versions ksflux needs (Flux 2.7 or later)",
+            missing.join(", ")
+        )
+    };
+    Some(format!(
+        "agent mode needs Flux's source-, kustomize- and helm-controller on {cluster}, but {what}; install Flux there (`flux install`, or the Flux Operator) or use hub mode"
+    ))
 }
 
 /// Where a cluster's connection comes from.
@@ -316,6 +396,11 @@ pub struct ClusterView {
     /// Its labels (placement selects by them): those of its registration Secret or KubeSphere
     /// `Cluster`, and `fluxcd.kubesphere.io/cluster: <name>`.
     pub labels: BTreeMap<String, String>,
+    /// How applications are delivered there.
+    pub mode: Mode,
+    /// Why agent mode cannot be used there now (Flux missing or too old); absent when it can.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_blocked: Option<String>,
     /// Its health.
     pub health: Health,
     /// Its health's last transitions since ksflux started, oldest first (at most
@@ -335,6 +420,7 @@ pub struct Cluster {
     health: RwLock<Health>,
     history: Mutex<HealthHistory>,
     labels: RwLock<BTreeMap<String, String>>,
+    mode: RwLock<Mode>,
     changes: tokio::sync::watch::Sender<u64>,
     /// Woken when the cluster answers again after being unreachable.
     recovered: tokio::sync::Notify,
@@ -360,6 +446,7 @@ impl Cluster {
             health: RwLock::new(Health::default()),
             history: Default::default(),
             labels: Default::default(),
+            mode: Default::default(),
             changes,
             recovered: Default::default(),
             beating: Default::default(),
@@ -380,6 +467,25 @@ impl Cluster {
         let changed = match self.labels.write() {
             Ok(mut l) if *l != labels => {
                 *l = labels;
+                true
+            }
+            _ => false,
+        };
+        if changed {
+            self.changes.send_modify(|n| *n += 1);
+        }
+    }
+
+    /// Its delivery mode.
+    pub fn mode(&self) -> Mode {
+        self.mode.read().map(|m| *m).unwrap_or_default()
+    }
+
+    /// Sets its delivery mode; a change is published on the registry's change channel.
+    fn set_mode(&self, mode: Mode) {
+        let changed = match self.mode.write() {
+            Ok(mut m) if *m != mode => {
+                *m = mode;
                 true
             }
             _ => false,
@@ -420,6 +526,8 @@ impl Cluster {
             origin: self.origin,
             server: self.config.cluster_url.to_string(),
             labels: self.labels(),
+            mode: self.mode(),
+            agent_blocked: agent_blocked(&self.name, &self.health()),
             health: self.health(),
             history: Vec::new(),
         }
@@ -787,6 +895,7 @@ impl Clusters {
     async fn sync_members(&self) {
         let mut found: BTreeMap<String, (Origin, Kubeconfig)> = BTreeMap::new();
         let mut labels: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        let mut modes: BTreeMap<String, Mode> = BTreeMap::new();
         let secrets: Api<Secret> = Api::namespaced(self.host.client(), &self.namespace);
         match secrets.list(&ListParams::default().labels(CLUSTER_LABEL)).await {
             Ok(list) => {
@@ -801,6 +910,10 @@ impl Clusters {
                     match parse_kubeconfig(&String::from_utf8_lossy(&raw.0)) {
                         Ok(kc) => {
                             labels.insert(name.clone(), s.labels().clone());
+                            modes.insert(
+                                name.clone(),
+                                Mode::parse(s.annotations().get(MODE_ANNOTATION).map(String::as_str)),
+                            );
                             found.insert(name, (Origin::Secret, kc));
                         }
                         Err(e) => {
@@ -852,6 +965,7 @@ impl Clusters {
                 && existing.origin == origin
             {
                 existing.set_labels(labels.remove(&name).unwrap_or_default());
+                existing.set_mode(modes.get(&name).copied().unwrap_or_default());
                 next.insert(name, existing.clone());
                 continue;
             }
@@ -863,6 +977,9 @@ impl Clusters {
                     if let Ok(mut l) = c.labels.write() {
                         *l = labels.remove(&name).unwrap_or_default();
                         l.remove(CLUSTER_LABEL);
+                    }
+                    if let Ok(mut m) = c.mode.write() {
+                        *m = modes.get(&name).copied().unwrap_or_default();
                     }
                     next.insert(name, Arc::new(c));
                 }
@@ -971,6 +1088,59 @@ impl Clusters {
             m.insert(name.to_string(), candidate.clone());
         }
         Ok(candidate.view())
+    }
+
+    /// Sets a member's delivery mode, as `user`, on its registration Secret (authorised first:
+    /// update on Secrets in ksflux's namespace). Agent mode is refused (422 at `mode`) where
+    /// the member's Flux is missing or too old; a cluster from KubeSphere keeps hub mode.
+    pub async fn set_mode(&self, user: &User, name: &str, mode: Mode) -> Result<ClusterView> {
+        auth::authorize(
+            &self.host.client(),
+            user,
+            auth::Attributes {
+                verb: "update",
+                group: "",
+                resource: "secrets",
+                namespace: &self.namespace,
+                name: None,
+            },
+        )
+        .await?;
+        let c = self.get(name)?;
+        if c.origin != Origin::Secret {
+            return Err(Error::invalid(vec![Cause::invalid(
+                "mode",
+                format!("cluster {name:?} is not registered through ksflux; its delivery mode is hub"),
+            )]));
+        }
+        if mode == Mode::Agent {
+            let health = c.check_unless_fresh().await;
+            if !health.reachable {
+                return Err(Error::invalid(vec![Cause::invalid(
+                    "mode",
+                    format!(
+                        "cluster {name:?} is unreachable ({}); agent mode needs its Flux checked",
+                        health.message
+                    ),
+                )]));
+            }
+            if let Some(why) = agent_blocked(name, &health) {
+                return Err(Error::invalid(vec![Cause::invalid("mode", why)]));
+            }
+        }
+        let own: Api<Secret> = Api::namespaced(self.host.client(), &self.namespace);
+        let secrets: Api<Secret> = Api::namespaced(self.client_for(HOST, user)?, &self.namespace);
+        let list = own
+            .list_metadata(&ListParams::default().labels(&format!("{CLUSTER_LABEL}={name}")))
+            .await?;
+        let patch = serde_json::json!({"metadata": {"annotations": {MODE_ANNOTATION: mode.as_str()}}});
+        for s in list {
+            secrets
+                .patch(&s.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+                .await?;
+        }
+        c.set_mode(mode);
+        Ok(c.view())
     }
 
     /// Removes a member registered through the API (deletes its Secret, as `user`).

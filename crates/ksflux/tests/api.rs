@@ -66,7 +66,17 @@ async fn clusters_list_host_and_members_with_health() {
             .is_some_and(|v| v.contains(&k["requiredVersion"]))),
         "{host}"
     );
-    assert_eq!(items[1]["health"]["fluxInstalled"], false);
+    // The testbed's members run source-, kustomize- and helm-controller (for agent mode):
+    // Flux is installed there, without the notification and image kinds.
+    let member = &items[1]["health"];
+    assert_eq!(member["fluxInstalled"], true, "{member}");
+    let served = member["fluxApis"].as_array().map(|a| {
+        a.iter()
+            .filter(|k| k["servedVersions"].as_array().is_some_and(|v| !v.is_empty()))
+            .count()
+    });
+    assert_eq!(served, Some(7), "{member}");
+    assert_eq!(items[1]["mode"], "hub");
     assert_eq!(items[1]["origin"], "secret");
 }
 

@@ -6,11 +6,11 @@
 
 mod support;
 
-use std::{process::Command, time::Duration};
+use std::time::Duration;
 
 use ksflux_testbed::{create_namespace, unique_name, wait_for};
 use serde_json::{Value, json};
-use support::{Server, add_extra_member, path, remove_extra_member, start_controller};
+use support::{Frozen, Server, add_extra_member, path, remove_extra_member, start_controller};
 
 const API: &str = "/kapis/fluxcd.kubesphere.io/v1alpha1";
 
@@ -38,27 +38,6 @@ async fn summary(s: &Server, ns: &str) -> Value {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     r.body
-}
-
-/// Freezes a process (SIGSTOP) until dropped (SIGCONT), so a failing test never leaves the
-/// cluster frozen.
-struct Frozen(String);
-
-impl Frozen {
-    fn new(pid: String) -> Frozen {
-        let ok = Command::new("kill")
-            .args(["-STOP", &pid])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "could not stop process {pid}");
-        Frozen(pid)
-    }
-}
-
-impl Drop for Frozen {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-CONT", &self.0]).status();
-    }
 }
 
 fn target<'a>(app: &'a Value, cluster: &str) -> &'a Value {

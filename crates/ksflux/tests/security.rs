@@ -510,5 +510,6 @@ async fn raw_deliveries_follow_the_project_rules_and_cluster_health_shows_the_lo
         .find(|c| c["name"] == "member-1")
         .cloned()
         .unwrap_or_default();
-    assert!(member["health"]["lockdown"].is_null(), "{member}");
+    // The member's own Flux (agent mode) runs with the same lockdown.
+    assert_eq!(member["health"]["lockdown"]["enabled"], true, "{member}");
 }

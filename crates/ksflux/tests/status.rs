@@ -119,7 +119,7 @@ async fn objects_show_up_in_the_summary_and_list_in_their_state() {
         !failing["message"].as_str().unwrap_or_default().is_empty(),
         "{failing}"
     );
-    // Every cluster reports its caches; the members serve no Flux kinds, so nothing is watched there.
+    // Every cluster reports its caches; members serve the seven kinds their own Flux runs.
     let clusters = body["clusters"].as_array().cloned().unwrap_or_default();
     let by_name = |n: &str| {
         clusters
@@ -134,8 +134,13 @@ async fn objects_show_up_in_the_summary_and_list_in_their_state() {
         Some(13),
         "{body}"
     );
-    assert_eq!(by_name("member-1")["fluxInstalled"], false, "{body}");
-    assert_eq!(by_name("member-1")["kinds"], json!([]), "{body}");
+    // member-1 runs its own source-, kustomize- and helm-controller (agent mode's member side).
+    assert_eq!(by_name("member-1")["fluxInstalled"], true, "{body}");
+    assert_eq!(
+        by_name("member-1")["kinds"].as_array().map(Vec::len),
+        Some(7),
+        "{body}"
+    );
 
     // The list: filtered by kind (kind or plural), sorted and paged, from memory.
     let list = get_ok(

@@ -681,8 +681,17 @@ pub struct TargetStatus {
     pub cluster: String,
     /// The target namespace.
     pub namespace: String,
-    /// The rendered Flux object in the host: `Kind/namespace/name`.
+    /// The rendered Flux object: `Kind/namespace/name`, in the host (hub mode) or in the
+    /// target cluster (agent mode).
     pub object_ref: String,
+    /// `agent` when the target cluster runs its own Flux and the object is applied there;
+    /// absent in hub mode (the host's Flux reaches the cluster).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// The last edit made to the rendered object in the target cluster (agent mode) and put
+    /// back by ksflux.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_drift: Option<TargetDrift>,
     /// `True`, `False` or `Unknown`.
     pub ready: String,
     /// Why.
@@ -707,6 +716,16 @@ pub struct TargetStatus {
     /// seen once Flux reported the target ready.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workloads: Option<WorkloadsSummary>,
+}
+
+/// An edit made in a target cluster to the object ksflux applied there, which ksflux put back.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetDrift {
+    /// When ksflux found and reverted it (RFC 3339).
+    pub at: String,
+    /// The fields that differed, as paths such as `spec.values.replicaCount`.
+    pub fields: Vec<String>,
 }
 
 /// A target's workloads in brief.

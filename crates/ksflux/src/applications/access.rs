@@ -474,8 +474,126 @@ pub async fn ensure(
     })
 }
 
-/// Removes what [`ensure`] or [`ensure_host`] made for `project` on a cluster (`client`):
-/// its RoleBindings, its impersonation Role and its ServiceAccount.
+/// The ServiceAccount ksflux writes to an agent member as, in each project namespace there.
+pub const AGENT: &str = "ksflux-agent";
+
+/// What [`AGENT`] may do, in its project namespace on the member only: manage the Flux
+/// sources, Kustomizations and HelmReleases ksflux applies there, and the Secrets and
+/// ConfigMaps they reference (source credentials, `valuesFrom`). Nothing else: no workloads,
+/// no RBAC, nothing in other namespaces or at cluster scope.
+fn agent_rules() -> Vec<PolicyRule> {
+    let verbs: Vec<String> = ["get", "list", "watch", "create", "update", "patch", "delete"]
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    let rule = |group: &str, resources: &[&str]| PolicyRule {
+        api_groups: Some(vec![group.to_string()]),
+        resources: Some(resources.iter().map(|r| r.to_string()).collect()),
+        verbs: verbs.clone(),
+        ..Default::default()
+    };
+    vec![
+        rule(
+            "source.toolkit.fluxcd.io",
+            &[
+                "gitrepositories",
+                "helmrepositories",
+                "ocirepositories",
+                "buckets",
+            ],
+        ),
+        rule("kustomize.toolkit.fluxcd.io", &["kustomizations"]),
+        rule("helm.toolkit.fluxcd.io", &["helmreleases"]),
+        rule("", &["secrets", "configmaps"]),
+    ]
+}
+
+/// Ensures project `project` can be delivered to `namespaces` of agent member `cluster`: the
+/// deployer ServiceAccount and its bindings there (the member's Flux impersonates it, so no
+/// credential leaves the member), the ServiceAccount [`AGENT`] bound to [`agent_rules`] in
+/// the project namespace, and a client with a fresh token of [`AGENT`] (valid
+/// [`TOKEN_SECONDS`]), which is how ksflux writes there. Returns the client and the seconds
+/// until it is due for renewal.
+pub async fn ensure_agent(
+    cluster: &Cluster,
+    project: &str,
+    namespaces: &BTreeSet<String>,
+) -> anyhow::Result<(Client, i64)> {
+    let member = cluster.client();
+    ensure_rbac(&member, project, namespaces, false).await?;
+    let labels: BTreeMap<String, String> = [
+        (PROJECT_LABEL.to_string(), project.to_string()),
+        (MANAGED_LABEL.0.to_string(), MANAGED_LABEL.1.to_string()),
+    ]
+    .into();
+    let meta = ObjectMeta {
+        name: Some(AGENT.into()),
+        namespace: Some(project.into()),
+        labels: Some(labels),
+        ..Default::default()
+    };
+    let sa_api: Api<ServiceAccount> = Api::namespaced(member.clone(), project);
+    let sa = ServiceAccount {
+        metadata: meta.clone(),
+        ..Default::default()
+    };
+    apply(&sa_api, AGENT, &sa, "v1", "ServiceAccount").await?;
+    let role = Role {
+        metadata: meta.clone(),
+        rules: Some(agent_rules()),
+    };
+    let roles: Api<Role> = Api::namespaced(member.clone(), project);
+    apply(&roles, AGENT, &role, "rbac.authorization.k8s.io/v1", "Role").await?;
+    let rb = RoleBinding {
+        metadata: meta,
+        role_ref: RoleRef {
+            api_group: Some("rbac.authorization.k8s.io".into()),
+            kind: "Role".into(),
+            name: AGENT.into(),
+        },
+        subjects: Some(vec![Subject {
+            kind: "ServiceAccount".into(),
+            name: AGENT.into(),
+            namespace: Some(project.into()),
+            ..Default::default()
+        }]),
+    };
+    let bindings: Api<RoleBinding> = Api::namespaced(member.clone(), project);
+    apply(
+        &bindings,
+        AGENT,
+        &rb,
+        "rbac.authorization.k8s.io/v1",
+        "RoleBinding",
+    )
+    .await?;
+    let tr = TokenRequest {
+        spec: Some(TokenRequestSpec {
+            expiration_seconds: Some(TOKEN_SECONDS),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let token: TokenRequest = sa_api
+        .create_subresource("token", AGENT, &PostParams::default(), &tr)
+        .await?;
+    let status = token
+        .status
+        .ok_or_else(|| anyhow::anyhow!("token request for {AGENT} on {} returned no token", cluster.name))?;
+    let mut config = kube::Config::new(cluster.server().parse()?);
+    config.root_cert = cluster.ca_der().map(|c| vec![c]);
+    let token = status
+        .token
+        .ok_or_else(|| anyhow::anyhow!("token request for {AGENT} on {} returned no token", cluster.name))?;
+    config.auth_info.token = Some(token.into());
+    config.connect_timeout = Some(std::time::Duration::from_secs(5));
+    config.read_timeout = Some(std::time::Duration::from_secs(60));
+    let client = Client::try_from(config)?;
+    Ok((client, TOKEN_SECONDS - RENEW_BEFORE_SECONDS))
+}
+
+/// Removes what [`ensure`], [`ensure_agent`] or [`ensure_host`] made for `project` on a
+/// cluster (`client`): its RoleBindings, Roles and ServiceAccounts.
 async fn revoke_rbac(client: &Client, project: &str) {
     let all: Api<RoleBinding> = Api::all(client.clone());
     if let Ok(list) = all
@@ -491,8 +609,10 @@ async fn revoke_rbac(client: &Client, project: &str) {
     let _ = roles
         .delete(&impersonation_name(project), &DeleteParams::default())
         .await;
+    let _ = roles.delete(AGENT, &DeleteParams::default()).await;
     let sa_api: Api<ServiceAccount> = Api::namespaced(client.clone(), project);
     let _ = sa_api.delete(DEPLOYER, &DeleteParams::default()).await;
+    let _ = sa_api.delete(AGENT, &DeleteParams::default()).await;
 }
 
 /// Removes what [`ensure`] made for `project` on member `cluster`, and its kubeconfig Secret.

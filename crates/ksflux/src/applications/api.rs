@@ -484,7 +484,19 @@ pub async fn targets(
     let mut out = Vec::new();
     for t in &placed {
         let child = render::child_name(name, &t.cluster);
-        let object = match rendered_object(fleet, &children, kind, namespace, &child).await? {
+        let in_agent = status
+            .targets
+            .iter()
+            .any(|s| s.cluster == t.cluster && s.mode.as_deref() == Some("agent"));
+        // In agent mode the object lives in the target cluster: from that cluster's watch cache.
+        let found = if in_agent {
+            fleet
+                .get(&t.cluster, kind.kind, namespace, &child)
+                .map(|o| (*o).clone())
+        } else {
+            rendered_object(fleet, &children, kind, namespace, &child).await?
+        };
+        let object = match found {
             Some(o) => {
                 let mut v = serde_json::to_value(&o).unwrap_or_default();
                 if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {

@@ -31,16 +31,22 @@ use kube::{
 use serde_json::{Value, json};
 
 use super::{
-    APPLICATION_LABEL, Application, ApplicationStatus, CLUSTER_LABEL, WorkloadsSummary, access,
+    APPLICATION_LABEL, Application, ApplicationStatus, CLUSTER_LABEL, TargetDrift, WorkloadsSummary, access,
+    agent,
     grants::{self, Grants},
     placement,
     plan::{self, Observed, Problem},
     render,
 };
 use crate::{
-    clusters::{Clusters, HOST},
+    clusters::{Clusters, HOST, Mode},
     resources::REQUESTED_AT,
 };
+
+/// How often an application with agent targets is reconciled at the least, so that an edit
+/// made in an agent cluster to what ksflux applied there is put back (and a rotated source
+/// credential copied) within this time.
+const AGENT_RESYNC: Duration = Duration::from_secs(20);
 
 /// The finalizer ksflux puts on Applications.
 pub const FINALIZER: &str = "fluxcd.kubesphere.io/cleanup";
@@ -89,6 +95,9 @@ pub enum Error {
     /// Deletion waits for rendered objects to finish their own cleanup.
     #[error("waiting for {0} rendered objects to be deleted")]
     Deleting(usize),
+    /// An agent cluster cannot be written to as the project's agent identity.
+    #[error("agent mode: {0}; check the cluster's registration credentials and that its Flux is installed")]
+    Agent(String),
 }
 
 /// What the controller shares between reconciles.
@@ -227,6 +236,89 @@ async fn children(ctx: &Context, ns: &str, name: &str) -> Result<Vec<DynamicObje
     Ok(out)
 }
 
+/// The clusters where `app` has or had agent-mode targets: its targets in clusters in agent
+/// mode now, and the targets its status says were delivered in agent mode.
+fn agent_clusters(ctx: &Context, app: &Application) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> = placement::targets_of(app, &ctx.clusters.labels())
+        .into_iter()
+        .map(|t| t.cluster)
+        .filter(|c| ctx.clusters.get(c).is_ok_and(|c| c.mode() == Mode::Agent))
+        .collect();
+    if let Some(status) = &app.status {
+        out.extend(
+            status
+                .targets
+                .iter()
+                .filter(|t| t.mode.as_deref() == Some("agent"))
+                .map(|t| t.cluster.clone()),
+        );
+    }
+    out
+}
+
+/// The application's Flux objects in the agent clusters it has or had targets in, read with
+/// ksflux's own client there; and the clusters that could not be read.
+async fn agent_children(ctx: &Context, app: &Application) -> (Vec<DynamicObject>, BTreeSet<String>) {
+    let ns = app.namespace().unwrap_or_default();
+    let lp = ListParams::default().labels(&agent::selector(&app.name_any()));
+    let mut out = Vec::new();
+    let mut unreadable = BTreeSet::new();
+    for cluster in agent_clusters(ctx, app) {
+        let Ok(c) = ctx.clusters.get(&cluster) else {
+            continue;
+        };
+        for kind in ["Kustomization", "HelmRelease"] {
+            let api: Api<DynamicObject> = Api::namespaced_with(c.client(), &ns, &ar(kind));
+            match api.list(&lp).await {
+                Ok(list) => out.extend(list.items.into_iter().map(|mut o| {
+                    o.types = Some(kube::api::TypeMeta {
+                        api_version: ar(kind).api_version,
+                        kind: kind.into(),
+                    });
+                    o
+                })),
+                // No Flux there (any more): nothing of ours either.
+                Err(kube::Error::Api(s)) if s.code == 404 => {}
+                Err(e) => {
+                    tracing::debug!(cluster, error = %e, "cannot list an agent cluster's Flux objects");
+                    unreadable.insert(cluster.clone());
+                }
+            }
+        }
+    }
+    (out, unreadable)
+}
+
+/// The cluster of a child and whether it lives there (agent mode) rather than in the host.
+fn child_place(child: &DynamicObject) -> (String, bool) {
+    let cluster = child.labels().get(CLUSTER_LABEL).cloned().unwrap_or_default();
+    (cluster, agent::is_agent_object(child))
+}
+
+/// The client ksflux writes to agent cluster `cluster` with for `app`'s project, its grant
+/// scoped to where the project's applications (and `app`) target there.
+async fn agent_client(ctx: &Context, app: &Application, cluster: &str) -> Result<Client, Error> {
+    let ns = app.namespace().unwrap_or_default();
+    let c = ctx
+        .clusters
+        .get(cluster)
+        .map_err(|e| Error::Agent(e.to_string()))?;
+    let mut scope = project_targets(ctx, &ns, Some(&app.name_any()))
+        .remove(cluster)
+        .unwrap_or_default();
+    scope.extend(
+        placement::targets_of(app, &ctx.clusters.labels())
+            .into_iter()
+            .filter(|t| t.cluster == cluster)
+            .map(|t| t.namespace),
+    );
+    ctx.grants
+        .agent(&ctx.host, &c, &ns, &scope)
+        .await
+        .map(|(client, _)| client)
+        .map_err(|e| Error::Agent(format!("{e:#}")))
+}
+
 /// Clusters (and their target namespaces) that project `ns` deploys to, over all its
 /// applications except `skip`.
 fn project_targets(ctx: &Context, ns: &str, skip: Option<&str>) -> BTreeMap<String, BTreeSet<String>> {
@@ -248,12 +340,17 @@ fn project_targets(ctx: &Context, ns: &str, skip: Option<&str>) -> BTreeMap<Stri
 
 /// Observes an application's targets: which can be served now (clusters registered and
 /// reachable, targets allowed, credentials granted), and its children in the host.
-async fn observe(app: &Application, ctx: &Context) -> Result<(BTreeMap<String, Problem>, Duration), Error> {
+async fn observe(
+    app: &Application,
+    ctx: &Context,
+    unreadable: &BTreeSet<String>,
+) -> Result<(BTreeMap<String, Problem>, Duration, BTreeMap<String, Client>), Error> {
     let name = app.name_any();
     let ns = app.namespace().unwrap_or_default();
     let namespaces: Api<Namespace> = Api::all(ctx.host.clone());
     let project = namespaces.get(&ns).await?;
     let mut problems: BTreeMap<String, Problem> = BTreeMap::new();
+    let mut agents: BTreeMap<String, Client> = BTreeMap::new();
     let mut renew_in = grants::RECHECK;
     let problem = |ready, reason, message: String| Problem {
         ready,
@@ -292,9 +389,23 @@ async fn observe(app: &Application, ctx: &Context) -> Result<(BTreeMap<String, P
             continue;
         };
         let health = cluster.health();
-        if health.last_checked.is_some() && !health.reachable {
-            let m = health.message.clone();
+        let agent_mode = cluster.mode() == Mode::Agent;
+        if (health.last_checked.is_some() && !health.reachable) || unreadable.contains(&t.cluster) {
+            let mut m = if health.reachable {
+                "unreachable: its Flux objects cannot be read".to_string()
+            } else {
+                health.message.clone()
+            };
+            if agent_mode {
+                m.push_str(
+                    "; changes to the application are pending and are applied there when it answers again",
+                );
+            }
             problems.insert(t.cluster.clone(), problem("Unknown", "ClusterUnreachable", m));
+            continue;
+        }
+        if agent_mode && let Some(why) = crate::clusters::agent_blocked(&t.cluster, &health) {
+            problems.insert(t.cluster.clone(), problem("False", "AgentFluxMissing", why));
             continue;
         }
         if let Err(m) =
@@ -310,7 +421,21 @@ async fn observe(app: &Application, ctx: &Context) -> Result<(BTreeMap<String, P
             );
             continue;
         }
-        if t.cluster != HOST {
+        if t.cluster != HOST && agent_mode {
+            let scope: BTreeSet<String> = scopes.get(&t.cluster).cloned().unwrap_or_default();
+            match ctx.grants.agent(&ctx.host, &cluster, &ns, &scope).await {
+                Ok((client, due)) => {
+                    renew_in = renew_in.min(due);
+                    agents.insert(t.cluster.clone(), client);
+                }
+                Err(e) => {
+                    problems.insert(
+                        t.cluster.clone(),
+                        problem("Unknown", "CredentialsFailed", format!("{e:#}")),
+                    );
+                }
+            }
+        } else if t.cluster != HOST {
             let scope: BTreeSet<String> = scopes.get(&t.cluster).cloned().unwrap_or_default();
             match ctx.grants.member(&ctx.host, &cluster, &ns, &scope).await {
                 Ok(due) => renew_in = renew_in.min(due),
@@ -323,7 +448,7 @@ async fn observe(app: &Application, ctx: &Context) -> Result<(BTreeMap<String, P
             }
         }
     }
-    Ok((problems, renew_in))
+    Ok((problems, renew_in, agents))
 }
 
 /// The workloads of each child Flux reports ready, read in its cluster with ksflux's own
@@ -414,7 +539,16 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
     let written = &app.spec;
     let labels = ctx.clusters.labels();
     let stable = stable_render(app, &labels);
-    let live = children(ctx, &ns, &name).await?;
+    let mut live = children(ctx, &ns, &name).await?;
+    let (in_agents, unreadable) = agent_children(ctx, app).await;
+    live.extend(in_agents);
+    // A child where its cluster's mode no longer puts it (the mode changed) goes; the other
+    // place gets the object.
+    let (live, stale): (Vec<DynamicObject>, Vec<DynamicObject>) = live.into_iter().partition(|c| {
+        let (cluster, in_agent) = child_place(c);
+        let agent_now = ctx.clusters.get(&cluster).is_ok_and(|c| c.mode() == Mode::Agent);
+        in_agent == agent_now || ctx.clusters.get(&cluster).is_err()
+    });
     let mut resolved = resolved.app;
     placement::keep_departed(
         &mut resolved,
@@ -423,7 +557,14 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
         &labels,
     );
     let app = &resolved;
-    let (problems, renew_in) = observe(app, ctx).await?;
+    let (problems, renew_in, agents) = observe(app, ctx, &unreadable).await?;
+    let agent_targets: BTreeSet<String> = app
+        .spec
+        .targets
+        .iter()
+        .map(|t| t.cluster.clone())
+        .filter(|c| ctx.clusters.get(c).is_ok_and(|c| c.mode() == Mode::Agent))
+        .collect();
     let rendered = render::render(app);
     let workloads = observe_workloads(ctx, &live).await;
     let plan = plan::plan(&Observed {
@@ -431,6 +572,7 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
         spec: written,
         rendered: &rendered,
         children: &live,
+        agent: &agent_targets,
         problems: &problems,
         workloads: &workloads,
         labels: &labels,
@@ -439,17 +581,38 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
     });
 
     let pp = PatchParams::apply(MANAGER).force();
+    let mut drifts: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for obj in &plan.apply {
         let kind = obj["kind"].as_str().unwrap_or_default();
         let child = obj["metadata"]["name"].as_str().unwrap_or_default();
+        let cluster = obj["metadata"]["labels"][CLUSTER_LABEL]
+            .as_str()
+            .unwrap_or_default();
+        if agent_targets.contains(cluster) {
+            let Some(client) = agents.get(cluster) else {
+                continue;
+            };
+            let previous = live
+                .iter()
+                .find(|c| agent::is_agent_object(c) && c.name_any() == child);
+            let drift = propagate(ctx, app, client, obj, previous).await?;
+            if !drift.is_empty() {
+                drifts.insert(cluster.to_string(), drift);
+            }
+            continue;
+        }
         children_api(ctx, &ns, kind)
             .patch(child, &pp, &Patch::Apply(obj))
             .await?;
     }
     let mut deletion_pending = false;
-    for child in &plan.delete {
+    for child in plan.delete.iter().chain(&stale) {
         let kind = child.types.as_ref().map(|t| t.kind.clone()).unwrap_or_default();
-        if delete_child(ctx, &ns, &kind, child).await? {
+        let Some(api) = child_api(ctx, app, child, &kind, &agents).await else {
+            deletion_pending = true;
+            continue;
+        };
+        if delete_child(&api, child).await? {
             let note = format!("deleted {kind} {}", child.name_any());
             event(ctx, app, EventType::Normal, "TargetRemoved", &note).await;
         } else {
@@ -464,15 +627,172 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
         };
         event(ctx, app, type_, n.reason, &n.message).await;
     }
-    if let Some(status) = &plan.status {
+    let mut status = plan.status.clone();
+    if !drifts.is_empty() {
+        let at = crate::resources::status_time(jiff::Timestamp::now());
+        let mut s = status.take().or_else(|| app.status.clone()).unwrap_or_default();
+        for (cluster, fields) in &drifts {
+            let message = format!(
+                "{cluster}: the {} there was edited ({}); put back as the application renders it",
+                plan.apply
+                    .iter()
+                    .find(|o| o["metadata"]["labels"][CLUSTER_LABEL] == cluster.as_str())
+                    .and_then(|o| o["kind"].as_str())
+                    .unwrap_or("Flux object"),
+                fields.join(", ")
+            );
+            event(ctx, app, EventType::Warning, "DriftCorrected", &message).await;
+            if let Some(t) = s.targets.iter_mut().find(|t| &t.cluster == cluster) {
+                t.last_drift = Some(TargetDrift {
+                    at: at.clone(),
+                    fields: fields.clone(),
+                });
+            }
+        }
+        status = Some(s);
+    }
+    if let Some(status) = &status {
         write_status(ctx, app, status).await?;
     }
-    let next = if deletion_pending {
+    let mut next = if deletion_pending {
         Duration::from_secs(2)
     } else {
         plan.requeue.min(renew_in.max(Duration::from_secs(5)))
     };
+    if !agent_targets.is_empty() {
+        next = next.min(AGENT_RESYNC);
+    }
     Ok(Action::requeue(next))
+}
+
+/// Applies a rendered object in its agent cluster as the project's agent identity (`client`),
+/// with the application's source and the Secrets and ConfigMaps they reference copied from the
+/// project namespace on the host (owned by the object that uses them). Returns the fields an
+/// edit in the cluster had changed since ksflux last applied (`previous`, as listed), which
+/// this apply put back.
+async fn propagate(
+    ctx: &Context,
+    app: &Application,
+    client: &Client,
+    rendered: &Value,
+    previous: Option<&DynamicObject>,
+) -> Result<Vec<String>, Error> {
+    use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+    let ns = app.namespace().unwrap_or_default();
+    let desired = agent::for_agent(rendered);
+    let kind = desired["kind"].as_str().unwrap_or_default().to_string();
+    let name = desired["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let drift = previous
+        .and_then(|p| serde_json::to_value(p).ok())
+        .map(|p| agent::drift(&desired, &p))
+        .unwrap_or_default();
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &ar(&kind));
+    let applied = api
+        .patch(
+            &name,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(&desired),
+        )
+        .await?;
+    let Some(uid) = applied.metadata.uid.clone() else {
+        return Ok(drift);
+    };
+    let owner = agent::owner(&ar(&kind).api_version, &kind, &name, &uid);
+    let copy_pp = PatchParams::apply(&agent::copy_manager(app)).force();
+
+    // The source, and the Secrets it references.
+    let source_kind = agent::source_kind(app.spec.source.kind);
+    let source_ar = source_kind.api_resource();
+    let host_sources: Api<DynamicObject> = Api::namespaced_with(ctx.host.clone(), &ns, &source_ar);
+    if let Some(source) = host_sources.get_opt(&app.spec.source.name).await? {
+        let mut value = serde_json::to_value(&source).unwrap_or_default();
+        value["apiVersion"] = json!(source_ar.api_version);
+        value["kind"] = json!(source_ar.kind);
+        let copy = agent::copy(&value, owner.clone(), app);
+        let member_sources: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &source_ar);
+        let copied = member_sources
+            .patch(&app.spec.source.name, &copy_pp, &Patch::Apply(&copy))
+            .await?;
+        let source_owner = agent::owner(
+            &source_ar.api_version,
+            &source_ar.kind,
+            &app.spec.source.name,
+            &copied.metadata.uid.unwrap_or_default(),
+        );
+        let host_secrets: Api<Secret> = Api::namespaced(ctx.host.clone(), &ns);
+        let member_secrets: Api<DynamicObject> =
+            Api::namespaced_with(client.clone(), &ns, &ApiResource::erase::<Secret>(&()));
+        for secret in agent::source_secrets(&value["spec"]) {
+            if let Some(s) = host_secrets.get_opt(&secret).await? {
+                let mut v = serde_json::to_value(&s).unwrap_or_default();
+                v["apiVersion"] = json!("v1");
+                v["kind"] = json!("Secret");
+                let copy = agent::copy(&v, source_owner.clone(), app);
+                member_secrets
+                    .patch(&secret, &copy_pp, &Patch::Apply(&copy))
+                    .await?;
+            }
+        }
+    }
+    // What a HelmRelease's valuesFrom names.
+    for (kind, from) in agent::values_from(rendered) {
+        let (host, member, api_version): (Option<Value>, Api<DynamicObject>, &str) = if kind == "Secret" {
+            let host: Api<Secret> = Api::namespaced(ctx.host.clone(), &ns);
+            (
+                host.get_opt(&from)
+                    .await?
+                    .and_then(|o| serde_json::to_value(o).ok()),
+                Api::namespaced_with(client.clone(), &ns, &ApiResource::erase::<Secret>(&())),
+                "v1",
+            )
+        } else {
+            let host: Api<ConfigMap> = Api::namespaced(ctx.host.clone(), &ns);
+            (
+                host.get_opt(&from)
+                    .await?
+                    .and_then(|o| serde_json::to_value(o).ok()),
+                Api::namespaced_with(client.clone(), &ns, &ApiResource::erase::<ConfigMap>(&())),
+                "v1",
+            )
+        };
+        if let Some(mut v) = host {
+            v["apiVersion"] = json!(api_version);
+            v["kind"] = json!(kind);
+            let copy = agent::copy(&v, owner.clone(), app);
+            member.patch(&from, &copy_pp, &Patch::Apply(&copy)).await?;
+        }
+    }
+    Ok(drift)
+}
+
+/// Where a child is deleted: in the host, or in its agent cluster as the project's agent
+/// identity (`None` when that cluster cannot be written to now).
+async fn child_api(
+    ctx: &Context,
+    app: &Application,
+    child: &DynamicObject,
+    kind: &str,
+    agents: &BTreeMap<String, Client>,
+) -> Option<Api<DynamicObject>> {
+    let ns = app.namespace().unwrap_or_default();
+    let (cluster, in_agent) = child_place(child);
+    if !in_agent {
+        return Some(children_api(ctx, &ns, kind));
+    }
+    let client = match agents.get(&cluster) {
+        Some(c) => c.clone(),
+        None => match agent_client(ctx, app, &cluster).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::debug!(cluster, error = %e, "cannot delete in an agent cluster now");
+                return None;
+            }
+        },
+    };
+    Some(Api::namespaced_with(client, &ns, &ar(kind)))
 }
 
 /// With a rollout, the objects of its stable revision (the spec whose rollout last completed,
@@ -581,8 +901,7 @@ const UNSUSPEND_GRACE: Duration = Duration::from_secs(60);
 /// suspended object, so a suspended child is first resumed with a reconcile request, and
 /// deleted only once its controller handled that request (or after [`UNSUSPEND_GRACE`]);
 /// returns whether the delete was sent.
-async fn delete_child(ctx: &Context, ns: &str, kind: &str, child: &DynamicObject) -> Result<bool, Error> {
-    let api = children_api(ctx, ns, kind);
+async fn delete_child(api: &Api<DynamicObject>, child: &DynamicObject) -> Result<bool, Error> {
     if child.data.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true) {
         let token = jiff::Timestamp::now().to_string();
         let patch = json!({"metadata": {"annotations": {REQUESTED_AT: token}}, "spec": {"suspend": false}});
@@ -608,12 +927,20 @@ async fn delete_child(ctx: &Context, ns: &str, kind: &str, child: &DynamicObject
 async fn cleanup(app: &Application, ctx: &Context) -> Result<Action, Error> {
     let name = app.name_any();
     let ns = app.namespace().unwrap_or_default();
-    let live = children(ctx, &ns, &name).await?;
+    let mut live = children(ctx, &ns, &name).await?;
+    let (in_agents, unreadable) = agent_children(ctx, app).await;
+    live.extend(in_agents);
+    if !unreadable.is_empty() {
+        // Its objects there are deleted when the cluster answers again.
+        return Err(Error::Deleting(live.len() + unreadable.len()));
+    }
     if !live.is_empty() {
         for c in &live {
             if c.metadata.deletion_timestamp.is_none() {
                 let kind = c.types.as_ref().map(|t| t.kind.clone()).unwrap_or_default();
-                delete_child(ctx, &ns, &kind, c).await?;
+                if let Some(api) = child_api(ctx, app, c, &kind, &BTreeMap::new()).await {
+                    delete_child(&api, c).await?;
+                }
             }
         }
         // Flux's own finalizers remove what the objects applied to the members; credentials

@@ -31,6 +31,8 @@ pub struct Grants {
     done: Mutex<HashMap<(String, String), Grant>>,
     /// ksflux's own Secrets right in each project namespace, when installed least-privileged.
     own: Option<SelfBinding>,
+    /// ksflux's clients for agent members, as the project's [`access::AGENT`] there.
+    agents: Mutex<HashMap<(String, String), Client>>,
 }
 
 impl Grants {
@@ -39,6 +41,7 @@ impl Grants {
         Grants {
             done: Default::default(),
             own,
+            agents: Default::default(),
         }
     }
 
@@ -68,6 +71,37 @@ impl Grants {
         if let Ok(mut d) = self.done.lock() {
             d.retain(|(p, c), _| p != project || cluster.is_some_and(|x| x != c));
         }
+        if let Ok(mut a) = self.agents.lock() {
+            a.retain(|(p, c), _| p != project || cluster.is_some_and(|x| x != c));
+        }
+    }
+
+    /// Reconciles the grant of `project` in agent member `cluster` for `scope`; returns the
+    /// client ksflux writes there with (the project's [`access::AGENT`]) and how long until
+    /// the grant is due again.
+    pub async fn agent(
+        &self,
+        host: &Client,
+        cluster: &Cluster,
+        project: &str,
+        scope: &BTreeSet<String>,
+    ) -> anyhow::Result<(Client, Duration)> {
+        let key = (project.to_string(), cluster.name.clone());
+        let cached = self.agents.lock().ok().and_then(|a| a.get(&key).cloned());
+        if let Some(client) = cached.filter(|_| self.fresh(project, &cluster.name, scope)) {
+            return Ok((client, RECHECK));
+        }
+        // ksflux reads the project's source credentials on the host to copy them.
+        if let Some(own) = &self.own {
+            own.ensure(host, project).await?;
+        }
+        let (client, renew_in) = access::ensure_agent(cluster, project, scope).await?;
+        let renew_in = Duration::from_secs(renew_in.max(5) as u64);
+        self.remember(project, &cluster.name, scope, renew_in);
+        if let Ok(mut a) = self.agents.lock() {
+            a.insert(key, client.clone());
+        }
+        Ok((client, renew_in.min(RECHECK)))
     }
 
     /// Reconciles the host grant of `project` for `scope` (its target namespaces on the host;

@@ -3,6 +3,7 @@
 //! member credentials, and the controller that applies it all.
 
 pub mod access;
+pub mod agent;
 pub mod api;
 pub mod controller;
 pub mod grants;

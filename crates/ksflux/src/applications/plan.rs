@@ -3,7 +3,10 @@
 //! which children of removed targets to delete, the status to write, the Events to publish
 //! and when to look again. The controller observes, calls [`plan`], and carries it out.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::Duration,
+};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{ResourceExt, api::DynamicObject};
@@ -41,8 +44,10 @@ pub struct Observed<'a> {
     pub spec: &'a super::ApplicationSpec,
     /// Its rendered objects, one per target.
     pub rendered: &'a [Rendered],
-    /// Its children in the host (with their kind set).
+    /// Its children (with their kind set): in the host, and in agent clusters.
     pub children: &'a [DynamicObject],
+    /// The target clusters in agent mode (their children live there).
+    pub agent: &'a BTreeSet<String>,
     /// Targets that cannot be served now, by cluster.
     pub problems: &'a BTreeMap<String, Problem>,
     /// The workloads of targets Flux reports ready, by cluster (read in each cluster).
@@ -368,6 +373,12 @@ fn target_status(o: &Observed<'_>, old: &ApplicationStatus, ns: &str, r: &Render
             .map(|t| t.namespace.clone())
             .unwrap_or_default(),
         object_ref: format!("{}/{}/{}", r.kind(), ns, r.name()),
+        mode: o.agent.contains(&r.cluster).then(|| "agent".to_string()),
+        last_drift: old
+            .targets
+            .iter()
+            .find(|p| p.cluster == r.cluster)
+            .and_then(|p| p.last_drift.clone()),
         suspended,
         ..Default::default()
     };
@@ -551,6 +562,7 @@ mod tests {
             spec: &app.spec,
             rendered: &rendered,
             children,
+            agent: &BTreeSet::new(),
             problems: &problems,
             workloads,
             labels: &BTreeMap::new(),

@@ -392,6 +392,31 @@ async fn get_cluster(
     Ok(Json(c.view_with_history()))
 }
 
+/// A cluster's delivery mode to set.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetMode {
+    /// `hub` (the host's Flux reaches the cluster) or `agent` (the cluster's own Flux runs
+    /// what ksflux applies there).
+    pub mode: crate::clusters::Mode,
+}
+
+/// Sets a member's delivery mode. Needs update on Secrets in ksflux's namespace; agent mode is
+/// refused (422 at `mode`) where the member's Flux is missing or too old. Applications with
+/// targets there move their Flux objects on their next reconcile.
+#[utoipa::path(put, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/clusters/{cluster}/mode", tag = "clusters",
+    params(("cluster" = String, Path, description = "cluster name")),
+    request_body = SetMode,
+    responses((status = 200, body = ClusterView), ApiErrors, WriteErrors))]
+async fn set_cluster_mode(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiPath(cluster): ApiPath<String>,
+    ApiJson(req): ApiJson<SetMode>,
+) -> Result<Json<ClusterView>> {
+    Ok(Json(ctx.clusters.set_mode(&user, &cluster, req.mode).await?))
+}
+
 /// Removes a member registered through the API.
 #[utoipa::path(delete, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/clusters/{cluster}", tag = "clusters",
     params(("cluster" = String, Path, description = "cluster name")),
@@ -776,6 +801,7 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(list_namespaces))
         .routes(routes!(list_clusters, register_cluster))
         .routes(routes!(get_cluster, delete_cluster))
+        .routes(routes!(set_cluster_mode))
         .routes(routes!(list_all))
         .routes(routes!(list_namespaced, create))
         .routes(routes!(get_object, update, patch_object, delete_object))

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod cases;
+
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use k8s_openapi::{ByteString, api::core::v1::Secret};
@@ -80,6 +82,16 @@ pub async fn identity_config(tb: &Testbed) -> kube::Config {
 /// it through a labelled kubeconfig Secret; returns the namespace. ksflux may use Secrets
 /// there as it may in its own namespace once installed.
 pub async fn register_members(tb: &Testbed, host: &kube::Client, prefix: &str) -> String {
+    register_members_with(tb, host, prefix, &[]).await
+}
+
+/// As [`register_members`], with the members in `agent` registered in agent mode.
+pub async fn register_members_with(
+    tb: &Testbed,
+    host: &kube::Client,
+    prefix: &str,
+    agent: &[&str],
+) -> String {
     let namespace = create_namespace(host, &unique_name(prefix)).await;
     let binding: k8s_openapi::api::rbac::v1::RoleBinding = serde_json::from_value(serde_json::json!({
         "metadata": {"name": "ksflux-registry", "namespace": namespace},
@@ -98,6 +110,9 @@ pub async fn register_members(tb: &Testbed, host: &kube::Client, prefix: &str) -
             metadata: ObjectMeta {
                 name: Some(format!("cluster-{member}")),
                 labels: Some([(CLUSTER_LABEL.to_string(), member.to_string())].into()),
+                annotations: agent
+                    .contains(&member)
+                    .then(|| [(ksflux::clusters::MODE_ANNOTATION.to_string(), "agent".to_string())].into()),
                 ..Default::default()
             },
             data: Some([(KUBECONFIG_KEY.to_string(), ByteString(kc))].into()),
@@ -383,6 +398,12 @@ pub async fn install_application_crd(host: &kube::Client) {
 /// through labelled Secrets in a namespace of its own, which it follows by watch (with a full
 /// refresh every 3 seconds).
 pub fn start_controller() {
+    start_controller_with(&[]);
+}
+
+/// As [`start_controller`], the members in `agent` registered in agent mode (the first call
+/// in a process decides).
+pub fn start_controller_with(agent: &'static [&'static str]) {
     static STARTED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     STARTED.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel();
@@ -392,7 +413,7 @@ pub fn start_controller() {
                 let tb = Testbed::shared();
                 let host = tb.client("host").await;
                 install_application_crd(&host).await;
-                let namespace = register_members(tb, &host, "ksflux-ctrl").await;
+                let namespace = register_members_with(tb, &host, "ksflux-ctrl", agent).await;
                 let config = identity_config(tb).await;
                 let clusters = Clusters::new(config, namespace).expect("clusters");
                 clusters.refresh().await;
@@ -716,4 +737,28 @@ pub async fn helm_repository(s: &Server, ns: &str) {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
+}
+
+/// Freezes a process (SIGSTOP) until dropped (SIGCONT), so a failing test never leaves the
+/// cluster frozen.
+pub struct Frozen(String);
+
+impl Frozen {
+    /// Stops process `pid`.
+    pub fn new(pid: String) -> Frozen {
+        let ok = std::process::Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "could not stop process {pid}");
+        Frozen(pid)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-CONT", &self.0])
+            .status();
+    }
 }
