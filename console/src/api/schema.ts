@@ -85,6 +85,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/clusters/{cluster}/mode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Sets a member's delivery mode. Needs update on Secrets in ksflux's namespace; agent mode is
+         *     refused (422 at `mode`) where the member's Flux is missing or too old. Applications with
+         *     targets there move their Flux objects on their next reconcile.
+         */
+        put: operations["set_cluster_mode"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/history/events": {
         parameters: {
             query?: never;
@@ -2636,13 +2657,31 @@ export interface components {
                 lastAppliedRevision?: string;
                 /** @description The revision last attempted. */
                 lastAttemptedRevision?: string;
+                /**
+                 * @description The last edit made to the rendered object in the target cluster (agent mode) and put
+                 *     back by ksflux.
+                 */
+                lastDrift?: {
+                    /** @description When ksflux found and reverted it (RFC 3339). */
+                    at: string;
+                    /** @description The fields that differed, as paths such as `spec.values.replicaCount`. */
+                    fields: string[];
+                };
                 /** @description When `ready` last changed. */
                 lastTransitionTime?: string;
                 /** @description Details. */
                 message?: string;
+                /**
+                 * @description `agent` when the target cluster runs its own Flux and the object is applied there;
+                 *     absent in hub mode (the host's Flux reaches the cluster).
+                 */
+                mode?: string;
                 /** @description The target namespace. */
                 namespace: string;
-                /** @description The rendered Flux object in the host: `Kind/namespace/name`. */
+                /**
+                 * @description The rendered Flux object: `Kind/namespace/name`, in the host (hub mode) or in the
+                 *     target cluster (agent mode).
+                 */
                 objectRef: string;
                 /** @description `True`, `False` or `Unknown`. */
                 ready: string;
@@ -2820,6 +2859,8 @@ export interface components {
         };
         /** @description A cluster as the API shows it. */
         ClusterView: {
+            /** @description Why agent mode cannot be used there now (Flux missing or too old); absent when it can. */
+            agentBlocked?: string | null;
             /** @description Its health. */
             health: components["schemas"]["Health"];
             /**
@@ -2834,6 +2875,8 @@ export interface components {
             labels: {
                 [key: string]: string;
             };
+            /** @description How applications are delivered there. */
+            mode: components["schemas"]["Mode"];
             /** @description Its name: `host` or the member's name. */
             name: string;
             /** @description Where its connection comes from. */
@@ -3235,10 +3278,10 @@ export interface components {
             sha?: string | null;
         };
         /**
-         * @description How a cluster takes new tags.
+         * @description How an application's targets in a cluster are delivered.
          * @enum {string}
          */
-        Mode: "Auto" | "Manual";
+        Mode: "hub" | "agent";
         /** @description Namespaces of the host cluster. */
         NamespaceList: {
             /** @description Their names, sorted. */
@@ -3589,6 +3632,14 @@ export interface components {
         RolloutRequest: {
             /** @description `pause`, `resume`, `promote` (the wave under way) or `rollback` (the wave under way). */
             action: components["schemas"]["Request"];
+        };
+        /** @description A cluster's delivery mode to set. */
+        SetMode: {
+            /**
+             * @description `hub` (the host's Flux reaches the cluster) or `agent` (the cluster's own Flux runs
+             *     what ksflux applies there).
+             */
+            mode: components["schemas"]["Mode"];
         };
         /**
          * @description The state a console shows for an object.
@@ -4309,6 +4360,122 @@ export interface operations {
             };
             /** @description No such object, resource, cluster or path. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    set_cluster_mode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description cluster name */
+                cluster: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetMode"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterView"];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The object exists, or the edit is based on a stale `resourceVersion`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The body's media type is not one the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

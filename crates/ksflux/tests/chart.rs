@@ -500,3 +500,151 @@ async fn the_chart_identity_is_refused_secrets_elsewhere_nodes_and_cluster_role_
         "a ClusterRoleBinding to cluster-admin"
     );
 }
+
+/// The agent chart (`deploy/chart/ksflux-agent`), installed into a member with `helm
+/// install`: a cluster registered with its identity's token (nothing else) gives ksflux what it
+/// needs to set up a project in agent mode — the member's Flux is checked, the project's agent
+/// identity is made and can write a source there — and the registered identity may not bind
+/// cluster-admin, create ClusterRoleBindings or run workloads.
+#[tokio::test]
+async fn the_agent_chart_identity_sets_up_a_project_in_agent_mode_and_no_more() {
+    use k8s_openapi::api::{
+        core::v1::Secret,
+        rbac::v1::{ClusterRoleBinding, RoleBinding},
+    };
+    let tb = Testbed::shared();
+    let member = tb.client("member-1").await;
+    let ns = create_namespace(&member, &unique_name("ksflux-agent")).await;
+    let release = unique_name("agent");
+    let chart = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/chart/ksflux-agent");
+    let kubeconfig = tb.cluster("member-1").kubeconfig.clone();
+    let kc = kubeconfig.to_str().unwrap_or_default();
+    let out = helm(tb, &["lint", chart.to_str().unwrap_or_default()]);
+    assert!(out.status.success(), "helm lint: {}", text(&out));
+    let out = helm(
+        tb,
+        &[
+            "install",
+            &release,
+            chart.to_str().unwrap_or_default(),
+            "--namespace",
+            &ns,
+            "--kubeconfig",
+            kc,
+        ],
+    );
+    assert!(out.status.success(), "helm install: {}", text(&out));
+    let name = format!("{release}-ksflux-agent");
+    // The token controller fills the token Secret.
+    let secrets: Api<Secret> = Api::namespaced(member.clone(), &ns);
+    let token = ksflux_testbed::wait_for(
+        "the identity's token",
+        std::time::Duration::from_secs(60),
+        || async {
+            let s = secrets
+                .get(&format!("{name}-token"))
+                .await
+                .map_err(|e| e.to_string())?;
+            s.data
+                .and_then(|d| d.get("token").cloned())
+                .map(|t| String::from_utf8_lossy(&t.0).to_string())
+                .ok_or_else(|| "no token yet".to_string())
+        },
+    )
+    .await;
+
+    // Register member-1 with that token only, in agent mode, in a registry of its own.
+    let host = tb.client("host").await;
+    let registry = support::register_members_with(tb, &host, "ksflux-agent-reg", &[]).await;
+    let mut kc_value = tb.kubeconfig("member-1");
+    for u in &mut kc_value.auth_infos {
+        if let Some(a) = u.auth_info.as_mut() {
+            a.token = Some(token.clone().into());
+        }
+    }
+    let yaml = serde_yaml_ng::to_string(&kc_value).expect("kubeconfig yaml");
+    let registration: Secret = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "cluster-member-1", "labels": {"fluxcd.kubesphere.io/cluster": "member-1"},
+            "annotations": {"fluxcd.kubesphere.io/delivery-mode": "agent"}},
+        "data": {"kubeconfig": k8s_openapi::ByteString(yaml.into_bytes())},
+    }))
+    .expect("a registration Secret");
+    let reg: Api<Secret> = Api::namespaced(host.clone(), &registry);
+    reg.replace("cluster-member-1", &Default::default(), &registration)
+        .await
+        .expect("register member-1 with the agent chart's identity");
+    let clusters = ksflux::clusters::Clusters::new(support::identity_config(tb).await, registry.clone())
+        .expect("clusters");
+    clusters.refresh().await;
+    let cluster = clusters.get("member-1").expect("member-1 registered");
+    assert_eq!(cluster.mode(), ksflux::clusters::Mode::Agent);
+    let health = cluster.health();
+    assert!(health.reachable, "{health:?}");
+    assert_eq!(health.flux_version.as_deref(), Some("v2.9.4"), "{health:?}");
+    assert_eq!(ksflux::clusters::agent_blocked("member-1", &health), None);
+
+    // A project set up in agent mode with that identity; its agent identity writes a source.
+    let project = unique_name("agent-proj");
+    let scope: std::collections::BTreeSet<String> = [project.clone()].into();
+    let (agent, _) = ksflux::applications::access::ensure_agent(&cluster, &project, &scope)
+        .await
+        .expect("the project's agent identity");
+    let source = serde_json::json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+        "metadata": {"name": "demo", "namespace": project},
+        "spec": {"interval": "5m", "url": format!("{}/demo.git", tb.info.fixtures.git_url), "ref": {"branch": "main"}}});
+    apply(&agent, source).await;
+
+    // The registered identity: no cluster-admin binding, no ClusterRoleBindings, no workloads.
+    let mut own = tb.kubeconfig("member-1");
+    for u in &mut own.auth_infos {
+        if let Some(a) = u.auth_info.as_mut() {
+            a.token = Some(token.clone().into());
+        }
+    }
+    let registered = kube::Client::try_from(
+        kube::Config::from_custom_kubeconfig(own, &Default::default())
+            .await
+            .expect("config"),
+    )
+    .expect("client");
+    let rb: RoleBinding = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "to-cluster-admin"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": ns}]
+    }))
+    .expect("a RoleBinding");
+    let refused = Api::<RoleBinding>::namespaced(registered.clone(), &project)
+        .create(&Default::default(), &rb)
+        .await;
+    assert!(
+        matches!(refused, Err(kube::Error::Api(ref s)) if s.code == 403),
+        "{refused:?}"
+    );
+    let crb: ClusterRoleBinding = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": format!("{ns}-escalate")},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": ns}]
+    }))
+    .expect("a ClusterRoleBinding");
+    let refused = Api::<ClusterRoleBinding>::all(registered.clone())
+        .create(&Default::default(), &crb)
+        .await;
+    assert!(
+        matches!(refused, Err(kube::Error::Api(ref s)) if s.code == 403),
+        "{refused:?}"
+    );
+    assert!(!chart_identity_may(&registered, "create", "apps", "deployments", Some(&project)).await);
+    assert!(!chart_identity_may(&registered, "get", "", "nodes", None).await);
+
+    ksflux::applications::access::revoke(&host, Some(&cluster), &project)
+        .await
+        .expect("revoke");
+    let out = helm(
+        tb,
+        &["uninstall", &release, "--namespace", &ns, "--kubeconfig", kc],
+    );
+    assert!(out.status.success(), "helm uninstall: {}", text(&out));
+    delete_namespace(&member, &project).await;
+    delete_namespace(&member, &ns).await;
+    delete_namespace(&host, &registry).await;
+}
