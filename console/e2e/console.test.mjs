@@ -61,7 +61,8 @@ test('the overview shows the fleet', async () => {
 });
 
 test('three clusters are healthy, with their Kubernetes and Flux versions', async () => {
-  // Hub mode: Flux runs in the host and applies to the members, which need none of their own.
+  // Hub mode (every cluster's until switched): Flux runs in the host and applies to the
+  // members, which need none of their own (the testbed's members run one, for agent mode).
   await page.click('nav.side-nav a:has-text("Clusters")');
   for (const c of ['host', 'member-1', 'member-2']) {
     await page.waitForSelector(`[data-testid=cluster-state-${c}] [data-state=ready]`);
@@ -72,7 +73,11 @@ test('three clusters are healthy, with their Kubernetes and Flux versions', asyn
       // The testbed's Flux runs with its multi-tenancy lockdown, and the page says so.
       assert.equal((await page.textContent('[data-testid=cluster-lockdown-host]'))?.trim(), 'Locked down');
     }
-    else assert.match(row, /Deployed to from the host/, `${c} is served by the host's Flux`);
+    assert.equal(
+      (await page.textContent(`[data-testid=cluster-mode-${c}]`))?.trim(),
+      'Hub',
+      `${c} is served by the host's Flux`,
+    );
   }
   await shot(page, '03-clusters');
 });

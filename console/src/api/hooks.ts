@@ -14,6 +14,7 @@ import type {
   ApplicationView,
   Chart,
   ClusterList,
+  ClusterMode,
   ClusterView,
   FleetSummary,
   Inventory,
@@ -26,6 +27,7 @@ import type {
   ObjectView,
   RegisterCluster,
   Rendered,
+  SetMode,
   TargetDetail,
   TargetWorkloads,
   TargetDiff,
@@ -89,6 +91,19 @@ export function useRemoveCluster() {
   return useMutation((name: string) => del<unknown>(`/clusters/${encodeURIComponent(name)}`), {
     onSuccess: () => qc.invalidateQueries(keys.clusters),
   });
+}
+
+/**
+ * Sets a member's delivery mode (refused with 422 at `mode` where agent mode cannot run);
+ * its application targets move their Flux objects at their next reconciliation.
+ */
+export function useSetClusterMode() {
+  const qc = useQueryClient();
+  return useMutation(
+    ({ name, mode }: { name: string; mode: ClusterMode }) =>
+      put<ClusterView>(`/clusters/${encodeURIComponent(name)}/mode`, { mode } satisfies SetMode),
+    { onSuccess: () => qc.invalidateQueries(keys.clusters) },
+  );
 }
 
 /** The host's namespaces the user may use (for the namespace picker). */

@@ -2876,7 +2876,7 @@ export interface components {
                 [key: string]: string;
             };
             /** @description How applications are delivered there. */
-            mode: components["schemas"]["Mode"];
+            mode: components["schemas"]["DeliveryMode"];
             /** @description Its name: `host` or the member's name. */
             name: string;
             /** @description Where its connection comes from. */
@@ -2944,6 +2944,11 @@ export interface components {
             auth?: components["schemas"]["CredentialInfo"] | null;
             tls?: components["schemas"]["CredentialInfo"] | null;
         };
+        /**
+         * @description How an application's targets in a cluster are delivered.
+         * @enum {string}
+         */
+        DeliveryMode: "hub" | "agent";
         /** @description One field that differs from what Flux applied. */
         DriftField: {
             /** @description When that manager wrote it. */
@@ -3278,10 +3283,10 @@ export interface components {
             sha?: string | null;
         };
         /**
-         * @description How an application's targets in a cluster are delivered.
+         * @description How a cluster takes new tags.
          * @enum {string}
          */
-        Mode: "hub" | "agent";
+        Mode: "Auto" | "Manual";
         /** @description Namespaces of the host cluster. */
         NamespaceList: {
             /** @description Their names, sorted. */
@@ -3639,7 +3644,7 @@ export interface components {
              * @description `hub` (the host's Flux reaches the cluster) or `agent` (the cluster's own Flux runs
              *     what ksflux applies there).
              */
-            mode: components["schemas"]["Mode"];
+            mode: components["schemas"]["DeliveryMode"];
         };
         /**
          * @description The state a console shows for an object.

@@ -15,6 +15,9 @@ export type StateCounts = S['StateCounts'];
 export type Failing = S['Failing'];
 export type ClusterView = S['ClusterView'];
 export type ClusterList = S['ClusterList'];
+/** How applications are delivered to a cluster: `hub` (the host's Flux reaches it) or `agent` (its own Flux). */
+export type ClusterMode = ClusterView['mode'];
+export type SetMode = S['SetMode'];
 export type Health = S['Health'];
 export type RegisterCluster = S['RegisterCluster'];
 export type Credentials = S['Credentials'];
@@ -59,6 +62,8 @@ export type Image = NonNullable<KustomizeSpec['images']>[number];
 export type Target = ApplicationSpec['targets'][number];
 export type Overrides = NonNullable<Target['overrides']>;
 export type TargetStatus = NonNullable<ApplicationStatus['targets']>[number];
+/** The last edit made in an agent target's cluster to its Flux object, which ksflux put back. */
+export type TargetDrift = NonNullable<TargetStatus['lastDrift']>;
 export type ImageChain = S['ImageChain'];
 export type ImageSetupResult = S['ImageSetupResult'];
 export type PromotionProposal = S['PromotionProposal'];

@@ -44,4 +44,16 @@ describe('asTargetStatus', () => {
     expect(asTargetStatus({ cluster: 'm1' })).toBeUndefined();
     expect(asTargetStatus(null)).toBeUndefined();
   });
+
+  it("keeps an agent target's mode and last drift", () => {
+    const s = {
+      cluster: 'm1',
+      namespace: 'web',
+      objectRef: 'HelmRelease/demo/web',
+      ready: 'True',
+      mode: 'agent',
+      lastDrift: { at: '2024-05-01T10:08:00Z', fields: ['spec.values.message'] },
+    };
+    expect(asTargetStatus(s)).toEqual(s);
+  });
 });

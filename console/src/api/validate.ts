@@ -51,6 +51,8 @@ const targetStatus = z.object({
   lastAttemptedRevision: optionalText,
   lastTransitionTime: optionalText,
   suspended: z.optional(z.boolean()),
+  mode: optionalText,
+  lastDrift: z.optional(z.object({ at: text, fields: z.array(text) })),
 });
 
 // The schemas give values of the generated types (and every State is listed).

@@ -122,6 +122,7 @@ pub const AGENT_KINDS: &[&str] = &[
 /// How an application's targets in a cluster are delivered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = DeliveryMode)]
 pub enum Mode {
     /// The host's Flux reaches the cluster through a scoped kubeconfig (the cluster needs no
     /// Flux).

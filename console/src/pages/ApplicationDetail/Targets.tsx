@@ -1,5 +1,6 @@
 import { useTranslation } from 'react-i18next';
-import type { ApplicationView as Application, TargetDetail, TargetStatus } from '../../api/types';
+import styled from 'styled-components';
+import type { ApplicationView as Application, TargetDetail, TargetDrift, TargetStatus } from '../../api/types';
 import { Table } from '../../components/Page';
 import { StateTag, targetState } from '../../components/StateTag';
 import { fmtTime, Mono, useAppAction } from './common';
@@ -8,6 +9,28 @@ import { asTargetStatus } from '../../api/validate';
 import { useHelmRecovery } from './HelmRecovery';
 import { STATE_LABELS } from './rollout';
 import { messageText, ServerReason, ServerText } from '../../i18n/server';
+import { ModeTag } from '../../components/ModeTag';
+
+/** A warning under a target: its Flux object was edited in the cluster and put back. */
+const DriftNote = styled.div`
+  margin-top: 4px;
+  padding: 2px 6px;
+  border-left: 2px solid #f5a623;
+  background: #fff8eb;
+  color: #8a5500;
+  font-size: 12px;
+`;
+
+/** The last edit made in an agent target's cluster to its Flux object, which ksflux put back. */
+function Drift({ cluster, drift }: { cluster: string; drift: TargetDrift }) {
+  const { t } = useTranslation();
+  return (
+    <DriftNote data-testid={`target-drift-${cluster}`}>
+      {t('Flux object edited in the cluster at {{time}} and put back:', { time: fmtTime(drift.at) })}{' '}
+      <Mono translate="no">{drift.fields.join(', ')}</Mono>
+    </DriftNote>
+  );
+}
 
 /** One target of an application: what the spec asks and what the controller reported. */
 export interface TargetRow {
@@ -186,6 +209,12 @@ function TargetLine({
         ) : (
           <b>{row.cluster}</b>
         )}
+        {s?.mode === 'agent' && (
+          <>
+            {' '}
+            <ModeTag mode="agent" testId={`target-mode-${row.cluster}`} />
+          </>
+        )}
       </td>
       <td>{row.namespace}</td>
       <td data-testid={`target-state-${row.cluster}`}>
@@ -205,6 +234,7 @@ function TargetLine({
       <td title={s?.reason}>{s?.reason ? <ServerReason reason={s.reason} /> : '-'}</td>
       <td style={{ maxWidth: 320, wordBreak: 'break-word' }}>
         {s?.message ? <ServerText text={s.message} /> : s ? '-' : t('Not reported yet')}
+        {s?.lastDrift && <Drift cluster={row.cluster} drift={s.lastDrift} />}
       </td>
       <td>
         <Mono>{s?.lastAppliedRevision ?? '-'}</Mono>

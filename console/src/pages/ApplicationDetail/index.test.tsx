@@ -8,6 +8,7 @@ import { API } from '../../api/client';
 import { historyKeys } from '../../api/history';
 import { keys } from '../../api/hooks';
 import type { ApplicationView, Inventory, TargetDetail, TargetStatus, TargetWorkloads } from '../../api/types';
+import { fmtTime } from './common';
 import ApplicationDetail from '.';
 
 const statuses: TargetStatus[] = [
@@ -404,6 +405,27 @@ describe('ApplicationDetail', () => {
     const rows = screen.getByTestId('helm-history').querySelectorAll('tbody tr');
     const order = [...rows].map((r) => r.getAttribute('data-testid'));
     expect(order).toEqual(['helm-revision-2', 'helm-revision-1']);
+  });
+
+  it("marks a target in agent mode and says when its Flux object was edited there and put back", () => {
+    const agent: TargetStatus = {
+      ...statuses[0],
+      objectRef: 'Kustomization/demo/web',
+      mode: 'agent',
+      lastDrift: { at: '2024-05-01T10:08:00Z', fields: ['spec.values.message', 'spec.suspend'] },
+    };
+    renderPage(true, { app: { ...app, status: { ...app.status, targets: [agent, statuses[1]] } }, targets });
+    const row1 = within(screen.getByTestId('target-member-1'));
+    expect(row1.getByTestId('target-mode-member-1').textContent).toBe('Agent');
+    const drift = row1.getByTestId('target-drift-member-1');
+    expect(drift.textContent).toBe(
+      `Flux object edited in the cluster at ${fmtTime('2024-05-01T10:08:00Z')} and put back: spec.values.message, spec.suspend`,
+    );
+    expect(drift.querySelector('[translate=no]')?.textContent).toBe('spec.values.message, spec.suspend');
+    // A target in hub mode has neither.
+    const row2 = within(screen.getByTestId('target-member-2'));
+    expect(row2.queryByTestId('target-mode-member-2')).toBeNull();
+    expect(row2.queryByTestId('target-drift-member-2')).toBeNull();
   });
 
   it('says when the application does not exist', async () => {

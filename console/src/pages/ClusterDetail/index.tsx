@@ -20,6 +20,8 @@ import { fmtTime, Mono, Panel } from '../ApplicationDetail/common';
 import { clusterHealthy } from '../Clusters/health';
 import { countTargets, durationParts, periods, TARGET_STATES, targetsOn, type Unit } from './model';
 import { Facts } from '../../components/Facts';
+import { ModeTag, modeText } from '../../components/ModeTag';
+import { ModeSwitch } from './ModeSwitch';
 
 const Strip = styled.div`
   display: flex;
@@ -162,6 +164,13 @@ export default function ClusterDetail() {
                 <dd data-testid="cluster-flux">
                   {fluxText(t, c)}
                   {h.fluxTooOld && <div className="muted">{t('too old for ksflux')}</div>}
+                </dd>
+              </div>
+              <div>
+                <dt>{t('Delivery mode')}</dt>
+                <dd data-testid="cluster-mode">
+                  <ModeTag mode={c.mode} /> <span className="muted">{modeText(c.mode, t)}</span>
+                  {c.origin !== HOST && <ModeSwitch cluster={c} />}
                 </dd>
               </div>
               <div>
@@ -358,7 +367,7 @@ export default function ClusterDetail() {
         ) : (
           s && (
             <p className="muted" style={{ fontSize: 12 }}>
-              {c && c.origin !== HOST && !c.health.fluxInstalled
+              {c && c.origin !== HOST && c.mode !== 'agent'
                 ? t('None: the host’s Flux deploys to this cluster.')
                 : t('None yet.')}
             </p>

@@ -12,7 +12,9 @@ import { ConfirmDelete } from '../../components/ConfirmDelete';
 import { bindValues, FormField } from '../../components/Field';
 import { ErrorNote, Page, Table, VisuallyHidden } from '../../components/Page';
 import { StateTag } from '../../components/StateTag';
+import { ModeTag } from '../../components/ModeTag';
 import { label, required, validate } from '../../forms/validation';
+import { ServerText } from '../../i18n/server';
 import type { ClusterView } from '../../api/types';
 
 type Values = { name: string; kubeconfig: string };
@@ -68,6 +70,7 @@ export default function Clusters() {
             <th>{t('State')}</th>
             <th>{t('Kubernetes')}</th>
             <th>{t('Flux')}</th>
+            <th>{t('Delivery mode')}</th>
             <th>{t('Tenancy')}</th>
             <th>{t('Source')}</th>
             <th>{t('Checked')}</th>
@@ -100,6 +103,11 @@ export default function Clusters() {
                 <td data-testid={`cluster-state-${c.name}`}>
                   <StateTag state={healthy ? 'ready' : 'failed'} title={h.message} />
                   {!healthy && <div className="muted">{h.message}</div>}
+                  {c.mode === 'agent' && c.agentBlocked && (
+                    <div className="muted" data-testid={`cluster-agent-blocked-${c.name}`}>
+                      <ServerText text={c.agentBlocked} />
+                    </div>
+                  )}
                 </td>
                 <td>{h.kubernetesVersion ?? '–'}</td>
                 <td>
@@ -109,6 +117,9 @@ export default function Clusters() {
                       ? t('Flux not installed')
                       : t('Deployed to from the host')}
                   {h.fluxTooOld && <div className="muted">{t('too old for ksflux')}</div>}
+                </td>
+                <td>
+                  <ModeTag mode={c.mode} testId={`cluster-mode-${c.name}`} />
                 </td>
                 <td data-testid={`cluster-lockdown-${c.name}`}>
                   <Lockdown lockdown={h.lockdown} />

@@ -139,7 +139,7 @@ pub fn copy(host: &Value, owner: Value, app: &Application) -> Value {
             out[key] = host[key].clone();
         }
     }
-    if let Some(spec) = out["spec"].as_object_mut() {
+    if let Some(spec) = out.get_mut("spec").and_then(Value::as_object_mut) {
         // The source runs in the cluster whatever the host's copy does.
         spec.remove("suspend");
     }
@@ -180,6 +180,36 @@ mod tests {
         assert_eq!(a["metadata"]["annotations"]["a"], "b");
         let suspended = json!({"metadata": {}, "spec": {"suspend": true}});
         assert_eq!(for_agent(&suspended)["spec"]["suspend"], true);
+    }
+
+    #[test]
+    fn a_copy_keeps_data_or_spec_and_never_adds_either() {
+        let app: Application = serde_json::from_value(json!({
+            "metadata": {"name": "web", "namespace": "team-a"},
+            "spec": {"source": {"kind": "GitRepository", "name": "demo"}, "targets": []}
+        }))
+        .expect("an application");
+        let secret = json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "auth", "namespace": "team-a", "uid": "9", "resourceVersion": "1"},
+            "type": "Opaque", "data": {"password": "cA=="}});
+        let copy = copy(&secret, owner("v1", "GitRepository", "demo", "1"), &app);
+        assert!(copy.get("spec").is_none(), "{copy}");
+        assert_eq!(copy["data"]["password"], "cA==");
+        assert!(copy["metadata"].get("uid").is_none() && copy["metadata"].get("resourceVersion").is_none());
+        assert_eq!(copy["metadata"]["ownerReferences"][0]["uid"], "1");
+        let source = json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+            "metadata": {"name": "demo", "namespace": "team-a"}, "spec": {"url": "u", "suspend": true}});
+        let copy = copy_of(&source, &app);
+        assert!(copy.get("data").is_none(), "{copy}");
+        assert_eq!(
+            copy["spec"],
+            json!({"url": "u"}),
+            "runs in the cluster whatever the host's copy does"
+        );
+    }
+
+    fn copy_of(v: &Value, app: &Application) -> Value {
+        copy(v, owner("v1", "HelmRelease", "x", "2"), app)
     }
 
     #[test]

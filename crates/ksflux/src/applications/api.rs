@@ -443,31 +443,43 @@ fn delivery_kind(app: &Application) -> &'static crate::kinds::FluxKind {
 /// A target's rendered Flux object in the host: from the watch cache when it has it, else
 /// from the apiserver through `children` (as the user) while the cache is not synced.
 async fn rendered_object(
+    clusters: &Clusters,
     fleet: &crate::status::Fleet,
-    children: &Api<kube::api::DynamicObject>,
-    kind: &crate::kinds::FluxKind,
-    namespace: &str,
-    child: &str,
+    user: &User,
+    app: &Application,
+    cluster: &str,
 ) -> Result<Option<kube::api::DynamicObject>> {
-    match fleet.get(crate::clusters::HOST, kind.kind, namespace, child) {
-        Some(o) => Ok(Some((*o).clone())),
-        None => Ok(children.get_opt(child).await?),
+    let namespace = app.namespace().unwrap_or_default();
+    let kind = delivery_kind(app);
+    let child = render::child_name(&app.name_any(), cluster);
+    // In agent mode the object lives in the target cluster, else in the host.
+    let in_agent = app.status.as_ref().is_some_and(|s| {
+        s.targets
+            .iter()
+            .any(|t| t.cluster == cluster && t.mode.as_deref() == Some("agent"))
+    });
+    let at = if in_agent { cluster } else { crate::clusters::HOST };
+    if let Some(o) = fleet.get(at, kind.kind, &namespace, &child) {
+        return Ok(Some((*o).clone()));
     }
+    let api: Api<kube::api::DynamicObject> =
+        Api::namespaced_with(clusters.client_for(at, user)?, &namespace, &kind.api_resource());
+    Ok(api.get_opt(&child).await?)
 }
 
 /// Per-target detail of an application. The application is read as the user (so RBAC
 /// decides); its Flux objects come from the watch cache.
 pub async fn targets(
-    user_client: &Client,
+    clusters: &Clusters,
     fleet: &crate::status::Fleet,
+    user: &User,
     namespace: &str,
     name: &str,
 ) -> Result<Vec<TargetDetail>> {
+    let user_client = clusters.client_for(crate::clusters::HOST, user)?;
     let api: Api<Application> = Api::namespaced(user_client.clone(), namespace);
     let app = api.get(name).await?;
     let kind = delivery_kind(&app);
-    let children: Api<kube::api::DynamicObject> =
-        Api::namespaced_with(user_client.clone(), namespace, &kind.api_resource());
     let events: Api<KubeEvent> = Api::namespaced(user_client.clone(), namespace);
     let status = app.status.clone().unwrap_or_default();
     // The explicit targets, then those the controller placed by labels (from its status).
@@ -484,18 +496,7 @@ pub async fn targets(
     let mut out = Vec::new();
     for t in &placed {
         let child = render::child_name(name, &t.cluster);
-        let in_agent = status
-            .targets
-            .iter()
-            .any(|s| s.cluster == t.cluster && s.mode.as_deref() == Some("agent"));
-        // In agent mode the object lives in the target cluster: from that cluster's watch cache.
-        let found = if in_agent {
-            fleet
-                .get(&t.cluster, kind.kind, namespace, &child)
-                .map(|o| (*o).clone())
-        } else {
-            rendered_object(fleet, &children, kind, namespace, &child).await?
-        };
+        let found = rendered_object(clusters, fleet, user, &app, &t.cluster).await?;
         let object = match found {
             Some(o) => {
                 let mut v = serde_json::to_value(&o).unwrap_or_default();
@@ -610,13 +611,10 @@ pub async fn workloads(
     let app = Api::<Application>::namespaced(host.clone(), namespace)
         .get(name)
         .await?;
-    let kind = delivery_kind(&app);
-    let children: Api<kube::api::DynamicObject> = Api::namespaced_with(host, namespace, &kind.api_resource());
     let placed = placement::targets_of(&app, &clusters.labels());
     let mut out = Vec::new();
     for t in &placed {
-        let child = render::child_name(name, &t.cluster);
-        let object = rendered_object(fleet, &children, kind, namespace, &child)
+        let object = rendered_object(clusters, fleet, user, &app, &t.cluster)
             .await?
             .and_then(|o| serde_json::to_value(o).ok());
         out.push(workloads_of(clusters, fleet, user, &t.cluster, &t.namespace, object.as_ref()).await);
@@ -685,10 +683,7 @@ async fn target_object(
             "cluster: application {name:?} has no target in cluster {cluster:?}"
         )));
     };
-    let kind = delivery_kind(&app);
-    let children: Api<kube::api::DynamicObject> = Api::namespaced_with(host, namespace, &kind.api_resource());
-    let child = render::child_name(name, cluster);
-    let object = rendered_object(fleet, &children, kind, namespace, &child)
+    let object = rendered_object(clusters, fleet, user, &app, cluster)
         .await?
         .and_then(|o| serde_json::to_value(o).ok());
     Ok((target.namespace.clone(), object))

@@ -15,7 +15,6 @@ use super::{ApiContext, ApiJson, ApiPath, ApiQuery, extract};
 use crate::{
     applications,
     auth::User,
-    clusters::HOST,
     error::{ApiErrors, Result, WriteErrors},
     kinds,
     resources::{
@@ -291,9 +290,8 @@ async fn targets(
     Extension(user): Extension<User>,
     ApiPath((namespace, name)): ApiPath<(String, String)>,
 ) -> Result<Json<Vec<applications::api::TargetDetail>>> {
-    let client = ctx.clusters.client_for(HOST, &user)?;
     Ok(Json(
-        applications::api::targets(&client, &ctx.fleet, &namespace, &name).await?,
+        applications::api::targets(&ctx.clusters, &ctx.fleet, &user, &namespace, &name).await?,
     ))
 }
 
