@@ -312,6 +312,15 @@ async fn agent_client(ctx: &Context, app: &Application, cluster: &str) -> Result
             .filter(|t| t.cluster == cluster)
             .map(|t| t.namespace),
     );
+    // A target being removed keeps its rights until its Flux object is gone: the cluster's
+    // Flux prunes what it applied as the project's deployer.
+    scope.extend(
+        app.status
+            .iter()
+            .flat_map(|s| &s.targets)
+            .filter(|t| t.cluster == cluster)
+            .map(|t| t.namespace.clone()),
+    );
     ctx.grants
         .agent(&ctx.host, &c, &ns, &scope)
         .await
@@ -606,17 +615,24 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
             .await?;
     }
     let mut deletion_pending = false;
+    // Agent clusters whose removed target's object is not deleted yet: they stay in the
+    // status, which is where the next reconcile finds them again.
+    let mut removing: BTreeMap<String, String> = BTreeMap::new();
     for child in plan.delete.iter().chain(&stale) {
         let kind = child.types.as_ref().map(|t| t.kind.clone()).unwrap_or_default();
-        let Some(api) = child_api(ctx, app, child, &kind, &agents).await else {
-            deletion_pending = true;
-            continue;
+        let deleted = match child_api(ctx, app, child, &kind, &agents).await {
+            Some(api) => delete_child(&api, child).await?,
+            None => false,
         };
-        if delete_child(&api, child).await? {
+        if deleted {
             let note = format!("deleted {kind} {}", child.name_any());
             event(ctx, app, EventType::Normal, "TargetRemoved", &note).await;
         } else {
             deletion_pending = true;
+            let (cluster, in_agent) = child_place(child);
+            if in_agent {
+                removing.insert(cluster, format!("{kind}/{ns}/{}", child.name_any()));
+            }
         }
     }
     for n in &plan.notes {
@@ -648,6 +664,35 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
                     fields: fields.clone(),
                 });
             }
+        }
+        status = Some(s);
+    }
+    let current = status.as_ref().or(app.status.as_ref());
+    let unlisted: Vec<(&String, &String)> = removing
+        .iter()
+        .filter(|(c, _)| !current.is_some_and(|s| s.targets.iter().any(|t| &t.cluster == *c)))
+        .collect();
+    if !unlisted.is_empty() {
+        let mut s = status.take().or_else(|| app.status.clone()).unwrap_or_default();
+        for (cluster, object) in unlisted {
+            let namespace = app
+                .status
+                .iter()
+                .flat_map(|s| &s.targets)
+                .find(|t| &t.cluster == cluster)
+                .map(|t| t.namespace.clone())
+                .unwrap_or_default();
+            s.targets.retain(|t| &t.cluster != cluster);
+            s.targets.push(super::TargetStatus {
+                cluster: cluster.clone(),
+                namespace,
+                object_ref: object.clone(),
+                mode: Some("agent".into()),
+                ready: "Unknown".into(),
+                reason: "Removing".into(),
+                message: format!("the target was removed; its Flux object in {cluster} is being deleted"),
+                ..Default::default()
+            });
         }
         status = Some(s);
     }
