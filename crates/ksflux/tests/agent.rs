@@ -148,6 +148,17 @@ async fn an_edit_in_the_member_is_put_back_and_reported_and_the_agent_identity_i
     let tb = s.tb;
     let ns = project(&s).await;
     helm_repository(&s, &ns).await;
+    // A platform admin chose the role the project deploys with on member-1: `edit`.
+    Api::<Namespace>::all(tb.client("host").await)
+        .patch(
+            &ns,
+            &PatchParams::default(),
+            &Patch::Merge(
+                json!({"metadata": {"annotations": {"fluxcd.kubesphere.io/deployer-role": "member-1=edit"}}}),
+            ),
+        )
+        .await
+        .expect("annotate the project");
     let body = json!({
         "metadata": {"name": "kept"},
         "spec": {
@@ -160,6 +171,11 @@ async fn an_edit_in_the_member_is_put_back_and_reported_and_the_agent_identity_i
     assert_eq!(created.status, 201, "{}", created.text);
     wait_app(&s, &ns, "kept", "ready", |a| all_ready(a, 1)).await;
     wait_configmap(tb, "member-1", &ns, "kept-config", "message", "from ksflux").await;
+    let binding = Api::<RoleBinding>::namespaced(tb.client("member-1").await, &ns)
+        .get(&format!("ksflux-{ns}"))
+        .await
+        .expect("the deployer's binding on member-1");
+    assert_eq!(binding.role_ref.name, "edit", "the role the platform admin chose");
 
     // `kubectl edit` of the HelmRelease in member-1: a change of a value ksflux set.
     let hrs: Api<DynamicObject> =

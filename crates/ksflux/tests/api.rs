@@ -206,10 +206,15 @@ async fn an_unreachable_member_is_reported_and_blocks_nothing() {
     let r = s
         .get(
             "admin",
-            &format!("{}?cluster=member-2", path("default", "gitrepositories")),
+            &format!("{}?cluster=member-2", path("default", "imagerepositories")),
         )
         .await;
-    assert_eq!(r.status, 404, "Flux is not served on member-2: {}", r.text);
+    // member-2's own Flux runs no image automation.
+    assert_eq!(
+        r.status, 404,
+        "ImageRepository is not served on member-2: {}",
+        r.text
+    );
     let r = s.get("admin", &path("default", "gitrepositories")).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(

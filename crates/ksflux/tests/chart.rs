@@ -586,7 +586,7 @@ async fn the_agent_chart_identity_sets_up_a_project_in_agent_mode_and_no_more() 
     // A project set up in agent mode with that identity; its agent identity writes a source.
     let project = unique_name("agent-proj");
     let scope: std::collections::BTreeSet<String> = [project.clone()].into();
-    let (agent, _) = ksflux::applications::access::ensure_agent(&cluster, &project, &scope)
+    let (agent, _) = ksflux::applications::access::ensure_agent(&cluster, &project, &scope, "admin")
         .await
         .expect("the project's agent identity");
     let source = serde_json::json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",

@@ -41,6 +41,37 @@ use crate::{
     kinds::s,
 };
 
+/// Annotation of a project namespace, set by a platform admin, choosing the ClusterRole its
+/// deployer is bound to in its target namespaces: comma-separated `role` (every cluster) or
+/// `cluster=role` entries, e.g. `edit,member-1=gateway-admin`. Default `admin`.
+pub const DEPLOYER_ROLE_ANNOTATION: &str = "fluxcd.kubesphere.io/deployer-role";
+
+/// The role a project's deployer is bound to in `cluster` (see [`DEPLOYER_ROLE_ANNOTATION`]).
+pub fn deployer_role(project: &Namespace, cluster: &str) -> String {
+    let value = project
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(DEPLOYER_ROLE_ANNOTATION))
+        .cloned()
+        .unwrap_or_default();
+    deployer_role_of(&value, cluster)
+}
+
+fn deployer_role_of(value: &str, cluster: &str) -> String {
+    let mut default = "admin".to_string();
+    for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        match entry.split_once('=') {
+            Some((c, role)) if c.trim() == cluster && !role.trim().is_empty() => {
+                return role.trim().to_string();
+            }
+            Some(_) => {}
+            None => default = entry.to_string(),
+        }
+    }
+    default
+}
+
 /// Label the workspace of a KubeSphere namespace.
 pub const WORKSPACE_LABEL: &str = "kubesphere.io/workspace";
 /// Annotation on a project namespace listing extra namespaces it may target.
@@ -271,6 +302,7 @@ async fn ensure_rbac(
     project: &str,
     namespaces: &BTreeSet<String>,
     impersonate_self: bool,
+    role: &str,
 ) -> anyhow::Result<()> {
     let labels: BTreeMap<String, String> = [
         (PROJECT_LABEL.to_string(), project.to_string()),
@@ -319,11 +351,17 @@ async fn ensure_rbac(
             role_ref: RoleRef {
                 api_group: Some("rbac.authorization.k8s.io".into()),
                 kind: "ClusterRole".into(),
-                name: "admin".into(),
+                name: role.into(),
             },
             subjects: Some(vec![subject.clone()]),
         };
         let api: Api<RoleBinding> = Api::namespaced(client.clone(), ns);
+        // A binding's role cannot change: one bound to another role is replaced.
+        if let Some(existing) = api.get_opt(&binding).await?
+            && existing.role_ref.name != role
+        {
+            api.delete(&binding, &DeleteParams::default()).await?;
+        }
         apply(&api, &binding, &rb, "rbac.authorization.k8s.io/v1", "RoleBinding").await?;
     }
     let own = impersonation_name(project);
@@ -370,8 +408,13 @@ async fn ensure_rbac(
 /// Ensures project `project` can deploy to `namespaces` of the host: Flux on the host runs
 /// the project's Kustomizations and HelmReleases as the project's [`DEPLOYER`]
 /// ServiceAccount (`spec.serviceAccountName`), which may act in exactly those namespaces.
-pub async fn ensure_host(host: &Client, project: &str, namespaces: &BTreeSet<String>) -> anyhow::Result<()> {
-    ensure_rbac(host, project, namespaces, false).await
+pub async fn ensure_host(
+    host: &Client,
+    project: &str,
+    namespaces: &BTreeSet<String>,
+    role: &str,
+) -> anyhow::Result<()> {
+    ensure_rbac(host, project, namespaces, false, role).await
 }
 
 /// Ensures project `project` can deploy to `namespaces` of member `cluster`: the same
@@ -383,10 +426,11 @@ pub async fn ensure(
     cluster: &Cluster,
     project: &str,
     namespaces: &BTreeSet<String>,
+    role: &str,
 ) -> anyhow::Result<Provisioned> {
     let member = cluster.client();
     let pp = PatchParams::apply(MANAGER).force();
-    ensure_rbac(&member, project, namespaces, true).await?;
+    ensure_rbac(&member, project, namespaces, true, role).await?;
     let sa = DEPLOYER.to_string();
     let sa_api: Api<ServiceAccount> = Api::namespaced(member.clone(), project);
 
@@ -518,9 +562,10 @@ pub async fn ensure_agent(
     cluster: &Cluster,
     project: &str,
     namespaces: &BTreeSet<String>,
+    role: &str,
 ) -> anyhow::Result<(Client, i64)> {
     let member = cluster.client();
-    ensure_rbac(&member, project, namespaces, false).await?;
+    ensure_rbac(&member, project, namespaces, false, role).await?;
     let labels: BTreeMap<String, String> = [
         (PROJECT_LABEL.to_string(), project.to_string()),
         (MANAGED_LABEL.0.to_string(), MANAGED_LABEL.1.to_string()),
@@ -733,6 +778,20 @@ pub async fn check_delivery(clusters: &Clusters, cluster: &str, namespace: &str,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_deployer_role_is_chosen_per_cluster_with_a_default() {
+        assert_eq!(deployer_role_of("", "member-1"), "admin");
+        assert_eq!(deployer_role_of("edit", "member-1"), "edit");
+        let v = "edit, member-1=gateway-admin,member-2=";
+        assert_eq!(deployer_role_of(v, "member-1"), "gateway-admin");
+        assert_eq!(
+            deployer_role_of(v, "member-2"),
+            "edit",
+            "an empty role is ignored"
+        );
+        assert_eq!(deployer_role_of(v, "host"), "edit");
+    }
 
     #[test]
     fn references_stay_in_the_objects_namespace() {

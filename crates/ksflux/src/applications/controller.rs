@@ -321,8 +321,10 @@ async fn agent_client(ctx: &Context, app: &Application, cluster: &str) -> Result
             .filter(|t| t.cluster == cluster)
             .map(|t| t.namespace.clone()),
     );
+    let project = Api::<Namespace>::all(ctx.host.clone()).get(&ns).await?;
+    let role = access::deployer_role(&project, cluster);
     ctx.grants
-        .agent(&ctx.host, &c, &ns, &scope)
+        .agent(&ctx.host, &c, &ns, &scope, &role)
         .await
         .map(|(client, _)| client)
         .map_err(|e| Error::Agent(format!("{e:#}")))
@@ -380,7 +382,12 @@ async fn observe(
     let host_scope = scopes.get(HOST).cloned().unwrap_or_default();
     let host_identity = ctx
         .grants
-        .host(&ctx.host, &ns, &host_scope)
+        .host(
+            &ctx.host,
+            &ns,
+            &host_scope,
+            &access::deployer_role(&project, HOST),
+        )
         .await
         .err()
         .map(|e| format!("{e:#}"));
@@ -432,7 +439,8 @@ async fn observe(
         }
         if t.cluster != HOST && agent_mode {
             let scope: BTreeSet<String> = scopes.get(&t.cluster).cloned().unwrap_or_default();
-            match ctx.grants.agent(&ctx.host, &cluster, &ns, &scope).await {
+            let role = access::deployer_role(&project, &t.cluster);
+            match ctx.grants.agent(&ctx.host, &cluster, &ns, &scope, &role).await {
                 Ok((client, due)) => {
                     renew_in = renew_in.min(due);
                     agents.insert(t.cluster.clone(), client);
@@ -446,7 +454,8 @@ async fn observe(
             }
         } else if t.cluster != HOST {
             let scope: BTreeSet<String> = scopes.get(&t.cluster).cloned().unwrap_or_default();
-            match ctx.grants.member(&ctx.host, &cluster, &ns, &scope).await {
+            let role = access::deployer_role(&project, &t.cluster);
+            match ctx.grants.member(&ctx.host, &cluster, &ns, &scope, &role).await {
                 Ok(due) => renew_in = renew_in.min(due),
                 Err(e) => {
                     problems.insert(

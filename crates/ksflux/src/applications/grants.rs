@@ -22,6 +22,7 @@ pub const RECHECK: Duration = Duration::from_secs(300);
 /// A grant as last reconciled.
 struct Grant {
     scope: BTreeSet<String>,
+    role: String,
     next: Instant,
 }
 
@@ -45,21 +46,32 @@ impl Grants {
         }
     }
 
-    fn fresh(&self, project: &str, cluster: &str, scope: &BTreeSet<String>) -> bool {
+    fn fresh(&self, project: &str, cluster: &str, scope: &BTreeSet<String>, role: &str) -> bool {
         let key = (project.to_string(), cluster.to_string());
         self.done
             .lock()
             .ok()
-            .and_then(|d| d.get(&key).map(|g| g.scope == *scope && Instant::now() < g.next))
+            .and_then(|d| {
+                d.get(&key)
+                    .map(|g| g.scope == *scope && g.role == role && Instant::now() < g.next)
+            })
             .unwrap_or(false)
     }
 
-    fn remember(&self, project: &str, cluster: &str, scope: &BTreeSet<String>, valid_for: Duration) {
+    fn remember(
+        &self,
+        project: &str,
+        cluster: &str,
+        scope: &BTreeSet<String>,
+        role: &str,
+        valid_for: Duration,
+    ) {
         if let Ok(mut d) = self.done.lock() {
             d.insert(
                 (project.to_string(), cluster.to_string()),
                 Grant {
                     scope: scope.clone(),
+                    role: role.to_string(),
                     next: Instant::now() + valid_for.min(RECHECK),
                 },
             );
@@ -85,19 +97,20 @@ impl Grants {
         cluster: &Cluster,
         project: &str,
         scope: &BTreeSet<String>,
+        role: &str,
     ) -> anyhow::Result<(Client, Duration)> {
         let key = (project.to_string(), cluster.name.clone());
         let cached = self.agents.lock().ok().and_then(|a| a.get(&key).cloned());
-        if let Some(client) = cached.filter(|_| self.fresh(project, &cluster.name, scope)) {
+        if let Some(client) = cached.filter(|_| self.fresh(project, &cluster.name, scope, role)) {
             return Ok((client, RECHECK));
         }
         // ksflux reads the project's source credentials on the host to copy them.
         if let Some(own) = &self.own {
             own.ensure(host, project).await?;
         }
-        let (client, renew_in) = access::ensure_agent(cluster, project, scope).await?;
+        let (client, renew_in) = access::ensure_agent(cluster, project, scope, role).await?;
         let renew_in = Duration::from_secs(renew_in.max(5) as u64);
-        self.remember(project, &cluster.name, scope, renew_in);
+        self.remember(project, &cluster.name, scope, role, renew_in);
         if let Ok(mut a) = self.agents.lock() {
             a.insert(key, client.clone());
         }
@@ -106,12 +119,18 @@ impl Grants {
 
     /// Reconciles the host grant of `project` for `scope` (its target namespaces on the host;
     /// the deployer exists on the host even when empty, as Flux looks it up there).
-    pub async fn host(&self, host: &Client, project: &str, scope: &BTreeSet<String>) -> anyhow::Result<()> {
-        if self.fresh(project, HOST, scope) {
+    pub async fn host(
+        &self,
+        host: &Client,
+        project: &str,
+        scope: &BTreeSet<String>,
+        role: &str,
+    ) -> anyhow::Result<()> {
+        if self.fresh(project, HOST, scope, role) {
             return Ok(());
         }
-        access::ensure_host(host, project, scope).await?;
-        self.remember(project, HOST, scope, RECHECK);
+        access::ensure_host(host, project, scope, role).await?;
+        self.remember(project, HOST, scope, role, RECHECK);
         Ok(())
     }
 
@@ -123,16 +142,17 @@ impl Grants {
         cluster: &Cluster,
         project: &str,
         scope: &BTreeSet<String>,
+        role: &str,
     ) -> anyhow::Result<Duration> {
-        if self.fresh(project, &cluster.name, scope) {
+        if self.fresh(project, &cluster.name, scope, role) {
             return Ok(RECHECK);
         }
         if let Some(own) = &self.own {
             own.ensure(host, project).await?;
         }
-        let p = access::ensure(host, cluster, project, scope).await?;
+        let p = access::ensure(host, cluster, project, scope, role).await?;
         let renew_in = Duration::from_secs(p.renew_in.max(5) as u64);
-        self.remember(project, &cluster.name, scope, renew_in);
+        self.remember(project, &cluster.name, scope, role, renew_in);
         Ok(renew_in.min(RECHECK))
     }
 }
@@ -146,20 +166,24 @@ mod tests {
         let g = Grants::default();
         let web: BTreeSet<String> = ["web".to_string()].into();
         let more: BTreeSet<String> = ["web".to_string(), "api".to_string()].into();
-        assert!(!g.fresh("team-a", "member-1", &web));
-        g.remember("team-a", "member-1", &web, RECHECK);
-        assert!(g.fresh("team-a", "member-1", &web));
+        assert!(!g.fresh("team-a", "member-1", &web, "admin"));
+        g.remember("team-a", "member-1", &web, "admin", RECHECK);
+        assert!(g.fresh("team-a", "member-1", &web, "admin"));
         assert!(
-            !g.fresh("team-a", "member-1", &more),
+            !g.fresh("team-a", "member-1", &more, "admin"),
             "a new namespace needs a new grant"
         );
-        assert!(!g.fresh("team-b", "member-1", &web));
-        g.remember("team-a", "member-2", &web, Duration::ZERO);
-        assert!(!g.fresh("team-a", "member-2", &web), "due for renewal");
+        assert!(!g.fresh("team-b", "member-1", &web, "admin"));
+        assert!(
+            !g.fresh("team-a", "member-1", &web, "edit"),
+            "another role needs a new grant"
+        );
+        g.remember("team-a", "member-2", &web, "admin", Duration::ZERO);
+        assert!(!g.fresh("team-a", "member-2", &web, "admin"), "due for renewal");
         g.forget("team-a", Some("member-1"));
-        assert!(!g.fresh("team-a", "member-1", &web));
-        g.remember("team-a", "member-1", &web, RECHECK);
+        assert!(!g.fresh("team-a", "member-1", &web, "admin"));
+        g.remember("team-a", "member-1", &web, "admin", RECHECK);
         g.forget("team-a", None);
-        assert!(!g.fresh("team-a", "member-1", &web));
+        assert!(!g.fresh("team-a", "member-1", &web, "admin"));
     }
 }
