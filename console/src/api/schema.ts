@@ -634,6 +634,28 @@ export interface paths {
         patch: operations["patch_object"];
         trace?: never;
     };
+    "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/clusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where a source on the host is distributed (its annotations
+         *     `fluxcd.kubesphere.io/distribute-to` and `fluxcd.kubesphere.io/distribute-selector`) and how
+         *     its copy fares in each of those clusters (their source-controller's Ready and revision). The
+         *     source is read as the user first, so the user's RBAC decides.
+         */
+        get: operations["source_clusters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/history": {
         parameters: {
             query?: never;
@@ -2835,6 +2857,19 @@ export interface components {
             items: components["schemas"]["ClusterView"][];
             /** @description How many. */
             totalItems: number;
+        };
+        /** @description A distributed source's state in one cluster. */
+        ClusterSource: {
+            /** @description The cluster. */
+            cluster: string;
+            /** @description Details. */
+            message: string;
+            /** @description `True`, `False` or `Unknown` (the copy's Ready condition there). */
+            ready: string;
+            /** @description Why. */
+            reason: string;
+            /** @description The revision of the artifact the cluster's source-controller stored. */
+            revision?: string | null;
         };
         /** @description The state of one cluster's watch caches. */
         ClusterSync: {
@@ -7696,6 +7731,84 @@ export interface operations {
             };
             /** @description A field is invalid (`details.causes[]` names each one); nothing was written. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster answered something that is not a Kubernetes reply. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The cluster cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+        };
+    };
+    source_clusters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+                /** @description gitrepositories, helmrepositories, ocirepositories or buckets */
+                resource: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterSource"][];
+                };
+            };
+            /** @description A path or query parameter is malformed (`details.causes[].field` names it). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description The caller may not do this; nothing about the object is revealed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description No such object, resource, cluster or path. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

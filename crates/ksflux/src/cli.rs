@@ -233,7 +233,8 @@ impl Serve {
                     let (clusters, role, history) = (clusters.clone(), role.clone(), history.clone());
                     async move {
                         tokio::select! {
-                            r = crate::applications::controller::run(clusters.clone(), role) => r,
+                            r = crate::applications::controller::run(clusters.clone(), role.clone()) => r,
+                            r = crate::sources::distribution::run(clusters.clone(), role, Duration::from_secs(10)) => r,
                             r = crate::image_updates::run(clusters, Some(history)) => r,
                         }
                     }

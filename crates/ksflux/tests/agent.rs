@@ -426,3 +426,125 @@ fn of_name(items: &Value, name: &str) -> Value {
         .and_then(|i| i.iter().find(|c| c["name"] == name).cloned())
         .unwrap_or_default()
 }
+
+/// The `password` in Secret `name` of `ns` in `cluster`, if any.
+async fn secret_password(tb: &Testbed, cluster: &str, ns: &str, name: &str) -> Option<String> {
+    let api: Api<Secret> = Api::namespaced(tb.client(cluster).await, ns);
+    api.get_opt(name)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|s| s.data)
+        .and_then(|d| d.get("password").cloned())
+        .map(|b| String::from_utf8_lossy(&b.0).to_string())
+}
+
+/// A source's copy in `cluster` is Ready at the current generation.
+async fn copy_ready(tb: &Testbed, cluster: &str, ns: &str) -> Result<(), String> {
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(tb.client(cluster).await, ns, &flux_resource("gitrepositories"));
+    let o = api.get("shared").await.map_err(|e| e.to_string())?;
+    ksflux_testbed::ready(&o)
+}
+
+#[tokio::test]
+async fn a_source_distributed_to_both_members_is_ready_on_each_and_follows_a_credential_rotation() {
+    let _members = MEMBERS.read().await;
+    start_controller_with(FLEET.agent);
+    let s = Server::start().await;
+    let tb = s.tb;
+    let ns = project(&s).await;
+    let f = &tb.info.fixtures;
+    let list = support::path(&ns, "gitrepositories");
+    let item = format!("{list}/shared");
+    let to_both = json!({"fluxcd.kubesphere.io/distribute-to": "member-1,member-2"});
+    let created = s
+        .post(
+            "admin",
+            &list,
+            &json!({"metadata": {"name": "shared", "annotations": to_both},
+                "spec": {"url": tb.git_repo_url("demo"), "interval": "1m", "ref": {"branch": "main"}},
+                "credentials": {"type": "basic", "username": f.user, "password": f.password}}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let secret = created.body["spec"]["secretRef"]["name"]
+        .as_str()
+        .unwrap_or("shared-git-auth")
+        .to_string();
+    for member in ["member-1", "member-2"] {
+        wait_for(&format!("the copy Ready on {member}"), LONG, || {
+            copy_ready(tb, member, &ns)
+        })
+        .await;
+    }
+    let clusters = s.get("admin", &format!("{item}/clusters")).await;
+    assert_eq!(clusters.status, 200, "{}", clusters.text);
+    let rows = clusters.body.as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 2, "{}", clusters.text);
+    for row in &rows {
+        assert_eq!(row["ready"], "True", "{row}");
+        assert!(
+            row["revision"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("main@sha1:")),
+            "{row}"
+        );
+    }
+    // carol may not read this project: RBAC decides, through the host source.
+    assert_eq!(s.get("carol", &format!("{item}/clusters")).await.status, 403);
+
+    // Rotate the credentials through the API: the member Secrets follow, the copies stay Ready.
+    for password in ["rotated-away", f.password.as_str()] {
+        let current = s.get("admin", &item).await.body;
+        let edit = json!({"metadata": {"name": "shared", "resourceVersion": current["metadata"]["resourceVersion"],
+                "annotations": to_both},
+            "spec": current["spec"], "credentials": {"type": "basic", "username": f.user, "password": password}});
+        let r = s.put("admin", &item, &edit).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        for member in ["member-1", "member-2"] {
+            wait_for(&format!("the rotated Secret on {member}"), LONG, || async {
+                match secret_password(tb, member, &ns, &secret).await {
+                    Some(p) if p == password => Ok(()),
+                    other => Err(format!("{:?}", other.map(|p| p.len()))),
+                }
+            })
+            .await;
+        }
+    }
+    for member in ["member-1", "member-2"] {
+        FLEET
+            .reconcile_in(tb, member, &ns, "gitrepositories", "shared")
+            .await;
+        wait_for(
+            &format!("the copy Ready on {member} after the rotation"),
+            LONG,
+            || copy_ready(tb, member, &ns),
+        )
+        .await;
+    }
+
+    // No longer distributed to member-2: its copy goes, member-1's stays.
+    let current = s.get("admin", &item).await.body;
+    let edit = json!({"metadata": {"name": "shared", "resourceVersion": current["metadata"]["resourceVersion"],
+            "annotations": {"fluxcd.kubesphere.io/distribute-to": "member-1"}},
+        "spec": current["spec"]});
+    let r = s.put("admin", &item, &edit).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let copies: Api<DynamicObject> = Api::namespaced_with(
+        tb.client("member-2").await,
+        &ns,
+        &flux_resource("gitrepositories"),
+    );
+    wait_for("member-2's copy deleted", LONG, || async {
+        match copies.get_opt("shared").await {
+            Ok(None) => Ok(()),
+            other => Err(format!("{:?}", other.map(|o| o.is_some()))),
+        }
+    })
+    .await;
+    copy_ready(tb, "member-1", &ns)
+        .await
+        .expect("member-1 keeps its copy");
+    assert_eq!(s.delete("admin", &item).await.status, 204);
+}

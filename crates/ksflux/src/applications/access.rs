@@ -454,23 +454,9 @@ pub async fn ensure(
             }
         }
     }
-    let tr = TokenRequest {
-        spec: Some(TokenRequestSpec {
-            expiration_seconds: Some(TOKEN_SECONDS),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let token: TokenRequest = sa_api
-        .create_subresource("token", &sa, &PostParams::default(), &tr)
-        .await?;
-    let status = token
-        .status
-        .ok_or_else(|| anyhow::anyhow!("token request for {sa} on {} returned no token", cluster.name))?;
-    let expires_at = status
-        .expiration_timestamp
-        .map(|t| t.0.to_string())
-        .unwrap_or_else(|| (now + jiff::SignedDuration::from_secs(TOKEN_SECONDS)).to_string());
+    let (token, expiration) = request_token(&sa_api, &sa, &cluster.name).await?;
+    let expires_at =
+        expiration.unwrap_or_else(|| (now + jiff::SignedDuration::from_secs(TOKEN_SECONDS)).to_string());
     let ca = cluster
         .ca_der()
         .map(|der| base64::engine::general_purpose::STANDARD.encode(pem(&der)));
@@ -481,7 +467,7 @@ pub async fn ensure(
     let kubeconfig = json!({
         "apiVersion": "v1", "kind": "Config",
         "clusters": [{"name": cluster.name, "cluster": cluster_entry}],
-        "users": [{"name": sa, "user": {"token": status.token}}],
+        "users": [{"name": sa, "user": {"token": token}}],
         "contexts": [{"name": cluster.name, "context": {"cluster": cluster.name, "user": sa}}],
         "current-context": cluster.name,
     });
@@ -612,6 +598,23 @@ pub async fn ensure_agent(
         "RoleBinding",
     )
     .await?;
+    let (token, _) = request_token(&sa_api, AGENT, &cluster.name).await?;
+    let mut config = kube::Config::new(cluster.server().parse()?);
+    config.root_cert = cluster.ca_der().map(|c| vec![c]);
+    config.auth_info.token = Some(token.into());
+    config.connect_timeout = Some(std::time::Duration::from_secs(5));
+    config.read_timeout = Some(std::time::Duration::from_secs(60));
+    let client = Client::try_from(config)?;
+    Ok((client, TOKEN_SECONDS - RENEW_BEFORE_SECONDS))
+}
+
+/// A fresh token of ServiceAccount `sa` on `cluster` (TokenRequest, valid
+/// [`TOKEN_SECONDS`]), and when it expires.
+async fn request_token(
+    sa_api: &Api<ServiceAccount>,
+    sa: &str,
+    cluster: &str,
+) -> anyhow::Result<(String, Option<String>)> {
     let tr = TokenRequest {
         spec: Some(TokenRequestSpec {
             expiration_seconds: Some(TOKEN_SECONDS),
@@ -619,22 +622,15 @@ pub async fn ensure_agent(
         }),
         ..Default::default()
     };
-    let token: TokenRequest = sa_api
-        .create_subresource("token", AGENT, &PostParams::default(), &tr)
-        .await?;
-    let status = token
+    let status = sa_api
+        .create_subresource::<_, TokenRequest>("token", sa, &PostParams::default(), &tr)
+        .await?
         .status
-        .ok_or_else(|| anyhow::anyhow!("token request for {AGENT} on {} returned no token", cluster.name))?;
-    let mut config = kube::Config::new(cluster.server().parse()?);
-    config.root_cert = cluster.ca_der().map(|c| vec![c]);
+        .ok_or_else(|| anyhow::anyhow!("token request for {sa} on {cluster} returned no status"))?;
     let token = status
         .token
-        .ok_or_else(|| anyhow::anyhow!("token request for {AGENT} on {} returned no token", cluster.name))?;
-    config.auth_info.token = Some(token.into());
-    config.connect_timeout = Some(std::time::Duration::from_secs(5));
-    config.read_timeout = Some(std::time::Duration::from_secs(60));
-    let client = Client::try_from(config)?;
-    Ok((client, TOKEN_SECONDS - RENEW_BEFORE_SECONDS))
+        .ok_or_else(|| anyhow::anyhow!("token request for {sa} on {cluster} returned no token"))?;
+    Ok((token, status.expiration_timestamp.map(|t| t.0.to_string())))
 }
 
 /// Removes what [`ensure`], [`ensure_agent`] or [`ensure_host`] made for `project` on a

@@ -499,6 +499,31 @@ async fn get_object(
     Ok(Json(ctx.reads().get(&scope, &user, &namespace, &name).await?))
 }
 
+/// Where a source on the host is distributed (its annotations
+/// `fluxcd.kubesphere.io/distribute-to` and `fluxcd.kubesphere.io/distribute-selector`) and how
+/// its copy fares in each of those clusters (their source-controller's Ready and revision). The
+/// source is read as the user first, so the user's RBAC decides.
+#[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/clusters", tag = "flux",
+    params(("namespace" = String, Path), ("resource" = String, Path, description = "gitrepositories, helmrepositories, ocirepositories or buckets"), ("name" = String, Path)),
+    responses((status = 200, body = Vec<crate::sources::distribution::ClusterSource>), ApiErrors))]
+async fn source_clusters(
+    State(ctx): State<ApiContext>,
+    Extension(user): Extension<User>,
+    ApiPath((namespace, resource, name)): ApiPath<(String, String, String)>,
+) -> Result<Json<Vec<crate::sources::distribution::ClusterSource>>> {
+    use crate::sources::distribution;
+    let scope = ctx.scope(&resource, None, &user)?;
+    if !distribution::kinds().iter().any(|k| k.kind == scope.kind.kind) {
+        return Err(crate::error::Error::NotFound(format!(
+            "resource: {resource:?} is not a source that can be distributed"
+        )));
+    }
+    let source = scope.api(Some(&namespace)).get(&name).await?;
+    Ok(Json(
+        distribution::status(&ctx.clusters, scope.kind, &source).await,
+    ))
+}
+
 /// Replaces an object's spec, labels and annotations; `metadata.resourceVersion` is required
 /// and a stale one is refused with 409. The user's right to update it is checked first.
 #[utoipa::path(put, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}", tag = "flux",
@@ -805,6 +830,7 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(list_all))
         .routes(routes!(list_namespaced, create))
         .routes(routes!(get_object, update, patch_object, delete_object))
+        .routes(routes!(source_clusters))
         .routes(routes!(reconcile))
         .routes(routes!(suspend))
         .routes(routes!(resume))

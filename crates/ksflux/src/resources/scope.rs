@@ -65,7 +65,8 @@ pub struct Scope<'a> {
 }
 
 impl Scope<'_> {
-    pub(super) fn api(&self, namespace: Option<&str>) -> Api<DynamicObject> {
+    /// The user's API for the kind, in `namespace` (all namespaces: `None`).
+    pub fn api(&self, namespace: Option<&str>) -> Api<DynamicObject> {
         let ar = self.kind.api_resource();
         match namespace {
             Some(ns) => Api::namespaced_with(self.client.clone(), ns, &ar),
