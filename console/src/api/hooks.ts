@@ -15,6 +15,7 @@ import type {
   Chart,
   ClusterList,
   ClusterMode,
+  ClusterSource,
   ClusterView,
   FleetSummary,
   Inventory,
@@ -201,6 +202,25 @@ export function useInventoryObject(namespace: string, name: string, cluster: str
     keys.sub('applications', HOST, namespace, name, `inventory:${cluster}:${id ?? ''}`),
     () => get<ObjectManifests>(resourcePath('applications', namespace, name, 'inventory/object'), { cluster, id: id ?? '' }),
     { enabled: !!name && !!cluster && !!id },
+  );
+}
+
+/** The source kinds ksflux can distribute from the host to member clusters. */
+export const DISTRIBUTABLE_SOURCES = ['gitrepositories', 'helmrepositories', 'ocirepositories', 'buckets'];
+
+/**
+ * Where a host source is distributed and how its copy fares in each member cluster (empty
+ * when it is not distributed); read again every 10 s.
+ */
+export function useSourceClusters(resource: string, namespace: string, name: string, enabled = true) {
+  return useQuery(
+    keys.sub(resource, HOST, namespace, name, 'clusters'),
+    () => get<ClusterSource[]>(resourcePath(resource, namespace, name, 'clusters')),
+    {
+      enabled: enabled && DISTRIBUTABLE_SOURCES.includes(resource) && !!namespace && !!name,
+      refetchInterval: 10_000,
+      retry: false,
+    },
   );
 }
 

@@ -15,6 +15,8 @@ export type StateCounts = S['StateCounts'];
 export type Failing = S['Failing'];
 export type ClusterView = S['ClusterView'];
 export type ClusterList = S['ClusterList'];
+/** A distributed source's state in one member cluster. */
+export type ClusterSource = S['ClusterSource'];
 /** How applications are delivered to a cluster: `hub` (the host's Flux reaches it) or `agent` (its own Flux). */
 export type ClusterMode = ClusterView['mode'];
 export type SetMode = S['SetMode'];

@@ -22,6 +22,7 @@ import { ClusterLink } from '../Clusters/ClusterLink';
 import { kindOf, refLabels, sourceKinds } from '../Sources/kinds';
 import { APPLICATION_SOURCE_KINDS, applicationsUsing, artifactOf, conditionsOf, formatSize, refOf } from './model';
 import { Facts } from '../../components/Facts';
+import { Distribution } from './Distribution';
 
 const Columns = styled.div`
   display: grid;
@@ -272,6 +273,9 @@ export default function SourceDetail() {
               </tbody>
             </Table>
           </Panel>
+          {cluster === HOST && (
+            <Distribution resource={plural} namespace={namespace} name={name} metadata={o.metadata} />
+          )}
           {usable && (
             <Panel data-testid="source-applications">
               <h2>{t('Applications using this source')}</h2>

@@ -57,6 +57,16 @@ const SOURCES: &[&str] = &[
 pub fn qualifying(fleet: &Fleet, clusters: &Clusters) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     for c in clusters.all() {
+        // A cluster whose Flux runs no notification-controller (an agent member that installed
+        // only what agent mode needs) cannot send events.
+        let notifies = c
+            .health()
+            .flux_apis
+            .iter()
+            .any(|a| a.kind == "Alert" && !a.served_versions.is_empty());
+        if !notifies {
+            continue;
+        }
         for kind in ["Kustomization", "HelmRelease"] {
             for o in fleet.list(&c.name, kind) {
                 let rendered = o
