@@ -234,7 +234,7 @@ impl Serve {
                     async move {
                         tokio::select! {
                             r = crate::applications::controller::run(clusters.clone(), role.clone()) => r,
-                            r = crate::sources::distribution::run(clusters.clone(), role, Duration::from_secs(10)) => r,
+                            r = crate::distribution::run(clusters.clone(), role, Duration::from_secs(10)) => r,
                             r = crate::image_updates::run(clusters, Some(history)) => r,
                         }
                     }

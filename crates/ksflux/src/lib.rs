@@ -15,6 +15,7 @@ pub mod cli;
 pub mod clusters;
 pub mod credentials;
 pub mod delivery;
+pub mod distribution;
 pub mod error;
 pub mod history;
 pub mod http;

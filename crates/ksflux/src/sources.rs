@@ -17,7 +17,6 @@ use crate::{
 use ksflux_types::flux;
 
 pub mod chart_values;
-pub mod distribution;
 
 /// `GitRepository` (source.toolkit.fluxcd.io/v1).
 pub static GIT_REPOSITORY: FluxKind = FluxKind {

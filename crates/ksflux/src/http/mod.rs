@@ -505,13 +505,13 @@ async fn get_object(
 /// source is read as the user first, so the user's RBAC decides.
 #[utoipa::path(get, path = "/kapis/fluxcd.kubesphere.io/v1alpha1/namespaces/{namespace}/{resource}/{name}/clusters", tag = "flux",
     params(("namespace" = String, Path), ("resource" = String, Path, description = "gitrepositories, helmrepositories, ocirepositories or buckets"), ("name" = String, Path)),
-    responses((status = 200, body = Vec<crate::sources::distribution::ClusterSource>), ApiErrors))]
+    responses((status = 200, body = Vec<crate::distribution::ClusterSource>), ApiErrors))]
 async fn source_clusters(
     State(ctx): State<ApiContext>,
     Extension(user): Extension<User>,
     ApiPath((namespace, resource, name)): ApiPath<(String, String, String)>,
-) -> Result<Json<Vec<crate::sources::distribution::ClusterSource>>> {
-    use crate::sources::distribution;
+) -> Result<Json<Vec<crate::distribution::ClusterSource>>> {
+    use crate::distribution;
     let scope = ctx.scope(&resource, None, &user)?;
     if !distribution::kinds().iter().any(|k| k.kind == scope.kind.kind) {
         return Err(crate::error::Error::NotFound(format!(

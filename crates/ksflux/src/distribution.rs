@@ -22,6 +22,7 @@ use crate::{
     applications::{access::SelfBinding, agent},
     clusters::{Cluster, Clusters, HOST},
     kinds::FluxKind,
+    sources,
 };
 
 /// Annotation of a host source: the clusters it is distributed to (comma-separated, or `*`).
@@ -37,10 +38,10 @@ const MANAGER: &str = "ksflux-distribution";
 /// The source kinds that can be distributed.
 pub fn kinds() -> [&'static FluxKind; 4] {
     [
-        &super::GIT_REPOSITORY,
-        &super::HELM_REPOSITORY,
-        &super::OCI_REPOSITORY,
-        &super::BUCKET,
+        &sources::GIT_REPOSITORY,
+        &sources::HELM_REPOSITORY,
+        &sources::OCI_REPOSITORY,
+        &sources::BUCKET,
     ]
 }
 
