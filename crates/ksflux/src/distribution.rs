@@ -284,24 +284,9 @@ async fn copy_to(
 
 /// The copy of a host object (the source, or a Secret it references) for a member.
 fn distributed(host: &Value, kind: &FluxKind, source: &DynamicObject) -> Value {
-    let mut out = json!({
-        "apiVersion": host["apiVersion"],
-        "kind": host["kind"],
-        "metadata": {
-            "name": host["metadata"]["name"],
-            "namespace": host["metadata"]["namespace"],
-            "labels": {DISTRIBUTED_LABEL: "true", crate::credentials::MANAGED_LABEL.0: crate::credentials::MANAGED_LABEL.1},
-            "annotations": {ORIGIN_ANNOTATION: format!("{}/{}/{}", kind.kind, source.namespace().unwrap_or_default(), source.name_any())},
-        },
-    });
-    for key in ["spec", "data", "type"] {
-        if let Some(v) = host.get(key).filter(|v| !v.is_null()) {
-            out[key] = v.clone();
-        }
-    }
-    if let Some(spec) = out.get_mut("spec").and_then(Value::as_object_mut) {
-        spec.remove("suspend");
-    }
+    let mut out = agent::copy_body(host);
+    out["metadata"]["labels"][DISTRIBUTED_LABEL] = json!("true");
+    out["metadata"]["annotations"] = json!({ORIGIN_ANNOTATION: format!("{}/{}/{}", kind.kind, source.namespace().unwrap_or_default(), source.name_any())});
     out
 }
 

@@ -121,26 +121,32 @@ pub fn owner(api_version: &str, kind: &str, name: &str, uid: &str) -> Value {
 /// The copy of a host object (a source, a Secret, a ConfigMap) for the agent cluster: its
 /// spec or data as on the host, ksflux's labels, and `owner`.
 pub fn copy(host: &Value, owner: Value, app: &Application) -> Value {
+    let mut out = copy_body(host);
+    out["metadata"]["labels"][super::access::PROJECT_LABEL] =
+        json!(app.metadata.namespace.clone().unwrap_or_default());
+    out["metadata"]["ownerReferences"] = json!([owner]);
+    out
+}
+
+/// A host object as another cluster gets it: its kind, name and namespace, ksflux's managed-by
+/// label, and its `spec`, `data`, `type` and `immutable` as on the host, without `spec.suspend`
+/// (the copy runs in that cluster whatever the host's object does).
+pub fn copy_body(host: &Value) -> Value {
     let mut out = json!({
         "apiVersion": host["apiVersion"],
         "kind": host["kind"],
         "metadata": {
             "name": host["metadata"]["name"],
             "namespace": host["metadata"]["namespace"],
-            "labels": {
-                crate::credentials::MANAGED_LABEL.0: crate::credentials::MANAGED_LABEL.1,
-                super::access::PROJECT_LABEL: app.metadata.namespace.clone().unwrap_or_default(),
-            },
-            "ownerReferences": [owner],
+            "labels": {crate::credentials::MANAGED_LABEL.0: crate::credentials::MANAGED_LABEL.1},
         },
     });
     for key in ["spec", "data", "type", "immutable"] {
-        if !host[key].is_null() {
-            out[key] = host[key].clone();
+        if let Some(v) = host.get(key).filter(|v| !v.is_null()) {
+            out[key] = v.clone();
         }
     }
     if let Some(spec) = out.get_mut("spec").and_then(Value::as_object_mut) {
-        // The source runs in the cluster whatever the host's copy does.
         spec.remove("suspend");
     }
     out
