@@ -81,6 +81,14 @@ struct Serve {
     /// cluster-wide. Unset: nothing is bound (ksflux already may write Secrets everywhere).
     #[arg(long, env = "KSFLUX_PROJECT_ROLE")]
     project_role: Option<String>,
+    /// The host namespace of platform-level applications (infrastructure: CRDs,
+    /// controllers): they may target any namespace of any cluster and deploy bound
+    /// cluster-wide to `--platform-role` there. Unset: no platform-level applications.
+    #[arg(long, env = "KSFLUX_PLATFORM_NAMESPACE")]
+    platform_namespace: Option<String>,
+    /// The ClusterRole platform-level applications deploy with on every cluster they target.
+    #[arg(long, env = "KSFLUX_PLATFORM_ROLE", default_value = crate::platform::DEFAULT_ROLE)]
+    platform_role: String,
     /// A directory with the console's built files (`console/dist`), served at `/`.
     #[arg(long, env = "KSFLUX_CONSOLE_DIR")]
     console_dir: Option<PathBuf>,
@@ -165,7 +173,9 @@ impl Serve {
                 .await
                 .context("no kubeconfig: pass --kubeconfig or run in a cluster")?,
         };
-        let clusters = Clusters::new(config, self.namespace.clone())?;
+        let clusters = Clusters::new(config, self.namespace.clone())?.with_platform(
+            crate::platform::Platform::new(self.platform_namespace.clone(), Some(self.platform_role.clone())),
+        );
         let host = clusters.host().client();
         // Fail early, with a hint, when the host cannot be reached at all.
         let version = host

@@ -802,6 +802,8 @@ pub struct Clusters {
     changes: tokio::sync::watch::Sender<u64>,
     /// The registrations have been read at least once.
     members_read: Arc<std::sync::atomic::AtomicBool>,
+    /// Where platform-level applications live.
+    platform: Arc<crate::platform::Platform>,
 }
 
 impl Clusters {
@@ -815,7 +817,19 @@ impl Clusters {
             user_clients: Default::default(),
             changes,
             members_read: Default::default(),
+            platform: Default::default(),
         })
+    }
+
+    /// The registry, with platform-level applications in `platform`'s namespace.
+    pub fn with_platform(mut self, platform: crate::platform::Platform) -> Self {
+        self.platform = Arc::new(platform);
+        self
+    }
+
+    /// Where platform-level applications live, and the role they deploy with.
+    pub fn platform(&self) -> &crate::platform::Platform {
+        &self.platform
     }
 
     /// A receiver that changes whenever a cluster is added, removed, or becomes reachable or

@@ -5,7 +5,7 @@
 //! policies, setter markers, ksflux's git commits); [`image_updates`] (applications following
 //! image policies, promotions); [`history`] (release history and audit log, durable);
 //! [`resources`] (operations shared by every Flux kind); [`credentials`] (friendly
-//! credentials stored as Secrets); [`auth`] (who is calling); [`validation`]; [`error`]
+//! credentials stored as Secrets); [`platform`] (platform-level applications); [`auth`] (who is calling); [`validation`]; [`error`]
 //! (Kubernetes `Status` errors); [`http`] (routes and OpenAPI).
 
 pub mod applications;
@@ -27,6 +27,7 @@ pub mod leader;
 pub mod limits;
 pub mod notifications;
 pub mod objects;
+pub mod platform;
 pub mod resources;
 pub mod sources;
 pub mod status;

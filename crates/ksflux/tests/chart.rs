@@ -45,7 +45,11 @@ fn text(o: &Output) -> String {
 
 /// The objects `helm template` renders, as JSON.
 fn render(tb: &Testbed, extra: &[&str]) -> Vec<Value> {
-    let chart = chart();
+    render_chart(tb, &chart(), extra)
+}
+
+/// The objects `helm template` renders of `chart`, as JSON.
+fn render_chart(tb: &Testbed, chart: &Path, extra: &[&str]) -> Vec<Value> {
     let mut args = vec![
         "template",
         "ksflux",
@@ -69,6 +73,95 @@ fn find<'a>(objects: &'a [Value], kind: &str) -> &'a Value {
         .iter()
         .find(|o| o["kind"] == kind)
         .unwrap_or_else(|| panic!("no {kind} rendered"))
+}
+
+/// The rules of the ClusterRole rendered whose name ends with `suffix`, as `group/resource:
+/// verbs [names]` lines.
+fn rules(objects: &[Value], suffix: &str) -> Vec<String> {
+    let role = objects
+        .iter()
+        .find(|o| {
+            o["kind"] == "ClusterRole"
+                && o["metadata"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.ends_with(suffix))
+        })
+        .unwrap_or_else(|| panic!("no ClusterRole *{suffix}"));
+    let list = |v: &Value| -> String {
+        v.as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","))
+            .unwrap_or_default()
+    };
+    role["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            format!(
+                "{}/{}: {} [{}]",
+                list(&r["apiGroups"]),
+                list(&r["resources"]),
+                list(&r["verbs"]),
+                list(&r["resourceNames"])
+            )
+        })
+        .collect()
+}
+
+/// Platform-level applications are off unless a platform admin names their namespace: only
+/// then does ksflux get the flag and the right to bind the platform role cluster-wide, on the
+/// host (ksflux chart) and on a member (ksflux-agent chart's `platformRole`).
+#[test]
+fn platform_level_rights_are_granted_only_when_a_platform_namespace_is_chosen() {
+    let tb = Testbed::shared();
+    let crb_rule = "rbac.authorization.k8s.io/clusterrolebindings: get,list,create,update,patch,delete []";
+    let bind_rule = "rbac.authorization.k8s.io/clusterroles: bind [infra-admin]";
+    let off = render(tb, &[]);
+    let args = find(&off, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"].to_string();
+    assert!(!args.contains("--platform-namespace"), "{args}");
+    assert!(
+        !rules(&off, "ksflux")
+            .iter()
+            .any(|r| r.contains("clusterrolebindings"))
+    );
+    let on = render(
+        tb,
+        &[
+            "--set",
+            "platform.namespace=ksflux-platform",
+            "--set",
+            "platform.role=infra-admin",
+        ],
+    );
+    let args = find(&on, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"].to_string();
+    assert!(
+        args.contains("--platform-namespace=ksflux-platform") && args.contains("--platform-role=infra-admin"),
+        "{args}"
+    );
+    let host_rules = rules(&on, "ksflux");
+    assert!(host_rules.iter().any(|r| r == crb_rule), "{host_rules:#?}");
+    assert!(host_rules.iter().any(|r| r == bind_rule), "{host_rules:#?}");
+    let out = helm(
+        tb,
+        &[
+            "template",
+            "ksflux",
+            chart().to_str().unwrap_or_default(),
+            "--set",
+            "platform.namespace=Not_A_Name",
+        ],
+    );
+    assert!(!out.status.success(), "an invalid namespace is refused");
+
+    let agent = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/chart/ksflux-agent");
+    let off = rules(&render_chart(tb, &agent, &[]), "ksflux-agent");
+    assert!(!off.iter().any(|r| r.contains("clusterrolebindings")), "{off:#?}");
+    let on = rules(
+        &render_chart(tb, &agent, &["--set", "platformRole=infra-admin"]),
+        "ksflux-agent",
+    );
+    assert!(on.iter().any(|r| r == crb_rule), "{on:#?}");
+    assert!(on.iter().any(|r| r == bind_rule), "{on:#?}");
 }
 
 #[test]
@@ -586,9 +679,17 @@ async fn the_agent_chart_identity_sets_up_a_project_in_agent_mode_and_no_more() 
     // A project set up in agent mode with that identity; its agent identity writes a source.
     let project = unique_name("agent-proj");
     let scope: std::collections::BTreeSet<String> = [project.clone()].into();
-    let (agent, _) = ksflux::applications::access::ensure_agent(&cluster, &project, &scope, "admin")
-        .await
-        .expect("the project's agent identity");
+    let (agent, _) = ksflux::applications::access::ensure_agent(
+        &cluster,
+        &project,
+        &scope,
+        &ksflux::applications::access::Rights {
+            role: "admin".into(),
+            cluster_wide: false,
+        },
+    )
+    .await
+    .expect("the project's agent identity");
     let source = serde_json::json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
         "metadata": {"name": "demo", "namespace": project},
         "spec": {"interval": "5m", "url": format!("{}/demo.git", tb.info.fixtures.git_url), "ref": {"branch": "main"}}});

@@ -25,7 +25,7 @@ use k8s_openapi::{
     api::{
         authentication::v1::{TokenRequest, TokenRequestSpec},
         core::v1::{Namespace, Secret, ServiceAccount},
-        rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject},
+        rbac::v1::{ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject},
     },
 };
 use kube::{
@@ -39,6 +39,7 @@ use crate::{
     credentials::MANAGED_LABEL,
     error::{Cause, Error, Result},
     kinds::s,
+    platform::Platform,
 };
 
 /// Annotation of a project namespace, set by a platform admin, choosing the ClusterRole its
@@ -46,8 +47,21 @@ use crate::{
 /// `cluster=role` entries, e.g. `edit,member-1=gateway-admin`. Default `admin`.
 pub const DEPLOYER_ROLE_ANNOTATION: &str = "fluxcd.kubesphere.io/deployer-role";
 
-/// The role a project's deployer is bound to in `cluster` (see [`DEPLOYER_ROLE_ANNOTATION`]).
-pub fn deployer_role(project: &Namespace, cluster: &str) -> String {
+/// What a project's deployer is bound to on one cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rights {
+    /// The ClusterRole.
+    pub role: String,
+    /// Bound cluster-wide (a platform-level project, see [`Platform`]) rather than in each
+    /// namespace the project targets there.
+    pub cluster_wide: bool,
+}
+
+/// What `project`'s deployer is bound to in `cluster`: the role chosen by
+/// [`DEPLOYER_ROLE_ANNOTATION`] (default `admin`) in its target namespaces, or for the
+/// platform namespace the platform role (the annotation may still choose per cluster),
+/// cluster-wide.
+pub fn rights(project: &Namespace, cluster: &str, platform: &Platform) -> Rights {
     let value = project
         .metadata
         .annotations
@@ -55,11 +69,20 @@ pub fn deployer_role(project: &Namespace, cluster: &str) -> String {
         .and_then(|a| a.get(DEPLOYER_ROLE_ANNOTATION))
         .cloned()
         .unwrap_or_default();
-    deployer_role_of(&value, cluster)
+    let cluster_wide = platform.holds(&project.name_any());
+    let default = if cluster_wide {
+        platform.role.as_str()
+    } else {
+        "admin"
+    };
+    Rights {
+        role: deployer_role_of(&value, cluster, default),
+        cluster_wide,
+    }
 }
 
-fn deployer_role_of(value: &str, cluster: &str) -> String {
-    let mut default = "admin".to_string();
+fn deployer_role_of(value: &str, cluster: &str, default: &str) -> String {
+    let mut default = default.to_string();
     for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         match entry.split_once('=') {
             Some((c, role)) if c.trim() == cluster && !role.trim().is_empty() => {
@@ -109,15 +132,17 @@ pub fn not_allowed_message(project: &str, cluster: &str, namespace: &str, worksp
 
 /// Decides whether project namespace `project` may target `namespace` in `cluster`.
 /// `project_ns` is the project's Namespace on the host, `cluster_client` reaches the target
-/// cluster (for workspace labels). Returns the reason when not allowed.
+/// cluster (for workspace labels); the platform namespace may target any. Returns the reason
+/// when not allowed.
 pub async fn check_allowed(
     project_ns: &Namespace,
+    platform: &Platform,
     cluster: &str,
     cluster_client: Option<&Client>,
     namespace: &str,
 ) -> Result<(), String> {
     let project = project_ns.name_any();
-    if namespace == project {
+    if namespace == project || platform.holds(&project) {
         return Ok(());
     }
     let listed = project_ns
@@ -294,7 +319,8 @@ impl SelfBinding {
 
 /// Ensures, on one cluster, what project `project` deploys with there: the namespaces
 /// (created if missing), the ServiceAccount [`DEPLOYER`] in the project's namespace, a
-/// RoleBinding to `admin` in exactly `namespaces` (bindings no longer needed go), and — on
+/// RoleBinding to its role in exactly `namespaces` (bindings no longer needed go) — or, for
+/// the platform namespace, one ClusterRoleBinding — and — on
 /// members, where Flux reaches the cluster with that ServiceAccount's own token and then
 /// impersonates it — the right to impersonate itself and nothing else.
 async fn ensure_rbac(
@@ -302,8 +328,9 @@ async fn ensure_rbac(
     project: &str,
     namespaces: &BTreeSet<String>,
     impersonate_self: bool,
-    role: &str,
+    rights: &Rights,
 ) -> anyhow::Result<()> {
+    let role = rights.role.as_str();
     let labels: BTreeMap<String, String> = [
         (PROJECT_LABEL.to_string(), project.to_string()),
         (MANAGED_LABEL.0.to_string(), MANAGED_LABEL.1.to_string()),
@@ -345,14 +372,57 @@ async fn ensure_rbac(
         ..Default::default()
     };
     let binding = binding_name(project);
-    for ns in namespaces {
+    let cluster_wide: Api<ClusterRoleBinding> = Api::all(client.clone());
+    let role_ref = RoleRef {
+        api_group: Some("rbac.authorization.k8s.io".into()),
+        kind: "ClusterRole".into(),
+        name: role.into(),
+    };
+    // The platform namespace's deployer is bound cluster-wide only where it deploys.
+    if rights.cluster_wide && !namespaces.is_empty() {
+        let crb = ClusterRoleBinding {
+            metadata: ObjectMeta {
+                name: Some(binding.clone()),
+                labels: Some(labels.clone()),
+                ..Default::default()
+            },
+            role_ref: role_ref.clone(),
+            subjects: Some(vec![subject.clone()]),
+        };
+        if let Some(existing) = cluster_wide.get_opt(&binding).await?
+            && existing.role_ref.name != role
+        {
+            cluster_wide.delete(&binding, &DeleteParams::default()).await?;
+        }
+        apply(
+            &cluster_wide,
+            &binding,
+            &crb,
+            "rbac.authorization.k8s.io/v1",
+            "ClusterRoleBinding",
+        )
+        .await?;
+    } else {
+        // Not (or no longer) needed here: cluster-wide rights go. An identity that may not
+        // read ClusterRoleBindings never made one.
+        match cluster_wide.get_metadata_opt(&binding).await {
+            Ok(Some(_)) => {
+                cluster_wide.delete(&binding, &DeleteParams::default()).await?;
+            }
+            Ok(None) => {}
+            Err(kube::Error::Api(s)) if s.code == 403 => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let bound_in: &BTreeSet<String> = if rights.cluster_wide {
+        &BTreeSet::new()
+    } else {
+        namespaces
+    };
+    for ns in bound_in {
         let rb = RoleBinding {
             metadata: meta(&binding, ns),
-            role_ref: RoleRef {
-                api_group: Some("rbac.authorization.k8s.io".into()),
-                kind: "ClusterRole".into(),
-                name: role.into(),
-            },
+            role_ref: role_ref.clone(),
             subjects: Some(vec![subject.clone()]),
         };
         let api: Api<RoleBinding> = Api::namespaced(client.clone(), ns);
@@ -397,7 +467,7 @@ async fn ensure_rbac(
         .await?
     {
         let ns = rb.namespace().unwrap_or_default();
-        if rb.name_any() == binding && !namespaces.contains(&ns) {
+        if rb.name_any() == binding && !bound_in.contains(&ns) {
             let api: Api<RoleBinding> = Api::namespaced(client.clone(), &ns);
             api.delete(&rb.name_any(), &DeleteParams::default()).await?;
         }
@@ -412,9 +482,9 @@ pub async fn ensure_host(
     host: &Client,
     project: &str,
     namespaces: &BTreeSet<String>,
-    role: &str,
+    rights: &Rights,
 ) -> anyhow::Result<()> {
-    ensure_rbac(host, project, namespaces, false, role).await
+    ensure_rbac(host, project, namespaces, false, rights).await
 }
 
 /// Ensures project `project` can deploy to `namespaces` of member `cluster`: the same
@@ -426,11 +496,11 @@ pub async fn ensure(
     cluster: &Cluster,
     project: &str,
     namespaces: &BTreeSet<String>,
-    role: &str,
+    rights: &Rights,
 ) -> anyhow::Result<Provisioned> {
     let member = cluster.client();
     let pp = PatchParams::apply(MANAGER).force();
-    ensure_rbac(&member, project, namespaces, true, role).await?;
+    ensure_rbac(&member, project, namespaces, true, rights).await?;
     let sa = DEPLOYER.to_string();
     let sa_api: Api<ServiceAccount> = Api::namespaced(member.clone(), project);
 
@@ -548,10 +618,10 @@ pub async fn ensure_agent(
     cluster: &Cluster,
     project: &str,
     namespaces: &BTreeSet<String>,
-    role: &str,
+    rights: &Rights,
 ) -> anyhow::Result<(Client, i64)> {
     let member = cluster.client();
-    ensure_rbac(&member, project, namespaces, false, role).await?;
+    ensure_rbac(&member, project, namespaces, false, rights).await?;
     let labels: BTreeMap<String, String> = [
         (PROJECT_LABEL.to_string(), project.to_string()),
         (MANAGED_LABEL.0.to_string(), MANAGED_LABEL.1.to_string()),
@@ -634,8 +704,11 @@ async fn request_token(
 }
 
 /// Removes what [`ensure`], [`ensure_agent`] or [`ensure_host`] made for `project` on a
-/// cluster (`client`): its RoleBindings, Roles and ServiceAccounts.
+/// cluster (`client`): its RoleBindings, ClusterRoleBinding, Roles and ServiceAccounts.
 async fn revoke_rbac(client: &Client, project: &str) {
+    let _ = Api::<ClusterRoleBinding>::all(client.clone())
+        .delete(&binding_name(project), &DeleteParams::default())
+        .await;
     let all: Api<RoleBinding> = Api::all(client.clone());
     if let Ok(list) = all
         .list_metadata(&ListParams::default().labels(&format!("{PROJECT_LABEL}={project}")))
@@ -758,7 +831,8 @@ pub async fn check_delivery(clusters: &Clusters, cluster: &str, namespace: &str,
         let target_client = clusters.get(&target).ok().map(|c| c.client());
         for field in ["targetNamespace", "storageNamespace"] {
             if let Some(ns) = s(spec, field).filter(|n| *n != namespace)
-                && let Err(m) = check_allowed(&project, &target, target_client.as_ref(), ns).await
+                && let Err(m) =
+                    check_allowed(&project, clusters.platform(), &target, target_client.as_ref(), ns).await
             {
                 causes.push(Cause::forbidden(format!("spec.{field}"), m));
             }
@@ -777,16 +851,17 @@ mod tests {
 
     #[test]
     fn the_deployer_role_is_chosen_per_cluster_with_a_default() {
-        assert_eq!(deployer_role_of("", "member-1"), "admin");
-        assert_eq!(deployer_role_of("edit", "member-1"), "edit");
+        assert_eq!(deployer_role_of("", "member-1", "admin"), "admin");
+        assert_eq!(deployer_role_of("", "member-1", "cluster-admin"), "cluster-admin");
+        assert_eq!(deployer_role_of("edit", "member-1", "admin"), "edit");
         let v = "edit, member-1=gateway-admin,member-2=";
-        assert_eq!(deployer_role_of(v, "member-1"), "gateway-admin");
+        assert_eq!(deployer_role_of(v, "member-1", "admin"), "gateway-admin");
         assert_eq!(
-            deployer_role_of(v, "member-2"),
+            deployer_role_of(v, "member-2", "admin"),
             "edit",
             "an empty role is ignored"
         );
-        assert_eq!(deployer_role_of(v, "host"), "edit");
+        assert_eq!(deployer_role_of(v, "host", "admin"), "edit");
     }
 
     #[test]

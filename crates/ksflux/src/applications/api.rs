@@ -101,7 +101,15 @@ pub async fn check(clusters: &Clusters, namespace: &str, req: &ObjectRequest) ->
                 continue;
             };
             let client = cluster.health().reachable.then(|| cluster.client());
-            if let Err(m) = access::check_allowed(&project, &t.cluster, client.as_ref(), &t.namespace).await {
+            if let Err(m) = access::check_allowed(
+                &project,
+                clusters.platform(),
+                &t.cluster,
+                client.as_ref(),
+                &t.namespace,
+            )
+            .await
+            {
                 let field = if i < r.explicit {
                     format!("{field}.namespace")
                 } else {

@@ -322,9 +322,9 @@ async fn agent_client(ctx: &Context, app: &Application, cluster: &str) -> Result
             .map(|t| t.namespace.clone()),
     );
     let project = Api::<Namespace>::all(ctx.host.clone()).get(&ns).await?;
-    let role = access::deployer_role(&project, cluster);
+    let rights = access::rights(&project, cluster, ctx.clusters.platform());
     ctx.grants
-        .agent(&ctx.host, &c, &ns, &scope, &role)
+        .agent(&ctx.host, &c, &ns, &scope, &rights)
         .await
         .map(|(client, _)| client)
         .map_err(|e| Error::Agent(format!("{e:#}")))
@@ -386,7 +386,7 @@ async fn observe(
             &ctx.host,
             &ns,
             &host_scope,
-            &access::deployer_role(&project, HOST),
+            &access::rights(&project, HOST, ctx.clusters.platform()),
         )
         .await
         .err()
@@ -424,8 +424,14 @@ async fn observe(
             problems.insert(t.cluster.clone(), problem("False", "AgentFluxMissing", why));
             continue;
         }
-        if let Err(m) =
-            access::check_allowed(&project, &t.cluster, Some(&cluster.client()), &t.namespace).await
+        if let Err(m) = access::check_allowed(
+            &project,
+            ctx.clusters.platform(),
+            &t.cluster,
+            Some(&cluster.client()),
+            &t.namespace,
+        )
+        .await
         {
             problems.insert(t.cluster.clone(), problem("False", "TargetNotAllowed", m));
             continue;
@@ -439,8 +445,8 @@ async fn observe(
         }
         if t.cluster != HOST && agent_mode {
             let scope: BTreeSet<String> = scopes.get(&t.cluster).cloned().unwrap_or_default();
-            let role = access::deployer_role(&project, &t.cluster);
-            match ctx.grants.agent(&ctx.host, &cluster, &ns, &scope, &role).await {
+            let rights = access::rights(&project, &t.cluster, ctx.clusters.platform());
+            match ctx.grants.agent(&ctx.host, &cluster, &ns, &scope, &rights).await {
                 Ok((client, due)) => {
                     renew_in = renew_in.min(due);
                     agents.insert(t.cluster.clone(), client);
@@ -454,8 +460,8 @@ async fn observe(
             }
         } else if t.cluster != HOST {
             let scope: BTreeSet<String> = scopes.get(&t.cluster).cloned().unwrap_or_default();
-            let role = access::deployer_role(&project, &t.cluster);
-            match ctx.grants.member(&ctx.host, &cluster, &ns, &scope, &role).await {
+            let rights = access::rights(&project, &t.cluster, ctx.clusters.platform());
+            match ctx.grants.member(&ctx.host, &cluster, &ns, &scope, &rights).await {
                 Ok(due) => renew_in = renew_in.min(due),
                 Err(e) => {
                     problems.insert(

@@ -13,7 +13,7 @@ use std::{
 
 use kube::Client;
 
-use super::access::{self, SelfBinding};
+use super::access::{self, Rights, SelfBinding};
 use crate::clusters::{Cluster, HOST};
 
 /// How long a grant is trusted before it is checked again.
@@ -22,7 +22,7 @@ pub const RECHECK: Duration = Duration::from_secs(300);
 /// A grant as last reconciled.
 struct Grant {
     scope: BTreeSet<String>,
-    role: String,
+    rights: Rights,
     next: Instant,
 }
 
@@ -46,14 +46,14 @@ impl Grants {
         }
     }
 
-    fn fresh(&self, project: &str, cluster: &str, scope: &BTreeSet<String>, role: &str) -> bool {
+    fn fresh(&self, project: &str, cluster: &str, scope: &BTreeSet<String>, rights: &Rights) -> bool {
         let key = (project.to_string(), cluster.to_string());
         self.done
             .lock()
             .ok()
             .and_then(|d| {
                 d.get(&key)
-                    .map(|g| g.scope == *scope && g.role == role && Instant::now() < g.next)
+                    .map(|g| g.scope == *scope && g.rights == *rights && Instant::now() < g.next)
             })
             .unwrap_or(false)
     }
@@ -63,7 +63,7 @@ impl Grants {
         project: &str,
         cluster: &str,
         scope: &BTreeSet<String>,
-        role: &str,
+        rights: &Rights,
         valid_for: Duration,
     ) {
         if let Ok(mut d) = self.done.lock() {
@@ -71,7 +71,7 @@ impl Grants {
                 (project.to_string(), cluster.to_string()),
                 Grant {
                     scope: scope.clone(),
-                    role: role.to_string(),
+                    rights: rights.clone(),
                     next: Instant::now() + valid_for.min(RECHECK),
                 },
             );
@@ -97,20 +97,20 @@ impl Grants {
         cluster: &Cluster,
         project: &str,
         scope: &BTreeSet<String>,
-        role: &str,
+        rights: &Rights,
     ) -> anyhow::Result<(Client, Duration)> {
         let key = (project.to_string(), cluster.name.clone());
         let cached = self.agents.lock().ok().and_then(|a| a.get(&key).cloned());
-        if let Some(client) = cached.filter(|_| self.fresh(project, &cluster.name, scope, role)) {
+        if let Some(client) = cached.filter(|_| self.fresh(project, &cluster.name, scope, rights)) {
             return Ok((client, RECHECK));
         }
         // ksflux reads the project's source credentials on the host to copy them.
         if let Some(own) = &self.own {
             own.ensure(host, project).await?;
         }
-        let (client, renew_in) = access::ensure_agent(cluster, project, scope, role).await?;
+        let (client, renew_in) = access::ensure_agent(cluster, project, scope, rights).await?;
         let renew_in = Duration::from_secs(renew_in.max(5) as u64);
-        self.remember(project, &cluster.name, scope, role, renew_in);
+        self.remember(project, &cluster.name, scope, rights, renew_in);
         if let Ok(mut a) = self.agents.lock() {
             a.insert(key, client.clone());
         }
@@ -124,13 +124,13 @@ impl Grants {
         host: &Client,
         project: &str,
         scope: &BTreeSet<String>,
-        role: &str,
+        rights: &Rights,
     ) -> anyhow::Result<()> {
-        if self.fresh(project, HOST, scope, role) {
+        if self.fresh(project, HOST, scope, rights) {
             return Ok(());
         }
-        access::ensure_host(host, project, scope, role).await?;
-        self.remember(project, HOST, scope, role, RECHECK);
+        access::ensure_host(host, project, scope, rights).await?;
+        self.remember(project, HOST, scope, rights, RECHECK);
         Ok(())
     }
 
@@ -142,17 +142,17 @@ impl Grants {
         cluster: &Cluster,
         project: &str,
         scope: &BTreeSet<String>,
-        role: &str,
+        rights: &Rights,
     ) -> anyhow::Result<Duration> {
-        if self.fresh(project, &cluster.name, scope, role) {
+        if self.fresh(project, &cluster.name, scope, rights) {
             return Ok(RECHECK);
         }
         if let Some(own) = &self.own {
             own.ensure(host, project).await?;
         }
-        let p = access::ensure(host, cluster, project, scope, role).await?;
+        let p = access::ensure(host, cluster, project, scope, rights).await?;
         let renew_in = Duration::from_secs(p.renew_in.max(5) as u64);
-        self.remember(project, &cluster.name, scope, role, renew_in);
+        self.remember(project, &cluster.name, scope, rights, renew_in);
         Ok(renew_in.min(RECHECK))
     }
 }
@@ -164,26 +164,31 @@ mod tests {
     #[test]
     fn a_grant_is_fresh_for_its_scope_until_due_or_forgotten() {
         let g = Grants::default();
+        let rights = |role: &str| Rights {
+            role: role.to_string(),
+            cluster_wide: false,
+        };
+        let (admin, edit) = (rights("admin"), rights("edit"));
         let web: BTreeSet<String> = ["web".to_string()].into();
         let more: BTreeSet<String> = ["web".to_string(), "api".to_string()].into();
-        assert!(!g.fresh("team-a", "member-1", &web, "admin"));
-        g.remember("team-a", "member-1", &web, "admin", RECHECK);
-        assert!(g.fresh("team-a", "member-1", &web, "admin"));
+        assert!(!g.fresh("team-a", "member-1", &web, &admin));
+        g.remember("team-a", "member-1", &web, &admin, RECHECK);
+        assert!(g.fresh("team-a", "member-1", &web, &admin));
         assert!(
-            !g.fresh("team-a", "member-1", &more, "admin"),
+            !g.fresh("team-a", "member-1", &more, &admin),
             "a new namespace needs a new grant"
         );
-        assert!(!g.fresh("team-b", "member-1", &web, "admin"));
+        assert!(!g.fresh("team-b", "member-1", &web, &admin));
         assert!(
-            !g.fresh("team-a", "member-1", &web, "edit"),
+            !g.fresh("team-a", "member-1", &web, &edit),
             "another role needs a new grant"
         );
-        g.remember("team-a", "member-2", &web, "admin", Duration::ZERO);
-        assert!(!g.fresh("team-a", "member-2", &web, "admin"), "due for renewal");
+        g.remember("team-a", "member-2", &web, &admin, Duration::ZERO);
+        assert!(!g.fresh("team-a", "member-2", &web, &admin), "due for renewal");
         g.forget("team-a", Some("member-1"));
-        assert!(!g.fresh("team-a", "member-1", &web, "admin"));
-        g.remember("team-a", "member-1", &web, "admin", RECHECK);
+        assert!(!g.fresh("team-a", "member-1", &web, &admin));
+        g.remember("team-a", "member-1", &web, &admin, RECHECK);
         g.forget("team-a", None);
-        assert!(!g.fresh("team-a", "member-1", &web, "admin"));
+        assert!(!g.fresh("team-a", "member-1", &web, &admin));
     }
 }

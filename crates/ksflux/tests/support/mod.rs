@@ -167,7 +167,9 @@ impl Server {
         if let Some(url) = host_url {
             config.cluster_url = url.parse().expect("the host's URL");
         }
-        let clusters = Clusters::new(config, namespace.clone()).expect("clusters");
+        let clusters = Clusters::new(config, namespace.clone())
+            .expect("clusters")
+            .with_platform(platform());
         clusters.refresh().await;
         let own = clusters.host().client();
         let bind = history
@@ -393,6 +395,14 @@ pub async fn install_application_crd(host: &kube::Client) {
     .await;
 }
 
+/// The host namespace of platform-level applications in the tests' ksflux.
+pub const PLATFORM_NAMESPACE: &str = "ksflux-platform-apps";
+
+/// The tests' platform setting: [`PLATFORM_NAMESPACE`], deploying as `cluster-admin`.
+pub fn platform() -> ksflux::platform::Platform {
+    ksflux::platform::Platform::new(Some(PLATFORM_NAMESPACE.into()), None)
+}
+
 /// Installs the Application CRD and runs one Application controller for this test process,
 /// on a runtime of its own (so it outlives any single test). Members are registered for it
 /// through labelled Secrets in a namespace of its own, which it follows by watch (with a full
@@ -415,7 +425,9 @@ pub fn start_controller_with(agent: &'static [&'static str]) {
                 install_application_crd(&host).await;
                 let namespace = register_members_with(tb, &host, "ksflux-ctrl", agent).await;
                 let config = identity_config(tb).await;
-                let clusters = Clusters::new(config, namespace).expect("clusters");
+                let clusters = Clusters::new(config, namespace)
+                    .expect("clusters")
+                    .with_platform(platform());
                 clusters.refresh().await;
                 let _ = tx.send(());
                 tokio::spawn(clusters.clone().run(Duration::from_secs(3)));
