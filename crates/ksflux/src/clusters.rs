@@ -950,9 +950,10 @@ impl Clusters {
                 return;
             }
         };
-        for (name, kc, l) in kubesphere {
+        for (name, kc, l, mode) in kubesphere {
             if let std::collections::btree_map::Entry::Vacant(e) = found.entry(name.clone()) {
-                labels.insert(name, l);
+                labels.insert(name.clone(), l);
+                modes.insert(name, mode);
                 e.insert((Origin::KubeSphere, kc));
             }
         }
@@ -1105,27 +1106,35 @@ impl Clusters {
         Ok(candidate.view())
     }
 
-    /// Sets a member's delivery mode, as `user`, on its registration Secret (authorised first:
-    /// update on Secrets in ksflux's namespace). Agent mode is refused (422 at `mode`) where
-    /// the member's Flux is missing or too old; a cluster from KubeSphere keeps hub mode.
+    /// Sets a member's delivery mode, as `user`, where it is registered: the annotation
+    /// [`MODE_ANNOTATION`] of its registration Secret (authorised first: update on Secrets in
+    /// ksflux's namespace) or of its KubeSphere `Cluster` (update on that Cluster). Agent mode
+    /// is refused (422 at `mode`) where the member's Flux is missing or too old.
     pub async fn set_mode(&self, user: &User, name: &str, mode: Mode) -> Result<ClusterView> {
+        let c = self.get(name).ok();
+        let kubesphere = c.as_ref().is_some_and(|c| c.origin == Origin::KubeSphere);
+        let (group, resource, namespace, object) = if kubesphere {
+            ("cluster.kubesphere.io", "clusters", "", Some(name))
+        } else {
+            ("", "secrets", self.namespace.as_str(), None)
+        };
         auth::authorize(
             &self.host.client(),
             user,
             auth::Attributes {
                 verb: "update",
-                group: "",
-                resource: "secrets",
-                namespace: &self.namespace,
-                name: None,
+                group,
+                resource,
+                namespace,
+                name: object,
             },
         )
         .await?;
         let c = self.get(name)?;
-        if c.origin != Origin::Secret {
+        if c.origin == Origin::Host {
             return Err(Error::invalid(vec![Cause::invalid(
                 "mode",
-                format!("cluster {name:?} is not registered through ksflux; its delivery mode is hub"),
+                "the host runs its own Flux, which ksflux uses directly; it has no delivery mode",
             )]));
         }
         if mode == Mode::Agent {
@@ -1143,16 +1152,25 @@ impl Clusters {
                 return Err(Error::invalid(vec![Cause::invalid("mode", why)]));
             }
         }
-        let own: Api<Secret> = Api::namespaced(self.host.client(), &self.namespace);
-        let secrets: Api<Secret> = Api::namespaced(self.client_for(HOST, user)?, &self.namespace);
-        let list = own
-            .list_metadata(&ListParams::default().labels(&format!("{CLUSTER_LABEL}={name}")))
-            .await?;
         let patch = serde_json::json!({"metadata": {"annotations": {MODE_ANNOTATION: mode.as_str()}}});
-        for s in list {
-            secrets
-                .patch(&s.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+        if kubesphere {
+            // Written as the user: KubeSphere's RBAC on its Cluster decides.
+            let clusters: Api<DynamicObject> =
+                Api::all_with(self.client_for(HOST, user)?, &kubesphere_cluster_resource());
+            clusters
+                .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
                 .await?;
+        } else {
+            let own: Api<Secret> = Api::namespaced(self.host.client(), &self.namespace);
+            let secrets: Api<Secret> = Api::namespaced(self.client_for(HOST, user)?, &self.namespace);
+            let list = own
+                .list_metadata(&ListParams::default().labels(&format!("{CLUSTER_LABEL}={name}")))
+                .await?;
+            for s in list {
+                secrets
+                    .patch(&s.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+                    .await?;
+            }
         }
         c.set_mode(mode);
         Ok(c.view())
@@ -1369,9 +1387,11 @@ fn kubesphere_cluster_resource() -> ApiResource {
     }
 }
 
+/// KubeSphere's members: name, kubeconfig, labels, and the delivery mode annotated on the
+/// `Cluster` ([`MODE_ANNOTATION`]).
 async fn kubesphere_clusters(
     host: &Client,
-) -> kube::Result<Vec<(String, Kubeconfig, BTreeMap<String, String>)>> {
+) -> kube::Result<Vec<(String, Kubeconfig, BTreeMap<String, String>, Mode)>> {
     let api: Api<DynamicObject> = Api::all_with(host.clone(), &kubesphere_cluster_resource());
     let list = match api.list(&ListParams::default()).await {
         Ok(list) => list,
@@ -1395,7 +1415,12 @@ async fn kubesphere_clusters(
             continue;
         };
         match parse_kubeconfig(&String::from_utf8_lossy(&bytes)) {
-            Ok(kc) => out.push((name, kc, c.labels().clone())),
+            Ok(kc) => out.push((
+                name,
+                kc,
+                c.labels().clone(),
+                Mode::parse(c.annotations().get(MODE_ANNOTATION).map(String::as_str)),
+            )),
             Err(e) => tracing::warn!(cluster = name, error = e, "bad kubeconfig in KubeSphere Cluster"),
         }
     }

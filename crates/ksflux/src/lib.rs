@@ -5,8 +5,9 @@
 //! policies, setter markers, ksflux's git commits); [`image_updates`] (applications following
 //! image policies, promotions); [`history`] (release history and audit log, durable);
 //! [`resources`] (operations shared by every Flux kind); [`credentials`] (friendly
-//! credentials stored as Secrets); [`platform`] (platform-level applications); [`auth`] (who is calling); [`validation`]; [`error`]
-//! (Kubernetes `Status` errors); [`http`] (routes and OpenAPI).
+//! credentials stored as Secrets); [`platform`] (platform-level applications); [`auth`] (who
+//! is calling); [`validation`]; [`error`] (Kubernetes `Status` errors); [`http`] (routes and
+//! OpenAPI).
 
 pub mod applications;
 pub mod auth;

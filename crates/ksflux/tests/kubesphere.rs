@@ -78,6 +78,35 @@ async fn kubesphere_clusters_become_members() {
             .status,
         404
     );
+    assert_eq!(r.body["mode"], "hub", "{}", r.text);
+
+    // Its delivery mode is kept on the KubeSphere Cluster, changed by whoever may update it.
+    let mode = "/kapis/fluxcd.kubesphere.io/v1alpha1/clusters/ks-edge/mode";
+    let r = s.put("alice", mode, &json!({"mode": "agent"})).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = s.put("admin", mode, &json!({"mode": "agent"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["mode"], "agent", "{}", r.text);
+    let annotated = clusters.get("ks-edge").await.expect("the Cluster");
+    assert_eq!(
+        annotated
+            .metadata
+            .annotations
+            .unwrap_or_default()
+            .get("fluxcd.kubesphere.io/delivery-mode")
+            .map(String::as_str),
+        Some("agent")
+    );
+    // A fresh read of the registry keeps it.
+    s.clusters.refresh().await;
+    let r = s
+        .get("admin", "/kapis/fluxcd.kubesphere.io/v1alpha1/clusters/ks-edge")
+        .await;
+    assert_eq!(r.body["mode"], "agent", "{}", r.text);
+    let r = s.put("admin", mode, &json!({"mode": "hub"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["mode"], "hub", "{}", r.text);
+
     // Members from KubeSphere are removed in KubeSphere, not through ksflux.
     let r = s
         .delete("admin", "/kapis/fluxcd.kubesphere.io/v1alpha1/clusters/ks-edge")

@@ -19,14 +19,10 @@ export function ModeSwitch({ cluster }: { cluster: ClusterView }) {
   const [failure, setFailure] = useState<string>();
   const to: ClusterMode = cluster.mode === 'agent' ? 'hub' : 'agent';
   const label = to === 'agent' ? t('Switch to agent mode') : t('Switch to hub mode');
-  // Only members registered through ksflux have a mode to change (KubeSphere's stay in hub mode).
-  const fixed = cluster.origin === 'kubeSphere';
+  // Members registered through ksflux or KubeSphere alike: the mode is kept where each is registered.
   const agentBlocked = cluster.agentBlocked || undefined;
-  const why = fixed
-    ? { id: 'cluster-mode-fixed', text: t('Only clusters registered through ksflux can change their delivery mode') }
-    : to === 'agent' && agentBlocked
-      ? { id: 'cluster-agent-blocked', text: messageText(agentBlocked, t) }
-      : undefined;
+  const why =
+    to === 'agent' && agentBlocked ? { id: 'cluster-agent-blocked', text: messageText(agentBlocked, t) } : undefined;
   const close = () => {
     setAsking(false);
     setFailure(undefined);
@@ -54,11 +50,6 @@ export function ModeSwitch({ cluster }: { cluster: ClusterView }) {
       {agentBlocked && (
         <div className="muted" id="cluster-agent-blocked" data-testid="cluster-agent-blocked">
           <ServerText text={agentBlocked} />
-        </div>
-      )}
-      {fixed && (
-        <div className="muted" id="cluster-mode-fixed">
-          {t('Only clusters registered through ksflux can change their delivery mode')}
         </div>
       )}
       <div style={{ marginTop: 6 }}>
