@@ -48,6 +48,10 @@ struct Args {
     /// Changes timed through the event stream.
     #[arg(long, default_value_t = 100)]
     changes: usize,
+    /// Subscribers connected to the event stream while the changes are timed (each change is
+    /// timed at every one of them).
+    #[arg(long, default_value_t = 1)]
+    subscribers: usize,
     /// The ksflux binary (a release build).
     #[arg(long)]
     ksflux: PathBuf,
@@ -269,8 +273,11 @@ const STATUS: &str = "/kapis/fluxcd.kubesphere.io/v1alpha1/status";
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if args.objects == 0 || args.objects > 10_000 {
-        bail!("--objects must be between 1 and 10000");
+    if args.objects == 0 || args.objects > 50_000 {
+        bail!("--objects must be between 1 and 50000");
+    }
+    if args.subscribers == 0 || args.subscribers > 1000 {
+        bail!("--subscribers must be between 1 and 1000");
     }
     let tb = Testbed::shared();
     let run = format!("bench{}", std::process::id() % 100_000);
@@ -410,8 +417,23 @@ async fn bench(
         .find(|p| p.cluster == member && p.kind == "GitRepository")
         .cloned()
         .context("no object in a member")?;
-    let stream = stream_latency(&ksflux, &clients[&member], &target, args.changes).await?;
-    rows.push(("change in a member → SSE subscriber".to_string(), stream));
+    let stream = stream_latency(
+        &ksflux,
+        &clients[&member],
+        &target,
+        args.changes,
+        args.subscribers,
+    )
+    .await?;
+    let label = if args.subscribers == 1 {
+        "change in a member → SSE subscriber".to_string()
+    } else {
+        format!(
+            "change in a member → each of {} SSE subscribers",
+            args.subscribers
+        )
+    };
+    rows.push((label, stream));
 
     let rss_after = ksflux.rss_kib();
 
@@ -478,23 +500,54 @@ async fn stream_latency(
     client: &Client,
     p: &Planned,
     changes: usize,
+    subscribers: usize,
 ) -> anyhow::Result<Figures> {
+    use std::{
+        collections::HashMap,
+        sync::{Arc, Mutex},
+    };
     let query = format!(
         "?cluster={}&namespace={}&kind=GitRepository",
         p.cluster, p.namespace
     );
-    let mut res = ksflux
-        .http
-        .get(format!("{}{STATUS}/events{query}", ksflux.url))
-        .bearer_auth(&ksflux.tokens["admin"])
-        .timeout(Duration::from_secs(3600))
-        .send()
-        .await?;
-    if !res.status().is_success() {
-        bail!("subscribing: {}", res.status());
+    // Every subscriber notes when each resourceVersion first reaches it.
+    let arrivals: Arc<Mutex<Vec<HashMap<String, Instant>>>> =
+        Arc::new(Mutex::new(vec![HashMap::new(); subscribers]));
+    let mut readers = Vec::new();
+    for s in 0..subscribers {
+        let mut res = ksflux
+            .http
+            .get(format!("{}{STATUS}/events{query}", ksflux.url))
+            .bearer_auth(&ksflux.tokens["admin"])
+            .timeout(Duration::from_secs(3600))
+            .send()
+            .await?;
+        if !res.status().is_success() {
+            bail!("subscribing: {}", res.status());
+        }
+        let arrivals = arrivals.clone();
+        readers.push(tokio::spawn(async move {
+            const KEY: &str = "\"resourceVersion\":\"";
+            let mut buf = String::new();
+            while let Ok(Some(chunk)) = res.chunk().await {
+                let now = Instant::now();
+                buf.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = buf.find("\n\n") {
+                    let event: String = buf.drain(..end + 2).collect();
+                    let Some(at) = event.find(KEY) else {
+                        continue;
+                    };
+                    let rv = event[at + KEY.len()..].split('"').next().unwrap_or_default();
+                    if let Ok(mut a) = arrivals.lock()
+                        && let Some(seen) = a.get_mut(s)
+                    {
+                        seen.entry(rv.to_string()).or_insert(now);
+                    }
+                }
+            }
+        }));
     }
     let api = dynamic_api(client, &flux_resource(p.kind), Some(&p.namespace));
-    let mut buf = String::new();
     let mut d = Vec::new();
     for i in 0..changes {
         let patch = json!({"metadata": {"annotations": {"bench/change": i.to_string()}}});
@@ -503,23 +556,29 @@ async fn stream_latency(
             .patch(&p.name, &PatchParams::default(), &Patch::Merge(&patch))
             .await?;
         let rv = obj.metadata.resource_version.unwrap_or_default();
-        let needle = format!("\"resourceVersion\":\"{rv}\"");
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        // Wait until every subscriber has it (at most 10 s), so changes do not overlap.
+        let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            if let Some(at) = buf.find(&needle) {
-                // Keep what follows the event that matched.
-                let end = buf[at..].find("\n\n").map(|e| at + e + 2).unwrap_or(buf.len());
-                buf.drain(..end);
-                d.push(start.elapsed());
+            let got: Vec<Instant> = arrivals
+                .lock()
+                .map(|a| a.iter().filter_map(|seen| seen.get(&rv).copied()).collect())
+                .unwrap_or_default();
+            if got.len() == subscribers {
+                d.extend(got.into_iter().map(|t| t.saturating_duration_since(start)));
                 break;
             }
-            let chunk = tokio::time::timeout_at(deadline, res.chunk())
-                .await
-                .context("no event within 10s")??
-                .context("the stream ended")?;
-            buf.push_str(&String::from_utf8_lossy(&chunk));
+            if Instant::now() > deadline {
+                bail!(
+                    "change {i} reached {} of {subscribers} subscribers within 10s",
+                    got.len()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for r in readers {
+        r.abort();
     }
     Ok(figures(d))
 }
