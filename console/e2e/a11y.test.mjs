@@ -89,6 +89,14 @@ test('no page has serious or critical accessibility violations', async () => {
   found.push(...(await check('overview')));
   await open('/clusters', '[data-testid=cluster-member-1]');
   found.push(...(await check('clusters')));
+  await open('/clusters/member-1', '[data-testid=cluster-mode] [data-testid=cluster-mode-switch]');
+  found.push(...(await check('cluster')));
+  // With the delivery mode switch's dialog open (cancelled: the mode stays).
+  await page.click('[data-testid=cluster-mode-switch]');
+  await page.waitForSelector('.kubed-modal [data-testid=cluster-mode-confirm]');
+  await page.waitForTimeout(500);
+  found.push(...(await check('cluster: mode dialog')));
+  await page.click('.kubed-modal button:has-text("Cancel")');
 
   // Sources: every kind's tab.
   await open('/sources', '[data-testid^=kind-]');
