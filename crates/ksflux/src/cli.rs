@@ -59,6 +59,9 @@ struct Serve {
     /// Serve the API and console only; leave the applications controller to another replica.
     #[arg(long)]
     no_controller: bool,
+    /// How many applications the controller reconciles at once.
+    #[arg(long, env = "KSFLUX_CONTROLLER_CONCURRENCY", default_value_t = crate::applications::controller::CONCURRENCY)]
+    controller_concurrency: u16,
     /// Run the controller without leader election (a single replica only).
     #[arg(long, env = "KSFLUX_NO_LEADER_ELECTION")]
     no_leader_election: bool,
@@ -238,12 +241,13 @@ impl Serve {
             let history = history.clone();
             async move {
                 let role = self.project_role.clone();
+                let concurrency = self.controller_concurrency;
                 // The application controller and the image follower run on the leader only.
                 let work = || {
                     let (clusters, role, history) = (clusters.clone(), role.clone(), history.clone());
                     async move {
                         tokio::select! {
-                            r = crate::applications::controller::run(clusters.clone(), role.clone()) => r,
+                            r = crate::applications::controller::run(clusters.clone(), role.clone(), concurrency) => r,
                             r = crate::distribution::run(clusters.clone(), role, Duration::from_secs(10)) => r,
                             r = crate::image_updates::run(clusters, Some(history)) => r,
                         }

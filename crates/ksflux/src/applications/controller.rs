@@ -112,6 +112,26 @@ pub struct Context {
     pub recorder: Recorder,
     /// The per-(project, cluster) credentials.
     pub grants: Grants,
+    /// Failed reconciles in a row, by application (namespace, name), for [`retry_after`].
+    pub failures: std::sync::Mutex<std::collections::HashMap<(String, String), u32>>,
+}
+
+/// How many applications are reconciled at once by default (`--controller-concurrency`).
+pub const CONCURRENCY: u16 = 16;
+
+/// The wait before reconciling an application again after its `failures`-th failure in a
+/// row: 2 s doubling to 5 minutes, spread by ±20% by a hash of the application and the
+/// attempt (jitter), so that applications failing together (a cluster or the host gone) do not
+/// come back together.
+pub fn retry_after(namespace: &str, name: &str, failures: u32) -> Duration {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    let base = Duration::from_secs(2)
+        .saturating_mul(1u32 << failures.saturating_sub(1).min(10))
+        .min(Duration::from_secs(300));
+    let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one((namespace, name, failures));
+    // A factor in [0.8, 1.2].
+    let factor = 0.8 + (hash % 4001) as f64 / 10_000.0;
+    base.mul_f64(factor)
 }
 
 fn ar(kind: &str) -> ApiResource {
@@ -124,8 +144,9 @@ fn ar(kind: &str) -> ApiResource {
 
 /// Runs the controller until shutdown. Exits early with a hint if the CRD is not installed.
 /// With `project_role` (the chart's project ClusterRole), ksflux binds it to itself in each
-/// project namespace before it writes a Secret there (see [`access::SelfBinding`]).
-pub async fn run(clusters: Clusters, project_role: Option<String>) -> anyhow::Result<()> {
+/// project namespace before it writes a Secret there (see [`access::SelfBinding`]). At most
+/// `concurrency` applications are reconciled at once (each at most once at a time).
+pub async fn run(clusters: Clusters, project_role: Option<String>, concurrency: u16) -> anyhow::Result<()> {
     let host = clusters.host().client();
     let apps: Api<Application> = Api::all(host.clone());
     if let Err(e) = apps.list(&ListParams::default().limit(1)).await {
@@ -142,6 +163,7 @@ pub async fn run(clusters: Clusters, project_role: Option<String>) -> anyhow::Re
     }
     let selector = watcher::Config::default().labels(APPLICATION_LABEL);
     let controller = Controller::new(apps, watcher::Config::default().any_semantic())
+        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency.max(1)))
         .owns_with(
             Api::<DynamicObject>::all_with(host.clone(), &ar("Kustomization")),
             ar("Kustomization"),
@@ -170,6 +192,7 @@ pub async fn run(clusters: Clusters, project_role: Option<String>) -> anyhow::Re
         store: controller.store(),
         recorder,
         grants: Grants::new(own),
+        failures: Default::default(),
     });
     controller
         .reconcile_all_on(changes)
@@ -187,15 +210,26 @@ pub async fn run(clusters: Clusters, project_role: Option<String>) -> anyhow::Re
 fn error_policy(
     app: Arc<Application>,
     err: &kube::runtime::finalizer::Error<Error>,
-    _: Arc<Context>,
+    ctx: Arc<Context>,
 ) -> Action {
     match err {
         kube::runtime::finalizer::Error::CleanupFailed(Error::Deleting(_)) => {
             Action::requeue(Duration::from_secs(2))
         }
         e => {
-            tracing::warn!(application = app.name_any(), namespace = app.namespace(), error = %e, "reconcile failed");
-            Action::requeue(Duration::from_secs(10))
+            let (ns, name) = (app.namespace().unwrap_or_default(), app.name_any());
+            let failures = ctx
+                .failures
+                .lock()
+                .map(|mut f| {
+                    let n = f.entry((ns.clone(), name.clone())).or_default();
+                    *n = n.saturating_add(1);
+                    *n
+                })
+                .unwrap_or(1);
+            let wait = retry_after(&ns, &name, failures);
+            tracing::warn!(application = name, namespace = ns, error = %e, failures, retry_in = ?wait, "reconcile failed");
+            Action::requeue(wait)
         }
     }
 }
@@ -206,14 +240,21 @@ pub async fn reconcile(
     ctx: Arc<Context>,
 ) -> Result<Action, kube::runtime::finalizer::Error<Error>> {
     let ns = app.namespace().unwrap_or_default();
+    let name = app.name_any();
     let api: Api<Application> = Api::namespaced(ctx.host.clone(), &ns);
-    finalizer(&api, FINALIZER, app, |event| async {
+    let result = finalizer(&api, FINALIZER, app, |event| async {
         match event {
             Finalizer::Apply(app) => apply_or_report(&app, &ctx).await,
             Finalizer::Cleanup(app) => cleanup(&app, &ctx).await,
         }
     })
-    .await
+    .await;
+    if result.is_ok()
+        && let Ok(mut f) = ctx.failures.lock()
+    {
+        f.remove(&(ns, name));
+    }
+    result
 }
 
 fn children_api(ctx: &Context, ns: &str, kind: &str) -> Api<DynamicObject> {
@@ -1040,4 +1081,28 @@ async fn cleanup(app: &Application, ctx: &Context) -> Result<Action, Error> {
     )
     .await;
     Ok(Action::await_change())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_to_five_minutes_with_jitter_per_application() {
+        let within = |d: Duration, base: u64| {
+            let s = d.as_secs_f64();
+            s >= base as f64 * 0.8 && s <= base as f64 * 1.2
+        };
+        assert!(within(retry_after("team-a", "web", 1), 2));
+        assert!(within(retry_after("team-a", "web", 2), 4));
+        assert!(within(retry_after("team-a", "web", 5), 32));
+        assert!(within(retry_after("team-a", "web", 9), 300), "capped");
+        assert!(within(retry_after("team-a", "web", u32::MAX), 300), "no overflow");
+        // Applications failing together come back spread out.
+        let waits: std::collections::BTreeSet<u128> = (0..50)
+            .map(|i| retry_after("team-a", &format!("app-{i}"), 3).as_millis())
+            .collect();
+        assert!(waits.len() > 40, "{waits:?}");
+        assert!(waits.iter().all(|w| (6400..=9600).contains(w)), "{waits:?}");
+    }
 }

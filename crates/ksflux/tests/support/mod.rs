@@ -433,7 +433,11 @@ pub fn start_controller_with(agent: &'static [&'static str]) {
                 tokio::spawn(clusters.clone().run(Duration::from_secs(3)));
                 // With the image follower, as `ksflux serve` runs them (no audit log here).
                 let result = tokio::select! {
-                    r = ksflux::applications::controller::run(clusters.clone(), Some(PROJECT_ROLE.into())) => r,
+                    r = ksflux::applications::controller::run(
+                        clusters.clone(),
+                        Some(PROJECT_ROLE.into()),
+                        ksflux::applications::controller::CONCURRENCY,
+                    ) => r,
                     r = ksflux::distribution::run(clusters.clone(), Some(PROJECT_ROLE.into()), Duration::from_secs(3)) => r,
                     r = ksflux::image_updates::run(clusters, None) => r,
                 };
