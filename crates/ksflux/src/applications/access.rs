@@ -9,13 +9,14 @@
 //!
 //! **Identity.** A project's applications deploy as the ServiceAccount `P/ksflux-deployer`
 //! on every cluster they target (`spec.serviceAccountName` of each rendered object), bound to
-//! the `admin` ClusterRole in exactly the namespaces `P`'s applications target there
-//! (created if missing). On the host, Flux impersonates it. For each member cluster `C`,
-//! ksflux also mints a short-lived token for it (TokenRequest) and writes a kubeconfig with
-//! that token to the Secret `ksflux-kubeconfig-C` in `P`, rotating it well before it
-//! expires; the ServiceAccount may impersonate itself there, so Flux's impersonation (which a
-//! multi-tenancy lockdown makes mandatory) changes nothing. No admin kubeconfig is ever
-//! copied into a project namespace.
+//! the `admin` ClusterRole (or the one [`DEPLOYER_ROLE_ANNOTATION`] chooses) in exactly the
+//! namespaces `P`'s applications target there (created if missing) — or, for the platform
+//! namespace (see [`crate::platform`]), cluster-wide to the platform role. On the host, Flux
+//! impersonates it. For each member cluster `C`, ksflux also mints a short-lived token for it
+//! (TokenRequest) and writes a kubeconfig with that token to the Secret `ksflux-kubeconfig-C`
+//! in `P`, rotating it well before it expires; the ServiceAccount may impersonate itself
+//! there, so Flux's impersonation (which a multi-tenancy lockdown makes mandatory) changes
+//! nothing. No admin kubeconfig is ever copied into a project namespace.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -406,10 +407,11 @@ async fn ensure_rbac(
         // Not (or no longer) needed here: cluster-wide rights go. An identity that may not
         // read ClusterRoleBindings never made one.
         match cluster_wide.get_metadata_opt(&binding).await {
-            Ok(Some(_)) => {
+            // Only ksflux's own binding for this project, never another of the same name.
+            Ok(Some(b)) if b.labels().get(PROJECT_LABEL).map(String::as_str) == Some(project) => {
                 cluster_wide.delete(&binding, &DeleteParams::default()).await?;
             }
-            Ok(None) => {}
+            Ok(_) => {}
             Err(kube::Error::Api(s)) if s.code == 403 => {}
             Err(e) => return Err(e.into()),
         }
@@ -706,9 +708,15 @@ async fn request_token(
 /// Removes what [`ensure`], [`ensure_agent`] or [`ensure_host`] made for `project` on a
 /// cluster (`client`): its RoleBindings, ClusterRoleBinding, Roles and ServiceAccounts.
 async fn revoke_rbac(client: &Client, project: &str) {
-    let _ = Api::<ClusterRoleBinding>::all(client.clone())
-        .delete(&binding_name(project), &DeleteParams::default())
-        .await;
+    let crbs: Api<ClusterRoleBinding> = Api::all(client.clone());
+    if let Ok(list) = crbs
+        .list_metadata(&ListParams::default().labels(&format!("{PROJECT_LABEL}={project}")))
+        .await
+    {
+        for crb in list {
+            let _ = crbs.delete(&crb.name_any(), &DeleteParams::default()).await;
+        }
+    }
     let all: Api<RoleBinding> = Api::all(client.clone());
     if let Ok(list) = all
         .list_metadata(&ListParams::default().labels(&format!("{PROJECT_LABEL}={project}")))
