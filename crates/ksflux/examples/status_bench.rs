@@ -342,7 +342,7 @@ async fn bench(
         &args.ksflux,
         &tb.cluster("host").kubeconfig,
         &ns,
-        &["--refresh-seconds", "5"],
+        &["--refresh-seconds", "5", "--no-controller"],
         &tb.info.state_dir.join("logs").join(format!("{run}-ksflux.log")),
         tb.info.users.clone(),
     )?;
