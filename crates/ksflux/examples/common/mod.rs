@@ -253,19 +253,32 @@ impl Ksflux {
 
     /// The sum of the metric samples whose line starts with `prefix` (name and labels).
     pub async fn metric(&self, prefix: &str) -> anyhow::Result<f64> {
-        let text = self
-            .http
-            .get(format!("{}/metrics", self.url))
-            .send()
-            .await?
-            .text()
-            .await?;
-        Ok(text
-            .lines()
-            .filter(|l| l.starts_with(prefix))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum())
+        scrape(&self.http, &format!("{}/metrics", self.url), prefix).await
     }
+}
+
+/// The sum of the samples at the Prometheus endpoint `url` whose line starts with `prefix`
+/// (name and labels): ksflux's own, or a Flux controller's.
+pub async fn scrape(http: &reqwest::Client, url: &str, prefix: &str) -> anyhow::Result<f64> {
+    let text = http.get(url).send().await?.text().await?;
+    Ok(text
+        .lines()
+        .filter(|l| l.starts_with(prefix))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum())
+}
+
+/// A fake Node KWOK runs (the testbed's stages make it Ready), labelled `type: <kind>` so a
+/// benchmark can remove its own: room for 110 more pods.
+pub fn fake_node(name: &str, kind: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": name,
+            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "labels": {"type": kind, "kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}},
+        "status": {"capacity": {"cpu": "32", "memory": "128Gi", "pods": "110"},
+                   "allocatable": {"cpu": "32", "memory": "128Gi", "pods": "110"}}
+    })
 }
 
 /// Runs `program` with `args` then `--kubeconfig kubeconfig`, `runs` times; the timings and
