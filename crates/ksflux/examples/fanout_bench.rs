@@ -433,16 +433,15 @@ struct Milestones {
     workloads_gone: Option<Duration>,
 }
 
-/// Polls `ns` every second until `objects` Kustomizations exist and are Ready, their
-/// Deployments available and (with `apps`) that many Applications report 3/3.
-async fn until_ready(
+/// Polls `ns` every second (one [`counts`] each time) until `step` says the series is done,
+/// printing `line` every 15 s; fails at `deadline`, naming `what`.
+async fn poll(
     run: &Run,
     ns: &str,
-    objects: usize,
-    apps: Option<usize>,
-    start: Instant,
+    what: &str,
     deadline: Instant,
-    m: &mut Milestones,
+    mut step: impl FnMut(&Counts) -> bool,
+    line: impl Fn(&Counts) -> String,
 ) -> anyhow::Result<()> {
     let mut tick = tokio::time::interval(POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -456,6 +455,31 @@ async fn until_ready(
                 continue;
             }
         };
+        if step(&c) {
+            return Ok(());
+        }
+        if last_log.elapsed() >= Duration::from_secs(15) {
+            last_log = Instant::now();
+            eprintln!("{}", line(&c));
+        }
+        if Instant::now() > deadline {
+            bail!("not everything was {what} in {ns} within the deadline: {c:?}");
+        }
+    }
+}
+
+/// Polls `ns` every second until `objects` Kustomizations exist and are Ready, their
+/// Deployments available and (with `apps`) that many Applications report 3/3.
+async fn until_ready(
+    run: &Run,
+    ns: &str,
+    objects: usize,
+    apps: Option<usize>,
+    start: Instant,
+    deadline: Instant,
+    m: &mut Milestones,
+) -> anyhow::Result<()> {
+    let step = |c: &Counts| {
         let t = start.elapsed();
         if c.objects >= objects && m.written.is_none() {
             m.written = Some(t);
@@ -472,31 +496,25 @@ async fn until_ready(
         {
             m.apps_ready = Some(t);
         }
-        if last_log.elapsed() >= Duration::from_secs(15) {
-            last_log = Instant::now();
-            eprintln!(
-                "  {}s: Kustomizations {}/{objects} written, {} Ready; Deployments {} available of {}; pods {}; Applications {} of {} ready",
-                secs(t),
-                c.objects,
-                c.ready,
-                c.available,
-                c.deployments,
-                c.pods,
-                c.apps_ready,
-                c.apps
-            );
-        }
-        if m.written.is_some()
+        m.written.is_some()
             && m.ready.is_some()
             && m.available.is_some()
             && (apps.is_none() || m.apps_ready.is_some())
-        {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("not everything was Ready in {ns} within the deadline: {c:?}");
-        }
-    }
+    };
+    let line = |c: &Counts| {
+        format!(
+            "  {}s: Kustomizations {}/{objects} written, {} Ready; Deployments {} available of {}; pods {}; Applications {} of {} ready",
+            secs(start.elapsed()),
+            c.objects,
+            c.ready,
+            c.available,
+            c.deployments,
+            c.pods,
+            c.apps_ready,
+            c.apps
+        )
+    };
+    poll(run, ns, "Ready", deadline, step, line).await
 }
 
 /// Polls `ns` every second until no Kustomization, Deployment, pod nor Application (the
@@ -508,18 +526,7 @@ async fn until_gone(
     deadline: Instant,
     m: &mut Milestones,
 ) -> anyhow::Result<()> {
-    let mut tick = tokio::time::interval(POLL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_log = Instant::now();
-    loop {
-        tick.tick().await;
-        let c = match counts(run, ns).await {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("  poll failed (retrying): {e:#}");
-                continue;
-            }
-        };
+    let step = |c: &Counts| {
         let t = start.elapsed();
         if c.objects == 0 && c.apps == 0 && m.gone.is_none() {
             m.gone = Some(t);
@@ -527,24 +534,19 @@ async fn until_gone(
         if c.deployments == 0 && c.pods == 0 && m.workloads_gone.is_none() {
             m.workloads_gone = Some(t);
         }
-        if m.gone.is_some() && m.workloads_gone.is_some() {
-            return Ok(());
-        }
-        if last_log.elapsed() >= Duration::from_secs(15) {
-            last_log = Instant::now();
-            eprintln!(
-                "  {}s: left {} Kustomizations, {} Applications, {} Deployments, {} pods",
-                secs(t),
-                c.objects,
-                c.apps,
-                c.deployments,
-                c.pods
-            );
-        }
-        if Instant::now() > deadline {
-            bail!("not everything was gone from {ns} within the deadline: {c:?}");
-        }
-    }
+        m.gone.is_some() && m.workloads_gone.is_some()
+    };
+    let line = |c: &Counts| {
+        format!(
+            "  {}s: left {} Kustomizations, {} Applications, {} Deployments, {} pods",
+            secs(start.elapsed()),
+            c.objects,
+            c.apps,
+            c.deployments,
+            c.pods
+        )
+    };
+    poll(run, ns, "gone", deadline, step, line).await
 }
 
 /// kustomize-controller's figures over a series: its queue's peak depth (sampled every
