@@ -20,10 +20,11 @@ use kube::{
     Api, Client, Resource, ResourceExt,
     api::{ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams},
     runtime::{
-        Controller,
+        Controller, Predicate as _, WatchStreamExt,
         controller::Action,
         events::{Event, EventType, Recorder, Reporter},
         finalizer::{Event as Finalizer, finalizer},
+        predicates,
         reflector::Store,
         watcher,
     },
@@ -162,7 +163,22 @@ pub async fn run(clusters: Clusters, project_role: Option<String>, concurrency: 
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let selector = watcher::Config::default().labels(APPLICATION_LABEL);
-    let controller = Controller::new(apps, watcher::Config::default().any_semantic())
+    // An application is reconciled when what it asks for changes (its spec — the generation,
+    // which deletion bumps too —, labels, annotations such as a reconcile request, finalizers),
+    // not when the controller writes its status: that write would otherwise trigger one more
+    // reconcile of every application each time one of its Flux objects reports progress.
+    let (reader, writer) = kube::runtime::reflector::store();
+    let wanted = predicates::generation
+        .combine(predicates::labels)
+        .combine(predicates::annotations)
+        .combine(predicates::finalizers)
+        .combine(|a: &Application| a.meta().deletion_timestamp.as_ref().map(|_| 1));
+    let trigger = watcher(apps, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(wanted, Default::default());
+    let controller = Controller::for_stream(trigger, reader)
         .with_config(kube::runtime::controller::Config::default().concurrency(concurrency.max(1)))
         .owns_with(
             Api::<DynamicObject>::all_with(host.clone(), &ar("Kustomization")),
