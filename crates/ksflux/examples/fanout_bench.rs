@@ -399,13 +399,7 @@ async fn counts(run: &Run, ns: &str) -> anyhow::Result<Counts> {
         }
     }
     for client in run.clients.values() {
-        c.pods += Api::<Pod>::namespaced(client.clone(), ns)
-            .list_metadata(&ListParams::default())
-            .await?
-            .items
-            .iter()
-            .filter(|p| !is_setup(p.metadata.name.as_deref().unwrap_or_default()))
-            .count();
+        c.pods += bench_pods(client, ns).await?;
     }
     for a in list_apps(run, ns).await? {
         if is_setup(&a.metadata.name.clone().unwrap_or_default()) {
@@ -431,6 +425,17 @@ struct Milestones {
     gone: Option<Duration>,
     /// After a delete: every Deployment and pod gone.
     workloads_gone: Option<Duration>,
+}
+
+/// The pods of `ns` in the cluster `client` reaches, the setup application's left out.
+async fn bench_pods(client: &Client, ns: &str) -> anyhow::Result<usize> {
+    Ok(Api::<Pod>::namespaced(client.clone(), ns)
+        .list_metadata(&ListParams::default())
+        .await?
+        .items
+        .iter()
+        .filter(|p| !is_setup(p.metadata.name.as_deref().unwrap_or_default()))
+        .count())
 }
 
 /// Polls `ns` every second (one [`counts`] each time) until `step` says the series is done,
@@ -624,13 +629,7 @@ async fn settle(run: &Run, ns: &str) -> anyhow::Result<()> {
     loop {
         let mut pods = 0;
         for client in run.clients.values() {
-            pods += Api::<Pod>::namespaced(client.clone(), ns)
-                .list_metadata(&ListParams::default())
-                .await?
-                .items
-                .iter()
-                .filter(|p| !is_setup(p.metadata.name.as_deref().unwrap_or_default()))
-                .count();
+            pods += bench_pods(client, ns).await?;
         }
         let depth = scrape(&run.http, &run.kc_metrics, KC_DEPTH).await.unwrap_or(0.0);
         if pods == 0 && depth == 0.0 {
@@ -769,19 +768,7 @@ async fn bench(args: &Args, run: &Run, slot: &mut Option<Ksflux>) -> anyhow::Res
         &log,
         tb.info.users.clone(),
     )?);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !k
-        .http
-        .get(format!("{}/readyz", k.url))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        if Instant::now() > deadline {
-            bail!("ksflux not ready within 120s (log: {})", log.display());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    k.wait_ready(&log).await?;
 
     // Both projects: the source, and a small application that sets up the project's
     // credentials on every cluster (ServiceAccount, bindings, member kubeconfig Secrets), so

@@ -126,22 +126,7 @@ async fn main() -> anyhow::Result<()> {
         &logs.join(format!("{run}.log")),
         tb.info.users.clone(),
     )?;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !k
-        .http
-        .get(format!("{}/readyz", k.url))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        if Instant::now() > deadline {
-            bail!(
-                "ksflux not ready within 120s (log: {})",
-                logs.join(format!("{run}.log")).display()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    k.wait_ready(&logs.join(format!("{run}.log"))).await?;
     let f = &tb.info.fixtures;
     let (status, body) = k
         .send(

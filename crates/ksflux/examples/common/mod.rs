@@ -251,6 +251,24 @@ impl Ksflux {
         })
     }
 
+    /// Waits until `/readyz` answers 200 (at most 120 s; `log` is named on failure).
+    pub async fn wait_ready(&self, log: &Path) -> anyhow::Result<()> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while !self
+            .http
+            .get(format!("{}/readyz", self.url))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            if std::time::Instant::now() > deadline {
+                anyhow::bail!("ksflux not ready within 120s (log: {})", log.display());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Ok(())
+    }
+
     /// The sum of the metric samples whose line starts with `prefix` (name and labels).
     pub async fn metric(&self, prefix: &str) -> anyhow::Result<f64> {
         scrape(&self.http, &format!("{}/metrics", self.url), prefix).await
