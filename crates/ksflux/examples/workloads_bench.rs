@@ -96,18 +96,6 @@ async fn main() -> anyhow::Result<()> {
     outcome
 }
 
-/// A fake node KWOK runs (its stages make it Ready), for the benchmark's pods.
-fn node(name: &str) -> Value {
-    json!({
-        "apiVersion": "v1", "kind": "Node",
-        "metadata": {"name": name,
-            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
-            "labels": {"type": NODE_LABEL, "kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}},
-        "status": {"capacity": {"cpu": "32", "memory": "128Gi", "pods": "110"},
-                   "allocatable": {"cpu": "32", "memory": "128Gi", "pods": "110"}}
-    })
-}
-
 fn deployment(name: &str, replicas: usize) -> Value {
     json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
@@ -147,7 +135,9 @@ async fn bench(
         let nodes: Api<Node> = Api::all(clients[c].clone());
         for i in 0..args.nodes {
             let name = format!("{run}-node-{i}");
-            nodes.patch(&name, &pp, &Patch::Apply(node(&name))).await?;
+            nodes
+                .patch(&name, &pp, &Patch::Apply(common::fake_node(&name, NODE_LABEL)))
+                .await?;
         }
     }
 

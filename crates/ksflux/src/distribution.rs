@@ -9,10 +9,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::api::core::v1::Secret;
 use kube::{
     Api, Client, ResourceExt,
-    api::{ApiResource, DeleteParams, DynamicObject, ListParams, ObjectMeta, Patch, PatchParams, PostParams},
+    api::{ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams},
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -238,21 +238,7 @@ async fn copy_to(
 ) -> anyhow::Result<()> {
     let ns = source.namespace().unwrap_or_default();
     let member = cluster.client();
-    let namespaces: Api<Namespace> = Api::all(member.clone());
-    if namespaces.get_metadata_opt(&ns).await?.is_none() {
-        let n = Namespace {
-            metadata: ObjectMeta {
-                name: Some(ns.clone()),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        match namespaces.create(&PostParams::default(), &n).await {
-            Ok(_) => {}
-            Err(kube::Error::Api(s)) if s.is_already_exists() => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
+    crate::applications::access::ensure_namespace(&member, &ns).await?;
     let ar = kind.api_resource();
     let mut value = serde_json::to_value(source)?;
     value["apiVersion"] = json!(ar.api_version);

@@ -318,6 +318,26 @@ impl SelfBinding {
     }
 }
 
+/// Creates namespace `name` in the cluster `client` reaches, unless it exists.
+pub(crate) async fn ensure_namespace(client: &Client, name: &str) -> kube::Result<()> {
+    let api: Api<Namespace> = Api::all(client.clone());
+    if api.get_metadata_opt(name).await?.is_some() {
+        return Ok(());
+    }
+    let n = Namespace {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    match api.create(&PostParams::default(), &n).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.is_already_exists() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Ensures, on one cluster, what project `project` deploys with there: the namespaces
 /// (created if missing), the ServiceAccount [`DEPLOYER`] in the project's namespace, a
 /// RoleBinding to its role in exactly `namespaces` (bindings no longer needed go) — or, for
@@ -337,22 +357,8 @@ async fn ensure_rbac(
         (MANAGED_LABEL.0.to_string(), MANAGED_LABEL.1.to_string()),
     ]
     .into();
-    let ns_api: Api<Namespace> = Api::all(client.clone());
     for ns in std::iter::once(project).chain(namespaces.iter().map(String::as_str)) {
-        if ns_api.get_metadata_opt(ns).await?.is_none() {
-            let n = Namespace {
-                metadata: ObjectMeta {
-                    name: Some(ns.into()),
-                    ..Default::default()
-                },
-                ..Default::default()
-            };
-            match ns_api.create(&PostParams::default(), &n).await {
-                Ok(_) => {}
-                Err(kube::Error::Api(s)) if s.is_already_exists() => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
+        ensure_namespace(client, ns).await?;
     }
     let meta = |name: &str, ns: &str| ObjectMeta {
         name: Some(name.into()),
