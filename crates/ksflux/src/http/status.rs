@@ -23,7 +23,7 @@ use crate::{
     resources::{ListQuery, State as ObjectState, page_by},
     status::{
         FAILING_CAP, Filter, Fleet, FleetSummary, ObjectChange, ObjectStatusList, count_workloads,
-        flux_kinds, kind_named, summarize_fleet,
+        flux_kinds, kind_named,
     },
 };
 
@@ -119,14 +119,16 @@ async fn summary(
         kind: None,
         namespace: nonempty(&q.namespace),
     };
-    let items = ctx.fleet.visible(&ctx.clusters, &user, filter).await;
     let clusters = ctx
         .fleet
         .cluster_states()
         .into_iter()
         .filter(|c| cluster.is_none_or(|f| f == c.name))
         .collect();
-    let mut out = summarize_fleet(items.iter().map(|o| &**o), clusters, FAILING_CAP);
+    let mut out = ctx
+        .fleet
+        .summary(&ctx.clusters, &user, filter, clusters, FAILING_CAP)
+        .await;
     let workloads = ctx.fleet.visible_workloads(&ctx.clusters, &user, filter).await;
     count_workloads(&mut out, workloads.iter().map(|o| &**o), FAILING_CAP);
     Ok(Json(out))

@@ -19,6 +19,11 @@ pub trait Listed {
     fn sort_key(&self, _field: &str) -> Option<&str> {
         None
     }
+    /// What tells apart items with the same namespace and name (e.g. cluster and kind), so
+    /// that every order is total and pages never overlap.
+    fn tie(&self) -> (&str, &str) {
+        ("", "")
+    }
 }
 
 impl Listed for ObjectView {
@@ -56,7 +61,8 @@ pub fn page_by<T: Listed>(mut items: Vec<T>, q: &ListQuery) -> (Vec<T>, usize) {
         items.retain(|i| i.state() == s);
     }
     let field = q.sort_by.as_deref().unwrap_or("createTime");
-    fn key<'a, T: Listed>(i: &'a T, field: &str) -> (&'a str, &'a str, &'a str) {
+    type Key<'a> = (&'a str, &'a str, &'a str, (&'a str, &'a str));
+    fn key<'a, T: Listed>(i: &'a T, field: &str) -> Key<'a> {
         let primary = match field {
             "name" => i.name(),
             "namespace" => i.namespace(),
@@ -64,16 +70,27 @@ pub fn page_by<T: Listed>(mut items: Vec<T>, q: &ListQuery) -> (Vec<T>, usize) {
             "createTime" => i.created(),
             other => i.sort_key(other).unwrap_or_else(|| i.created()),
         };
-        (primary, i.namespace(), i.name())
+        (primary, i.namespace(), i.name(), i.tie())
     }
-    items.sort_by(|a, b| key(a, field).cmp(&key(b, field)));
-    if !q.ascending.unwrap_or(false) {
-        items.reverse();
-    }
+    let descending = !q.ascending.unwrap_or(false);
+    let order = |a: &T, b: &T| {
+        let o = key(a, field).cmp(&key(b, field));
+        if descending { o.reverse() } else { o }
+    };
     let total = items.len();
     let limit = q.limit.unwrap_or(10).clamp(1, 10_000);
     let skip = q.page.unwrap_or(1).max(1).saturating_sub(1).saturating_mul(limit);
-    let items = items.into_iter().skip(skip).take(limit).collect();
+    if skip >= total {
+        return (Vec::new(), total);
+    }
+    // Only the items up to the end of the page need ordering.
+    let end = skip.saturating_add(limit).min(total);
+    if end < total {
+        items.select_nth_unstable_by(end, order);
+        items.truncate(end);
+    }
+    items.sort_unstable_by(order);
+    let items = items.into_iter().skip(skip).collect();
     (items, total)
 }
 
@@ -93,4 +110,82 @@ pub fn page(mut items: Vec<ObjectView>, q: &ListQuery) -> ObjectList {
     }
     let (items, total_items) = page_by(items, q);
     ObjectList { items, total_items }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq)]
+    struct Item {
+        name: String,
+        namespace: String,
+        created: String,
+        cluster: String,
+    }
+
+    impl Listed for Item {
+        fn name(&self) -> &str {
+            &self.name
+        }
+        fn namespace(&self) -> &str {
+            &self.namespace
+        }
+        fn created(&self) -> &str {
+            &self.created
+        }
+        fn state(&self) -> State {
+            State::Ready
+        }
+        fn tie(&self) -> (&str, &str) {
+            (&self.cluster, "")
+        }
+    }
+
+    proptest! {
+        /// Every page is the slice of the whole list sorted in full: ordering only up to the
+        /// end of the page changes nothing, and consecutive pages never overlap.
+        #[test]
+        fn a_page_is_the_slice_of_the_fully_sorted_list(
+            // Keyed by (namespace, name, cluster), unique as in a cluster's API.
+            raw in prop::collection::btree_map((0u8..4, 0u8..30, 0u8..3), 0u8..5, 0..80),
+            sort in prop::sample::select(vec!["name", "namespace", "createTime"]),
+            ascending in any::<bool>(),
+            limit in 1usize..12,
+            page in 1usize..10,
+        ) {
+            let items: Vec<Item> = raw
+                .into_iter()
+                .map(|((ns, name, cluster), created)| Item {
+                    name: format!("o-{name:02}"),
+                    namespace: format!("ns-{ns}"),
+                    created: format!("2026-11-0{created}T00:00:00Z"),
+                    cluster: format!("c{cluster}"),
+                })
+                .collect();
+            let q = ListQuery {
+                sort_by: Some(sort.to_string()),
+                ascending: Some(ascending),
+                limit: Some(limit),
+                page: Some(page),
+                ..Default::default()
+            };
+            let mut all = items.clone();
+            let primary = |i: &Item| match sort {
+                "name" => i.name.clone(),
+                "namespace" => i.namespace.clone(),
+                _ => i.created.clone(),
+            };
+            all.sort_by_key(|i| (primary(i), i.namespace.clone(), i.name.clone(), i.cluster.clone()));
+            if !ascending {
+                all.reverse();
+            }
+            let want: Vec<Item> = all.into_iter().skip((page - 1) * limit).take(limit).collect();
+            let (got, total) = page_by(items.clone(), &q);
+            prop_assert_eq!(total, items.len());
+            prop_assert_eq!(got, want);
+        }
+    }
 }

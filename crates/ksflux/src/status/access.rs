@@ -4,7 +4,7 @@
 //! namespace). When a cluster cannot answer, the last decision stands, or the answer is no.
 
 use std::{
-    collections::{BTreeSet, HashMap},
+    collections::{BTreeSet, HashMap, HashSet},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -32,6 +32,35 @@ pub(crate) struct Group {
     pub(crate) kind: &'static dyn Resource,
     /// The objects.
     pub(crate) items: Vec<Arc<ObjectStatus>>,
+}
+
+/// One kind in one cluster whose objects a request would show.
+pub(crate) struct Wanted {
+    /// The cluster.
+    pub(crate) cluster: String,
+    /// The kind.
+    pub(crate) kind: &'static dyn Resource,
+    /// The namespaces that hold its objects.
+    pub(crate) namespaces: BTreeSet<String>,
+}
+
+/// What a user may list of one kind in one cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Every namespace the request asks for.
+    All,
+    /// Only these namespaces (none, when empty).
+    Namespaces(HashSet<String>),
+}
+
+impl Scope {
+    /// Whether objects in `namespace` may be shown.
+    pub(crate) fn admits(&self, namespace: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Namespaces(set) => set.contains(namespace),
+        }
+    }
 }
 
 /// A resource a decision is about: its API group and plural.
@@ -154,9 +183,61 @@ impl Access {
         }
     }
 
-    /// The objects of `groups` that `user` may see. With `namespace`, every object is in that
-    /// namespace and only it is checked; otherwise a cluster-wide permission admits a whole
-    /// group at once, and the namespaces of other groups are checked one by one.
+    /// What `user` may list of each (cluster, kind) in `wanted`, given the namespaces that
+    /// hold its objects. With `namespace`, every object is in that namespace and only it is
+    /// checked; otherwise a cluster-wide permission admits the whole kind at once, and the
+    /// namespaces of the other kinds are checked one by one.
+    pub(crate) async fn scopes(
+        &self,
+        clusters: &Clusters,
+        user: &User,
+        wanted: &[Wanted],
+        namespace: Option<&str>,
+    ) -> Vec<Scope> {
+        let scope = namespace.unwrap_or("");
+        let reviews: Vec<_> = wanted
+            .iter()
+            .map(|w| self.allowed(clusters, user, &w.cluster, w.kind, scope))
+            .collect();
+        let wide: Vec<bool> = futures::stream::iter(reviews)
+            .buffered(CONCURRENT_REVIEWS)
+            .collect()
+            .await;
+        let mut checks: Vec<(usize, &str)> = Vec::new();
+        if namespace.is_none() {
+            for (i, w) in wanted.iter().enumerate() {
+                if !wide[i] {
+                    checks.extend(w.namespaces.iter().map(|ns| (i, ns.as_str())));
+                }
+            }
+        }
+        let reviews: Vec<_> = checks
+            .iter()
+            .map(|(i, ns)| self.allowed(clusters, user, &wanted[*i].cluster, wanted[*i].kind, ns))
+            .collect();
+        let decided: Vec<bool> = futures::stream::iter(reviews)
+            .buffered(CONCURRENT_REVIEWS)
+            .collect()
+            .await;
+        let mut out: Vec<Scope> = wide
+            .into_iter()
+            .map(|all| {
+                if all {
+                    Scope::All
+                } else {
+                    Scope::Namespaces(HashSet::new())
+                }
+            })
+            .collect();
+        for ((i, ns), ok) in checks.into_iter().zip(decided) {
+            if ok && let Scope::Namespaces(set) = &mut out[i] {
+                set.insert(ns.to_string());
+            }
+        }
+        out
+    }
+
+    /// The objects of `groups` that `user` may see (see [`Access::scopes`]).
     pub(crate) async fn filter(
         &self,
         clusters: &Clusters,
@@ -164,47 +245,23 @@ impl Access {
         groups: Vec<Group>,
         namespace: Option<&str>,
     ) -> Vec<Arc<ObjectStatus>> {
-        let scope = namespace.unwrap_or("");
-        let reviews: Vec<_> = groups
+        let wanted: Vec<Wanted> = groups
             .iter()
-            .map(|g| self.allowed(clusters, user, &g.cluster, g.kind, scope))
+            .map(|g| Wanted {
+                cluster: g.cluster.clone(),
+                kind: g.kind,
+                namespaces: g.items.iter().map(|o| o.namespace.clone()).collect(),
+            })
             .collect();
-        let wide: Vec<bool> = futures::stream::iter(reviews)
-            .buffered(CONCURRENT_REVIEWS)
-            .collect()
-            .await;
-        let mut checks: Vec<(usize, String)> = Vec::new();
-        if namespace.is_none() {
-            for (i, g) in groups.iter().enumerate() {
-                if !wide[i] {
-                    let namespaces: BTreeSet<&str> = g.items.iter().map(|o| o.namespace.as_str()).collect();
-                    checks.extend(namespaces.into_iter().map(|ns| (i, ns.to_string())));
-                }
-            }
-        }
-        let reviews: Vec<_> = checks
-            .iter()
-            .map(|(i, ns)| self.allowed(clusters, user, &groups[*i].cluster, groups[*i].kind, ns))
-            .collect();
-        let decided: Vec<bool> = futures::stream::iter(reviews)
-            .buffered(CONCURRENT_REVIEWS)
-            .collect()
-            .await;
-        let mut per_namespace: HashMap<(usize, &str), bool> = HashMap::new();
-        for ((i, ns), ok) in checks.iter().zip(decided) {
-            per_namespace.insert((*i, ns.as_str()), ok);
-        }
+        let scopes = self.scopes(clusters, user, &wanted, namespace).await;
         let mut out = Vec::new();
-        for (i, g) in groups.into_iter().enumerate() {
-            if wide[i] {
-                out.extend(g.items);
-            } else if namespace.is_none() {
-                out.extend(g.items.into_iter().filter(|o| {
-                    per_namespace
-                        .get(&(i, o.namespace.as_str()))
-                        .copied()
-                        .unwrap_or(false)
-                }));
+        for (g, scope) in groups.into_iter().zip(scopes) {
+            match scope {
+                Scope::All => out.extend(g.items),
+                Scope::Namespaces(set) if !set.is_empty() => {
+                    out.extend(g.items.into_iter().filter(|o| set.contains(&o.namespace)))
+                }
+                Scope::Namespaces(_) => {}
             }
         }
         out

@@ -8,7 +8,7 @@
 //! (list, then watch) after a backoff.
 
 use std::{
-    collections::{BTreeMap, BTreeSet, HashMap, HashSet},
+    collections::{BTreeMap, BTreeSet, HashSet},
     sync::{Arc, Mutex, RwLock, Weak},
     time::Duration,
 };
@@ -26,7 +26,9 @@ use serde_json::json;
 use tokio::sync::broadcast;
 
 use super::{
-    view::{ChangeType, ClusterSync, ObjectChange, ObjectStatus, SyncState},
+    access::Scope,
+    index::{Index, Key},
+    view::{ChangeType, ClusterSync, ObjectChange, ObjectStatus, SyncState, TallyPart},
     workloads::{MAX_NAMESPACES, NamespaceCache, NamespaceEntry, applied_namespaces},
 };
 use crate::{
@@ -119,14 +121,12 @@ pub(crate) struct KindSync {
     pub(crate) error: Option<String>,
 }
 
-type Key = (String, String);
-
 /// One kind in one cluster: the reflector's store and the status index.
 pub(crate) struct KindCache {
     pub(crate) cluster: String,
     pub(crate) kind: &'static FluxKind,
     store: Store<DynamicObject>,
-    items: RwLock<HashMap<Key, Arc<ObjectStatus>>>,
+    items: RwLock<Index>,
     sync: Mutex<KindSync>,
     /// Bumped after every watch event, so writers can wait for the cache to catch up.
     seen: tokio::sync::watch::Sender<u64>,
@@ -183,7 +183,7 @@ impl KindCache {
 
     pub(crate) fn status(&self, namespace: &str, name: &str) -> Option<Arc<ObjectStatus>> {
         let items = self.items.read().ok()?;
-        items.get(&(namespace.to_string(), name.to_string())).cloned()
+        items.get(namespace, name).cloned()
     }
 
     /// The statuses, all or of one namespace.
@@ -194,6 +194,37 @@ impl KindCache {
         match namespace {
             Some(ns) => items.values().filter(|o| o.namespace == ns).cloned().collect(),
             None => items.values().cloned().collect(),
+        }
+    }
+
+    /// The namespaces that hold objects.
+    pub(crate) fn namespaces(&self) -> BTreeSet<String> {
+        self.items
+            .read()
+            .map(|i| i.tallies().keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Adds the tallies of the namespaces `scope` admits (only `namespace`, when given) to
+    /// `parts`, and the worst `cap` failing objects of each to `candidates`.
+    pub(crate) fn tally<'a>(
+        &'a self,
+        scope: &Scope,
+        namespace: Option<&str>,
+        cap: usize,
+        parts: &mut Vec<TallyPart<'a>>,
+        candidates: &mut Vec<Arc<ObjectStatus>>,
+    ) {
+        if let Ok(items) = self.items.read() {
+            items.tally(
+                &self.cluster,
+                self.kind.kind,
+                scope,
+                namespace,
+                cap,
+                parts,
+                candidates,
+            );
         }
     }
 
@@ -214,13 +245,9 @@ impl KindCache {
 
     /// Publishes `deleted` for everything, when the cache goes away.
     fn retire(&self, changes: &broadcast::Sender<Arc<ObjectChange>>) {
-        let items = self
-            .items
-            .write()
-            .map(|mut i| std::mem::take(&mut *i))
-            .unwrap_or_default();
+        let items = self.items.write().map(|mut i| i.take()).unwrap_or_default();
         if changes.receiver_count() > 0 {
-            for object in items.into_values() {
+            for object in items {
                 let _ = changes.send(Arc::new(ObjectChange {
                     change: ChangeType::Deleted,
                     object,
@@ -319,15 +346,14 @@ impl Indexer {
     }
 
     fn upsert(&self, s: ObjectStatus) {
-        let key = (s.namespace.clone(), s.name.clone());
         let s = Arc::new(s);
         let changed = match self.cache.items.write() {
             Ok(mut items) => {
                 let changed = items
-                    .get(&key)
+                    .get(&s.namespace, &s.name)
                     .is_none_or(|old| old.resource_version != s.resource_version);
                 if changed {
-                    items.insert(key, s.clone());
+                    items.insert(s.clone());
                 }
                 changed
             }

@@ -15,6 +15,7 @@
 
 mod access;
 mod cache;
+mod index;
 mod view;
 mod workloads;
 
@@ -445,31 +446,81 @@ impl Fleet {
             .collect()
     }
 
-    /// The cached statuses matching `filter`, by cluster and kind, each as of now (see
-    /// [`view::as_of_now`]).
-    fn groups(&self, filter: Filter<'_>) -> Vec<access::Group> {
-        let unreachable = self.unreachable();
+    /// The kind caches `filter` asks for.
+    fn kind_caches(&self, filter: Filter<'_>) -> Vec<Arc<cache::KindCache>> {
         let mut out = Vec::new();
         for c in self.caches.all() {
             if filter.cluster.is_some_and(|f| f != c.cluster.name) {
                 continue;
             }
-            for k in c.kinds() {
-                if filter.kind.is_some_and(|f| f != k.kind.kind) {
-                    continue;
-                }
+            out.extend(
+                c.kinds()
+                    .into_iter()
+                    .filter(|k| filter.kind.is_none_or(|f| f == k.kind.kind)),
+            );
+        }
+        out
+    }
+
+    /// The cached statuses matching `filter`, by cluster and kind, each as of now (see
+    /// [`view::as_of_now`]).
+    fn groups(&self, filter: Filter<'_>) -> Vec<access::Group> {
+        let unreachable = self.unreachable();
+        self.kind_caches(filter)
+            .into_iter()
+            .map(|k| {
                 let mut items = k.statuses(filter.namespace);
                 if !unreachable.is_empty() {
                     items = items.iter().map(|o| view::as_of_now(o, &unreachable)).collect();
                 }
-                out.push(access::Group {
-                    cluster: c.cluster.name.clone(),
+                access::Group {
+                    cluster: k.cluster.clone(),
                     kind: k.kind,
                     items,
-                });
-            }
+                }
+            })
+            .collect()
+    }
+
+    /// The summary of the objects matching `filter` that `user` may list (see
+    /// [`summarize_fleet`]), with `clusters` as its cluster states. Added up from the caches'
+    /// running tallies, so its cost grows with the namespaces, not the objects; while a
+    /// cluster is unreachable (objects in or deploying to it count as Unknown), from every
+    /// object as of now.
+    pub async fn summary(
+        &self,
+        clusters: &Clusters,
+        user: &User,
+        filter: Filter<'_>,
+        cluster_states: Vec<ClusterSync>,
+        cap: usize,
+    ) -> FleetSummary {
+        if !self.unreachable().is_empty() {
+            let items = self.visible(clusters, user, filter).await;
+            return summarize_fleet(items.iter().map(|o| &**o), cluster_states, cap);
         }
-        out
+        let caches = self.kind_caches(filter);
+        let wanted: Vec<access::Wanted> = caches
+            .iter()
+            .map(|k| access::Wanted {
+                cluster: k.cluster.clone(),
+                kind: k.kind,
+                namespaces: match filter.namespace {
+                    Some(ns) => [ns.to_string()].into(),
+                    None => k.namespaces(),
+                },
+            })
+            .collect();
+        let scopes = self
+            .access
+            .scopes(clusters, user, &wanted, filter.namespace)
+            .await;
+        let mut parts = Vec::new();
+        let mut candidates = Vec::new();
+        for (k, scope) in caches.iter().zip(&scopes) {
+            k.tally(scope, filter.namespace, cap, &mut parts, &mut candidates);
+        }
+        view::summarize_tallies(&parts, &candidates, cluster_states, cap)
     }
 
     /// The state of `cluster`'s caches; `None` when the fleet does not know the cluster.

@@ -129,6 +129,9 @@ impl Listed for Arc<ObjectStatus> {
             _ => None,
         }
     }
+    fn tie(&self) -> (&str, &str) {
+        (&self.cluster, &self.kind)
+    }
 }
 
 /// A page of watched objects, in KubeSphere's list shape.
@@ -193,6 +196,35 @@ impl StateCounts {
             State::Suspended => self.suspended += 1,
             State::Unknown => self.unknown += 1,
         }
+    }
+
+    /// Counts one object in state `s` less.
+    pub fn remove(&mut self, s: State) {
+        let n = match s {
+            State::Ready => &mut self.ready,
+            State::Progressing => &mut self.progressing,
+            State::Failed => &mut self.failed,
+            State::Suspended => &mut self.suspended,
+            State::Unknown => &mut self.unknown,
+        };
+        *n = n.saturating_sub(1);
+        self.total = self.total.saturating_sub(1);
+    }
+
+    /// Adds `other`'s counts.
+    pub fn merge(&mut self, other: &StateCounts) {
+        self.total += other.total;
+        self.ready += other.ready;
+        self.progressing += other.progressing;
+        self.failed += other.failed;
+        self.suspended += other.suspended;
+        self.unknown += other.unknown;
+    }
+
+    /// How many are not Ready (failed, progressing or unknown; suspended objects are not
+    /// failing).
+    pub fn failing(&self) -> usize {
+        self.failed + self.progressing + self.unknown
     }
 }
 
@@ -288,11 +320,26 @@ pub struct FleetSummary {
     pub degraded_workloads: Vec<Failing>,
 }
 
+impl Failing {
+    fn of(o: &ObjectStatus) -> Failing {
+        Failing {
+            kind: o.kind.clone(),
+            cluster: o.cluster.clone(),
+            namespace: o.namespace.clone(),
+            name: o.name.clone(),
+            state: o.summary.state,
+            reason: o.summary.reason.clone(),
+            message: o.summary.message.clone(),
+            since: o.summary.last_update_time.clone(),
+        }
+    }
+}
+
 /// How many failing objects the summary lists.
 pub const FAILING_CAP: usize = 50;
 
 /// How bad a state is: lower is worse; `None` for states that are not failing.
-fn badness(s: State) -> Option<u8> {
+pub(crate) fn badness(s: State) -> Option<u8> {
     match s {
         State::Failed => Some(0),
         State::Progressing => Some(1),
@@ -332,20 +379,7 @@ pub fn count_workloads<'a>(
         }
     }
     degraded.sort_by(|a, b| (&a.cluster, &a.namespace, &a.name).cmp(&(&b.cluster, &b.namespace, &b.name)));
-    summary.degraded_workloads = degraded
-        .into_iter()
-        .take(cap)
-        .map(|o| Failing {
-            kind: o.kind.clone(),
-            cluster: o.cluster.clone(),
-            namespace: o.namespace.clone(),
-            name: o.name.clone(),
-            state: o.summary.state,
-            reason: o.summary.reason.clone(),
-            message: o.summary.message.clone(),
-            since: o.summary.last_update_time.clone(),
-        })
-        .collect();
+    summary.degraded_workloads = degraded.into_iter().take(cap).map(Failing::of).collect();
 }
 
 /// Counts `items` by state, kind, cluster and namespace, and lists the worst `cap` of those
@@ -371,6 +405,43 @@ pub fn summarize_fleet<'a>(
         }
     }
     out.failing_total = failing.len();
+    out.failing = worst(failing, cap);
+    out
+}
+
+/// One namespace's tally of one kind in one cluster, for [`summarize_tallies`].
+pub(crate) struct TallyPart<'a> {
+    pub(crate) cluster: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) namespace: String,
+    pub(crate) counts: StateCounts,
+}
+
+/// What [`summarize_fleet`] gives for the objects behind `parts`, from their tallies:
+/// `candidates` must hold at least the worst `cap` failing objects of every part.
+pub(crate) fn summarize_tallies(
+    parts: &[TallyPart<'_>],
+    candidates: &[Arc<ObjectStatus>],
+    clusters: Vec<ClusterSync>,
+    cap: usize,
+) -> FleetSummary {
+    let mut out = FleetSummary {
+        clusters,
+        ..Default::default()
+    };
+    for p in parts {
+        out.states.merge(&p.counts);
+        merge(&mut out.by_kind, p.kind, &p.counts);
+        merge(&mut out.by_cluster, p.cluster, &p.counts);
+        merge(&mut out.by_namespace, &p.namespace, &p.counts);
+        out.failing_total += p.counts.failing();
+    }
+    out.failing = worst(candidates.iter().map(|o| &**o).collect(), cap);
+    out
+}
+
+/// The worst `cap` of `failing`, worst first.
+fn worst(mut failing: Vec<&ObjectStatus>, cap: usize) -> Vec<Failing> {
     // Only the worst `cap` need ordering.
     if failing.len() > cap && cap > 0 {
         failing.select_nth_unstable_by(cap - 1, |a, b| worst_first(a, b));
@@ -378,20 +449,16 @@ pub fn summarize_fleet<'a>(
     }
     failing.sort_by(|a, b| worst_first(a, b));
     failing.truncate(cap);
-    out.failing = failing
-        .into_iter()
-        .map(|o| Failing {
-            kind: o.kind.clone(),
-            cluster: o.cluster.clone(),
-            namespace: o.namespace.clone(),
-            name: o.name.clone(),
-            state: o.summary.state,
-            reason: o.summary.reason.clone(),
-            message: o.summary.message.clone(),
-            since: o.summary.last_update_time.clone(),
-        })
-        .collect();
-    out
+    failing.into_iter().map(Failing::of).collect()
+}
+
+fn merge(map: &mut BTreeMap<String, StateCounts>, key: &str, c: &StateCounts) {
+    match map.get_mut(key) {
+        Some(m) => m.merge(c),
+        None => {
+            map.insert(key.to_string(), *c);
+        }
+    }
 }
 
 fn count(map: &mut BTreeMap<String, StateCounts>, key: &str, s: State) {
