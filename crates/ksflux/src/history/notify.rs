@@ -68,16 +68,9 @@ pub fn qualifying(fleet: &Fleet, clusters: &Clusters) -> BTreeSet<(String, Strin
             continue;
         }
         for kind in ["Kustomization", "HelmRelease"] {
-            for o in fleet.list(&c.name, kind) {
-                let rendered = o
-                    .metadata
-                    .labels
-                    .as_ref()
-                    .is_some_and(|l| l.contains_key(ksflux_types::application::APPLICATION_LABEL));
-                if rendered && let Some(ns) = &o.metadata.namespace {
-                    out.insert((c.name.clone(), ns.clone()));
-                }
-            }
+            let rendered =
+                fleet.namespaces_labelled(&c.name, kind, ksflux_types::application::APPLICATION_LABEL);
+            out.extend(rendered.into_iter().map(|ns| (c.name.clone(), ns)));
         }
     }
     out

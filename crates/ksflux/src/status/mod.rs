@@ -19,7 +19,11 @@ mod index;
 mod view;
 mod workloads;
 
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+    time::Duration,
+};
 
 use kube::api::DynamicObject;
 use tokio::sync::broadcast;
@@ -80,10 +84,10 @@ impl Fleet {
     pub fn start(clusters: Clusters) -> Fleet {
         let caches = Arc::new(cache::Caches::default());
         caches.follow(&clusters);
-        let (apps, writer) = cache::KindCache::new(HOST, &APPLICATION);
+        let apps = cache::KindCache::new(HOST, &APPLICATION);
         // Application changes go on the same stream: the console reads an application again
         // when its controller writes its status.
-        let indexer = cache::Indexer::new(apps.clone(), writer, caches.changes.clone());
+        let indexer = cache::Indexer::new(apps.clone(), caches.changes.clone());
         let task = clusters
             .get(HOST)
             .ok()
@@ -230,17 +234,14 @@ impl Fleet {
         labels: &[(&str, &str)],
     ) -> Vec<Arc<DynamicObject>> {
         self.kind_cache(cluster, kind)
-            .map(|k| {
-                k.objects_where(|o| {
-                    labels.iter().all(|(key, value)| {
-                        o.metadata
-                            .labels
-                            .as_ref()
-                            .and_then(|l| l.get(*key))
-                            .is_some_and(|v| v == value)
-                    })
-                })
-            })
+            .map(|k| k.labelled(labels))
+            .unwrap_or_default()
+    }
+
+    /// The namespaces of `cluster` that hold a cached object of `kind` with label `key`.
+    pub fn namespaces_labelled(&self, cluster: &str, kind: &str, key: &str) -> BTreeSet<String> {
+        self.kind_cache(cluster, kind)
+            .map(|k| k.namespaces_labelled(key))
             .unwrap_or_default()
     }
 
