@@ -115,6 +115,90 @@ pub struct Context {
     pub grants: Grants,
     /// Failed reconciles in a row, by application (namespace, name), for [`retry_after`].
     pub failures: std::sync::Mutex<std::collections::HashMap<(String, String), u32>>,
+    /// What was last applied to each host child, to skip applying it again unchanged.
+    pub applied: Applied,
+}
+
+/// What the controller last applied to each Flux object on the host, by (namespace, kind,
+/// name): a hash of the rendered object, and the object's generation and metadata as the
+/// apply left them. A reconcile (most are brought by a child's status changing) applies a
+/// child again only when what it renders changed, or the object did since (an edit of its
+/// spec bumps the generation; labels, annotations and owners are compared too), or ksflux
+/// restarted.
+#[derive(Default)]
+pub struct Applied(std::sync::Mutex<std::collections::HashMap<(String, String, String), AppliedAs>>);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct AppliedAs {
+    desired: u64,
+    generation: Option<i64>,
+    metadata: u64,
+}
+
+fn hash_of(value: &impl serde::Serialize) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    serde_json::to_string(value).unwrap_or_default().hash(&mut h);
+    h.finish()
+}
+
+/// The metadata an edit by someone else would change and an apply would put back.
+fn metadata_hash(o: &DynamicObject) -> u64 {
+    let m = &o.metadata;
+    hash_of(&(
+        &m.labels,
+        &m.annotations,
+        &m.owner_references,
+        &m.deletion_timestamp,
+    ))
+}
+
+impl Applied {
+    fn key(namespace: &str, kind: &str, name: &str) -> (String, String, String) {
+        (namespace.to_string(), kind.to_string(), name.to_string())
+    }
+
+    /// Whether `desired` was applied last and `live` is still as that apply left it.
+    fn unchanged(&self, desired: &Value, live: Option<&DynamicObject>) -> bool {
+        let (Some(live), Some(kind), Some(name)) = (
+            live,
+            desired["kind"].as_str(),
+            desired["metadata"]["name"].as_str(),
+        ) else {
+            return false;
+        };
+        let key = Self::key(&live.namespace().unwrap_or_default(), kind, name);
+        let now = AppliedAs {
+            desired: hash_of(desired),
+            generation: live.metadata.generation,
+            metadata: metadata_hash(live),
+        };
+        self.0.lock().is_ok_and(|m| m.get(&key) == Some(&now))
+    }
+
+    /// Remembers that `desired` was applied, giving `result`.
+    fn record(&self, desired: &Value, result: &DynamicObject) {
+        let (Some(kind), Some(name)) = (desired["kind"].as_str(), desired["metadata"]["name"].as_str())
+        else {
+            return;
+        };
+        let key = Self::key(&result.namespace().unwrap_or_default(), kind, name);
+        let as_applied = AppliedAs {
+            desired: hash_of(desired),
+            generation: result.metadata.generation,
+            metadata: metadata_hash(result),
+        };
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(key, as_applied);
+        }
+    }
+
+    /// Forgets a deleted child.
+    fn forget(&self, namespace: &str, kind: &str, name: &str) {
+        if let Ok(mut m) = self.0.lock() {
+            m.remove(&Self::key(namespace, kind, name));
+        }
+    }
 }
 
 /// How many applications are reconciled at once by default (`--controller-concurrency`).
@@ -209,6 +293,7 @@ pub async fn run(clusters: Clusters, project_role: Option<String>, concurrency: 
         recorder,
         grants: Grants::new(own),
         failures: Default::default(),
+        applied: Default::default(),
     });
     controller
         .reconcile_all_on(changes)
@@ -682,9 +767,18 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
             }
             continue;
         }
-        children_api(ctx, &ns, kind)
+        let current = live.iter().find(|c| {
+            !agent::is_agent_object(c)
+                && c.name_any() == child
+                && c.types.as_ref().is_some_and(|t| t.kind == kind)
+        });
+        if ctx.applied.unchanged(obj, current) {
+            continue;
+        }
+        let result = children_api(ctx, &ns, kind)
             .patch(child, &pp, &Patch::Apply(obj))
             .await?;
+        ctx.applied.record(obj, &result);
     }
     let mut deletion_pending = false;
     // Agent clusters whose removed target's object is not deleted yet: they stay in the
@@ -697,6 +791,7 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
             None => false,
         };
         if deleted {
+            ctx.applied.forget(&ns, &kind, &child.name_any());
             let note = format!("deleted {kind} {}", child.name_any());
             event(ctx, app, EventType::Normal, "TargetRemoved", &note).await;
         } else {
@@ -1102,6 +1197,41 @@ async fn cleanup(app: &Application, ctx: &Context) -> Result<Action, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_child_is_applied_again_only_when_its_rendering_or_the_object_changed() {
+        let applied = Applied::default();
+        let desired = json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+            "metadata": {"name": "web-member-1", "namespace": "p", "labels": {"app": "web"}},
+            "spec": {"path": "./", "interval": "5m"}});
+        let mut result: DynamicObject = serde_json::from_value(desired.clone()).expect("an object");
+        result.metadata.generation = Some(1);
+        assert!(!applied.unchanged(&desired, Some(&result)), "never applied");
+        applied.record(&desired, &result);
+        assert!(!applied.unchanged(&desired, None), "gone since");
+        // Flux writing the status or its finalizer changes neither.
+        let mut live = result.clone();
+        live.metadata.finalizers = Some(vec!["finalizers.fluxcd.io".into()]);
+        live.data["status"] = json!({"observedGeneration": 1});
+        assert!(applied.unchanged(&desired, Some(&live)));
+        let mut edited = live.clone();
+        edited.metadata.generation = Some(2);
+        assert!(!applied.unchanged(&desired, Some(&edited)), "its spec was edited");
+        let mut relabelled = live.clone();
+        relabelled.metadata.labels = None;
+        assert!(
+            !applied.unchanged(&desired, Some(&relabelled)),
+            "its labels were edited"
+        );
+        let mut other = desired.clone();
+        other["spec"]["path"] = json!("./other");
+        assert!(!applied.unchanged(&other, Some(&live)), "it renders differently");
+        applied.forget("p", "Kustomization", "web-member-1");
+        assert!(
+            !applied.unchanged(&desired, Some(&live)),
+            "forgotten when deleted"
+        );
+    }
 
     #[test]
     fn retries_back_off_to_five_minutes_with_jitter_per_application() {

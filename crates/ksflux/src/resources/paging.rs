@@ -73,24 +73,33 @@ pub fn page_by<T: Listed>(mut items: Vec<T>, q: &ListQuery) -> (Vec<T>, usize) {
         (primary, i.namespace(), i.name(), i.tie())
     }
     let descending = !q.ascending.unwrap_or(false);
-    let order = |a: &T, b: &T| {
-        let o = key(a, field).cmp(&key(b, field));
-        if descending { o.reverse() } else { o }
-    };
     let total = items.len();
     let limit = q.limit.unwrap_or(10).clamp(1, 10_000);
     let skip = q.page.unwrap_or(1).max(1).saturating_sub(1).saturating_mul(limit);
     if skip >= total {
         return (Vec::new(), total);
     }
-    // Only the items up to the end of the page need ordering.
+    // Each item's key once; then only the items up to the end of the page are ordered.
     let end = skip.saturating_add(limit).min(total);
-    if end < total {
-        items.select_nth_unstable_by(end, order);
-        items.truncate(end);
-    }
-    items.sort_unstable_by(order);
-    let items = items.into_iter().skip(skip).collect();
+    let order: Vec<usize> = {
+        let mut keyed: Vec<(Key<'_>, usize)> = items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (key(it, field), i))
+            .collect();
+        let cmp = |a: &(Key<'_>, usize), b: &(Key<'_>, usize)| {
+            let o = a.0.cmp(&b.0);
+            if descending { o.reverse() } else { o }
+        };
+        if end < total {
+            keyed.select_nth_unstable_by(end, cmp);
+            keyed.truncate(end);
+        }
+        keyed.sort_unstable_by(cmp);
+        keyed.into_iter().skip(skip).map(|(_, i)| i).collect()
+    };
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    let items = order.into_iter().filter_map(|i| slots[i].take()).collect();
     (items, total)
 }
 

@@ -40,8 +40,6 @@ pub(crate) struct Wanted {
     pub(crate) cluster: String,
     /// The kind.
     pub(crate) kind: &'static dyn Resource,
-    /// The namespaces that hold its objects.
-    pub(crate) namespaces: BTreeSet<String>,
 }
 
 /// What a user may list of one kind in one cluster.
@@ -183,8 +181,8 @@ impl Access {
         }
     }
 
-    /// What `user` may list of each (cluster, kind) in `wanted`, given the namespaces that
-    /// hold its objects. With `namespace`, every object is in that namespace and only it is
+    /// What `user` may list of each (cluster, kind) in `wanted`; `namespaces(i)` gives the
+    /// namespaces that hold objects of `wanted[i]` (asked only when needed). With `namespace`, every object is in that namespace and only it is
     /// checked; otherwise a cluster-wide permission admits the whole kind at once, and the
     /// namespaces of the other kinds are checked one by one.
     pub(crate) async fn scopes(
@@ -192,6 +190,7 @@ impl Access {
         clusters: &Clusters,
         user: &User,
         wanted: &[Wanted],
+        namespaces: impl Fn(usize) -> BTreeSet<String>,
         namespace: Option<&str>,
     ) -> Vec<Scope> {
         let scope = namespace.unwrap_or("");
@@ -203,11 +202,11 @@ impl Access {
             .buffered(CONCURRENT_REVIEWS)
             .collect()
             .await;
-        let mut checks: Vec<(usize, &str)> = Vec::new();
+        let mut checks: Vec<(usize, String)> = Vec::new();
         if namespace.is_none() {
-            for (i, w) in wanted.iter().enumerate() {
-                if !wide[i] {
-                    checks.extend(w.namespaces.iter().map(|ns| (i, ns.as_str())));
+            for (i, all) in wide.iter().enumerate() {
+                if !all {
+                    checks.extend(namespaces(i).into_iter().map(|ns| (i, ns)));
                 }
             }
         }
@@ -231,7 +230,7 @@ impl Access {
             .collect();
         for ((i, ns), ok) in checks.into_iter().zip(decided) {
             if ok && let Scope::Namespaces(set) = &mut out[i] {
-                set.insert(ns.to_string());
+                set.insert(ns);
             }
         }
         out
@@ -250,10 +249,11 @@ impl Access {
             .map(|g| Wanted {
                 cluster: g.cluster.clone(),
                 kind: g.kind,
-                namespaces: g.items.iter().map(|o| o.namespace.clone()).collect(),
             })
             .collect();
-        let scopes = self.scopes(clusters, user, &wanted, namespace).await;
+        let namespaces =
+            |i: usize| -> BTreeSet<String> { groups[i].items.iter().map(|o| o.namespace.clone()).collect() };
+        let scopes = self.scopes(clusters, user, &wanted, namespaces, namespace).await;
         let mut out = Vec::new();
         for (g, scope) in groups.into_iter().zip(scopes) {
             match scope {

@@ -506,15 +506,12 @@ impl Fleet {
             .map(|k| access::Wanted {
                 cluster: k.cluster.clone(),
                 kind: k.kind,
-                namespaces: match filter.namespace {
-                    Some(ns) => [ns.to_string()].into(),
-                    None => k.namespaces(),
-                },
             })
             .collect();
+        let namespaces = |i: usize| caches[i].namespaces();
         let scopes = self
             .access
-            .scopes(clusters, user, &wanted, filter.namespace)
+            .scopes(clusters, user, &wanted, namespaces, filter.namespace)
             .await;
         let mut parts = Vec::new();
         let mut candidates = Vec::new();
