@@ -79,16 +79,19 @@ pub fn page_by<T: Listed>(mut items: Vec<T>, q: &ListQuery) -> (Vec<T>, usize) {
     if skip >= total {
         return (Vec::new(), total);
     }
-    // Each item's key once; then only the items up to the end of the page are ordered.
+    // Only the items up to the end of the page are ordered, by their primary key kept beside
+    // their index (a small array); ties read the full key.
     let end = skip.saturating_add(limit).min(total);
     let order: Vec<usize> = {
-        let mut keyed: Vec<(Key<'_>, usize)> = items
+        let mut keyed: Vec<(&str, usize)> = items
             .iter()
             .enumerate()
-            .map(|(i, it)| (key(it, field), i))
+            .map(|(i, it)| (key(it, field).0, i))
             .collect();
-        let cmp = |a: &(Key<'_>, usize), b: &(Key<'_>, usize)| {
-            let o = a.0.cmp(&b.0);
+        let cmp = |a: &(&str, usize), b: &(&str, usize)| {
+            let o =
+                a.0.cmp(b.0)
+                    .then_with(|| key(&items[a.1], field).cmp(&key(&items[b.1], field)));
             if descending { o.reverse() } else { o }
         };
         if end < total {
