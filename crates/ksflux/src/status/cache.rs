@@ -207,6 +207,7 @@ impl KindCache {
     }
 
     /// Every object.
+    #[cfg(test)]
     pub(crate) fn objects(&self) -> Vec<Arc<DynamicObject>> {
         self.labelled(&[])
     }

@@ -9,8 +9,8 @@
 //! subscribers ([`Fleet::subscribe`], the `/status/events` stream). What a user sees is
 //! filtered by SubjectAccessReview decisions, cached briefly.
 //!
-//! Other modules read the caches through [`Fleet::get`], [`Fleet::list`],
-//! [`Fleet::list_labelled`] and [`Fleet::cluster_state`] (whether a cluster's caches can be
+//! Other modules read the caches through [`Fleet::get`], [`Fleet::list_labelled`],
+//! [`Fleet::namespaces_labelled`] and [`Fleet::cluster_state`] (whether a cluster's caches can be
 //! trusted, and why not).
 
 mod access;
@@ -217,13 +217,6 @@ impl Fleet {
     /// The cached object `kind` (kind or plural) `namespace/name` of `cluster`.
     pub fn get(&self, cluster: &str, kind: &str, namespace: &str, name: &str) -> Option<Arc<DynamicObject>> {
         self.kind_cache(cluster, kind)?.get(namespace, name)
-    }
-
-    /// Every cached object of `kind` in `cluster`.
-    pub fn list(&self, cluster: &str, kind: &str) -> Vec<Arc<DynamicObject>> {
-        self.kind_cache(cluster, kind)
-            .map(|k| k.objects())
-            .unwrap_or_default()
     }
 
     /// The cached objects of `kind` in `cluster` that carry every label of `labels`.

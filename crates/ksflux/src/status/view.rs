@@ -462,14 +462,9 @@ fn merge(map: &mut BTreeMap<String, StateCounts>, key: &str, c: &StateCounts) {
 }
 
 fn count(map: &mut BTreeMap<String, StateCounts>, key: &str, s: State) {
-    match map.get_mut(key) {
-        Some(c) => c.add(s),
-        None => {
-            let mut c = StateCounts::default();
-            c.add(s);
-            map.insert(key.to_string(), c);
-        }
-    }
+    let mut one = StateCounts::default();
+    one.add(s);
+    merge(map, key, &one);
 }
 
 /// Which objects a request asks for; `None` matches anything.
