@@ -14,7 +14,7 @@ use std::{
     time::Duration,
 };
 
-use futures::StreamExt;
+use futures::{FutureExt as _, StreamExt};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::{
     Api, Client, Resource, ResourceExt,
@@ -117,6 +117,107 @@ pub struct Context {
     pub failures: std::sync::Mutex<std::collections::HashMap<(String, String), u32>>,
     /// What was last applied to each host child, to skip applying it again unchanged.
     pub applied: Applied,
+    /// The host's Kustomizations and HelmReleases of applications, from the watches that also
+    /// trigger their applications' reconciles.
+    pub kids: Kids,
+}
+
+/// The host's Flux objects rendered by applications (labelled [`APPLICATION_LABEL`]), kept by
+/// the watches that trigger the reconciles of their applications, so that a reconcile reads
+/// its children from memory instead of listing a namespace that may hold thousands.
+pub struct Kids {
+    kustomizations: Store<DynamicObject>,
+    helm_releases: Store<DynamicObject>,
+}
+
+impl Kids {
+    /// `app`'s children in namespace `ns`, or `None` while a watch has not listed yet.
+    fn of(&self, ns: &str, app: &str) -> Option<Vec<DynamicObject>> {
+        let mut out = Vec::new();
+        for (kind, store) in [
+            ("Kustomization", &self.kustomizations),
+            ("HelmRelease", &self.helm_releases),
+        ] {
+            store.wait_until_ready().now_or_never()?.ok()?;
+            let mine = store.state_filter(|o| {
+                o.metadata.namespace.as_deref() == Some(ns)
+                    && o.labels().get(APPLICATION_LABEL).map(String::as_str) == Some(app)
+            });
+            out.extend(mine.into_iter().map(|o| with_kind(o.as_ref().clone(), kind)));
+        }
+        Some(out)
+    }
+}
+
+/// Restores the kind of a dynamic object (list items carry none).
+fn with_kind(mut o: DynamicObject, kind: &str) -> DynamicObject {
+    o.types = Some(kube::api::TypeMeta {
+        api_version: ar(kind).api_version,
+        kind: kind.into(),
+    });
+    o
+}
+
+/// What of a child its application's status shows: a change of anything else (Flux adding its
+/// finalizer, a reconcile request handled, the controller's own apply of an unchanged object)
+/// does not reconcile the application again.
+fn child_digest(o: &DynamicObject) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    let status = o.data.get("status");
+    let ready = status
+        .and_then(|s| s.get("conditions"))
+        .and_then(Value::as_array)
+        .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"));
+    let field =
+        |v: Option<&Value>, k: &str| v.and_then(|v| v.get(k)).map(Value::to_string).unwrap_or_default();
+    BuildHasherDefault::<DefaultHasher>::default().hash_one((
+        o.metadata.generation,
+        o.metadata.deletion_timestamp.is_some(),
+        o.data.pointer("/spec/suspend").map(Value::to_string),
+        field(status, "observedGeneration"),
+        field(status, "lastAppliedRevision"),
+        field(status, "lastAttemptedRevision"),
+        field(ready, "status"),
+        field(ready, "reason"),
+        field(ready, "message"),
+    ))
+}
+
+/// Watches the host's `kind` objects of applications into a store, and the stream of those
+/// whose [`child_digest`] changed (or that were deleted): the triggers of their owners.
+fn watch_kids(
+    host: &Client,
+    kind: &str,
+) -> (
+    Store<DynamicObject>,
+    impl futures::Stream<Item = Result<DynamicObject, watcher::Error>> + Send + 'static,
+) {
+    let resource = ar(kind);
+    let writer = kube::runtime::reflector::store::Writer::new(resource.clone());
+    let reader = writer.as_reader();
+    let api = Api::<DynamicObject>::all_with(host.clone(), &resource);
+    let mut seen: std::collections::HashMap<(Option<String>, String), u64> = Default::default();
+    let stream = watcher(api, watcher::Config::default().labels(APPLICATION_LABEL))
+        .default_backoff()
+        .modify(|o| o.metadata.managed_fields = None)
+        .reflect(writer)
+        .filter_map(move |event| {
+            let trigger = match event {
+                Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => {
+                    let key = (o.metadata.namespace.clone(), o.name_any());
+                    let digest = child_digest(&o);
+                    (seen.insert(key, digest) != Some(digest)).then_some(Ok(o))
+                }
+                Ok(watcher::Event::Delete(o)) => {
+                    seen.remove(&(o.metadata.namespace.clone(), o.name_any()));
+                    Some(Ok(o))
+                }
+                Ok(watcher::Event::Init | watcher::Event::InitDone) => None,
+                Err(e) => Some(Err(e)),
+            };
+            futures::future::ready(trigger)
+        });
+    (reader, stream)
 }
 
 /// What the controller last applied to each Flux object on the host, by (namespace, kind,
@@ -201,6 +302,9 @@ impl Applied {
     }
 }
 
+/// How long the controller waits after the last trigger of an application before reconciling it.
+const DEBOUNCE: Duration = Duration::from_millis(500);
+
 /// How many applications are reconciled at once by default (`--controller-concurrency`).
 pub const CONCURRENCY: u16 = 16;
 
@@ -246,7 +350,6 @@ pub async fn run(clusters: Clusters, project_role: Option<String>, concurrency: 
     while !clusters.members_read() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let selector = watcher::Config::default().labels(APPLICATION_LABEL);
     // An application is reconciled when what it asks for changes (its spec — the generation,
     // which deletion bumps too —, labels, annotations such as a reconcile request, finalizers),
     // not when the controller writes its status: that write would otherwise trigger one more
@@ -262,18 +365,17 @@ pub async fn run(clusters: Clusters, project_role: Option<String>, concurrency: 
         .reflect(writer)
         .applied_objects()
         .predicate_filter(wanted, Default::default());
+    let (kustomizations, kustomization_changes) = watch_kids(&host, "Kustomization");
+    let (helm_releases, helm_release_changes) = watch_kids(&host, "HelmRelease");
+    // A debounce gathers the triggers of one application's several children (they report
+    // progress together) into one reconcile.
+    let config = kube::runtime::controller::Config::default()
+        .concurrency(concurrency.max(1))
+        .debounce(DEBOUNCE);
     let controller = Controller::for_stream(trigger, reader)
-        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency.max(1)))
-        .owns_with(
-            Api::<DynamicObject>::all_with(host.clone(), &ar("Kustomization")),
-            ar("Kustomization"),
-            selector.clone(),
-        )
-        .owns_with(
-            Api::<DynamicObject>::all_with(host.clone(), &ar("HelmRelease")),
-            ar("HelmRelease"),
-            selector,
-        );
+        .with_config(config)
+        .owns_stream_with(kustomization_changes, ar("Kustomization"))
+        .owns_stream_with(helm_release_changes, ar("HelmRelease"));
     let recorder = Recorder::new(
         host.clone(),
         Reporter {
@@ -294,6 +396,10 @@ pub async fn run(clusters: Clusters, project_role: Option<String>, concurrency: 
         grants: Grants::new(own),
         failures: Default::default(),
         applied: Default::default(),
+        kids: Kids {
+            kustomizations,
+            helm_releases,
+        },
     });
     controller
         .reconcile_all_on(changes)
@@ -362,20 +468,28 @@ fn children_api(ctx: &Context, ns: &str, kind: &str) -> Api<DynamicObject> {
     Api::namespaced_with(ctx.host.clone(), ns, &ar(kind))
 }
 
+/// An application's children in the host, listed from the apiserver: what deletion decides on
+/// (a child created a moment ago may not be in the watch cache yet).
 async fn children(ctx: &Context, ns: &str, name: &str) -> Result<Vec<DynamicObject>, Error> {
     let lp = ListParams::default().labels(&format!("{APPLICATION_LABEL}={name}"));
     let mut out = Vec::new();
     for kind in ["Kustomization", "HelmRelease"] {
-        for mut o in children_api(ctx, ns, kind).list(&lp).await?.items {
-            // Dynamic lists carry no kind per item; restore it.
-            o.types = Some(kube::api::TypeMeta {
-                api_version: ar(kind).api_version,
-                kind: kind.into(),
-            });
-            out.push(o);
+        for o in children_api(ctx, ns, kind).list(&lp).await?.items {
+            out.push(with_kind(o, kind));
         }
     }
     Ok(out)
+}
+
+/// An application's children in the host from the watch cache: what a reconcile applies
+/// against. A child it misses (created a moment ago) is applied again unchanged, one it still
+/// holds (deleted a moment ago) is found gone; the watch event that brings the cache up to date
+/// triggers the next reconcile.
+async fn cached_children(ctx: &Context, ns: &str, name: &str) -> Result<Vec<DynamicObject>, Error> {
+    match ctx.kids.of(ns, name) {
+        Some(kids) => Ok(kids),
+        None => children(ctx, ns, name).await,
+    }
 }
 
 /// The clusters where `app` has or had agent-mode targets: its targets in clusters in agent
@@ -705,7 +819,7 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
     let written = &app.spec;
     let labels = ctx.clusters.labels();
     let stable = stable_render(app, &labels);
-    let mut live = children(ctx, &ns, &name).await?;
+    let mut live = cached_children(ctx, &ns, &name).await?;
     let (in_agents, unreadable) = agent_children(ctx, app).await;
     live.extend(in_agents);
     // A child where its cluster's mode no longer puts it (the mode changed) goes; the other
@@ -1117,9 +1231,14 @@ async fn delete_child(api: &Api<DynamicObject>, child: &DynamicObject) -> Result
     if child.data.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true) {
         let token = jiff::Timestamp::now().to_string();
         let patch = json!({"metadata": {"annotations": {REQUESTED_AT: token}}, "spec": {"suspend": false}});
-        api.patch(&child.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
-            .await?;
-        return Ok(false);
+        return match api
+            .patch(&child.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(_) => Ok(false),
+            Err(e) if gone(&e) => Ok(true),
+            Err(e) => Err(e.into()),
+        };
     }
     let requested = child.annotations().get(REQUESTED_AT);
     let handled = child
@@ -1132,8 +1251,16 @@ async fn delete_child(api: &Api<DynamicObject>, child: &DynamicObject) -> Result
     if requested.is_some() && requested.map(String::as_str) != handled && !waited_enough {
         return Ok(false);
     }
-    api.delete(&child.name_any(), &DeleteParams::background()).await?;
-    Ok(true)
+    match api.delete(&child.name_any(), &DeleteParams::background()).await {
+        Ok(_) => Ok(true),
+        // Already gone (the cache the reconcile read was behind).
+        Err(e) if gone(&e) => Ok(true),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn gone(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 404)
 }
 
 async fn cleanup(app: &Application, ctx: &Context) -> Result<Action, Error> {

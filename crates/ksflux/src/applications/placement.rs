@@ -126,12 +126,45 @@ pub fn keep_departed<'a>(
     }
 }
 
-/// `app`'s targets with the placement's clusters (explicit ones only, when it conflicts).
-pub fn targets_of(app: &Application, labels: &ClusterLabels) -> Vec<Target> {
-    match resolve(app, labels) {
-        Ok(r) => r.app.spec.targets,
-        Err(_) => app.spec.targets.clone(),
+/// Where a target deploys: a cluster and a namespace there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    /// The cluster.
+    pub cluster: String,
+    /// The namespace in it.
+    pub namespace: String,
+}
+
+/// Where `app`'s targets deploy, the placement's clusters included (explicit targets only,
+/// when it conflicts): [`resolve`]'s targets without their overrides, and without copying
+/// the application (the controller asks this of every application of a project).
+pub fn targets_of(app: &Application, labels: &ClusterLabels) -> Vec<Place> {
+    let spec = &app.spec;
+    let mut out: Vec<Place> = spec
+        .targets
+        .iter()
+        .map(|t| Place {
+            cluster: t.cluster.clone(),
+            namespace: t.namespace.clone(),
+        })
+        .collect();
+    if let Some(p) = &spec.placement {
+        let selected: Vec<&String> = labels
+            .iter()
+            .filter(|(c, l)| !p.exclude.contains(*c) && p.cluster_selector.matches(l))
+            .map(|(c, _)| c)
+            .collect();
+        if !selected
+            .iter()
+            .any(|c| spec.targets.iter().any(|t| &t.cluster == *c))
+        {
+            out.extend(selected.into_iter().map(|c| Place {
+                cluster: c.clone(),
+                namespace: p.namespace.clone(),
+            }));
+        }
     }
+    out
 }
 
 /// The application field a resolved target comes from: `spec.targets[i]` for an explicit
@@ -224,6 +257,36 @@ mod tests {
         let mut plain = app(json!({"source": {"kind": "GitRepository", "name": "s"}, "kustomize": {}}));
         keep_departed(&mut plain, ["m4"], &fleet);
         assert!(plain.spec.targets.is_empty());
+    }
+
+    #[test]
+    fn targets_of_is_where_the_resolved_targets_deploy() {
+        let specs = [
+            json!({"source": {"kind": "GitRepository", "name": "s"}, "kustomize": {},
+            "targets": [{"cluster": "host", "namespace": "web"}],
+            "placement": {"clusterSelector": {"matchLabels": {"env": "staging"}}, "namespace": "apps", "exclude": ["m4"]}}),
+            json!({"source": {"kind": "GitRepository", "name": "s"}, "kustomize": {},
+            "targets": [{"cluster": "m2", "namespace": "web"}, {"cluster": "m9", "namespace": "x"}]}),
+            // A conflict: the explicit targets only.
+            json!({"source": {"kind": "GitRepository", "name": "s"}, "kustomize": {},
+            "targets": [{"cluster": "m1", "namespace": "web"}],
+            "placement": {"clusterSelector": {"matchLabels": {"env": "staging"}}, "namespace": "apps"}}),
+        ];
+        for spec in specs {
+            let a = app(spec);
+            let resolved = match resolve(&a, &fleet()) {
+                Ok(r) => r.app.spec.targets,
+                Err(_) => a.spec.targets.clone(),
+            };
+            let expected: Vec<Place> = resolved
+                .into_iter()
+                .map(|t| Place {
+                    cluster: t.cluster,
+                    namespace: t.namespace,
+                })
+                .collect();
+            assert_eq!(targets_of(&a, &fleet()), expected);
+        }
     }
 
     #[test]

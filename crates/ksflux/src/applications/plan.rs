@@ -288,6 +288,13 @@ pub fn plan(o: &Observed<'_>) -> Plan {
     let settling = targets
         .iter()
         .any(|t| t.workloads.as_ref().is_some_and(|w| w.state != "healthy"));
+    // Flux objects report their progress by watch (each change of one reconciles its
+    // application), so a target waiting on Flux needs only a safety net; a target held by a
+    // problem of ksflux's own (credentials, the cluster's answer) and workloads still settling
+    // are not watched, and are looked at again soon.
+    let held = targets
+        .iter()
+        .any(|t| t.ready != "True" && o.problems.contains_key(&t.cluster));
     let generation = app.metadata.generation;
     let status = ApplicationStatus {
         observed_generation: generation,
@@ -307,7 +314,11 @@ pub fn plan(o: &Observed<'_>) -> Plan {
         last_handled_reconcile_at: requested.or(old.last_handled_reconcile_at.clone()),
         rollout: rollout.as_ref().map(|(d, _)| d.status.clone()),
     };
-    let mut requeue = Duration::from_secs(if ready.0 == "True" && !settling { 300 } else { 15 });
+    let mut requeue = Duration::from_secs(match (ready.0, held || settling) {
+        (_, true) => 15,
+        ("True", false) => 300,
+        _ => 120,
+    });
     if let Some((d, _)) = &rollout {
         requeue = requeue.min(d.requeue);
     }
@@ -700,7 +711,11 @@ mod tests {
         let s = p.status.expect("status");
         assert_eq!(s.summary.map(|s| s.text), Some("0/2".into()));
         assert!(s.conditions.iter().any(|c| c.type_ == "Reconciling"));
-        assert_eq!(p.requeue, Duration::from_secs(15));
+        assert_eq!(
+            p.requeue,
+            Duration::from_secs(120),
+            "Flux's progress comes by watch"
+        );
         assert_eq!(p.notes.len(), 2, "each target's first state is an event");
     }
 
@@ -761,6 +776,11 @@ mod tests {
         );
         assert_eq!(p.apply.len(), 1);
         assert_eq!(p.apply[0]["metadata"]["name"], "shop-host");
+        assert_eq!(
+            p.requeue,
+            Duration::from_secs(15),
+            "a problem is not watched: polled"
+        );
         let s = p.status.expect("status");
         assert_eq!(s.targets[1].reason, "ClusterUnreachable");
         assert!(s.targets[1].last_transition_time.is_some());

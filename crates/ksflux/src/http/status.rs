@@ -151,7 +151,6 @@ async fn objects(
         kind: kind.map(|k| k.kind),
         namespace: nonempty(&q.namespace),
     };
-    let items = ctx.fleet.visible(&ctx.clusters, &user, filter).await;
     let list = ListQuery {
         page: q.page,
         limit: q.limit,
@@ -161,7 +160,10 @@ async fn objects(
         state: q.state,
         ..Default::default()
     };
-    let (items, total_items) = page_by(items, &list);
+    let (items, total_items) = match ctx.fleet.visible_page(&ctx.clusters, &user, filter, &list).await {
+        Some(page) => page,
+        None => page_by(ctx.fleet.visible(&ctx.clusters, &user, filter).await, &list),
+    };
     Ok(Json(ObjectStatusList { items, total_items }))
 }
 

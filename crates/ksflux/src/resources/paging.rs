@@ -51,6 +51,14 @@ fn state_name(s: State) -> &'static str {
     }
 }
 
+/// How many items come before the page `q` asks for, and how many it holds at most
+/// (`limit`: 10 by default, 1 to 10,000).
+pub fn page_window(q: &ListQuery) -> (usize, usize) {
+    let limit = q.limit.unwrap_or(10).clamp(1, 10_000);
+    let skip = q.page.unwrap_or(1).max(1).saturating_sub(1).saturating_mul(limit);
+    (skip, limit)
+}
+
 /// Filters (`name`, `state`), sorts (`sortBy`, `ascending`; ties by namespace and name) and
 /// pages (`page`, `limit`) items the KubeSphere way; returns the page and how many matched.
 pub fn page_by<T: Listed>(mut items: Vec<T>, q: &ListQuery) -> (Vec<T>, usize) {
@@ -74,8 +82,7 @@ pub fn page_by<T: Listed>(mut items: Vec<T>, q: &ListQuery) -> (Vec<T>, usize) {
     }
     let descending = !q.ascending.unwrap_or(false);
     let total = items.len();
-    let limit = q.limit.unwrap_or(10).clamp(1, 10_000);
-    let skip = q.page.unwrap_or(1).max(1).saturating_sub(1).saturating_mul(limit);
+    let (skip, limit) = page_window(q);
     if skip >= total {
         return (Vec::new(), total);
     }

@@ -20,7 +20,7 @@ use tokio::sync::broadcast;
 
 use super::{
     access::Scope,
-    index::{Index, Key},
+    index::{Index, Key, Order},
     view::{ChangeType, ClusterSync, ObjectChange, ObjectStatus, SyncState, TallyPart},
     workloads::{MAX_NAMESPACES, NamespaceCache, NamespaceEntry, applied_namespaces},
 };
@@ -257,6 +257,25 @@ impl KindCache {
     pub(crate) fn status(&self, namespace: &str, name: &str) -> Option<Arc<ObjectStatus>> {
         let items = self.items.read().ok()?;
         items.get(namespace, name).cloned()
+    }
+
+    /// Adds the first `n` statuses in `order` of the namespaces `scope` admits (only
+    /// `namespace`, when given) to `out`; returns how many of those namespaces' objects it
+    /// holds.
+    pub(crate) fn first(
+        &self,
+        order: Order,
+        descending: bool,
+        scope: &Scope,
+        namespace: Option<&str>,
+        n: usize,
+        out: &mut Vec<Arc<ObjectStatus>>,
+    ) -> usize {
+        let Ok(items) = self.items.read() else {
+            return 0;
+        };
+        out.extend(items.first(order, descending, scope, namespace, n));
+        items.count(scope, namespace)
     }
 
     /// The statuses, all or of one namespace.

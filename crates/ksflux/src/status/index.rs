@@ -12,6 +12,7 @@ use super::{
     access::Scope,
     view::{ObjectStatus, StateCounts, TallyPart, badness},
 };
+use crate::resources::{ListQuery, page_by, page_window};
 
 /// An object's key within one kind of one cluster: (namespace, name).
 pub(crate) type Key = (String, String);
@@ -46,11 +47,57 @@ impl Tally {
     }
 }
 
-/// The statuses of one kind in one cluster, with their tallies.
+/// The statuses of one kind in one cluster, with their tallies and their keys in the two
+/// orders lists are asked for most (by name; by creation time, the default), so that a page
+/// of a large list is read from the front of each order instead of sorting every object.
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     items: HashMap<Key, Arc<ObjectStatus>>,
     tallies: BTreeMap<String, Tally>,
+    by_name: BTreeSet<(String, String)>,
+    by_created: BTreeSet<(String, String, String)>,
+}
+
+/// An order [`Index`] keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// By name, then namespace.
+    Name,
+    /// By `metadata.creationTimestamp`, then namespace and name.
+    Created,
+}
+
+impl Order {
+    /// The order list `q` asks for, if the indexes can answer it: no filter by name or
+    /// state, sorted by name or creation time (`createTime` when unset).
+    pub(crate) fn of(q: &ListQuery) -> Option<Order> {
+        if q.name.as_deref().is_some_and(|n| !n.is_empty()) || q.state.is_some() {
+            return None;
+        }
+        match q.sort_by.as_deref().unwrap_or("createTime") {
+            "name" => Some(Order::Name),
+            "createTime" => Some(Order::Created),
+            _ => None,
+        }
+    }
+}
+
+/// The page list `q` asks for over indexes, and how many objects they hold (`None` when
+/// [`Order::of`] has no order for it). `read(order, descending, n, out)` adds the first `n`
+/// statuses of every index (and scope) in that order to `out`, and returns how many objects
+/// they hold: the first `n` of each hold the first `n` of all, so ordering those alone gives
+/// the page, as [`page_by`] over every object would.
+pub(crate) fn page(
+    q: &ListQuery,
+    read: impl FnOnce(Order, bool, usize, &mut Vec<Arc<ObjectStatus>>) -> usize,
+) -> Option<(Vec<Arc<ObjectStatus>>, usize)> {
+    let order = Order::of(q)?;
+    let descending = !q.ascending.unwrap_or(false);
+    let (skip, limit) = page_window(q);
+    let mut candidates = Vec::new();
+    let total = read(order, descending, skip.saturating_add(limit), &mut candidates);
+    let (page, _) = page_by(candidates, q);
+    Some((page, total))
 }
 
 impl Index {
@@ -87,6 +134,9 @@ impl Index {
             self.untally(old);
         }
         self.tallies.entry(s.namespace.clone()).or_default().add(&s);
+        self.by_name.insert((s.name.clone(), s.namespace.clone()));
+        self.by_created
+            .insert((s.creation_timestamp.clone(), s.namespace.clone(), s.name.clone()));
         old
     }
 
@@ -94,13 +144,67 @@ impl Index {
     pub(crate) fn remove(&mut self, key: &Key) -> Option<Arc<ObjectStatus>> {
         let old = self.items.remove(key)?;
         self.untally(&old);
+        self.by_name.remove(&(old.name.clone(), old.namespace.clone()));
         Some(old)
     }
 
     /// Empties the index; returns what it held.
     pub(crate) fn take(&mut self) -> Vec<Arc<ObjectStatus>> {
         self.tallies.clear();
+        self.by_name.clear();
+        self.by_created.clear();
         self.items.drain().map(|(_, v)| v).collect()
+    }
+
+    /// How many objects of the namespaces `scope` admits (only `namespace`, when given) it
+    /// holds.
+    pub(crate) fn count(&self, scope: &Scope, namespace: Option<&str>) -> usize {
+        match (scope, namespace) {
+            (Scope::All, None) => self.items.len(),
+            _ => self
+                .tallies
+                .iter()
+                .filter(|(ns, _)| namespace.is_none_or(|f| f == *ns) && scope.admits(ns))
+                .map(|(_, t)| t.counts.total)
+                .sum(),
+        }
+    }
+
+    /// The first `n` statuses in `order` (from the end when `descending`) of the namespaces
+    /// `scope` admits (only `namespace`, when given).
+    pub(crate) fn first(
+        &self,
+        order: Order,
+        descending: bool,
+        scope: &Scope,
+        namespace: Option<&str>,
+        n: usize,
+    ) -> Vec<Arc<ObjectStatus>> {
+        let keys: Box<dyn Iterator<Item = (&str, &str)>> = match order {
+            Order::Name => {
+                let it = self.by_name.iter().map(|(name, ns)| (ns.as_str(), name.as_str()));
+                if descending {
+                    Box::new(it.rev())
+                } else {
+                    Box::new(it)
+                }
+            }
+            Order::Created => {
+                let it = self
+                    .by_created
+                    .iter()
+                    .map(|(_, ns, name)| (ns.as_str(), name.as_str()));
+                if descending {
+                    Box::new(it.rev())
+                } else {
+                    Box::new(it)
+                }
+            }
+        };
+        keys.filter(|(ns, _)| namespace.is_none_or(|f| f == *ns) && scope.admits(ns))
+            .take(n)
+            .filter_map(|(ns, name)| self.get(ns, name).cloned())
+            .collect()
     }
 
     /// Adds the tallies of the namespaces `scope` admits (only `namespace`, when given) to
@@ -136,6 +240,13 @@ impl Index {
     }
 
     fn untally(&mut self, old: &ObjectStatus) {
+        // The creation time is the one key part that may differ between the old and the new
+        // status of an object (never in Kubernetes, but the index does not rely on that).
+        self.by_created.remove(&(
+            old.creation_timestamp.clone(),
+            old.namespace.clone(),
+            old.name.clone(),
+        ));
         if let Some(t) = self.tallies.get_mut(&old.namespace) {
             t.remove(old);
             if t.counts.total == 0 {
@@ -266,6 +377,87 @@ mod tests {
                 serde_json::to_value(&slow).unwrap_or_default()
             );
         }
+    }
+
+    proptest! {
+        /// A page read from the front of each index's order is the page that sorting every
+        /// object gives, and the count is theirs: any order, direction, page, scope, namespace,
+        /// after any upserts and removals (creation times collide, so ties are broken).
+        #[test]
+        fn a_page_from_the_ordered_indexes_is_the_page_of_every_object(
+            ops in prop::collection::vec((0usize..4, 0u8..3, 0u8..12, 0u8..4, any::<bool>()), 0..150),
+            by_name in any::<bool>(),
+            ascending in any::<bool>(),
+            page_no in 1usize..5,
+            limit in 1usize..7,
+            admitted in prop::option::of(prop::collection::btree_set(0u8..3, 0..3)),
+            only in prop::option::of(0u8..3),
+        ) {
+            // Two clusters with two kinds each.
+            let mut indexes: Vec<Index> = (0..4).map(|_| Index::default()).collect();
+            for (i, ns, name, created, remove) in ops {
+                let (ns, name) = (format!("ns{ns}"), format!("o{name}"));
+                if remove {
+                    indexes[i].remove(&(ns, name));
+                } else {
+                    let kind = if i % 2 == 0 { "GitRepository" } else { "Bucket" };
+                    let mut s = (*status_in(&format!("c{}", i / 2), kind, &ns, &name, State::Ready)).clone();
+                    s.creation_timestamp = format!("2026-11-0{created}T00:00:00Z");
+                    indexes[i].insert(Arc::new(s));
+                }
+            }
+            let scope = match admitted {
+                Some(set) => Scope::Namespaces(set.iter().map(|n| format!("ns{n}")).collect()),
+                None => Scope::All,
+            };
+            let namespace = only.map(|n| format!("ns{n}"));
+            let namespace = namespace.as_deref();
+            let q = ListQuery {
+                page: Some(page_no),
+                limit: Some(limit),
+                sort_by: Some(if by_name { "name" } else { "createTime" }.into()),
+                ascending: Some(ascending),
+                ..Default::default()
+            };
+            let (fast, total) = page(&q, |order, descending, n, out| {
+                indexes
+                    .iter()
+                    .map(|ix| {
+                        out.extend(ix.first(order, descending, &scope, namespace, n));
+                        ix.count(&scope, namespace)
+                    })
+                    .sum()
+            })
+            .expect("an indexed order");
+            let every: Vec<Arc<ObjectStatus>> = indexes
+                .iter()
+                .flat_map(|ix| ix.values().cloned())
+                .filter(|o| namespace.is_none_or(|f| f == o.namespace) && scope.admits(&o.namespace))
+                .collect();
+            let (slow, slow_total) = page_by(every, &q);
+            let keys = |v: &[Arc<ObjectStatus>]| -> Vec<(String, String, String, String)> {
+                v.iter()
+                    .map(|o| (o.cluster.clone(), o.kind.clone(), o.namespace.clone(), o.name.clone()))
+                    .collect()
+            };
+            prop_assert_eq!(total, slow_total);
+            prop_assert_eq!(keys(&fast), keys(&slow));
+        }
+    }
+
+    #[test]
+    fn a_filtered_list_or_an_unindexed_order_is_not_answered_from_the_orders() {
+        let q = |name: Option<&str>, state: Option<State>, sort_by: Option<&str>| ListQuery {
+            name: name.map(str::to_string),
+            state,
+            sort_by: sort_by.map(str::to_string),
+            ..Default::default()
+        };
+        assert_eq!(Order::of(&q(None, None, None)), Some(Order::Created));
+        assert_eq!(Order::of(&q(Some(""), None, Some("name"))), Some(Order::Name));
+        assert_eq!(Order::of(&q(Some("web"), None, Some("name"))), None);
+        assert_eq!(Order::of(&q(None, Some(State::Failed), None)), None);
+        assert_eq!(Order::of(&q(None, None, Some("state"))), None);
     }
 
     #[test]

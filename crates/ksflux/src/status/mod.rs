@@ -273,6 +273,33 @@ impl Fleet {
             .await
     }
 
+    /// A page of the statuses matching `filter` that `user` may list, in the order of `q`, and
+    /// how many there are: read from the front of each cache's ordered index, without sorting
+    /// every object. `None` when `q` filters by name or state or sorts by a field no index
+    /// keeps (then [`Fleet::visible`] and [`page_by`](crate::resources::page_by) answer).
+    pub async fn visible_page(
+        &self,
+        clusters: &Clusters,
+        user: &User,
+        filter: Filter<'_>,
+        q: &crate::resources::ListQuery,
+    ) -> Option<(Vec<Arc<ObjectStatus>>, usize)> {
+        index::Order::of(q)?;
+        let (caches, scopes) = self.scoped_caches(clusters, user, filter).await;
+        let (mut page, total) = index::page(q, |order, descending, n, out| {
+            caches
+                .iter()
+                .zip(&scopes)
+                .map(|(k, scope)| k.first(order, descending, scope, filter.namespace, n, out))
+                .sum()
+        })?;
+        let unreachable = self.unreachable();
+        if !unreachable.is_empty() {
+            page = page.iter().map(|o| view::as_of_now(o, &unreachable)).collect();
+        }
+        Some((page, total))
+    }
+
     /// The statuses matching `filter` that `user` may list.
     pub async fn visible(
         &self,
@@ -427,7 +454,6 @@ impl Fleet {
         (workloads, pods)
     }
 
-    /// The statuses matching `filter`, grouped by (cluster, kind).
     /// The clusters that are unreachable now, with why.
     fn unreachable(&self) -> BTreeMap<String, String> {
         self.caches
@@ -438,6 +464,29 @@ impl Fleet {
                 (h.last_checked.is_some() && !h.reachable).then(|| (c.cluster.name.clone(), h.message))
             })
             .collect()
+    }
+
+    /// The kind caches `filter` asks for, each with the namespaces `user` may list there.
+    async fn scoped_caches(
+        &self,
+        clusters: &Clusters,
+        user: &User,
+        filter: Filter<'_>,
+    ) -> (Vec<Arc<cache::KindCache>>, Vec<access::Scope>) {
+        let caches = self.kind_caches(filter);
+        let wanted: Vec<access::Wanted> = caches
+            .iter()
+            .map(|k| access::Wanted {
+                cluster: k.cluster.clone(),
+                kind: k.kind,
+            })
+            .collect();
+        let namespaces = |i: usize| caches[i].namespaces();
+        let scopes = self
+            .access
+            .scopes(clusters, user, &wanted, namespaces, filter.namespace)
+            .await;
+        (caches, scopes)
     }
 
     /// The kind caches `filter` asks for.
@@ -493,19 +542,7 @@ impl Fleet {
             let items = self.visible(clusters, user, filter).await;
             return summarize_fleet(items.iter().map(|o| &**o), cluster_states, cap);
         }
-        let caches = self.kind_caches(filter);
-        let wanted: Vec<access::Wanted> = caches
-            .iter()
-            .map(|k| access::Wanted {
-                cluster: k.cluster.clone(),
-                kind: k.kind,
-            })
-            .collect();
-        let namespaces = |i: usize| caches[i].namespaces();
-        let scopes = self
-            .access
-            .scopes(clusters, user, &wanted, namespaces, filter.namespace)
-            .await;
+        let (caches, scopes) = self.scoped_caches(clusters, user, filter).await;
         let mut parts = Vec::new();
         let mut candidates = Vec::new();
         for (k, scope) in caches.iter().zip(&scopes) {
