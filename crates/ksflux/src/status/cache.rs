@@ -20,7 +20,7 @@ use tokio::sync::broadcast;
 
 use super::{
     access::Scope,
-    index::{Index, Key, Order},
+    index::{Index, Key},
     view::{ChangeType, ClusterSync, ObjectChange, ObjectStatus, SyncState, TallyPart},
     workloads::{MAX_NAMESPACES, NamespaceCache, NamespaceEntry, applied_namespaces},
 };
@@ -259,23 +259,9 @@ impl KindCache {
         items.get(namespace, name).cloned()
     }
 
-    /// Adds the first `n` statuses in `order` of the namespaces `scope` admits (only
-    /// `namespace`, when given) to `out`; returns how many of those namespaces' objects it
-    /// holds.
-    pub(crate) fn first(
-        &self,
-        order: Order,
-        descending: bool,
-        scope: &Scope,
-        namespace: Option<&str>,
-        n: usize,
-        out: &mut Vec<Arc<ObjectStatus>>,
-    ) -> usize {
-        let Ok(items) = self.items.read() else {
-            return 0;
-        };
-        out.extend(items.first(order, descending, scope, namespace, n));
-        items.count(scope, namespace)
+    /// What `read` makes of the status index (`None` if its lock is poisoned).
+    pub(crate) fn with_index<T>(&self, read: impl FnOnce(&Index) -> T) -> Option<T> {
+        self.items.read().ok().map(|items| read(&items))
     }
 
     /// The statuses, all or of one namespace.

@@ -290,7 +290,12 @@ impl Fleet {
             caches
                 .iter()
                 .zip(&scopes)
-                .map(|(k, scope)| k.first(order, descending, scope, filter.namespace, n, out))
+                .filter_map(|(k, scope)| {
+                    k.with_index(|ix| {
+                        out.extend(ix.first(order, descending, scope, filter.namespace, n));
+                        ix.count(scope, filter.namespace)
+                    })
+                })
                 .sum()
         })?;
         let unreachable = self.unreachable();
