@@ -526,13 +526,7 @@ async fn agent_children(ctx: &Context, app: &Application) -> (Vec<DynamicObject>
         for kind in ["Kustomization", "HelmRelease"] {
             let api: Api<DynamicObject> = Api::namespaced_with(c.client(), &ns, &ar(kind));
             match api.list(&lp).await {
-                Ok(list) => out.extend(list.items.into_iter().map(|mut o| {
-                    o.types = Some(kube::api::TypeMeta {
-                        api_version: ar(kind).api_version,
-                        kind: kind.into(),
-                    });
-                    o
-                })),
+                Ok(list) => out.extend(list.items.into_iter().map(|o| with_kind(o, kind))),
                 // No Flux there (any more): nothing of ours either.
                 Err(kube::Error::Api(s)) if s.code == 404 => {}
                 Err(e) => {
